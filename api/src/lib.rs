@@ -1,0 +1,22 @@
+//! Faultline's HTTP surface.
+//!
+//! [`router`] assembles one router per resource module under [`routes`]; handlers
+//! turn requests into commands (through `faultline_commands`) or queries (through
+//! `faultline_projections`), and every failure becomes an [`ApiError`], the one place
+//! where errors map to HTTP statuses and `{"detail": ...}` bodies.
+
+pub mod error;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+
+use axum::Router;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+/// The whole HTTP API, ready to serve.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new().merge(routes::health::router());
+    telemetry::layer(routes).with_state(state)
+}

@@ -1,0 +1,54 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use faultline_commands::CommandBus;
+use faultline_domain::log_position::LogPosition;
+use faultline_projections::progress::Progress;
+use faultline_projections::Projection;
+use sqlx::PgPool;
+
+/// How long a write waits for its read models before answering anyway.
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub pool: PgPool,
+    /// Executes commands.
+    pub bus: Arc<CommandBus>,
+    /// Where each projection has got.
+    pub progress: Arc<Progress>,
+    /// Every durable projection this server runs.
+    pub projections: Arc<Vec<Arc<dyn Projection>>>,
+    /// The URL users reach Faultline at (DSNs, permalinks), without trailing slash.
+    pub public_url: Arc<str>,
+}
+
+impl AppState {
+    /// Waits until every projection that reads `aggregate_type` shows the event at
+    /// `position`, so a GET right after a write sees it. Bounded by
+    /// [`SETTLE_TIMEOUT`]: a stopped projection must not hang writes.
+    pub async fn settle(&self, aggregate_type: &str, position: Option<LogPosition>) {
+        let Some(position) = position else { return };
+        let names: Vec<&str> = self
+            .projections
+            .iter()
+            .filter(|p| p.aggregate_types().contains(&aggregate_type))
+            .map(|p| p.name())
+            .collect();
+        if !self
+            .progress
+            .wait_for(&names, position, SETTLE_TIMEOUT)
+            .await
+        {
+            tracing::warn!(
+                aggregate_type,
+                position = position.position,
+                "read models lag behind a write"
+            );
+        }
+    }
+}

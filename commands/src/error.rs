@@ -1,0 +1,68 @@
+//! The write side's error types.
+
+use cqrs_es::AggregateError;
+
+/// A failure of the event store itself.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another writer appended to the same stream first (optimistic concurrency).
+    #[error("aggregate conflict on {aggregate_type}/{aggregate_id}")]
+    Conflict {
+        /// The stream's aggregate type.
+        aggregate_type: String,
+        /// The stream's aggregate id.
+        aggregate_id: String,
+    },
+    /// A stored payload could not be read back into its type.
+    #[error("stored {what} could not be decoded")]
+    Decode {
+        /// What was being decoded.
+        what: String,
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A payload could not be serialized.
+    #[error("event could not be encoded")]
+    Encode(#[source] serde_json::Error),
+    /// The database failed.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+}
+
+/// The outcome of a command that did not succeed: either the domain refused it, or
+/// storing it failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E: std::error::Error + 'static> {
+    /// The aggregate refused the command (a 4xx for callers).
+    #[error(transparent)]
+    Refused(E),
+    /// Concurrent writers kept winning the race for this aggregate.
+    #[error("aggregate is busy, retry")]
+    Conflict,
+    /// The store failed (a 5xx for callers).
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl<E: std::error::Error + 'static> From<StoreError> for CommandError<E> {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict { .. } => CommandError::Conflict,
+            other => CommandError::Store(other),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> From<StoreError> for AggregateError<E> {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict { .. } => AggregateError::AggregateConflict,
+            StoreError::Decode { source, .. } => {
+                AggregateError::DeserializationError(source.into())
+            }
+            StoreError::Encode(source) => AggregateError::UnexpectedError(source.into()),
+            StoreError::Database(source) => AggregateError::DatabaseConnectionError(source.into()),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Our event store: the `events` table over sqlx.
+//!
+//! [`EventLog`] appends raw rows in one multi-row insert and reports their positions;
+//! [`AggregateStore`] puts cqrs-es's `EventStore` trait on top of it, with correct
+//! snapshots (the state after `handle` is stored as is, never re-applied).
+
+mod aggregate_store;
+mod event_log;
+
+pub use aggregate_store::{AggregateStore, LoadedAggregate};
+pub use event_log::{EventLog, NewEvent, StoredRow};

@@ -1,0 +1,154 @@
+//! Events in the life of a project.
+
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::RateLimit;
+use crate::slug::Slug;
+
+/// Something that happened to a project or one of its client keys.
+///
+/// Stored externally tagged, for example
+/// `{"ClientKeyUpdated":{"public_key":"6012…","rate_limit":null,"at":"2026-01-01T00:00:00Z"}}`,
+/// where a present `null` clears the value and an absent field leaves it unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ProjectEvent {
+    /// The project was created.
+    ProjectCreated {
+        /// The project's id.
+        project_id: i64,
+        /// The owning organization.
+        org_id: i64,
+        /// The URL slug.
+        slug: Slug,
+        /// The display name.
+        name: String,
+        /// The SDK platform.
+        platform: Option<String>,
+        /// The team the project starts with.
+        team_id: Option<i64>,
+        /// When it was created (`dateCreated`).
+        at: DateTime<Utc>,
+    },
+    /// Name, slug or platform changed; only the changed fields are present.
+    ProjectUpdated {
+        /// The new name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The new slug.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        slug: Option<Slug>,
+        /// The new platform; `Some(None)` means it was cleared.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "double_option"
+        )]
+        platform: Option<Option<String>>,
+        /// When it changed.
+        at: DateTime<Utc>,
+    },
+    /// The project was deleted.
+    ProjectDeleted {
+        /// When it was deleted.
+        at: DateTime<Utc>,
+    },
+    /// A team was given access.
+    ProjectTeamAdded {
+        /// The team.
+        team_id: i64,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A team's access was taken away.
+    ProjectTeamRemoved {
+        /// The team.
+        team_id: i64,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A client key was created, active.
+    ClientKeyCreated {
+        /// The public key (the key's id).
+        public_key: String,
+        /// The secret key.
+        secret_key: String,
+        /// The label.
+        label: String,
+        /// The rate limit, if any.
+        rate_limit: Option<RateLimit>,
+        /// When it was created (`dateCreated`).
+        at: DateTime<Utc>,
+    },
+    /// A client key changed; only the changed fields are present.
+    ClientKeyUpdated {
+        /// The public key.
+        public_key: String,
+        /// The new label.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        label: Option<String>,
+        /// The new active flag.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        is_active: Option<bool>,
+        /// The new rate limit; `Some(None)` means it was removed.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "double_option"
+        )]
+        rate_limit: Option<Option<RateLimit>>,
+        /// When it changed.
+        at: DateTime<Utc>,
+    },
+    /// A client key was revoked for good.
+    ClientKeyRevoked {
+        /// The public key.
+        public_key: String,
+        /// When it was revoked.
+        at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for ProjectEvent {
+    fn event_type(&self) -> String {
+        use ProjectEvent::*;
+        match self {
+            ProjectCreated { .. } => "ProjectCreated",
+            ProjectUpdated { .. } => "ProjectUpdated",
+            ProjectDeleted { .. } => "ProjectDeleted",
+            ProjectTeamAdded { .. } => "ProjectTeamAdded",
+            ProjectTeamRemoved { .. } => "ProjectTeamRemoved",
+            ClientKeyCreated { .. } => "ClientKeyCreated",
+            ClientKeyUpdated { .. } => "ClientKeyUpdated",
+            ClientKeyRevoked { .. } => "ClientKeyRevoked",
+        }
+        .to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_owned()
+    }
+}
+
+/// Serde for `Option<Option<T>>` fields: absent = `None`, `null` = `Some(None)`.
+/// Use with `#[serde(default, skip_serializing_if = "Option::is_none")]`.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}

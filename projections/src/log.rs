@@ -1,0 +1,108 @@
+//! Reading the ordered log.
+
+use chrono::{DateTime, Utc};
+use faultline_domain::log_position::LogPosition;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sqlx::PgConnection;
+
+use crate::error::ProjectionError;
+
+/// One event as projections see it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredEvent {
+    /// The event's global position.
+    pub position: i64,
+    /// The writing transaction's id.
+    pub tx_id: i64,
+    /// The stream's aggregate type.
+    pub aggregate_type: String,
+    /// The stream's aggregate id.
+    pub aggregate_id: String,
+    /// The event's sequence in its stream.
+    pub sequence: i64,
+    /// The stable name of the event.
+    pub event_type: String,
+    /// The version of the payload shape.
+    pub event_version: String,
+    /// The event.
+    pub payload: Value,
+    /// Actor, request id, time.
+    pub metadata: Value,
+    /// When the row was written.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl StoredEvent {
+    /// Where the event sits in the log.
+    pub fn log_position(&self) -> LogPosition {
+        LogPosition {
+            tx_id: self.tx_id,
+            position: self.position,
+        }
+    }
+
+    /// The payload decoded into the domain's event type.
+    pub fn decode<E: DeserializeOwned>(&self) -> Result<E, ProjectionError> {
+        serde_json::from_value(self.payload.clone()).map_err(|source| ProjectionError::Decode {
+            position: self.position,
+            source,
+        })
+    }
+
+    /// A metadata field (`actor`, `request_id`, `time`, ...), if present.
+    pub fn metadata_str(&self, key: &str) -> Option<&str> {
+        self.metadata.get(key).and_then(Value::as_str)
+    }
+}
+
+/// Up to `limit` events of `aggregate_types` after `after`, in `(tx_id, position)`
+/// order, taken only from transactions older than every transaction still running:
+/// a transaction that commits later cannot have an id below that horizon, so nothing
+/// read past is ever filled in behind the reader.
+pub async fn read_after(
+    conn: &mut PgConnection,
+    aggregate_types: &[&str],
+    after: LogPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
+                event_type, event_version, payload, metadata, recorded_at
+           FROM events
+          WHERE aggregate_type = ANY($1)
+            AND (tx_id, position) > ($2::text::xid8, $3)
+            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY tx_id, position
+          LIMIT $4",
+    )
+    .bind(aggregate_types)
+    .bind(after.tx_id.to_string())
+    .bind(after.position)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// How many events of `aggregate_types` lie after `after` (committed or not yet
+/// readable), capped at `cap` so the answer stays cheap on a long lag.
+pub async fn count_after(
+    conn: &mut PgConnection,
+    aggregate_types: &[&str],
+    after: LogPosition,
+    cap: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM (
+             SELECT 1 FROM events
+              WHERE aggregate_type = ANY($1)
+                AND (tx_id, position) > ($2::text::xid8, $3)
+              LIMIT $4) AS pending",
+    )
+    .bind(aggregate_types)
+    .bind(after.tx_id.to_string())
+    .bind(after.position)
+    .bind(cap)
+    .fetch_one(conn)
+    .await
+}

@@ -1,0 +1,220 @@
+//! Runs a projection: batches of the log applied with the checkpoint, exactly once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::checkpoint;
+use crate::error::ProjectionError;
+use crate::log::read_after;
+use crate::notify::LogListener;
+use crate::progress::Progress;
+use crate::projection::Projection;
+
+/// Namespace of the advisory locks that elect one process per projection.
+const LOCK_NAMESPACE: i32 = 0x0FA1;
+
+/// Tunables of a runner.
+#[derive(Debug, Clone, Copy)]
+pub struct RunnerConfig {
+    /// Events per transaction.
+    pub batch_size: i64,
+    /// With no notification, look at the log this often anyway (also how soon a
+    /// process takes over a projection whose runner died elsewhere).
+    pub idle_poll: Duration,
+    /// Wait this long after a transient failure (database down) before retrying.
+    pub retry_after: Duration,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            idle_poll: Duration::from_secs(1),
+            retry_after: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What one batch did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// Applied this many events (0: nothing new).
+    Applied(usize),
+    /// Another process holds the projection.
+    Busy,
+}
+
+/// A batch that could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// The database went away; try again later.
+    #[error("transient failure")]
+    Transient(#[source] ProjectionError),
+    /// The event at `position` cannot be applied: the projection stops there.
+    #[error("event at position {position} failed")]
+    Failed {
+        /// The failing event.
+        position: i64,
+        /// Why.
+        #[source]
+        error: ProjectionError,
+    },
+}
+
+impl From<sqlx::Error> for BatchError {
+    fn from(error: sqlx::Error) -> Self {
+        BatchError::Transient(ProjectionError::Database(error))
+    }
+}
+
+/// Feeds one projection from the log.
+pub struct ProjectionRunner {
+    pool: PgPool,
+    projection: Arc<dyn Projection>,
+    listener: LogListener,
+    progress: Arc<Progress>,
+    config: RunnerConfig,
+}
+
+impl ProjectionRunner {
+    /// A runner for `projection`.
+    pub fn new(
+        pool: PgPool,
+        projection: Arc<dyn Projection>,
+        listener: LogListener,
+        progress: Arc<Progress>,
+        config: RunnerConfig,
+    ) -> Self {
+        Self {
+            pool,
+            projection,
+            listener,
+            progress,
+            config,
+        }
+    }
+
+    /// Applies the next batch, if this process can take the projection: lock,
+    /// read the checkpoint, apply the events, move the checkpoint, commit, all in one
+    /// transaction.
+    pub async fn run_batch(&self) -> Result<BatchOutcome, BatchError> {
+        let name = self.projection.name();
+        let mut tx = self.pool.begin().await?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
+            .bind(LOCK_NAMESPACE)
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !locked {
+            return Ok(BatchOutcome::Busy);
+        }
+        let start = checkpoint::lock(&mut tx, name).await?.position();
+        let events = read_after(
+            &mut tx,
+            self.projection.aggregate_types(),
+            start,
+            self.config.batch_size,
+        )
+        .await?;
+        let Some(last) = events.last().map(|e| e.log_position()) else {
+            self.progress.observe(name, start);
+            return Ok(BatchOutcome::Applied(0));
+        };
+        for event in &events {
+            self.projection
+                .apply(&mut tx, event)
+                .await
+                .map_err(|error| classify(error, event.position))?;
+        }
+        checkpoint::advance(&mut tx, name, last, events.len() as i64).await?;
+        tx.commit().await?;
+        self.progress.observe(name, last);
+        Ok(BatchOutcome::Applied(events.len()))
+    }
+
+    /// Runs until `shutdown` (finishing the batch in hand) or until an event fails.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let name = self.projection.name();
+        let span = tracing::info_span!("faultline.projection", projection = name);
+        self.run_loop(shutdown).instrument(span).await
+    }
+
+    async fn run_loop(self, shutdown: CancellationToken) {
+        let name = self.projection.name();
+        let mut wake = self.listener.subscribe();
+        while let Err(error) = checkpoint::register(&self.pool, name).await {
+            tracing::warn!(%error, "cannot register checkpoint, retrying");
+            if sleep_or_cancel(&shutdown, self.config.retry_after).await {
+                return;
+            }
+        }
+        loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            wake.borrow_and_update();
+            match self.run_batch().await {
+                Ok(BatchOutcome::Applied(n)) if n as i64 == self.config.batch_size => continue,
+                Ok(BatchOutcome::Applied(n)) => {
+                    if n > 0 {
+                        tracing::debug!(events = n, "batch applied");
+                        continue;
+                    }
+                }
+                Ok(BatchOutcome::Busy) => {}
+                Err(BatchError::Transient(error)) => {
+                    tracing::warn!(error = %error, cause = ?std::error::Error::source(&error), "projection paused");
+                    if sleep_or_cancel(&shutdown, self.config.retry_after).await {
+                        return;
+                    }
+                    continue;
+                }
+                Err(BatchError::Failed { position, error }) => {
+                    let message = error_chain(&error);
+                    tracing::error!(position, error.message = %message, "projection stopped on an event");
+                    if let Err(error) =
+                        checkpoint::record_failure(&self.pool, name, position, &message).await
+                    {
+                        tracing::error!(%error, "could not record the projection failure");
+                    }
+                    return;
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = wake.changed() => {}
+                _ = tokio::time::sleep(self.config.idle_poll) => {}
+            }
+        }
+    }
+}
+
+fn classify(error: ProjectionError, position: i64) -> BatchError {
+    if error.is_transient() {
+        BatchError::Transient(error)
+    } else {
+        BatchError::Failed { position, error }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+async fn sleep_or_cancel(shutdown: &CancellationToken, duration: Duration) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => true,
+        _ = tokio::time::sleep(duration) => false,
+    }
+}

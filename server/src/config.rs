@@ -1,0 +1,105 @@
+//! Command line and environment configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Faultline: a Sentry-compatible error tracker.
+#[derive(Debug, Parser)]
+#[command(name = "faultline", version, about)]
+pub struct Cli {
+    /// Settings every subcommand shares.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Commands,
+}
+
+/// Settings shared by every subcommand: they all use the same database.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// PostgreSQL to use. Without it, Faultline runs its own cluster in the data dir.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Where Faultline keeps its own PostgreSQL cluster (when DATABASE_URL is unset).
+    #[arg(
+        long,
+        env = "FAULTLINE_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Log format on stderr (the filter comes from RUST_LOG).
+    #[arg(
+        long,
+        env = "FAULTLINE_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Run the HTTP server, the projections and the background jobs.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage a standalone PostgreSQL cluster (used by the test script).
+    #[command(subcommand)]
+    Postgres(PostgresCommand),
+}
+
+/// Options of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FAULTLINE_BIND", default_value = "127.0.0.1:9000")]
+    pub bind: SocketAddr,
+    /// URL users reach Faultline at, used in DSNs and permalinks
+    /// [default: http://<bind address>].
+    #[arg(long, env = "FAULTLINE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl ServeArgs {
+    /// The public URL, without a trailing slash.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+}
+
+/// `faultline postgres ...`.
+#[derive(Debug, Subcommand)]
+pub enum PostgresCommand {
+    /// Start (or reuse) a cluster in DIR and print its DATABASE_URL on stdout.
+    Start {
+        /// Cluster directory (the cluster lives in DIR/postgres).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Throwaway settings for tests (fsync off).
+        #[arg(long)]
+        throwaway: bool,
+    },
+    /// Stop the cluster in DIR.
+    Stop {
+        /// Cluster directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}

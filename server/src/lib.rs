@@ -1,0 +1,8 @@
+//! The `faultline` binary's library: configuration, the PostgreSQL launcher, and the
+//! wiring of `api`, `commands` and `projections` into the subcommands.
+
+pub mod config;
+pub mod database;
+pub mod postgres;
+pub mod serve;
+pub mod telemetry;

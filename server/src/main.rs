@@ -1,0 +1,65 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use faultline::config::{Cli, Commands, PostgresCommand};
+use faultline::database::Database;
+use faultline::postgres::{Durability, ManagedPostgres, DATABASE};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    faultline::telemetry::init(cli.global.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("faultline: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("faultline: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Commands::Serve(args) => {
+            let db = Database::open(&cli.global, true).await?;
+            faultline::serve::run(args, db).await
+        }
+        Commands::Migrate => {
+            let db = Database::open(&cli.global, false).await?;
+            db.migrate().await?;
+            tracing::info!("migrations applied");
+            db.close().await
+        }
+        Commands::Postgres(PostgresCommand::Start { dir, throwaway }) => {
+            let durability = if throwaway {
+                Durability::Throwaway
+            } else {
+                Durability::Durable
+            };
+            let cluster =
+                tokio::task::spawn_blocking(move || ManagedPostgres::start(&dir, durability))
+                    .await??;
+            cluster.ensure_database(DATABASE).await?;
+            println!("{}", cluster.url(DATABASE));
+            Ok(())
+        }
+        Commands::Postgres(PostgresCommand::Stop { dir }) => {
+            tokio::task::spawn_blocking(move || {
+                let mut cluster = ManagedPostgres::start(&dir, Durability::Throwaway)?;
+                cluster.adopt();
+                cluster.stop()
+            })
+            .await??;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! A PostgreSQL cluster that Faultline runs itself, from the installed binaries.
+//!
+//! With no `DATABASE_URL`, `serve` keeps its database in `<data dir>/postgres`,
+//! listening only on a Unix socket there (no TCP port). The same launcher gives tests
+//! a throwaway cluster (`fsync=off`). initdb and postgres refuse to run as root, so
+//! as root every Postgres program runs as the `postgres` system user.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use nix::unistd::{chown, Gid, Uid, User};
+use sqlx::postgres::PgConnectOptions;
+
+/// The database Faultline keeps its data in, inside a managed cluster.
+pub const DATABASE: &str = "faultline";
+/// Unix sockets paths are limited to 107 bytes; beyond this the socket moves to /tmp.
+const MAX_SOCKET_DIR: usize = 90;
+const PORT: u16 = 5432;
+
+/// Why the cluster could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum LauncherError {
+    /// No PostgreSQL server binaries on this machine.
+    #[error(
+        "no PostgreSQL server binaries found (looked on PATH, in `pg_config --bindir` and under \
+         /usr/lib/postgresql/*/bin): install the PostgreSQL server package (e.g. `apt-get install \
+         postgresql`) or set DATABASE_URL to an existing database"
+    )]
+    NoBinaries,
+    /// Running as root, but there is no unprivileged user to run Postgres as.
+    #[error("running as root and no `postgres` system user exists to run PostgreSQL as: create one or set DATABASE_URL")]
+    NoPostgresUser,
+    /// A Postgres program failed.
+    #[error("`{program}` failed: {detail}")]
+    Program {
+        /// The program.
+        program: String,
+        /// Its output.
+        detail: String,
+    },
+    /// A file system step failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// The step.
+        what: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How much the cluster cares about surviving a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Production settings.
+    Durable,
+    /// Tests: `fsync=off`, no synchronous commit.
+    Throwaway,
+}
+
+/// A running cluster under a data directory.
+#[derive(Debug)]
+pub struct ManagedPostgres {
+    pgdata: PathBuf,
+    socket_dir: PathBuf,
+    bindir: PathBuf,
+    run_as: Option<(Uid, Gid)>,
+    /// Whether this process started it (and so should stop it).
+    started_here: bool,
+}
+
+impl ManagedPostgres {
+    /// Starts (initialising on first use) the cluster in `<data_dir>/postgres`, or
+    /// attaches to it when it is already running.
+    pub fn start(data_dir: &Path, durability: Durability) -> Result<Self, LauncherError> {
+        let bindir = find_bindir().ok_or(LauncherError::NoBinaries)?;
+        let run_as = unprivileged_user()?;
+        std::fs::create_dir_all(data_dir).map_err(io("creating the data directory"))?;
+        let data_dir = data_dir
+            .canonicalize()
+            .map_err(io("resolving the data directory"))?;
+        let pgdata = data_dir.join("postgres");
+        let socket_dir = socket_dir_for(&pgdata);
+        let mut cluster = Self {
+            pgdata,
+            socket_dir,
+            bindir,
+            run_as,
+            started_here: false,
+        };
+        cluster.prepare_dirs()?;
+        if !cluster.pgdata.join("PG_VERSION").exists() {
+            tracing::info!(pgdata = %cluster.pgdata.display(), "initialising postgres cluster");
+            cluster.initdb()?;
+        }
+        if cluster.is_running() {
+            tracing::info!(pgdata = %cluster.pgdata.display(), "using the running postgres cluster");
+        } else {
+            cluster.pg_ctl_start(durability)?;
+            cluster.started_here = true;
+            tracing::info!(pgdata = %cluster.pgdata.display(), "postgres cluster started");
+        }
+        Ok(cluster)
+    }
+
+    /// Whether a cluster is running in `<data_dir>/postgres`.
+    pub fn running_in(data_dir: &Path) -> bool {
+        let Ok(data_dir) = data_dir.canonicalize() else {
+            return false;
+        };
+        let pgdata = data_dir.join("postgres");
+        let Some(bindir) = find_bindir() else {
+            return false;
+        };
+        let Ok(run_as) = unprivileged_user() else {
+            return false;
+        };
+        let socket_dir = socket_dir_for(&pgdata);
+        Self {
+            pgdata,
+            socket_dir,
+            bindir,
+            run_as,
+            started_here: false,
+        }
+        .is_running()
+    }
+
+    /// Whether this process started the cluster.
+    pub fn started_here(&self) -> bool {
+        self.started_here
+    }
+
+    /// Makes this handle stop the cluster on [`ManagedPostgres::stop`] even though
+    /// another process started it (a `serve` that adopts a cluster left running).
+    pub fn adopt(&mut self) {
+        self.started_here = true;
+    }
+
+    /// Connection options for `database` over the cluster's socket.
+    pub fn connect_options(&self, database: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .socket(&self.socket_dir)
+            .port(PORT)
+            .username("postgres")
+            .database(database)
+    }
+
+    /// A `DATABASE_URL` for `database` (used by the test script).
+    pub fn url(&self, database: &str) -> String {
+        let host = self.socket_dir.display().to_string().replace(' ', "%20");
+        format!("postgres://postgres@localhost:{PORT}/{database}?host={host}")
+    }
+
+    /// Creates `database` when missing.
+    pub async fn ensure_database(&self, database: &str) -> Result<(), sqlx::Error> {
+        use sqlx::ConnectOptions;
+        let mut conn = self.connect_options("postgres").connect().await?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(database)
+                .fetch_one(&mut conn)
+                .await?;
+        if !exists {
+            let create = format!("CREATE DATABASE \"{}\"", database.replace('"', "\"\""));
+            match sqlx::query(&create).execute(&mut conn).await {
+                Ok(_) => {}
+                // Another process created it at the same moment.
+                Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P04") => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops the cluster if this process started or adopted it (fast shutdown:
+    /// sessions are ended, everything committed is kept).
+    pub fn stop(&self) -> Result<(), LauncherError> {
+        if !self.started_here || !self.is_running() {
+            return Ok(());
+        }
+        self.run(
+            "pg_ctl",
+            &[
+                "stop".as_ref(),
+                "-D".as_ref(),
+                self.pgdata.as_os_str(),
+                "-m".as_ref(),
+                "fast".as_ref(),
+                "-w".as_ref(),
+            ],
+        )?;
+        tracing::info!("postgres cluster stopped");
+        Ok(())
+    }
+
+    fn is_running(&self) -> bool {
+        self.pgdata.join("postmaster.pid").exists()
+            && self
+                .command("pg_ctl")
+                .arg("status")
+                .arg("-D")
+                .arg(&self.pgdata)
+                .output()
+                .is_ok_and(|out| out.status.success())
+    }
+
+    fn prepare_dirs(&self) -> Result<(), LauncherError> {
+        for dir in [&self.pgdata, &self.socket_dir] {
+            std::fs::create_dir_all(dir).map_err(io("creating the cluster directory"))?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(io("setting the cluster directory's mode"))?;
+            if let Some((uid, gid)) = self.run_as {
+                chown(dir.as_path(), Some(uid), Some(gid)).map_err(|e| LauncherError::Io {
+                    what: format!("handing {} to the postgres user", dir.display()),
+                    source: e.into(),
+                })?;
+                let parent = dir.parent().unwrap_or(Path::new("/"));
+                let runs_as_other = uid != Uid::current();
+                if runs_as_other {
+                    open_path_for_traversal(parent)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn initdb(&self) -> Result<(), LauncherError> {
+        self.run(
+            "initdb",
+            &[
+                "-D".as_ref(),
+                self.pgdata.as_os_str(),
+                "-U".as_ref(),
+                "postgres".as_ref(),
+                "--auth=trust".as_ref(),
+                "-E".as_ref(),
+                "UTF8".as_ref(),
+                "--locale=C".as_ref(),
+                "--no-instructions".as_ref(),
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn pg_ctl_start(&self, durability: Durability) -> Result<(), LauncherError> {
+        let mut options = format!(
+            "-c listen_addresses='' -c unix_socket_directories='{}' -p {PORT} -c max_connections=200",
+            self.socket_dir.display()
+        );
+        if durability == Durability::Throwaway {
+            options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        let log = self.pgdata.join("postgres.log");
+        self.run(
+            "pg_ctl",
+            &[
+                "start".as_ref(),
+                "-D".as_ref(),
+                self.pgdata.as_os_str(),
+                "-w".as_ref(),
+                "-t".as_ref(),
+                "120".as_ref(),
+                "-l".as_ref(),
+                log.as_os_str(),
+                "-o".as_ref(),
+                options.as_ref(),
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(self.bindir.join(program));
+        // The unprivileged user may not be able to enter our working directory.
+        command.current_dir("/");
+        if let Some((uid, gid)) = self.run_as {
+            command.uid(uid.as_raw()).gid(gid.as_raw());
+        }
+        command
+    }
+
+    fn run(&self, program: &str, args: &[&std::ffi::OsStr]) -> Result<Output, LauncherError> {
+        let output = self
+            .command(program)
+            .args(args)
+            .output()
+            .map_err(io(&format!("running {program}")))?;
+        if output.status.success() {
+            Ok(output)
+        } else {
+            Err(LauncherError::Program {
+                program: program.to_owned(),
+                detail: format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&output.stdout).trim(),
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ),
+            })
+        }
+    }
+}
+
+fn io(what: &str) -> impl FnOnce(std::io::Error) -> LauncherError + '_ {
+    move |source| LauncherError::Io {
+        what: what.to_owned(),
+        source,
+    }
+}
+
+/// The socket directory: the data directory itself, unless its path is too long for
+/// a Unix socket name.
+fn socket_dir_for(pgdata: &Path) -> PathBuf {
+    if pgdata.as_os_str().len() <= MAX_SOCKET_DIR {
+        return pgdata.to_path_buf();
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in pgdata.as_os_str().as_encoded_bytes() {
+        hash = (hash ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3);
+    }
+    std::env::temp_dir().join(format!("faultline-pg-{hash:016x}"))
+}
+
+/// Lets the unprivileged user walk down to the cluster: adds the search (x) bit for
+/// others on each ancestor that lacks it (e.g. a `mktemp -d` directory, mode 0700).
+fn open_path_for_traversal(dir: &Path) -> Result<(), LauncherError> {
+    for ancestor in dir.ancestors() {
+        let Ok(meta) = std::fs::metadata(ancestor) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if mode & 0o001 == 0 {
+            tracing::warn!(path = %ancestor.display(), "adding o+x so the postgres user can reach its data");
+            std::fs::set_permissions(ancestor, std::fs::Permissions::from_mode(mode | 0o001))
+                .map_err(io("opening a directory for the postgres user"))?;
+        }
+    }
+    Ok(())
+}
+
+/// As root, the `postgres` user to run Postgres as; otherwise none (run as ourselves).
+fn unprivileged_user() -> Result<Option<(Uid, Gid)>, LauncherError> {
+    if !Uid::effective().is_root() {
+        return Ok(None);
+    }
+    match User::from_name("postgres") {
+        Ok(Some(user)) => Ok(Some((user.uid, user.gid))),
+        _ => Err(LauncherError::NoPostgresUser),
+    }
+}
+
+/// Finds the directory holding `initdb`, `pg_ctl` and `postgres`.
+pub fn find_bindir() -> Option<PathBuf> {
+    let complete = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|p| dir.join(p).is_file())
+    };
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if complete(&dir) {
+                // Resolve symlinks so that initdb finds its share files.
+                let real = dir.join("initdb").canonicalize().ok()?;
+                return real.parent().map(Path::to_path_buf);
+            }
+        }
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && complete(&dir) {
+            return Some(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            Some((version, entry.path().join("bin")))
+        })
+        .filter(|(_, dir)| complete(dir))
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, dir)| dir)
+}

@@ -1,0 +1,86 @@
+//! `faultline serve`: HTTP server, projections and background jobs in one process.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use faultline_api::AppState;
+use faultline_commands::CommandBus;
+use faultline_projections::notify::LogListener;
+use faultline_projections::progress::Progress;
+use faultline_projections::runner::{ProjectionRunner, RunnerConfig};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServeArgs;
+use crate::database::Database;
+
+/// How long shutdown waits for background jobs to finish the batch in hand.
+const JOBS_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves until SIGINT or SIGTERM, then drains requests, stops the jobs and (when
+/// it runs its own) stops PostgreSQL.
+pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
+    db.migrate().await?;
+    let pool = db.pool.clone();
+    let shutdown = CancellationToken::new();
+    let progress = Arc::new(Progress::new(pool.clone()));
+    let listener = LogListener::new(progress.clone());
+    let projections = Arc::new(faultline_projections::registry::durable());
+
+    let mut jobs = JoinSet::new();
+    jobs.spawn(listener.clone().run(pool.clone(), shutdown.clone()));
+    for projection in projections.iter() {
+        let runner = ProjectionRunner::new(
+            pool.clone(),
+            projection.clone(),
+            listener.clone(),
+            progress.clone(),
+            RunnerConfig::default(),
+        );
+        jobs.spawn(runner.run(shutdown.clone()));
+    }
+
+    let tcp = TcpListener::bind(args.bind).await?;
+    let bound = tcp.local_addr()?;
+    let state = AppState {
+        pool: pool.clone(),
+        bus: Arc::new(CommandBus::new(pool.clone())),
+        progress,
+        projections,
+        public_url: args.public_url(bound).into(),
+    };
+    tracing::info!(address = %bound, public_url = %state.public_url, "faultline listening");
+    let app = faultline_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(tcp, app)
+        .with_graceful_shutdown(stop_signal(shutdown.clone()))
+        .await?;
+
+    tracing::info!("requests drained, stopping background jobs");
+    shutdown.cancel();
+    if tokio::time::timeout(JOBS_GRACE, async {
+        while jobs.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!("background jobs did not stop in time");
+    }
+    db.close().await?;
+    tracing::info!("faultline stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM (or when `shutdown` is cancelled elsewhere).
+async fn stop_signal(shutdown: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("installing the SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!(signal = "SIGTERM", "shutting down"),
+        _ = int.recv() => tracing::info!(signal = "SIGINT", "shutting down"),
+        _ = shutdown.cancelled() => {}
+    }
+    shutdown.cancel();
+}
