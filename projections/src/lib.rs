@@ -27,3 +27,6 @@ pub mod status;
 pub use error::ProjectionError;
 pub use log::StoredEvent;
 pub use projection::Projection;
+
+#[cfg(test)]
+mod runner_tests;

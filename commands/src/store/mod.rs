@@ -9,3 +9,6 @@ mod event_log;
 
 pub use aggregate_store::{AggregateStore, LoadedAggregate};
 pub use event_log::{EventLog, NewEvent, StoredRow};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,169 @@
+//! Spawning servers and databases for tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+
+/// The `faultline` binary built next to this test binary.
+pub fn faultline_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let bin = dir.join("faultline");
+    assert!(
+        bin.is_file(),
+        "build the binary first: cargo build --bin faultline"
+    );
+    bin
+}
+
+/// The admin connection options from `DATABASE_URL`.
+fn admin_options() -> PgConnectOptions {
+    std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must be set: run the tests with scripts/test")
+        .parse()
+        .expect("DATABASE_URL parses")
+}
+
+/// A fresh, empty database; returns its URL and a pool on it.
+pub async fn fresh_database() -> (String, PgPool) {
+    let name = format!("faultline_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = admin_options()
+        .connect()
+        .await
+        .expect("connect to DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let base = std::env::var("DATABASE_URL").unwrap();
+    let url = with_database(&base, &name);
+    let pool = PgPoolOptions::new()
+        .max_connections(20)
+        .connect_with(admin_options().database(&name))
+        .await
+        .expect("connect to the test database");
+    (url, pool)
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (before_query, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_end = before_query
+        .find("://")
+        .map(|i| i + 3)
+        .and_then(|start| before_query[start..].find('/').map(|j| start + j))
+        .unwrap_or(before_query.len());
+    let mut out = format!("{}/{}", &before_query[..authority_end], name);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// A running `faultline serve` process.
+pub struct TestServer {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+    child: Child,
+}
+
+impl TestServer {
+    /// Starts `faultline serve` on a free port with `env` added.
+    pub fn spawn(env: &[(&str, &str)]) -> TestServer {
+        let mut command = Command::new(faultline_bin());
+        command
+            .arg("serve")
+            .env_remove("DATABASE_URL")
+            .env("FAULTLINE_BIND", "127.0.0.1:0")
+            .env("FAULTLINE_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("spawn faultline");
+        let stderr = child.stderr.take().unwrap();
+        let (address_tx, address_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let show = std::env::var_os("TEST_LOG").is_some();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if show {
+                    eprintln!("[server] {line}");
+                }
+                if line.contains("faultline listening") {
+                    let parsed: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+                    if let Some(address) = parsed["address"].as_str() {
+                        let _ = address_tx.send(address.to_owned());
+                    }
+                }
+            }
+        });
+        let address = address_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server did not start listening (run with TEST_LOG=1 to see its logs)");
+        TestServer {
+            url: format!("http://{address}"),
+            child,
+        }
+    }
+
+    /// Starts a server on the database at `database_url`.
+    pub fn on_database(database_url: &str) -> TestServer {
+        Self::spawn(&[("DATABASE_URL", database_url)])
+    }
+
+    /// `self.url` + `path`.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    /// Sends `signal` and waits (bounded) for the process to exit.
+    pub fn stop_with(&mut self, signal: Signal) -> ExitStatus {
+        kill(Pid::from_raw(self.child.id() as i32), signal).expect("signal the server");
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not exit within 15 s of {signal}");
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_database_url_gets_its_name_replaced() {
+    assert_eq!(
+        with_database(
+            "postgres://postgres@localhost:5432/faultline?host=/tmp/x",
+            "t1"
+        ),
+        "postgres://postgres@localhost:5432/t1?host=/tmp/x"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/db", "t2"),
+        "postgres://u:p@h/t2"
+    );
+}

@@ -1,0 +1,10 @@
+//! Faultline's black-box and cross-crate tests, compiled into one binary.
+//!
+//! Every test gets its own fresh database on the Postgres named by `DATABASE_URL`
+//! (the test script starts a throwaway cluster). Server logs are shown when
+//! `TEST_LOG` is set.
+
+mod event_log;
+mod health;
+mod helpers;
+mod managed_postgres;
