@@ -20,6 +20,9 @@ pub enum ApiError {
     /// 403: authenticated, but lacking the scope.
     #[error("You do not have permission to perform this action.")]
     Forbidden,
+    /// 403 with a specific reason (a rule, not a scope, forbids it).
+    #[error("{0}")]
+    ForbiddenBecause(String),
     /// 404: unknown, or not the caller's to see.
     #[error("The requested resource does not exist")]
     NotFound,
@@ -44,7 +47,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) | ApiError::Fields(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -88,5 +91,89 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
+    }
+}
+
+/// How a domain refusal reads over HTTP.
+pub trait Refusal: std::error::Error + Send + Sync + 'static {
+    /// The response for this refusal.
+    fn to_api_error(&self) -> ApiError;
+}
+
+impl Refusal for faultline_domain::organization::OrganizationError {
+    fn to_api_error(&self) -> ApiError {
+        use faultline_domain::organization::OrganizationError::*;
+        match self {
+            NotFound | OrganizationDeleted | MemberNotFound(_) | TeamNotFound(_) => {
+                ApiError::NotFound
+            }
+            AlreadyExists | TeamAlreadyExists(_) => ApiError::Conflict(self.to_string()),
+            TeamSlugTaken(_) => ApiError::Conflict("A team with this slug already exists.".into()),
+            MemberAlreadyExists => {
+                ApiError::Conflict("This user is already a member of the organization.".into())
+            }
+            AlreadyTeamMember | NotTeamMember | EmptyName => ApiError::BadRequest(self.to_string()),
+            LastOwner => ApiError::ForbiddenBecause(
+                "You cannot remove the only remaining owner of the organization.".into(),
+            ),
+        }
+    }
+}
+
+impl Refusal for faultline_domain::project::ProjectError {
+    fn to_api_error(&self) -> ApiError {
+        use faultline_domain::project::ProjectError::*;
+        match self {
+            NotFound | ProjectDeleted | ClientKeyNotFound | ClientKeyRevoked => ApiError::NotFound,
+            AlreadyExists | ClientKeyAlreadyExists => ApiError::Conflict(self.to_string()),
+            TeamAlreadyAdded(_) | TeamNotAdded(_) | EmptyName | InvalidKey | InvalidRateLimit => {
+                ApiError::BadRequest(self.to_string())
+            }
+        }
+    }
+}
+
+impl Refusal for faultline_domain::user::UserError {
+    fn to_api_error(&self) -> ApiError {
+        use faultline_domain::user::UserError::*;
+        match self {
+            NotFound | TokenNotFound(_) | TokenAlreadyRevoked(_) => ApiError::NotFound,
+            AlreadyExists | TokenAlreadyExists(_) => ApiError::Conflict(self.to_string()),
+            EmptyScopes | InvalidTokenHash => ApiError::BadRequest(self.to_string()),
+        }
+    }
+}
+
+impl<E: Refusal> From<faultline_commands::CommandError<E>> for ApiError {
+    fn from(error: faultline_commands::CommandError<E>) -> Self {
+        use faultline_commands::CommandError;
+        match error {
+            CommandError::Refused(refusal) => refusal.to_api_error(),
+            CommandError::Conflict => ApiError::Unavailable,
+            CommandError::Taken { scope, .. } => ApiError::Conflict(taken_message(&scope)),
+            CommandError::Store(faultline_commands::StoreError::Database(db)) => db.into(),
+            CommandError::Store(other) => ApiError::internal(other),
+        }
+    }
+}
+
+fn taken_message(scope: &str) -> String {
+    if scope == faultline_commands::unique::ORG_SLUG {
+        "An organization with this slug already exists.".into()
+    } else if scope.starts_with("project-slug") {
+        "A project with this slug already exists.".into()
+    } else if scope == faultline_commands::unique::USER_EMAIL {
+        "A user with this email already exists.".into()
+    } else {
+        "This value is already taken.".into()
+    }
+}
+
+impl From<faultline_commands::StoreError> for ApiError {
+    fn from(error: faultline_commands::StoreError) -> Self {
+        match error {
+            faultline_commands::StoreError::Database(db) => db.into(),
+            other => ApiError::internal(other),
+        }
     }
 }

@@ -5,7 +5,10 @@
 //! `faultline_projections`), and every failure becomes an [`ApiError`], the one place
 //! where errors map to HTTP statuses and `{"detail": ...}` bodies.
 
+pub mod auth;
 pub mod error;
+pub mod json;
+pub mod pagination;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
@@ -17,6 +20,9 @@ pub use state::AppState;
 
 /// The whole HTTP API, ready to serve.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new().merge(routes::health::router());
+    let routes = Router::new()
+        .merge(routes::health::router())
+        .merge(routes::index::router())
+        .merge(routes::organizations::router());
     telemetry::layer(routes).with_state(state)
 }

@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 
 use crate::error::{CommandError, StoreError};
 use crate::store::{AggregateStore, EventLog};
+use crate::unique::UniqueKeys;
 
 /// How often a command is re-decided after another process won the race for its
 /// aggregate. In-process writers never race: they queue on the aggregate's lock.
@@ -68,7 +69,7 @@ impl CommandBus {
         metadata: &EventMetadata,
     ) -> Result<Committed<A>, CommandError<A::Error>>
     where
-        A: Aggregate<Services = ()>,
+        A: UniqueKeys<Services = ()>,
         A::Command: Clone,
         A::Error: 'static,
     {
@@ -97,7 +98,7 @@ impl CommandBus {
         metadata: &EventMetadata,
     ) -> Result<Committed<A>, CommandError<A::Error>>
     where
-        A: Aggregate<Services = ()>,
+        A: UniqueKeys<Services = ()>,
         A::Command: Clone,
         A::Error: 'static,
     {
@@ -111,7 +112,11 @@ impl CommandBus {
                 .await
                 .map_err(CommandError::Refused)?;
             let events = sink.collect().await;
-            match store.append(events, &context, metadata.to_map()).await {
+            let claims = A::claim_changes(&context.aggregate, &events);
+            match store
+                .append(events, &context, metadata.to_map(), &claims)
+                .await
+            {
                 Ok((events, positions)) => {
                     return Ok(Committed {
                         events,

@@ -13,6 +13,14 @@ pub enum StoreError {
         /// The stream's aggregate id.
         aggregate_id: String,
     },
+    /// A value that must be unique (a slug, an email) is held by another aggregate.
+    #[error("{key} is already taken ({scope})")]
+    Taken {
+        /// The namespace of the value.
+        scope: String,
+        /// The value.
+        key: String,
+    },
     /// A stored payload could not be read back into its type.
     #[error("stored {what} could not be decoded")]
     Decode {
@@ -40,6 +48,14 @@ pub enum CommandError<E: std::error::Error + 'static> {
     /// Concurrent writers kept winning the race for this aggregate.
     #[error("aggregate is busy, retry")]
     Conflict,
+    /// A value that must be unique is taken (a 409 for callers).
+    #[error("{key} is already taken")]
+    Taken {
+        /// The namespace of the value.
+        scope: String,
+        /// The value.
+        key: String,
+    },
     /// The store failed (a 5xx for callers).
     #[error(transparent)]
     Store(StoreError),
@@ -49,6 +65,7 @@ impl<E: std::error::Error + 'static> From<StoreError> for CommandError<E> {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict { .. } => CommandError::Conflict,
+            StoreError::Taken { scope, key } => CommandError::Taken { scope, key },
             other => CommandError::Store(other),
         }
     }
@@ -58,6 +75,7 @@ impl<E: std::error::Error + 'static> From<StoreError> for AggregateError<E> {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict { .. } => AggregateError::AggregateConflict,
+            error @ StoreError::Taken { .. } => AggregateError::UnexpectedError(error.into()),
             StoreError::Decode { source, .. } => {
                 AggregateError::DeserializationError(source.into())
             }

@@ -7,9 +7,13 @@
 //! the log positions it wrote, so it can wait for the projections to catch up before
 //! answering (read-your-writes).
 
+pub mod accounts;
 pub mod bus;
 pub mod error;
+pub mod ids;
+pub mod secrets;
 pub mod store;
+pub mod unique;
 
 pub use bus::{CommandBus, Committed};
 pub use error::{CommandError, StoreError};

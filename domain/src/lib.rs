@@ -8,6 +8,7 @@
 //! Everything here is deterministic: time, ids and lookups are passed in as data.
 #![warn(missing_docs)]
 
+pub mod dsn;
 pub mod log_position;
 pub mod metadata;
 pub mod organization;

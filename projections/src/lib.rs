@@ -13,6 +13,7 @@
 //! `LISTEN/NOTIFY` into wakeups for runners and for [`progress::Progress`], which lets a
 //! command wait until the projections it affects have caught up (read-your-writes).
 
+pub mod accounts;
 pub mod checkpoint;
 pub mod error;
 pub mod log;

@@ -2,9 +2,16 @@
 
 use std::sync::Arc;
 
+use crate::accounts::organizations::OrganizationsProjection;
+use crate::accounts::projects::ProjectsProjection;
+use crate::accounts::users::UsersProjection;
 use crate::projection::Projection;
 
 /// The durable projections, each run by one process at a time.
 pub fn durable() -> Vec<Arc<dyn Projection>> {
-    Vec::new()
+    vec![
+        Arc::new(UsersProjection),
+        Arc::new(OrganizationsProjection),
+        Arc::new(ProjectsProjection),
+    ]
 }

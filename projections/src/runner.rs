@@ -218,3 +218,40 @@ async fn sleep_or_cancel(shutdown: &CancellationToken, duration: Duration) -> bo
         _ = tokio::time::sleep(duration) => false,
     }
 }
+
+/// Brings `projections` up to `target` from a process that runs no runners (the
+/// CLI): applies pending batches itself, or, where a server holds a projection,
+/// waits (up to `timeout`) for that server to pass `target`.
+pub async fn catch_up(
+    pool: &PgPool,
+    projections: &[Arc<dyn Projection>],
+    target: faultline_domain::log_position::LogPosition,
+    timeout: Duration,
+) -> Result<bool, BatchError> {
+    let progress = Arc::new(Progress::new(pool.clone()));
+    let listener = LogListener::new(progress.clone());
+    let mut caught_up = true;
+    for projection in projections {
+        checkpoint::register(pool, projection.name()).await?;
+        let runner = ProjectionRunner::new(
+            pool.clone(),
+            projection.clone(),
+            listener.clone(),
+            progress.clone(),
+            RunnerConfig::default(),
+        );
+        loop {
+            match runner.run_batch().await? {
+                BatchOutcome::Applied(0) => break,
+                BatchOutcome::Applied(_) => continue,
+                BatchOutcome::Busy => {
+                    caught_up &= progress
+                        .wait_for(&[projection.name()], target, timeout)
+                        .await;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(caught_up)
+}

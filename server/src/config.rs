@@ -57,6 +57,9 @@ pub enum Commands {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Manage a standalone PostgreSQL cluster (used by the test script).
     #[command(subcommand)]
     Postgres(PostgresCommand),
@@ -72,6 +75,10 @@ pub struct ServeArgs {
     /// [default: http://<bind address>].
     #[arg(long, env = "FAULTLINE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Create an admin, a default organization, project and DSN on the first start
+    /// [default: when stdin and stdout are a terminal].
+    #[arg(long, env = "FAULTLINE_BOOTSTRAP")]
+    pub bootstrap: Option<BoolFlag>,
 }
 
 impl ServeArgs {
@@ -102,4 +109,37 @@ pub enum PostgresCommand {
         #[arg(long)]
         dir: PathBuf,
     },
+}
+
+/// `faultline user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user and print one new auth token (and nothing else) on stdout.
+    Create {
+        /// The user's email address.
+        #[arg(long)]
+        email: String,
+        /// The user's display name [default: the email address].
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the user a superuser (sees and administers every organization).
+        #[arg(long)]
+        superuser: bool,
+    },
+}
+
+/// A boolean given as `1/0`, `true/false`, `yes/no`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoolFlag(pub bool);
+
+impl std::str::FromStr for BoolFlag {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(BoolFlag(true)),
+            "0" | "false" | "no" | "off" | "" => Ok(BoolFlag(false)),
+            other => Err(format!("expected 1 or 0, got {other:?}")),
+        }
+    }
 }

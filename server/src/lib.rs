@@ -1,6 +1,7 @@
 //! The `faultline` binary's library: configuration, the PostgreSQL launcher, and the
 //! wiring of `api`, `commands` and `projections` into the subcommands.
 
+pub mod accounts;
 pub mod config;
 pub mod database;
 pub mod postgres;

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use faultline::config::{Cli, Commands, PostgresCommand};
+use faultline::config::{Cli, Commands, PostgresCommand, UserCommand};
 use faultline::database::Database;
 use faultline::postgres::{Durability, ManagedPostgres, DATABASE};
 
@@ -38,6 +38,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.migrate().await?;
             tracing::info!("migrations applied");
             db.close().await
+        }
+        Commands::User(UserCommand::Create {
+            email,
+            name,
+            superuser,
+        }) => {
+            let db = Database::open(&cli.global, false).await?;
+            db.migrate().await?;
+            let result =
+                faultline::accounts::create_user(&db.pool, &email, name.as_deref(), superuser)
+                    .await;
+            db.close().await?;
+            result
         }
         Commands::Postgres(PostgresCommand::Start { dir, throwaway }) => {
             let durability = if throwaway {

@@ -44,12 +44,17 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
 
     let tcp = TcpListener::bind(args.bind).await?;
     let bound = tcp.local_addr()?;
+    let bus = Arc::new(CommandBus::new(pool.clone()));
+    let public_url = args.public_url(bound);
+    if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
+        crate::accounts::bootstrap_if_empty(&pool, &bus, &public_url).await?;
+    }
     let state = AppState {
         pool: pool.clone(),
-        bus: Arc::new(CommandBus::new(pool.clone())),
+        bus,
         progress,
         projections,
-        public_url: args.public_url(bound).into(),
+        public_url: public_url.into(),
     };
     tracing::info!(address = %bound, public_url = %state.public_url, "faultline listening");
     let app = faultline_api::router(state).into_make_service_with_connect_info::<SocketAddr>();

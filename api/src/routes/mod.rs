@@ -1,3 +1,6 @@
 //! One module per resource, each with its own `router()`.
 
+pub mod fields;
 pub mod health;
+pub mod index;
+pub mod organizations;

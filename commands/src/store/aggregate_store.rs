@@ -12,6 +12,45 @@ use serde_json::Value;
 
 use super::event_log::{EventLog, NewEvent, StoredRow};
 use crate::error::StoreError;
+use crate::unique::ClaimChange;
+
+/// Takes or gives up the aggregate's unique values, inside the append transaction.
+async fn apply_claims(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    aggregate_id: &str,
+    aggregate_type: &str,
+    claims: &[ClaimChange],
+) -> Result<(), StoreError> {
+    let owner = format!("{aggregate_type}:{aggregate_id}");
+    for claim in claims {
+        let scope = match claim {
+            ClaimChange::Set { scope, .. } | ClaimChange::Release { scope } => scope,
+        };
+        sqlx::query("DELETE FROM unique_claims WHERE scope = $1 AND owner = $2")
+            .bind(scope)
+            .bind(&owner)
+            .execute(&mut **tx)
+            .await?;
+        if let ClaimChange::Set { scope, key } = claim {
+            sqlx::query("INSERT INTO unique_claims (scope, key, owner) VALUES ($1, $2, $3)")
+                .bind(scope)
+                .bind(key)
+                .bind(&owner)
+                .execute(&mut **tx)
+                .await
+                .map_err(|error| match &error {
+                    sqlx::Error::Database(db) if db.constraint() == Some("unique_claims_taken") => {
+                        StoreError::Taken {
+                            scope: scope.clone(),
+                            key: key.clone(),
+                        }
+                    }
+                    _ => StoreError::Database(error),
+                })?;
+        }
+    }
+    Ok(())
+}
 
 /// An aggregate loaded from the log, ready for a command. cqrs-es's `handle` mutates
 /// [`LoadedAggregate::aggregate`] in place, so at commit time it already holds the
@@ -149,6 +188,7 @@ impl<A: Aggregate> AggregateStore<A> {
         events: Vec<A::Event>,
         context: &LoadedAggregate<A>,
         metadata: HashMap<String, String>,
+        claims: &[ClaimChange],
     ) -> Result<(Vec<EventEnvelope<A>>, Vec<LogPosition>), StoreError> {
         if events.is_empty() {
             return Ok((Vec::new(), Vec::new()));
@@ -177,6 +217,7 @@ impl<A: Aggregate> AggregateStore<A> {
         let last_sequence = context.current_sequence + rows.len() as i64;
         let mut tx = self.log.pool().begin().await?;
         let positions = EventLog::append_in(&mut tx, &rows).await?;
+        apply_claims(&mut tx, &context.aggregate_id, A::TYPE, claims).await?;
         if self.snapshot_due(context.current_sequence, last_sequence) {
             let payload = serde_json::to_value(&context.aggregate).map_err(StoreError::Encode)?;
             sqlx::query(
@@ -235,7 +276,7 @@ where
         context: Self::AC,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
-        let (envelopes, _positions) = self.append(events, &context, metadata).await?;
+        let (envelopes, _positions) = self.append(events, &context, metadata, &[]).await?;
         Ok(envelopes)
     }
 }

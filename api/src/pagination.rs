@@ -1,0 +1,117 @@
+//! Sentry's cursor pagination: `?cursor=` in, `Link` header out.
+//!
+//! Cursors are Sentry's `"{value}:{offset}:{is_prev}"`; list endpoints here page by
+//! offset, so `value` is `0`. Both `previous` and `next` links are always present,
+//! with `results="true|false"` telling the client whether to follow them.
+
+use axum::http::{HeaderMap, HeaderValue, Uri};
+use faultline_projections::accounts::queries::Page;
+use serde::Deserialize;
+
+use crate::error::ApiError;
+
+/// Rows per page when the client asks for none.
+const DEFAULT_LIMIT: i64 = 100;
+/// The most rows a page holds.
+const MAX_LIMIT: i64 = 100;
+
+/// Pagination query parameters.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageParams {
+    /// `"{value}:{offset}:{is_prev}"`.
+    pub cursor: Option<String>,
+    /// Page size (issue lists).
+    pub limit: Option<i64>,
+    /// Page size (most other lists).
+    pub per_page: Option<i64>,
+}
+
+impl PageParams {
+    /// The page asked for; a malformed cursor is a 400.
+    pub fn page(&self) -> Result<Page, ApiError> {
+        let limit = self
+            .limit
+            .or(self.per_page)
+            .unwrap_or(DEFAULT_LIMIT)
+            .clamp(1, MAX_LIMIT);
+        let offset = match &self.cursor {
+            None => 0,
+            Some(cursor) => parse_cursor(cursor)
+                .ok_or_else(|| ApiError::BadRequest("Invalid cursor parameter.".into()))?,
+        };
+        Ok(Page { limit, offset })
+    }
+}
+
+fn parse_cursor(cursor: &str) -> Option<i64> {
+    let mut parts = cursor.rsplitn(3, ':');
+    let is_prev = parts.next()?;
+    let offset: i64 = parts.next()?.parse().ok()?;
+    let _value = parts.next()?;
+    (matches!(is_prev, "0" | "1") && offset >= 0).then_some(offset)
+}
+
+/// The `Link` header for `page` of the list at `uri`, reached at `public_url`.
+pub fn link_header(public_url: &str, uri: &Uri, page: Page, has_more: bool) -> HeaderMap {
+    let query: Vec<&str> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("cursor="))
+        .collect();
+    let base = format!("{public_url}{}?{}", uri.path(), query.join("&"));
+    let separator = if query.is_empty() { "" } else { "&" };
+    let previous = (page.offset - page.limit).max(0);
+    let next = page.offset + page.limit;
+    let value = format!(
+        "<{base}{separator}cursor=0:{previous}:1>; rel=\"previous\"; results=\"{}\"; cursor=\"0:{previous}:1\", \
+         <{base}{separator}cursor=0:{next}:0>; rel=\"next\"; results=\"{has_more}\"; cursor=\"0:{next}:0\"",
+        page.offset > 0
+    );
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        headers.insert("link", value);
+    }
+    headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sentry_cursor_gives_its_offset() {
+        assert_eq!(parse_cursor("0:100:0"), Some(100));
+        assert_eq!(parse_cursor("1704067200000:25:1"), Some(25));
+        assert_eq!(parse_cursor("garbage"), None);
+        assert_eq!(parse_cursor("0:-1:0"), None);
+    }
+
+    #[test]
+    fn the_link_header_has_both_directions_and_keeps_other_parameters() {
+        let uri: Uri = "/api/0/organizations/?member=1&cursor=0:0:0"
+            .parse()
+            .unwrap();
+        let headers = link_header(
+            "http://h",
+            &uri,
+            Page {
+                limit: 10,
+                offset: 0,
+            },
+            true,
+        );
+        let link = headers["link"].to_str().unwrap();
+        assert!(link.contains("<http://h/api/0/organizations/?member=1&cursor=0:0:1>; rel=\"previous\"; results=\"false\""));
+        assert!(link.contains("rel=\"next\"; results=\"true\"; cursor=\"0:10:0\""));
+    }
+
+    #[test]
+    fn a_page_size_is_capped_at_one_hundred() {
+        let params = PageParams {
+            per_page: Some(1000),
+            ..Default::default()
+        };
+        assert_eq!(params.page().unwrap().limit, 100);
+    }
+}

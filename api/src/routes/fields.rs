@@ -1,0 +1,16 @@
+//! DRF-style field validation errors: `{"slug": ["..."]}`.
+
+use faultline_domain::slug::Slug;
+use serde_json::json;
+
+use crate::error::ApiError;
+
+/// A 400 naming one field and what is wrong with it.
+pub fn field_error(field: &str, message: &str) -> ApiError {
+    ApiError::Fields(json!({ field: [message] }))
+}
+
+/// Parses a slug, or a 400 on `field`.
+pub fn slug_field(field: &str, value: &str) -> Result<Slug, ApiError> {
+    Slug::parse(value).map_err(|error| field_error(field, &error.to_string()))
+}

@@ -1,0 +1,35 @@
+//! `GET /api/0/`: who the caller is (sentry-cli's `info`).
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::auth::MaybeCaller;
+use crate::json::date;
+use crate::state::AppState;
+
+/// The API index route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/0/", get(index))
+}
+
+async fn index(MaybeCaller(caller): MaybeCaller) -> Json<Value> {
+    Json(match caller {
+        None => json!({ "version": "0", "auth": null, "user": null }),
+        Some(caller) => {
+            let scopes: Vec<&str> = caller.token_scopes.iter().map(|s| s.as_str()).collect();
+            json!({
+                "version": "0",
+                "auth": { "scopes": scopes },
+                "user": {
+                    "id": caller.owner.user_id.to_string(),
+                    "email": caller.owner.email,
+                    "username": caller.owner.email,
+                    "name": caller.owner.name,
+                    "isSuperuser": caller.owner.is_superuser,
+                    "dateJoined": date(caller.owner.date_joined),
+                },
+            })
+        }
+    })
+}
