@@ -23,6 +23,8 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(routes::health::router())
         .merge(routes::index::router())
-        .merge(routes::organizations::router());
+        .merge(routes::organizations::router())
+        .merge(routes::teams::router())
+        .merge(routes::members::router());
     telemetry::layer(routes).with_state(state)
 }

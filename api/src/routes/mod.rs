@@ -3,4 +3,7 @@
 pub mod fields;
 pub mod health;
 pub mod index;
+pub mod members;
 pub mod organizations;
+pub mod roles;
+pub mod teams;

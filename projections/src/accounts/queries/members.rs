@@ -24,6 +24,10 @@ pub struct MemberRow {
     pub date_created: DateTime<Utc>,
     /// Slugs of the member's teams.
     pub teams: Vec<String>,
+    /// When the user joined Faultline.
+    pub date_joined: Option<DateTime<Utc>>,
+    /// Whether the user administers the instance.
+    pub is_superuser: bool,
 }
 
 const SELECT: &str =
@@ -31,8 +35,17 @@ const SELECT: &str =
                              m.date_created,
                              coalesce((SELECT array_agg(t.slug ORDER BY t.slug)
                                          FROM team_members tm JOIN teams t ON t.id = tm.team_id
-                                        WHERE tm.member_id = m.id), '{}') AS teams
+                                        WHERE tm.member_id = m.id), '{}') AS teams,
+                             u.date_joined, coalesce(u.is_superuser, false) AS is_superuser
                         FROM members m LEFT JOIN users u ON u.id = m.user_id";
+
+/// How many owners organization `org_id` has.
+pub async fn owner_count(pool: &PgPool, org_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM members WHERE org_id = $1 AND role = 'owner'")
+        .bind(org_id)
+        .fetch_one(pool)
+        .await
+}
 
 /// The membership of `user_id` in organization `org_id`.
 pub async fn of_user(

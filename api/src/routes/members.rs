@@ -1,0 +1,422 @@
+//! `/api/0/organizations/{org}/members/...`, including team membership.
+
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use faultline_commands::ids::{next_id, IdKind};
+use faultline_domain::organization::{Organization, OrganizationCommand};
+use faultline_domain::role::{OrgRole, Scope};
+use faultline_domain::user::{User, UserCommand};
+use faultline_projections::accounts::queries::auth::user_by_email;
+use faultline_projections::accounts::queries::members::{self, MemberRow};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::{Caller, OrgAccess};
+use crate::error::ApiError;
+use crate::json::{date, JsonBody};
+use crate::pagination::{link_header, PageParams};
+use crate::routes::fields::field_error;
+use crate::routes::roles::{org_role_list, team_role_list};
+use crate::routes::teams::{self, team_json};
+use crate::state::AppState;
+
+/// The member routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/0/organizations/{org}/members/",
+            get(list).post(create),
+        )
+        .route(
+            "/api/0/organizations/{org}/members/{member}/",
+            get(detail).put(update).delete(remove),
+        )
+        .route(
+            "/api/0/organizations/{org}/members/{member}/teams/{team}/",
+            post(join_team).delete(leave_team),
+        )
+}
+
+fn member_json(member: &MemberRow) -> Value {
+    let user = member.date_joined.map(|joined| {
+        json!({
+            "id": member.user_id.to_string(),
+            "name": member.name,
+            "username": member.email,
+            "email": member.email,
+            "avatarUrl": "",
+            "isActive": true,
+            "isSuspended": false,
+            "hasPasswordAuth": false,
+            "isManaged": false,
+            "dateJoined": date(joined),
+            "lastLogin": null,
+            "has2fa": false,
+            "lastActive": null,
+            "isSuperuser": member.is_superuser,
+            "isStaff": false,
+            "experiments": {},
+            "emails": [{ "id": member.user_id.to_string(), "email": member.email, "is_verified": true }],
+        })
+    });
+    json!({
+        "id": member.id.to_string(),
+        "email": member.email,
+        "name": if member.name.is_empty() { &member.email } else { &member.name },
+        "user": user,
+        "orgRole": member.role,
+        "role": member.role,
+        "roleName": capitalized(&member.role),
+        "pending": false,
+        "expired": false,
+        "flags": {
+            "idp:provisioned": false,
+            "idp:role-restricted": false,
+            "sso:linked": false,
+            "sso:invalid": false,
+            "member-limit:restricted": false,
+            "partnership:restricted": false,
+        },
+        "dateCreated": date(member.date_created),
+        "inviteStatus": "approved",
+        "inviterName": null,
+    })
+}
+
+fn capitalized(role: &str) -> String {
+    let mut chars = role.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+async fn detail_json(
+    state: &AppState,
+    access: &OrgAccess,
+    member: &MemberRow,
+) -> Result<Value, ApiError> {
+    let mut body = member_json(member);
+    let team_roles: Vec<Value> = member
+        .teams
+        .iter()
+        .map(|slug| json!({ "teamSlug": slug, "role": null }))
+        .collect();
+    let only_owner =
+        member.role == "owner" && members::owner_count(&state.pool, access.org.id).await? == 1;
+    body["teams"] = json!(member.teams);
+    body["teamRoles"] = json!(team_roles);
+    body["invite_link"] = Value::Null;
+    body["isOnlyOwner"] = json!(only_owner);
+    body["orgRoleList"] = org_role_list(access.role(), access.caller.owner.is_superuser);
+    body["teamRoleList"] = team_role_list();
+    Ok(body)
+}
+
+/// Member `id` (or `me`) of the organization of `access`, or 404.
+async fn find(state: &AppState, access: &OrgAccess, id: &str) -> Result<MemberRow, ApiError> {
+    if id == "me" {
+        return access.member.clone().ok_or(ApiError::NotFound);
+    }
+    let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
+    members::get(&state.pool, access.org.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// The role in `body`, checked against what the caller may grant.
+fn grantable_role(access: &OrgAccess, role: Option<&str>) -> Result<Option<OrgRole>, ApiError> {
+    let Some(role) = role else { return Ok(None) };
+    let role: OrgRole = role
+        .parse()
+        .map_err(|_| field_error("orgRole", "Invalid role."))?;
+    let may_grant =
+        access.caller.owner.is_superuser || access.role().is_some_and(|own| own >= role);
+    if !may_grant {
+        return Err(ApiError::BadRequest(
+            "You do not have permission to set that org-level role".into(),
+        ));
+    }
+    Ok(Some(role))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    Query(params): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    access.require(&[Scope::MemberRead, Scope::MemberWrite, Scope::MemberAdmin])?;
+    let page = params.page()?;
+    let found = members::list(&state.pool, access.org.id, page).await?;
+    let body: Vec<Value> = found.rows.iter().map(member_json).collect();
+    Ok((
+        link_header(&state.public_url, &uri, page, found.has_more),
+        Json(body),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody {
+    email: Option<String>,
+    org_role: Option<String>,
+    role: Option<String>,
+    #[serde(default)]
+    teams: Vec<String>,
+}
+
+/// Adds a member. Faultline sends no invitation emails: the member is active at
+/// once, and a user is created for an email Faultline does not know yet (they get a
+/// token with `faultline user create` or from an admin).
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    access.require(&[Scope::MemberWrite, Scope::MemberAdmin, Scope::MemberInvite])?;
+    let email = body
+        .email
+        .map(|e| e.trim().to_owned())
+        .filter(|e| e.contains('@') && !e.contains(char::is_whitespace))
+        .ok_or_else(|| field_error("email", "Enter a valid email address."))?;
+    let role = grantable_role(&access, body.org_role.as_deref().or(body.role.as_deref()))?
+        .unwrap_or(OrgRole::Member);
+    let mut team_ids = Vec::new();
+    for slug in &body.teams {
+        let team = teams::find(&state, &access, slug)
+            .await
+            .map_err(|_| field_error("teams", &format!("Invalid team: {slug}")))?;
+        team_ids.push(team.id);
+    }
+    let metadata = access.caller.metadata();
+    let user_id = match user_by_email(&state.pool, &email).await? {
+        Some(user) => user.id,
+        None => {
+            let user_id = next_id(&state.pool, IdKind::User).await?;
+            let created = state
+                .bus
+                .execute::<User>(
+                    &user_id.to_string(),
+                    UserCommand::CreateUser {
+                        user_id,
+                        email: email.clone(),
+                        name: email.clone(),
+                        is_superuser: false,
+                        at: chrono::Utc::now(),
+                    },
+                    &metadata,
+                )
+                .await?;
+            state.settle("user", created.last_position).await;
+            user_id
+        }
+    };
+    let member_id = next_id(&state.pool, IdKind::Member).await?;
+    let org_id = access.org.id.to_string();
+    let mut committed = state
+        .bus
+        .execute::<Organization>(
+            &org_id,
+            OrganizationCommand::AddMember {
+                member_id,
+                user_id,
+                email,
+                role,
+                at: chrono::Utc::now(),
+            },
+            &metadata,
+        )
+        .await?;
+    for team_id in team_ids {
+        committed = state
+            .bus
+            .execute::<Organization>(
+                &org_id,
+                OrganizationCommand::AddTeamMember {
+                    team_id,
+                    member_id,
+                    at: chrono::Utc::now(),
+                },
+                &metadata,
+            )
+            .await?;
+    }
+    state.settle("organization", committed.last_position).await;
+    let member = find(&state, &access, &member_id.to_string()).await?;
+    Ok((StatusCode::CREATED, Json(member_json(&member))))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, member)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let member = find(&state, &access, &member).await?;
+    access.require(&[Scope::MemberRead, Scope::MemberWrite, Scope::MemberAdmin])?;
+    Ok(Json(detail_json(&state, &access, &member).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateBody {
+    org_role: Option<String>,
+    role: Option<String>,
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, member)): Path<(String, String)>,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let member = find(&state, &access, &member).await?;
+    access.require(&[Scope::MemberWrite, Scope::MemberAdmin])?;
+    if let Some(role) = grantable_role(&access, body.org_role.as_deref().or(body.role.as_deref()))?
+    {
+        let current: OrgRole = member.role.parse().map_err(ApiError::internal)?;
+        let may_manage =
+            access.caller.owner.is_superuser || access.role().is_some_and(|own| own >= current);
+        if !may_manage {
+            return Err(ApiError::BadRequest(
+                "You do not have permission to edit that member".into(),
+            ));
+        }
+        let committed = state
+            .bus
+            .execute::<Organization>(
+                &access.org.id.to_string(),
+                OrganizationCommand::ChangeMemberRole {
+                    member_id: member.id,
+                    role,
+                    at: chrono::Utc::now(),
+                },
+                &access.caller.metadata(),
+            )
+            .await?;
+        state.settle("organization", committed.last_position).await;
+    }
+    let member = find(&state, &access, &member.id.to_string()).await?;
+    Ok(Json(detail_json(&state, &access, &member).await?))
+}
+
+/// Anyone may leave; removing someone else takes `member:admin` and a role at least
+/// as high as theirs (Sentry answers 400 otherwise).
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, member)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let member = find(&state, &access, &member).await?;
+    access.require(&[Scope::MemberRead, Scope::MemberWrite, Scope::MemberAdmin])?;
+    let is_self = member.user_id == access.caller.user_id();
+    if !is_self {
+        let target: OrgRole = member.role.parse().map_err(ApiError::internal)?;
+        let may_remove = access.has(Scope::MemberAdmin)
+            && (access.caller.owner.is_superuser || access.role().is_some_and(|own| own >= target));
+        if !may_remove {
+            return Err(ApiError::BadRequest(
+                "You do not have permission to remove that member".into(),
+            ));
+        }
+    }
+    let committed = state
+        .bus
+        .execute::<Organization>(
+            &access.org.id.to_string(),
+            OrganizationCommand::RemoveMember {
+                member_id: member.id,
+                at: chrono::Utc::now(),
+            },
+            &access.caller.metadata(),
+        )
+        .await?;
+    state.settle("organization", committed.last_position).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Joins a team. Organizations have open membership, so members may join any team
+/// themselves; putting someone else on a team takes `team:write` or `org:write`.
+async fn join_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, member, team)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let member = find(&state, &access, &member).await?;
+    let team = teams::find(&state, &access, &team).await?;
+    access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::TeamWrite])?;
+    let is_self = member.user_id == access.caller.user_id();
+    if !is_self && !(access.has(Scope::TeamWrite) || access.has(Scope::OrgWrite)) {
+        return Err(ApiError::Forbidden);
+    }
+    if member.teams.contains(&team.slug) {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let committed = state
+        .bus
+        .execute::<Organization>(
+            &access.org.id.to_string(),
+            OrganizationCommand::AddTeamMember {
+                team_id: team.id,
+                member_id: member.id,
+                at: chrono::Utc::now(),
+            },
+            &access.caller.metadata(),
+        )
+        .await?;
+    state.settle("organization", committed.last_position).await;
+    let team = teams::find(&state, &access, &team.slug).await?;
+    Ok((StatusCode::CREATED, Json(team_json(&access, &team))).into_response())
+}
+
+/// Leaves a team: oneself, or anyone with `org:write` or `team:admin` (Sentry answers
+/// 400 otherwise).
+async fn leave_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, member, team)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let member = find(&state, &access, &member).await?;
+    let team = teams::find(&state, &access, &team).await?;
+    access.require(&[
+        Scope::OrgRead,
+        Scope::OrgWrite,
+        Scope::OrgAdmin,
+        Scope::TeamAdmin,
+    ])?;
+    let is_self = member.user_id == access.caller.user_id();
+    if !is_self && !(access.has(Scope::OrgWrite) || access.has(Scope::TeamAdmin)) {
+        return Err(ApiError::BadRequest(
+            "You do not have permission to remove that member from the team".into(),
+        ));
+    }
+    if member.teams.contains(&team.slug) {
+        let committed = state
+            .bus
+            .execute::<Organization>(
+                &access.org.id.to_string(),
+                OrganizationCommand::RemoveTeamMember {
+                    team_id: team.id,
+                    member_id: member.id,
+                    at: chrono::Utc::now(),
+                },
+                &access.caller.metadata(),
+            )
+            .await?;
+        state.settle("organization", committed.last_position).await;
+    }
+    let team = teams::find(&state, &access, &team.slug).await?;
+    Ok(Json(team_json(&access, &team)))
+}

@@ -1,0 +1,218 @@
+//! `/api/0/organizations/{org}/teams/` and `/api/0/teams/{org}/{team}/`.
+
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use faultline_commands::ids::{next_id, IdKind};
+use faultline_domain::organization::{Organization, OrganizationCommand};
+use faultline_domain::role::Scope;
+use faultline_domain::slug::Slug;
+use faultline_projections::accounts::queries::teams::{self, TeamRow};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::{Caller, OrgAccess};
+use crate::error::ApiError;
+use crate::json::{date, JsonBody};
+use crate::pagination::{link_header, PageParams};
+use crate::routes::fields::{field_error, slug_field};
+use crate::state::AppState;
+
+/// The team routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/0/organizations/{org}/teams/", get(list).post(create))
+        .route(
+            "/api/0/teams/{org}/{team}/",
+            get(detail).put(update).delete(remove),
+        )
+}
+
+/// A team as Sentry serializes it, seen by the caller of `access`.
+pub fn team_json(access: &OrgAccess, team: &TeamRow) -> Value {
+    let scopes: Vec<&str> = access.scopes.iter().map(|s| s.as_str()).collect();
+    json!({
+        "id": team.id.to_string(),
+        "slug": team.slug,
+        "name": team.name,
+        "dateCreated": date(team.date_created),
+        "isMember": team.is_member,
+        "teamRole": if team.is_member { Some("contributor") } else { None },
+        "flags": { "idp:provisioned": false },
+        "access": scopes,
+        "hasAccess": true,
+        "isPending": false,
+        "memberCount": team.member_count,
+        "avatar": { "avatarType": "letter_avatar", "avatarUuid": null },
+    })
+}
+
+/// Team `slug` of the organization of `access`, or 404.
+pub async fn find(state: &AppState, access: &OrgAccess, slug: &str) -> Result<TeamRow, ApiError> {
+    teams::by_slug(&state.pool, access.org.id, access.caller.user_id(), slug)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    Query(params): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::OrgAdmin])?;
+    let page = params.page()?;
+    let found = teams::list(&state.pool, access.org.id, access.caller.user_id(), page).await?;
+    let body: Vec<Value> = found
+        .rows
+        .iter()
+        .map(|team| team_json(&access, team))
+        .collect();
+    Ok((
+        link_header(&state.public_url, &uri, page, found.has_more),
+        Json(body),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateBody {
+    slug: Option<String>,
+    name: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    access.require(&[Scope::OrgWrite, Scope::OrgAdmin, Scope::TeamWrite])?;
+    let name = body
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    let slug = match (&body.slug, &name) {
+        (Some(slug), _) => slug_field("slug", slug)?,
+        (None, Some(name)) => {
+            Slug::from_name(name).map_err(|e| field_error("name", &e.to_string()))?
+        }
+        (None, None) => return Err(field_error("slug", "This field is required.")),
+    };
+    let name = name.unwrap_or_else(|| slug.to_string());
+    let team_id = next_id(&state.pool, IdKind::Team).await?;
+    let org_id = access.org.id.to_string();
+    let metadata = access.caller.metadata();
+    let mut committed = state
+        .bus
+        .execute::<Organization>(
+            &org_id,
+            OrganizationCommand::CreateTeam {
+                team_id,
+                slug: slug.clone(),
+                name,
+                at: chrono::Utc::now(),
+            },
+            &metadata,
+        )
+        .await?;
+    // Sentry puts the creator on the new team.
+    if let Some(member) = &access.member {
+        committed = state
+            .bus
+            .execute::<Organization>(
+                &org_id,
+                OrganizationCommand::AddTeamMember {
+                    team_id,
+                    member_id: member.id,
+                    at: chrono::Utc::now(),
+                },
+                &metadata,
+            )
+            .await?;
+    }
+    state.settle("organization", committed.last_position).await;
+    let team = find(&state, &access, slug.as_str()).await?;
+    Ok((StatusCode::CREATED, Json(team_json(&access, &team))))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, team)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let team = find(&state, &access, &team).await?;
+    access.require(&[Scope::TeamRead, Scope::TeamWrite, Scope::TeamAdmin])?;
+    Ok(Json(team_json(&access, &team)))
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateBody {
+    slug: Option<String>,
+    name: Option<String>,
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, team)): Path<(String, String)>,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let team = find(&state, &access, &team).await?;
+    access.require(&[Scope::TeamWrite, Scope::TeamAdmin])?;
+    let slug = body
+        .slug
+        .as_deref()
+        .map(|s| slug_field("slug", s))
+        .transpose()?;
+    let name = body.name.map(|n| n.trim().to_owned());
+    if name.as_deref() == Some("") {
+        return Err(field_error("name", "This field may not be blank."));
+    }
+    let committed = state
+        .bus
+        .execute::<Organization>(
+            &access.org.id.to_string(),
+            OrganizationCommand::UpdateTeam {
+                team_id: team.id,
+                name,
+                slug: slug.clone(),
+                at: chrono::Utc::now(),
+            },
+            &access.caller.metadata(),
+        )
+        .await?;
+    state.settle("organization", committed.last_position).await;
+    let slug = slug.map(|s| s.to_string()).unwrap_or(team.slug);
+    let team = find(&state, &access, &slug).await?;
+    Ok(Json(team_json(&access, &team)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, team)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let team = find(&state, &access, &team).await?;
+    access.require(&[Scope::TeamAdmin])?;
+    let committed = state
+        .bus
+        .execute::<Organization>(
+            &access.org.id.to_string(),
+            OrganizationCommand::DeleteTeam {
+                team_id: team.id,
+                at: chrono::Utc::now(),
+            },
+            &access.caller.metadata(),
+        )
+        .await?;
+    state.settle("organization", committed.last_position).await;
+    Ok(StatusCode::NO_CONTENT)
+}
