@@ -167,3 +167,87 @@ fn a_database_url_gets_its_name_replaced() {
         "postgres://u:p@h/t2"
     );
 }
+
+/// Creates a user with `faultline user create` on the database at `database_url`
+/// and returns its token (the server must have migrated that database).
+pub fn create_user(database_url: &str, email: &str, superuser: bool) -> String {
+    let mut command = Command::new(faultline_bin());
+    command
+        .args(["user", "create", "--email", email])
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn");
+    if superuser {
+        command.arg("--superuser");
+    }
+    let output = command.output().expect("run faultline user create");
+    assert!(
+        output.status.success(),
+        "user create failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// A client of the REST API acting with one token.
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    /// A client of `server` using `token`.
+    pub fn new(server: &TestServer, token: &str) -> Api {
+        Api {
+            base: server.url.clone(),
+            token: token.to_owned(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends `method path` with an optional JSON body; returns status and JSON body
+    /// (`null` when the body is empty).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if !self.token.is_empty() {
+            request = request.bearer_auth(&self.token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        (status, json)
+    }
+
+    /// GET, asserting 200; returns the body.
+    pub async fn get_ok(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.call("GET", path, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// Sends a request and asserts its status; returns the body.
+    pub async fn expect(
+        &self,
+        status: u16,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let (got, body) = self.call(method, path, body).await;
+        assert_eq!(got, status, "{method} {path}: {body}");
+        body
+    }
+}
