@@ -357,7 +357,7 @@ async fn join_team(
     let team = teams::find(&state, &access, &team).await?;
     access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::TeamWrite])?;
     let is_self = member.user_id == access.caller.user_id();
-    if !is_self && !(access.has(Scope::TeamWrite) || access.has(Scope::OrgWrite)) {
+    if !(is_self || access.has(Scope::TeamWrite) || access.has(Scope::OrgWrite)) {
         return Err(ApiError::Forbidden);
     }
     if member.teams.contains(&team.slug) {
@@ -397,7 +397,7 @@ async fn leave_team(
         Scope::TeamAdmin,
     ])?;
     let is_self = member.user_id == access.caller.user_id();
-    if !is_self && !(access.has(Scope::OrgWrite) || access.has(Scope::TeamAdmin)) {
+    if !(is_self || access.has(Scope::OrgWrite) || access.has(Scope::TeamAdmin)) {
         return Err(ApiError::BadRequest(
             "You do not have permission to remove that member from the team".into(),
         ));
