@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use faultline_commands::CommandBus;
 use faultline_domain::log_position::LogPosition;
+use faultline_projections::accounts::key_cache::KeyCache;
 use faultline_projections::progress::Progress;
 use faultline_projections::Projection;
 use sqlx::PgPool;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub projections: Arc<Vec<Arc<dyn Projection>>>,
     /// The URL users reach Faultline at (DSNs, permalinks), without trailing slash.
     pub public_url: Arc<str>,
+    /// Client keys by public key, kept current from the log in every process.
+    pub keys: Arc<KeyCache>,
 }
 
 impl AppState {

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use faultline_api::AppState;
 use faultline_commands::CommandBus;
+use faultline_projections::accounts::key_cache::KeyCache;
+use faultline_projections::memory::MemoryTail;
 use faultline_projections::notify::LogListener;
 use faultline_projections::progress::Progress;
 use faultline_projections::runner::{ProjectionRunner, RunnerConfig};
@@ -29,8 +31,18 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     let listener = LogListener::new(progress.clone());
     let projections = Arc::new(faultline_projections::registry::durable());
 
+    let keys = Arc::new(KeyCache::default());
     let mut jobs = JoinSet::new();
     jobs.spawn(listener.clone().run(pool.clone(), shutdown.clone()));
+    jobs.spawn(
+        MemoryTail::new(
+            pool.clone(),
+            keys.clone(),
+            listener.clone(),
+            progress.clone(),
+        )
+        .run(shutdown.clone()),
+    );
     for projection in projections.iter() {
         let runner = ProjectionRunner::new(
             pool.clone(),
@@ -55,6 +67,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         progress,
         projections,
         public_url: public_url.into(),
+        keys,
     };
     tracing::info!(address = %bound, public_url = %state.public_url, "faultline listening");
     let app = faultline_api::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -9,3 +9,4 @@ mod event_log;
 mod health;
 mod helpers;
 mod managed_postgres;
+mod scale_out;
