@@ -7,7 +7,9 @@ use nix::sys::signal::Signal;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::ConnectOptions;
 
-use crate::helpers::TestServer;
+use std::process::Command;
+
+use crate::helpers::{faultline_bin, TestServer};
 
 fn postmaster_pid(data_dir: &Path) -> Option<i32> {
     let pid_file = std::fs::read_to_string(data_dir.join("postgres/postmaster.pid")).ok()?;
@@ -50,9 +52,35 @@ async fn serve_runs_its_own_postgres_keeps_the_data_and_stops_it_on_sigint() {
         .await
         .unwrap();
     drop(conn);
+    // Other subcommands attach to the cluster serve runs, and leave it running.
+    let migrate = Command::new(faultline_bin())
+        .arg("migrate")
+        .env("FAULTLINE_DATA_DIR", data)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let created = Command::new(faultline_bin())
+        .args(["user", "create", "--email", "cli@example.test"])
+        .env("FAULTLINE_DATA_DIR", data)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let whoami = reqwest::Client::new()
+        .get(first.at("/api/0/"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
     let first_exit = first.stop_with(Signal::SIGINT);
 
     assert_eq!(health.status(), 200);
+    assert!(migrate.status.success());
+    assert!(created.status.success());
+    assert_eq!(whoami["user"]["email"], "cli@example.test");
     assert!(first_exit.success(), "exit status {first_exit}");
     assert!(!is_alive(pid), "postgres stopped with faultline");
     assert_eq!(postmaster_pid(&data_dir), None);
