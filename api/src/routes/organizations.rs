@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use faultline_commands::ids::{next_id, IdKind};
 use faultline_domain::organization::{Organization, OrganizationCommand};
-use faultline_domain::role::Scope;
+use faultline_domain::role::{OrgRole, Scope};
 use faultline_domain::slug::Slug;
 use faultline_projections::accounts::queries::organizations::{self, OrgRow};
 use serde::Deserialize;
@@ -55,16 +55,171 @@ pub fn org_json(state: &AppState, org: &OrgRow) -> Value {
     })
 }
 
+/// The detailed organization Sentry returns from detail, update and create: the
+/// summary plus settings. Settings Faultline does not have carry Sentry's defaults.
 fn detail_json(state: &AppState, access: &OrgAccess) -> Value {
     let mut body = org_json(state, &access.org);
     let scopes: Vec<&str> = access.scopes.iter().map(|s| s.as_str()).collect();
     let role = access.role().map(|r| r.as_str()).unwrap_or("member");
-    body["access"] = json!(scopes);
-    body["role"] = json!(role);
-    body["orgRole"] = json!(role);
-    body["defaultRole"] = json!("member");
-    body["openMembership"] = json!(false);
+    let detail = json!({
+        "access": scopes,
+        "role": role,
+        "orgRole": role,
+        "experiments": {},
+        "defaultRole": "member",
+        "orgRoleList": org_role_list(access),
+        "teamRoleList": team_role_list(),
+        "openMembership": false,
+        "allowSharedIssues": true,
+        "enhancedPrivacy": false,
+        "dataScrubber": false,
+        "dataScrubberDefaults": false,
+        "sensitiveFields": [],
+        "safeFields": [],
+        "storeCrashReports": 0,
+        "attachmentsRole": "member",
+        "debugFilesRole": "admin",
+        "eventsMemberAdmin": true,
+        "alertsMemberWrite": true,
+        "scrubIPAddresses": false,
+        "scrapeJavaScript": true,
+        "allowJoinRequests": true,
+        "relayPiiConfig": null,
+        "relayDsnEndpoint": null,
+        "trustedRelays": [],
+        "pendingAccessRequests": 0,
+        "aggregatedDataConsent": false,
+        "isDynamicallySampled": false,
+        "issueAlertsThreadFlag": true,
+        "metricAlertsThreadFlag": true,
+        "requiresSso": false,
+    });
+    // Seer (Sentry's AI features), which Faultline does not have: all off.
+    let seer = json!({
+        "hideAiFeatures": false,
+        "defaultAutofixAutomationTuning": "off",
+        "defaultSeerScannerAutomation": false,
+        "enableSeerCoding": false,
+        "defaultCodingAgent": "seer",
+        "defaultCodingAgentIntegrationId": null,
+        "defaultAutomatedRunStoppingPoint": "code_changes",
+        "autoEnableCodeReview": false,
+        "autoOpenPrs": false,
+        "defaultCodeReviewTriggers": [],
+    });
+    // Not filled in yet; empty lists keep the documented shape.
+    let listings = json!({ "teams": [], "projects": [] });
+    if let Value::Object(body) = &mut body {
+        for part in [detail, seer, listings] {
+            if let Value::Object(part) = part {
+                body.extend(part);
+            }
+        }
+    }
     body
+}
+
+/// Sentry's `orgRoleList`: every organization role, and whether the caller may
+/// give it (needs `member:admin` and a role at least as high; superusers may give any).
+fn org_role_list(access: &OrgAccess) -> Value {
+    let own = if access.caller.owner.is_superuser {
+        Some(OrgRole::Owner)
+    } else {
+        access.role().filter(|_| access.has(Scope::MemberAdmin))
+    };
+    let roles: Vec<Value> = OrgRole::ALL
+        .into_iter()
+        .map(|role| {
+            let (name, desc) = match role {
+                OrgRole::Member => (
+                    "Member",
+                    "Members can view and act on events, as well as view most other data within the organization.",
+                ),
+                OrgRole::Admin => (
+                    "Admin",
+                    "Admin privileges on any teams of which they're a member. Retired in favour of team roles.",
+                ),
+                OrgRole::Manager => (
+                    "Manager",
+                    "Gains admin access on all teams as well as the ability to add and remove members.",
+                ),
+                OrgRole::Owner => (
+                    "Owner",
+                    "Unrestricted access to the organization, its data, and its settings.",
+                ),
+            };
+            let scopes: Vec<&str> = role.scopes().iter().map(|s| s.as_str()).collect();
+            let allowed = own.is_some_and(|own| role <= own);
+            let global = role >= OrgRole::Manager;
+            json!({
+                "id": role.as_str(),
+                "name": name,
+                "desc": desc,
+                "scopes": scopes,
+                "allowed": allowed,
+                "isAllowed": allowed,
+                "isRetired": role == OrgRole::Admin,
+                "isTeamRolesAllowed": true,
+                "is_global": global,
+                "isGlobal": global,
+                "minimumTeamRole": if role == OrgRole::Member { "contributor" } else { "admin" },
+            })
+        })
+        .collect();
+    json!(roles)
+}
+
+/// Sentry's `teamRoleList`: its two team roles. Faultline has no team roles yet, so
+/// none can be given.
+fn team_role_list() -> Value {
+    let contributor = [
+        "event:read",
+        "event:write",
+        "project:releases",
+        "project:read",
+        "org:read",
+        "member:read",
+        "team:read",
+        "alerts:read",
+    ];
+    let admin_extra = [
+        "project:write",
+        "project:admin",
+        "team:write",
+        "team:admin",
+        "event:admin",
+        "org:integrations",
+        "alerts:write",
+    ];
+    let admin: Vec<&str> = contributor
+        .iter()
+        .chain(admin_extra.iter())
+        .copied()
+        .collect();
+    json!([
+        {
+            "id": "contributor",
+            "name": "Contributor",
+            "desc": "Contributors can view and act on events, as well as view most other data within the team's projects.",
+            "scopes": contributor,
+            "allowed": false,
+            "isAllowed": false,
+            "isRetired": false,
+            "isTeamRolesAllowed": true,
+            "isMinimumRoleFor": "member",
+        },
+        {
+            "id": "admin",
+            "name": "Team Admin",
+            "desc": "Admin privileges on the team. They can create and remove projects, and can manage the team's memberships.",
+            "scopes": admin,
+            "allowed": false,
+            "isAllowed": false,
+            "isRetired": false,
+            "isTeamRolesAllowed": true,
+            "isMinimumRoleFor": "admin",
+        },
+    ])
 }
 
 async fn list(
