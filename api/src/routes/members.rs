@@ -111,7 +111,7 @@ async fn detail_json(
     body["teamRoles"] = json!(team_roles);
     body["invite_link"] = Value::Null;
     body["isOnlyOwner"] = json!(only_owner);
-    body["orgRoleList"] = org_role_list(access.role(), access.caller.owner.is_superuser);
+    body["orgRoleList"] = org_role_list(access);
     body["teamRoleList"] = team_role_list();
     Ok(body)
 }

@@ -10,6 +10,8 @@ use faultline_domain::organization::{Organization, OrganizationCommand};
 use faultline_domain::role::Scope;
 use faultline_domain::slug::Slug;
 use faultline_projections::accounts::queries::organizations::{self, OrgRow};
+use faultline_projections::accounts::queries::teams;
+use faultline_projections::accounts::queries::Page;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -18,6 +20,8 @@ use crate::error::ApiError;
 use crate::json::{date, JsonBody};
 use crate::pagination::{link_header, PageParams};
 use crate::routes::fields::{field_error, slug_field};
+use crate::routes::roles::{org_role_list, team_role_list};
+use crate::routes::teams::team_json;
 use crate::state::AppState;
 
 /// The organization routes.
@@ -55,16 +59,82 @@ pub fn org_json(state: &AppState, org: &OrgRow) -> Value {
     })
 }
 
-fn detail_json(state: &AppState, access: &OrgAccess) -> Value {
+/// The detailed organization Sentry returns from detail, update and create: the
+/// summary plus settings. Settings Faultline does not have carry Sentry's defaults.
+async fn detail_json(state: &AppState, access: &OrgAccess) -> Result<Value, ApiError> {
     let mut body = org_json(state, &access.org);
     let scopes: Vec<&str> = access.scopes.iter().map(|s| s.as_str()).collect();
     let role = access.role().map(|r| r.as_str()).unwrap_or("member");
-    body["access"] = json!(scopes);
-    body["role"] = json!(role);
-    body["orgRole"] = json!(role);
-    body["defaultRole"] = json!("member");
-    body["openMembership"] = json!(false);
-    body
+    let detail = json!({
+        "access": scopes,
+        "role": role,
+        "orgRole": role,
+        "experiments": {},
+        "defaultRole": "member",
+        "orgRoleList": org_role_list(access),
+        "teamRoleList": team_role_list(),
+        "openMembership": true,
+        "allowSharedIssues": true,
+        "enhancedPrivacy": false,
+        "dataScrubber": false,
+        "dataScrubberDefaults": false,
+        "sensitiveFields": [],
+        "safeFields": [],
+        "storeCrashReports": 0,
+        "attachmentsRole": "member",
+        "debugFilesRole": "admin",
+        "eventsMemberAdmin": true,
+        "alertsMemberWrite": true,
+        "scrubIPAddresses": false,
+        "scrapeJavaScript": true,
+        "allowJoinRequests": true,
+        "relayPiiConfig": null,
+        "relayDsnEndpoint": null,
+        "trustedRelays": [],
+        "pendingAccessRequests": 0,
+        "aggregatedDataConsent": false,
+        "isDynamicallySampled": false,
+        "issueAlertsThreadFlag": true,
+        "metricAlertsThreadFlag": true,
+        "requiresSso": false,
+    });
+    // Seer (Sentry's AI features), which Faultline does not have: all off.
+    let seer = json!({
+        "hideAiFeatures": false,
+        "defaultAutofixAutomationTuning": "off",
+        "defaultSeerScannerAutomation": false,
+        "enableSeerCoding": false,
+        "defaultCodingAgent": "seer",
+        "defaultCodingAgentIntegrationId": null,
+        "defaultAutomatedRunStoppingPoint": "code_changes",
+        "autoEnableCodeReview": false,
+        "autoOpenPrs": false,
+        "defaultCodeReviewTriggers": [],
+    });
+    let teams = teams::list(
+        &state.pool,
+        access.org.id,
+        access.caller.user_id(),
+        Page {
+            limit: 100,
+            offset: 0,
+        },
+    )
+    .await?;
+    let teams: Vec<Value> = teams
+        .rows
+        .iter()
+        .map(|team| team_json(access, team))
+        .collect();
+    let listings = json!({ "teams": teams, "projects": [] });
+    if let Value::Object(body) = &mut body {
+        for part in [detail, seer, listings] {
+            if let Value::Object(part) = part {
+                body.extend(part);
+            }
+        }
+    }
+    Ok(body)
 }
 
 async fn list(
@@ -127,7 +197,10 @@ async fn create(
         .await?;
     state.settle("organization", committed.last_position).await;
     let access = OrgAccess::resolve(&state, caller, slug.as_str()).await?;
-    Ok((StatusCode::CREATED, Json(detail_json(&state, &access))))
+    Ok((
+        StatusCode::CREATED,
+        Json(detail_json(&state, &access).await?),
+    ))
 }
 
 async fn detail(
@@ -137,7 +210,7 @@ async fn detail(
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::OrgAdmin])?;
-    Ok(Json(detail_json(&state, &access)))
+    Ok(Json(detail_json(&state, &access).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,7 +254,7 @@ async fn update(
         .map(|s| s.to_string())
         .unwrap_or_else(|| access.org.id.to_string());
     let access = OrgAccess::resolve(&state, access.caller, &key).await?;
-    Ok(Json(detail_json(&state, &access)))
+    Ok(Json(detail_json(&state, &access).await?))
 }
 
 async fn remove(
@@ -203,7 +276,7 @@ async fn remove(
         )
         .await?;
     state.settle("organization", committed.last_position).await;
-    let mut body = detail_json(&state, &access);
+    let mut body = detail_json(&state, &access).await?;
     body["status"] = json!({ "id": "pending_deletion", "name": "pending_deletion" });
     Ok((StatusCode::ACCEPTED, Json(body)))
 }

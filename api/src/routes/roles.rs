@@ -1,25 +1,42 @@
 //! Sentry's role lists (`orgRoleList`, `teamRoleList`) for our four organization roles.
 
-use faultline_domain::role::OrgRole;
+use faultline_domain::role::{OrgRole, Scope};
 use serde_json::{json, Value};
 
-fn describe(role: OrgRole) -> (&'static str, &'static str) {
-    match role {
-        OrgRole::Member => ("Member", "Members can view and act on events, as well as view most other data within the organization."),
-        OrgRole::Admin => ("Admin", "Admin privileges on any teams of which they're a member. They can create new teams and projects."),
-        OrgRole::Manager => ("Manager", "Gains admin access on all teams as well as the ability to add and remove members."),
-        OrgRole::Owner => ("Owner", "Unrestricted access to the organization, its data, and its settings."),
-    }
-}
+use crate::auth::OrgAccess;
 
-/// `orgRoleList`: every role, marked allowed when `granter` may hand it out.
-pub fn org_role_list(granter: Option<OrgRole>, superuser: bool) -> Value {
+/// Sentry's `orgRoleList`: every organization role, and whether the caller may
+/// give it (needs `member:admin` and a role at least as high; superusers may give any).
+pub fn org_role_list(access: &OrgAccess) -> Value {
+    let own = if access.caller.owner.is_superuser {
+        Some(OrgRole::Owner)
+    } else {
+        access.role().filter(|_| access.has(Scope::MemberAdmin))
+    };
     let roles: Vec<Value> = OrgRole::ALL
-        .iter()
+        .into_iter()
         .map(|role| {
-            let (name, desc) = describe(*role);
+            let (name, desc) = match role {
+                OrgRole::Member => (
+                    "Member",
+                    "Members can view and act on events, as well as view most other data within the organization.",
+                ),
+                OrgRole::Admin => (
+                    "Admin",
+                    "Admin privileges on any teams of which they're a member. Retired in favour of team roles.",
+                ),
+                OrgRole::Manager => (
+                    "Manager",
+                    "Gains admin access on all teams as well as the ability to add and remove members.",
+                ),
+                OrgRole::Owner => (
+                    "Owner",
+                    "Unrestricted access to the organization, its data, and its settings.",
+                ),
+            };
             let scopes: Vec<&str> = role.scopes().iter().map(|s| s.as_str()).collect();
-            let allowed = superuser || granter.is_some_and(|g| g >= *role);
+            let allowed = own.is_some_and(|own| role <= own);
+            let global = role >= OrgRole::Manager;
             json!({
                 "id": role.as_str(),
                 "name": name,
@@ -27,37 +44,66 @@ pub fn org_role_list(granter: Option<OrgRole>, superuser: bool) -> Value {
                 "scopes": scopes,
                 "allowed": allowed,
                 "isAllowed": allowed,
-                "isRetired": false,
+                "isRetired": role == OrgRole::Admin,
                 "isTeamRolesAllowed": true,
-                "is_global": matches!(role, OrgRole::Manager | OrgRole::Owner),
-                "isGlobal": matches!(role, OrgRole::Manager | OrgRole::Owner),
-                "minimumTeamRole": if *role >= OrgRole::Admin { "admin" } else { "contributor" },
+                "is_global": global,
+                "isGlobal": global,
+                "minimumTeamRole": if role == OrgRole::Member { "contributor" } else { "admin" },
             })
         })
         .collect();
-    Value::Array(roles)
+    json!(roles)
 }
 
-/// `teamRoleList`: Sentry's two team roles.
+/// Sentry's `teamRoleList`: its two team roles. Faultline has no team roles yet, so
+/// none can be given.
 pub fn team_role_list() -> Value {
-    let contributor: Vec<&str> = OrgRole::Member
-        .scopes()
+    let contributor = [
+        "event:read",
+        "event:write",
+        "project:releases",
+        "project:read",
+        "org:read",
+        "member:read",
+        "team:read",
+        "alerts:read",
+    ];
+    let admin_extra = [
+        "project:write",
+        "project:admin",
+        "team:write",
+        "team:admin",
+        "event:admin",
+        "org:integrations",
+        "alerts:write",
+    ];
+    let admin: Vec<&str> = contributor
         .iter()
-        .map(|s| s.as_str())
+        .chain(admin_extra.iter())
+        .copied()
         .collect();
-    let admin: Vec<&str> = OrgRole::Admin.scopes().iter().map(|s| s.as_str()).collect();
     json!([
         {
-            "id": "contributor", "name": "Contributor",
+            "id": "contributor",
+            "name": "Contributor",
             "desc": "Contributors can view and act on events, as well as view most other data within the team's projects.",
-            "scopes": contributor, "allowed": true, "isAllowed": true, "isRetired": false,
-            "isTeamRolesAllowed": true, "isMinimumRoleFor": null,
+            "scopes": contributor,
+            "allowed": false,
+            "isAllowed": false,
+            "isRetired": false,
+            "isTeamRolesAllowed": true,
+            "isMinimumRoleFor": "member",
         },
         {
-            "id": "admin", "name": "Team Admin",
-            "desc": "Admin privileges on the team. They can create and remove projects, and manage the team's memberships.",
-            "scopes": admin, "allowed": true, "isAllowed": true, "isRetired": false,
-            "isTeamRolesAllowed": true, "isMinimumRoleFor": "admin",
+            "id": "admin",
+            "name": "Team Admin",
+            "desc": "Admin privileges on the team. They can create and remove projects, and can manage the team's memberships.",
+            "scopes": admin,
+            "allowed": false,
+            "isAllowed": false,
+            "isRetired": false,
+            "isTeamRolesAllowed": true,
+            "isMinimumRoleFor": "admin",
         },
     ])
 }

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use crate::helpers::{create_user, fresh_database, Api, TestServer};
+use crate::openapi::assert_matches_sentry;
 
 /// An organization `acme` owned by `owner`, with a manager, an admin and a member,
 /// and a team `backend`.
@@ -487,4 +488,80 @@ async fn bad_requests_get_field_errors_and_missing_tokens_get_401() {
     );
     assert_eq!(invalid["detail"], "Invalid token");
     assert_eq!(index["auth"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn team_and_member_responses_match_sentrys_openapi_document() {
+    let acme = acme().await;
+    let owner = &acme.owner;
+    let org = "/api/0/organizations/{organization_id_or_slug}";
+
+    let created = owner
+        .expect(
+            201,
+            "POST",
+            "/api/0/organizations/acme/teams/",
+            Some(json!({"slug": "checked"})),
+        )
+        .await;
+    let teams = owner.get_ok("/api/0/organizations/acme/teams/").await;
+    let team = owner.get_ok("/api/0/teams/acme/checked/").await;
+    let updated = owner
+        .expect(
+            200,
+            "PUT",
+            "/api/0/teams/acme/checked/",
+            Some(json!({"name": "Checked"})),
+        )
+        .await;
+    let added = owner
+        .expect(
+            201,
+            "POST",
+            "/api/0/organizations/acme/members/",
+            Some(json!({"email": "new@acme.test"})),
+        )
+        .await;
+    let members = owner.get_ok("/api/0/organizations/acme/members/").await;
+    let me = owner.get_ok("/api/0/organizations/acme/members/me/").await;
+    let member = format!(
+        "/api/0/organizations/acme/members/{}/",
+        added["id"].as_str().unwrap()
+    );
+    let role_changed = owner
+        .expect(200, "PUT", &member, Some(json!({"orgRole": "admin"})))
+        .await;
+    let joined = owner
+        .expect(201, "POST", &format!("{member}teams/checked/"), None)
+        .await;
+    let left = owner
+        .expect(200, "DELETE", &format!("{member}teams/checked/"), None)
+        .await;
+    let organization = owner.get_ok("/api/0/organizations/acme/").await;
+
+    let member_path = format!("{org}/members/{{member_id}}/");
+    let member_team = format!("{member_path}teams/{{team_id_or_slug}}/");
+    assert_matches_sentry("POST", &format!("{org}/teams/"), 201, &created);
+    assert_matches_sentry("GET", &format!("{org}/teams/"), 200, &teams);
+    assert_matches_sentry(
+        "GET",
+        "/api/0/teams/{organization_id_or_slug}/{team_id_or_slug}/",
+        200,
+        &team,
+    );
+    assert_matches_sentry(
+        "PUT",
+        "/api/0/teams/{organization_id_or_slug}/{team_id_or_slug}/",
+        200,
+        &updated,
+    );
+    assert_matches_sentry("POST", &format!("{org}/members/"), 201, &added);
+    assert_matches_sentry("GET", &format!("{org}/members/"), 200, &members);
+    assert_matches_sentry("GET", &member_path, 200, &me);
+    assert_matches_sentry("PUT", &member_path, 200, &role_changed);
+    assert_matches_sentry("POST", &member_team, 201, &joined);
+    assert_matches_sentry("DELETE", &member_team, 200, &left);
+    assert_matches_sentry("PUT", &format!("{org}/"), 200, &organization);
+    assert_eq!(role_changed["orgRole"], "admin");
+    assert_eq!(organization["teams"].as_array().unwrap().len(), 2);
 }

@@ -9,4 +9,5 @@ mod event_log;
 mod health;
 mod helpers;
 mod managed_postgres;
+mod openapi;
 mod scale_out;
