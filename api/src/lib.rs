@@ -23,6 +23,9 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(routes::health::router())
         .merge(routes::index::router())
-        .merge(routes::organizations::router());
+        .merge(routes::organizations::router())
+        .merge(routes::projects::router())
+        .merge(routes::keys::router())
+        .merge(routes::tokens::router());
     telemetry::layer(routes).with_state(state)
 }

@@ -3,4 +3,7 @@
 pub mod fields;
 pub mod health;
 pub mod index;
+pub mod keys;
 pub mod organizations;
+pub mod projects;
+pub mod tokens;
