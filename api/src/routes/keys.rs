@@ -179,10 +179,7 @@ async fn create(
         .await?;
     state.settle("project", committed.last_position).await;
     let key = resolve_key(&state, &access, &project, &public_key).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(key_json(&state.public_url, &key)),
-    ))
+    Ok((StatusCode::CREATED, Json(key_json(&state.public_url, &key))))
 }
 
 async fn detail(

@@ -1,6 +1,7 @@
 //! `/api/0/teams/{org}/{team}/projects/`, `/api/0/organizations/{org}/projects/`,
 //! `/api/0/projects/` and `/api/0/projects/{org}/{project}/`.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{OriginalUri, Path, Query, State};
@@ -262,7 +263,10 @@ async fn create(
         .await?;
     state.settle("project", committed.last_position).await;
     let row = resolve_project(&state, &access, &aggregate_id).await?;
-    Ok((StatusCode::CREATED, Json(project_json(&row, &access.scopes))))
+    Ok((
+        StatusCode::CREATED,
+        Json(project_json(&row, &access.scopes)),
+    ))
 }
 
 async fn list_in_org(
@@ -275,8 +279,7 @@ async fn list_in_org(
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::OrgAdmin])?;
     let page = params.page()?;
-    let found =
-        projects::in_org(&state.pool, access.org.id, access.caller.user_id(), page).await?;
+    let found = projects::in_org(&state.pool, access.org.id, access.caller.user_id(), page).await?;
     let body: Vec<Value> = found
         .rows
         .iter()
@@ -307,12 +310,12 @@ async fn list_for_user(
     let mut scopes: BTreeMap<i64, BTreeSet<Scope>> = BTreeMap::new();
     let mut body = Vec::with_capacity(found.rows.len());
     for row in &found.rows {
-        if !scopes.contains_key(&row.org_id) {
+        if let Entry::Vacant(slot) = scopes.entry(row.org_id) {
             let access = OrgAccess::resolve(&state, caller.clone(), &row.org_id.to_string())
                 .await
                 .map(|access| access.scopes)
                 .unwrap_or_default();
-            scopes.insert(row.org_id, access);
+            slot.insert(access);
         }
         body.push(project_json(row, &scopes[&row.org_id]));
     }

@@ -4,6 +4,7 @@
 //! (the test script starts a throwaway cluster). Server logs are shown when
 //! `TEST_LOG` is set.
 
+mod accounts_projects;
 mod event_log;
 mod health;
 mod helpers;
