@@ -25,6 +25,9 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::index::router())
         .merge(routes::organizations::router())
         .merge(routes::teams::router())
-        .merge(routes::members::router());
+        .merge(routes::members::router())
+        .merge(routes::projects::router())
+        .merge(routes::keys::router())
+        .merge(routes::tokens::router());
     telemetry::layer(routes).with_state(state)
 }

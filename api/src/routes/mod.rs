@@ -3,7 +3,10 @@
 pub mod fields;
 pub mod health;
 pub mod index;
+pub mod keys;
 pub mod members;
 pub mod organizations;
+pub mod projects;
 pub mod roles;
 pub mod teams;
+pub mod tokens;

@@ -5,6 +5,7 @@
 //! `TEST_LOG` is set.
 
 mod accounts;
+mod accounts_projects;
 mod event_log;
 mod health;
 mod helpers;

@@ -1,0 +1,258 @@
+//! `/api/0/projects/{org}/{project}/keys/` and `.../keys/{key_id}/` (client keys, DSNs).
+
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use faultline_commands::secrets::new_client_key;
+use faultline_domain::dsn::{public_dsn, secret_dsn};
+use faultline_domain::project::{Project, ProjectCommand, RateLimit};
+use faultline_domain::role::Scope;
+use faultline_projections::accounts::queries::keys::{self, KeyRow};
+use faultline_projections::accounts::queries::projects::ProjectRow;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::{Caller, OrgAccess};
+use crate::error::ApiError;
+use crate::json::{date, JsonBody};
+use crate::pagination::{link_header, PageParams};
+use crate::routes::fields::{field_error, nullable};
+use crate::routes::projects::{resolve_project, DEFAULT_KEY_LABEL};
+use crate::state::AppState;
+
+/// The client key routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/0/projects/{org}/{project}/keys/",
+            get(list).post(create),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/keys/{key_id}/",
+            get(detail).put(update).delete(remove),
+        )
+}
+
+/// The URLs an SDK or integration uses with this key.
+fn dsn_json(public_url: &str, key: &KeyRow) -> Value {
+    let endpoint = public_url.trim_end_matches('/');
+    let project = key.project_id;
+    let public = &key.public_key;
+    json!({
+        "secret": secret_dsn(endpoint, public, &key.secret_key, project),
+        "public": public_dsn(endpoint, public, project),
+        "csp": format!("{endpoint}/api/{project}/csp-report/?sentry_key={public}"),
+        "security": format!("{endpoint}/api/{project}/security/?sentry_key={public}"),
+        "minidump": format!("{endpoint}/api/{project}/minidump/?sentry_key={public}"),
+        "nel": format!("{endpoint}/api/{project}/nel/?sentry_key={public}"),
+        "unreal": format!("{endpoint}/api/{project}/unreal/{public}/"),
+        "crons": format!("{endpoint}/api/{project}/cron/___MONITOR_SLUG___/{public}/"),
+        "cdn": format!("{endpoint}/js-sdk-loader/{public}.min.js"),
+        "playstation": format!("{endpoint}/api/{project}/playstation/?sentry_key={public}"),
+        "integration": format!("{endpoint}/api/{project}/integration/"),
+        "otlp_traces": format!("{endpoint}/api/{project}/integration/otlp/v1/traces"),
+        "otlp_logs": format!("{endpoint}/api/{project}/integration/otlp/v1/logs"),
+    })
+}
+
+/// A client key as Sentry shows it.
+pub fn key_json(public_url: &str, key: &KeyRow) -> Value {
+    let rate_limit = match (key.rate_limit_window, key.rate_limit_count) {
+        (Some(window), Some(count)) => json!({ "window": window, "count": count }),
+        _ => Value::Null,
+    };
+    json!({
+        "id": key.public_key,
+        "name": key.label,
+        "label": key.label,
+        "public": key.public_key,
+        "secret": key.secret_key,
+        "projectId": key.project_id,
+        "isActive": key.is_active,
+        "rateLimit": rate_limit,
+        "dsn": dsn_json(public_url, key),
+        "browserSdkVersion": "latest",
+        "browserSdk": { "choices": [["latest", "latest"]] },
+        "dateCreated": date(key.date_created),
+        "dynamicSdkLoaderOptions": {
+            "hasReplay": true,
+            "hasPerformance": true,
+            "hasDebug": false,
+            "hasFeedback": false,
+            "hasLogsAndMetrics": false,
+        },
+        "useCase": "user",
+    })
+}
+
+/// The organization, project and key named in the path; 404 unless all belong
+/// together and to the caller's organization.
+async fn resolve(
+    state: &AppState,
+    caller: Caller,
+    org: &str,
+    project: &str,
+) -> Result<(OrgAccess, ProjectRow), ApiError> {
+    let access = OrgAccess::resolve(state, caller, org).await?;
+    let project = resolve_project(state, &access, project).await?;
+    Ok((access, project))
+}
+
+async fn resolve_key(
+    state: &AppState,
+    access: &OrgAccess,
+    project: &ProjectRow,
+    key_id: &str,
+) -> Result<KeyRow, ApiError> {
+    keys::get(&state.pool, access.org.id, project.id, key_id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+const READ: [Scope; 3] = [Scope::ProjectRead, Scope::ProjectWrite, Scope::ProjectAdmin];
+const WRITE: [Scope; 2] = [Scope::ProjectWrite, Scope::ProjectAdmin];
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project)): Path<(String, String)>,
+    OriginalUri(uri): OriginalUri,
+    Query(params): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (access, project) = resolve(&state, caller, &org, &project).await?;
+    access.require(&READ)?;
+    let page = params.page()?;
+    let found = keys::list(&state.pool, access.org.id, project.id, page).await?;
+    let body: Vec<Value> = found
+        .rows
+        .iter()
+        .map(|key| key_json(&state.public_url, key))
+        .collect();
+    Ok((
+        link_header(&state.public_url, &uri, page, found.has_more),
+        Json(body),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateBody {
+    name: Option<String>,
+    #[serde(rename = "rateLimit")]
+    rate_limit: Option<RateLimit>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project)): Path<(String, String)>,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (access, project) = resolve(&state, caller, &org, &project).await?;
+    access.require(&WRITE)?;
+    let label = body
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| DEFAULT_KEY_LABEL.to_owned());
+    if label.chars().count() > 64 {
+        return Err(field_error(
+            "name",
+            "Ensure this field has no more than 64 characters.",
+        ));
+    }
+    let (public_key, secret_key) = new_client_key();
+    let committed = state
+        .bus
+        .execute::<Project>(
+            &project.id.to_string(),
+            ProjectCommand::CreateClientKey {
+                public_key: public_key.clone(),
+                secret_key,
+                label,
+                rate_limit: body.rate_limit,
+                at: chrono::Utc::now(),
+            },
+            &access.caller.metadata(),
+        )
+        .await?;
+    state.settle("project", committed.last_position).await;
+    let key = resolve_key(&state, &access, &project, &public_key).await?;
+    Ok((StatusCode::CREATED, Json(key_json(&state.public_url, &key))))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project, key_id)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (access, project) = resolve(&state, caller, &org, &project).await?;
+    let key = resolve_key(&state, &access, &project, &key_id).await?;
+    access.require(&READ)?;
+    Ok(Json(key_json(&state.public_url, &key)))
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateBody {
+    name: Option<String>,
+    #[serde(rename = "isActive")]
+    is_active: Option<bool>,
+    #[serde(rename = "rateLimit", default, deserialize_with = "nullable")]
+    rate_limit: Option<Option<RateLimit>>,
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project, key_id)): Path<(String, String, String)>,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let (access, project) = resolve(&state, caller, &org, &project).await?;
+    let key = resolve_key(&state, &access, &project, &key_id).await?;
+    access.require(&WRITE)?;
+    let label = body.name.map(|n| n.trim().to_owned());
+    if label.as_deref() == Some("") {
+        return Err(field_error("name", "This field may not be blank."));
+    }
+    let committed = state
+        .bus
+        .execute::<Project>(
+            &project.id.to_string(),
+            ProjectCommand::UpdateClientKey {
+                public_key: key.public_key.clone(),
+                label,
+                is_active: body.is_active,
+                rate_limit: body.rate_limit,
+                at: chrono::Utc::now(),
+            },
+            &access.caller.metadata(),
+        )
+        .await?;
+    state.settle("project", committed.last_position).await;
+    let key = resolve_key(&state, &access, &project, &key.public_key).await?;
+    Ok(Json(key_json(&state.public_url, &key)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project, key_id)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (access, project) = resolve(&state, caller, &org, &project).await?;
+    let key = resolve_key(&state, &access, &project, &key_id).await?;
+    access.require(&[Scope::ProjectAdmin])?;
+    let committed = state
+        .bus
+        .execute::<Project>(
+            &project.id.to_string(),
+            ProjectCommand::RevokeClientKey {
+                public_key: key.public_key,
+                at: chrono::Utc::now(),
+            },
+            &access.caller.metadata(),
+        )
+        .await?;
+    state.settle("project", committed.last_position).await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,414 @@
+//! `/api/0/teams/{org}/{team}/projects/`, `/api/0/organizations/{org}/projects/`,
+//! `/api/0/projects/` and `/api/0/projects/{org}/{project}/`.
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use faultline_commands::ids::{next_id, IdKind};
+use faultline_commands::secrets::new_client_key;
+use faultline_domain::project::{Project, ProjectCommand};
+use faultline_domain::role::Scope;
+use faultline_domain::slug::Slug;
+use faultline_projections::accounts::queries::projects::{self, ProjectRow};
+use faultline_projections::accounts::queries::teams;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::auth::{Caller, OrgAccess};
+use crate::error::ApiError;
+use crate::json::{date, JsonBody};
+use crate::pagination::{link_header, PageParams};
+use crate::routes::fields::{field_error, nullable, slug_field};
+use crate::routes::organizations::org_json;
+use crate::state::AppState;
+
+/// The label of the key every new project starts with, as in Sentry.
+pub const DEFAULT_KEY_LABEL: &str = "Default";
+
+/// The project routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/0/teams/{org}/{team}/projects/", post(create))
+        .route("/api/0/organizations/{org}/projects/", get(list_in_org))
+        .route("/api/0/projects/", get(list_for_user))
+        .route(
+            "/api/0/projects/{org}/{project}/",
+            get(detail).put(update).delete(remove),
+        )
+}
+
+/// Project `id_or_slug` of the organization the caller resolved; 404 if it belongs
+/// to another organization or does not exist. Slugs are never all digits, so a
+/// number is an id.
+pub async fn resolve_project(
+    state: &AppState,
+    access: &OrgAccess,
+    id_or_slug: &str,
+) -> Result<ProjectRow, ApiError> {
+    let org_id = access.org.id;
+    let user_id = access.caller.user_id();
+    let found = match id_or_slug.parse::<i64>() {
+        Ok(id) => projects::by_id(&state.pool, org_id, user_id, id).await?,
+        Err(_) => projects::by_slug(&state.pool, org_id, user_id, id_or_slug).await?,
+    };
+    found.ok_or(ApiError::NotFound)
+}
+
+/// A stable colour per project, as Sentry derives one from the slug.
+fn color(slug: &str) -> String {
+    const PALETTE: [&str; 8] = [
+        "#3f70bf", "#bf3f70", "#70bf3f", "#bf8f3f", "#3fbfae", "#8f3fbf", "#bf5b3f", "#3f9cbf",
+    ];
+    let sum: usize = slug.bytes().map(usize::from).sum();
+    PALETTE[sum % PALETTE.len()].to_owned()
+}
+
+fn scope_names(scopes: &BTreeSet<Scope>) -> Vec<&'static str> {
+    scopes.iter().map(|s| s.as_str()).collect()
+}
+
+/// The project summary Sentry returns from creation and in lists.
+pub fn project_json(row: &ProjectRow, scopes: &BTreeSet<Scope>) -> Value {
+    let teams: Vec<Value> = row
+        .team_ids
+        .iter()
+        .zip(&row.team_slugs)
+        .zip(&row.team_names)
+        .map(|((id, slug), name)| json!({ "id": id.to_string(), "slug": slug, "name": name }))
+        .collect();
+    let platforms: Vec<&str> = row.platform.as_deref().into_iter().collect();
+    let mut body = json!({
+        "id": row.id.to_string(),
+        "slug": row.slug,
+        "name": row.name,
+        "platform": row.platform,
+        "dateCreated": date(row.date_created),
+        "isBookmarked": false,
+        "isMember": row.is_member,
+        "features": [],
+        "firstEvent": null,
+        "firstTransactionEvent": false,
+        "access": scope_names(scopes),
+        "hasAccess": true,
+        "team": teams.first().cloned().unwrap_or(Value::Null),
+        "teams": teams,
+        "platforms": platforms,
+        "environments": [],
+        "latestRelease": null,
+        "latestDeploys": null,
+        "isInternal": false,
+        "isPublic": false,
+        "avatar": { "avatarType": "letter_avatar", "avatarUuid": null, "avatarUrl": null },
+        "color": color(&row.slug),
+        "status": "active",
+    });
+    // Data Faultline does not collect (yet): Sentry's answer for a project without it.
+    let has_flags = [
+        "hasFeedbacks",
+        "hasFlags",
+        "hasMinifiedStackTrace",
+        "hasMonitors",
+        "hasNewFeedbacks",
+        "hasProfiles",
+        "hasReplays",
+        "hasSessions",
+        "hasInsightsHttp",
+        "hasInsightsDb",
+        "hasInsightsAssets",
+        "hasInsightsAppStart",
+        "hasInsightsScreenLoad",
+        "hasInsightsVitals",
+        "hasInsightsCaches",
+        "hasInsightsQueues",
+        "hasInsightsAgentMonitoring",
+        "hasInsightsMCP",
+        "hasLogs",
+        "hasTraceMetrics",
+        "hasUserReports",
+    ];
+    for flag in has_flags {
+        body[flag] = Value::Bool(false);
+    }
+    body
+}
+
+/// The project detail: the summary plus settings (Sentry's defaults where Faultline
+/// has no such setting) and the organization.
+fn detail_json(state: &AppState, access: &OrgAccess, row: &ProjectRow) -> Value {
+    let mut body = project_json(row, &access.scopes);
+    let extra = json!({
+        "options": {},
+        "digestsMinDelay": 300,
+        "digestsMaxDelay": 1800,
+        "subjectPrefix": "",
+        "allowedDomains": ["*"],
+        "resolveAge": 0,
+        "dataScrubber": false,
+        "dataScrubberDefaults": false,
+        "safeFields": [],
+        "storeCrashReports": null,
+        "sensitiveFields": [],
+        "subjectTemplate": "$shortID - $title",
+        "securityToken": "",
+        "securityTokenHeader": null,
+        "verifySSL": false,
+        "scrubIPAddresses": false,
+        "scrapeJavaScript": true,
+        "enableAutoReleaseCreation": false,
+        "highlightTags": [],
+        "highlightContext": {},
+        "highlightPreset": { "tags": [], "context": {} },
+        "groupingConfig": "newstyle:2023-01-11",
+        "derivedGroupingEnhancements": "",
+        "groupingEnhancements": "",
+        "secondaryGroupingExpiry": 0,
+        "secondaryGroupingConfig": null,
+        "fingerprintingRules": "",
+    });
+    let more = json!({
+        "organization": org_json(state, &access.org),
+        "processingIssues": 0,
+        "defaultEnvironment": null,
+        "relayPiiConfig": null,
+        "builtinSymbolSources": [],
+        "dynamicSamplingBiases": null,
+        "symbolSources": "[]",
+        "isDynamicallySampled": false,
+        "tempestFetchScreenshots": false,
+        "autofixAutomationTuning": "off",
+        "seerScannerAutomation": false,
+        "seerNightshiftTweaks": null,
+        "scmSourceContextEnabled": false,
+        "debugFilesRole": null,
+    });
+    for part in [extra, more] {
+        if let (Some(body), Value::Object(part)) = (body.as_object_mut(), part) {
+            body.extend(part);
+        }
+    }
+    body
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateBody {
+    name: Option<String>,
+    slug: Option<String>,
+    platform: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, team)): Path<(String, String)>,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let team = teams::by_slug(&state.pool, access.org.id, access.caller.user_id(), &team)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    access.require(&[Scope::ProjectWrite, Scope::ProjectAdmin])?;
+    let name = body
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| field_error("name", "This field is required."))?;
+    if name.chars().count() > 50 {
+        return Err(field_error(
+            "name",
+            "Ensure this field has no more than 50 characters.",
+        ));
+    }
+    let slug = match body.slug {
+        Some(slug) => slug_field("slug", &slug)?,
+        None => Slug::from_name(&name).map_err(|e| field_error("name", &e.to_string()))?,
+    };
+    let project_id = next_id(&state.pool, IdKind::Project).await?;
+    let aggregate_id = project_id.to_string();
+    let metadata = access.caller.metadata();
+    state
+        .bus
+        .execute::<Project>(
+            &aggregate_id,
+            ProjectCommand::CreateProject {
+                project_id,
+                org_id: access.org.id,
+                slug,
+                name,
+                platform: body.platform.filter(|p| !p.is_empty()),
+                team_id: Some(team.id),
+                at: chrono::Utc::now(),
+            },
+            &metadata,
+        )
+        .await?;
+    let (public_key, secret_key) = new_client_key();
+    let committed = state
+        .bus
+        .execute::<Project>(
+            &aggregate_id,
+            ProjectCommand::CreateClientKey {
+                public_key,
+                secret_key,
+                label: DEFAULT_KEY_LABEL.to_owned(),
+                rate_limit: None,
+                at: chrono::Utc::now(),
+            },
+            &metadata,
+        )
+        .await?;
+    state.settle("project", committed.last_position).await;
+    let row = resolve_project(&state, &access, &aggregate_id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(project_json(&row, &access.scopes)),
+    ))
+}
+
+async fn list_in_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    Query(params): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::OrgAdmin])?;
+    let page = params.page()?;
+    let found = projects::in_org(&state.pool, access.org.id, access.caller.user_id(), page).await?;
+    let body: Vec<Value> = found
+        .rows
+        .iter()
+        .map(|row| project_json(row, &access.scopes))
+        .collect();
+    Ok((
+        link_header(&state.public_url, &uri, page, found.has_more),
+        Json(body),
+    ))
+}
+
+async fn list_for_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    OriginalUri(uri): OriginalUri,
+    Query(params): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require_token_scope(&[Scope::ProjectRead, Scope::OrgRead])?;
+    let page = params.page()?;
+    let found = projects::for_user(
+        &state.pool,
+        caller.user_id(),
+        caller.owner.is_superuser,
+        page,
+    )
+    .await?;
+    // Each organization's scopes once: the caller's role differs per organization.
+    let mut scopes: BTreeMap<i64, BTreeSet<Scope>> = BTreeMap::new();
+    let mut body = Vec::with_capacity(found.rows.len());
+    for row in &found.rows {
+        if let Entry::Vacant(slot) = scopes.entry(row.org_id) {
+            let access = OrgAccess::resolve(&state, caller.clone(), &row.org_id.to_string())
+                .await
+                .map(|access| access.scopes)
+                .unwrap_or_default();
+            slot.insert(access);
+        }
+        body.push(project_json(row, &scopes[&row.org_id]));
+    }
+    Ok((
+        link_header(&state.public_url, &uri, page, found.has_more),
+        Json(body),
+    ))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let row = resolve_project(&state, &access, &project).await?;
+    access.require(&[Scope::ProjectRead, Scope::ProjectWrite, Scope::ProjectAdmin])?;
+    Ok(Json(detail_json(&state, &access, &row)))
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateBody {
+    name: Option<String>,
+    slug: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    platform: Option<Option<String>>,
+}
+
+/// What a caller holding only `project:read` may send (and what Faultline ignores).
+const MEMBER_FIELDS: [&str; 1] = ["isBookmarked"];
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project)): Path<(String, String)>,
+    JsonBody(fields): JsonBody<Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let row = resolve_project(&state, &access, &project).await?;
+    access.require(&[Scope::ProjectRead, Scope::ProjectWrite, Scope::ProjectAdmin])?;
+    let elevated = access.has(Scope::ProjectWrite) || access.has(Scope::ProjectAdmin);
+    // Sentry's relaxed rule: project:read alone may only (un)bookmark.
+    if !elevated && fields.keys().any(|k| !MEMBER_FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::Forbidden);
+    }
+    let body: UpdateBody = serde_json::from_value(Value::Object(fields))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let name = body.name.map(|n| n.trim().to_owned());
+    if name.as_deref() == Some("") {
+        return Err(field_error("name", "This field may not be blank."));
+    }
+    let slug = body
+        .slug
+        .as_deref()
+        .map(|s| slug_field("slug", s))
+        .transpose()?;
+    let platform = body.platform.map(|p| p.filter(|p| !p.is_empty()));
+    let committed = state
+        .bus
+        .execute::<Project>(
+            &row.id.to_string(),
+            ProjectCommand::UpdateProject {
+                name,
+                slug,
+                platform,
+                at: chrono::Utc::now(),
+            },
+            &access.caller.metadata(),
+        )
+        .await?;
+    state.settle("project", committed.last_position).await;
+    let row = resolve_project(&state, &access, &row.id.to_string()).await?;
+    Ok(Json(detail_json(&state, &access, &row)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let row = resolve_project(&state, &access, &project).await?;
+    access.require(&[Scope::ProjectAdmin])?;
+    let committed = state
+        .bus
+        .execute::<Project>(
+            &row.id.to_string(),
+            ProjectCommand::DeleteProject {
+                at: chrono::Utc::now(),
+            },
+            &access.caller.metadata(),
+        )
+        .await?;
+    state.settle("project", committed.last_position).await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,156 @@
+//! `/api/0/api-tokens/`: the calling user's personal API tokens.
+
+use std::collections::BTreeSet;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use faultline_commands::ids::{next_id, IdKind};
+use faultline_commands::secrets::new_token;
+use faultline_domain::role::Scope;
+use faultline_domain::user::{User, UserCommand};
+use faultline_projections::accounts::queries::auth::{tokens_of, TokenRow};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::json::{date, JsonBody};
+use crate::routes::fields::field_error;
+use crate::state::AppState;
+
+/// The API token routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/0/api-tokens/", get(list).post(create).delete(remove))
+}
+
+fn token_json(token: &TokenRow) -> Value {
+    json!({
+        "id": token.id.to_string(),
+        "name": token.name,
+        "scopes": token.scopes,
+        "application": null,
+        "expiresAt": null,
+        "state": null,
+        "dateCreated": date(token.date_created),
+    })
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let tokens = tokens_of(&state.pool, caller.user_id()).await?;
+    Ok(Json(Value::Array(tokens.iter().map(token_json).collect())))
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateBody {
+    scopes: Option<Vec<String>>,
+    name: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let requested = body
+        .scopes
+        .filter(|scopes| !scopes.is_empty())
+        .ok_or_else(|| field_error("scopes", "This field is required."))?;
+    let scopes = requested
+        .iter()
+        .map(|name| {
+            name.parse::<Scope>()
+                .map_err(|_| field_error("scopes", &format!("\"{name}\" is not a valid choice.")))
+        })
+        .collect::<Result<BTreeSet<Scope>, ApiError>>()?;
+    // A token must not grant more than the one that created it.
+    if !caller.owner.is_superuser && !scopes.is_subset(&caller.token_scopes) {
+        return Err(ApiError::Forbidden);
+    }
+    let name = body
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    let token_id = next_id(&state.pool, IdKind::Token).await?;
+    let (token, token_hash) = new_token();
+    let at = chrono::Utc::now();
+    let committed = state
+        .bus
+        .execute::<User>(
+            &caller.user_id().to_string(),
+            UserCommand::IssueToken {
+                token_id,
+                token_hash,
+                scopes: scopes.clone(),
+                name: name.clone(),
+                at,
+            },
+            &caller.metadata(),
+        )
+        .await?;
+    state.settle("user", committed.last_position).await;
+    let mut body = token_json(&TokenRow {
+        id: token_id,
+        scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+        name,
+        date_created: at,
+    });
+    body["token"] = json!(token);
+    body["refreshToken"] = Value::Null;
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RemoveQuery {
+    #[serde(rename = "tokenId")]
+    token_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RemoveParams {
+    #[serde(rename = "tokenId")]
+    token_id: Option<Value>,
+}
+
+/// `tokenId` as a number, whether sent as a JSON number or a string.
+fn token_id(value: Option<Value>) -> Result<i64, ApiError> {
+    let id = match value {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    id.ok_or_else(|| field_error("tokenId", "A valid integer is required."))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<RemoveQuery>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    // The id may come in a JSON body (Sentry's form) or in the query string.
+    let from_body = if body.iter().all(u8::is_ascii_whitespace) {
+        RemoveParams::default()
+    } else {
+        serde_json::from_slice::<RemoveParams>(&body)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?
+    };
+    let token_id = token_id(from_body.token_id.or(query.token_id.map(Value::String)))?;
+    // Executed on the caller's own user: another user's token is simply not found.
+    let committed = state
+        .bus
+        .execute::<User>(
+            &caller.user_id().to_string(),
+            UserCommand::RevokeToken {
+                token_id,
+                at: chrono::Utc::now(),
+            },
+            &caller.metadata(),
+        )
+        .await?;
+    state.settle("user", committed.last_position).await;
+    Ok(StatusCode::NO_CONTENT)
+}
