@@ -10,8 +10,8 @@ use faultline_domain::organization::{Organization, OrganizationCommand};
 use faultline_domain::role::Scope;
 use faultline_domain::slug::Slug;
 use faultline_projections::accounts::queries::organizations::{self, OrgRow};
-use faultline_projections::accounts::queries::teams;
 use faultline_projections::accounts::queries::Page;
+use faultline_projections::accounts::queries::{projects, teams};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -20,6 +20,7 @@ use crate::error::ApiError;
 use crate::json::{date, JsonBody};
 use crate::pagination::{link_header, PageParams};
 use crate::routes::fields::{field_error, slug_field};
+use crate::routes::projects::project_json;
 use crate::routes::roles::{org_role_list, team_role_list};
 use crate::routes::teams::team_json;
 use crate::state::AppState;
@@ -126,7 +127,22 @@ async fn detail_json(state: &AppState, access: &OrgAccess) -> Result<Value, ApiE
         .iter()
         .map(|team| team_json(access, team))
         .collect();
-    let listings = json!({ "teams": teams, "projects": [] });
+    let projects = projects::in_org(
+        &state.pool,
+        access.org.id,
+        access.caller.user_id(),
+        Page {
+            limit: 100,
+            offset: 0,
+        },
+    )
+    .await?;
+    let projects: Vec<Value> = projects
+        .rows
+        .iter()
+        .map(|project| project_json(project, &access.scopes))
+        .collect();
+    let listings = json!({ "teams": teams, "projects": projects });
     if let Value::Object(body) = &mut body {
         for part in [detail, seer, listings] {
             if let Value::Object(part) = part {

@@ -149,6 +149,23 @@ async fn each_role_gets_the_status_its_sentry_scopes_give() {
             }
         }
     }
+    acme.owner
+        .expect(
+            201,
+            "POST",
+            "/api/0/teams/acme/backend/projects/",
+            Some(json!({"name": "Keep"})),
+        )
+        .await;
+    let (member_delete, _) = acme
+        .member
+        .call("DELETE", "/api/0/projects/acme/keep/", None)
+        .await;
+    if member_delete != 403 {
+        mismatches.push(format!(
+            "member DELETE /api/0/projects/acme/keep/: got {member_delete}, want 403"
+        ));
+    }
     for api in [&acme.member, &acme.admin, &acme.manager] {
         let (got, response) = api.call("DELETE", "/api/0/organizations/acme/", None).await;
         if got != 403 {
@@ -432,12 +449,29 @@ async fn twenty_concurrent_creates_of_one_slug_make_exactly_one_organization() {
     });
     let mut team_statuses = futures::future::join_all(teams).await;
     team_statuses.sort();
+    let projects = (0..20).map(|_| {
+        let api = api.clone();
+        async move {
+            api.call(
+                "POST",
+                "/api/0/teams/race/pit/projects/",
+                Some(json!({"name": "Car", "slug": "car"})),
+            )
+            .await
+            .0
+        }
+    });
+    let mut project_statuses = futures::future::join_all(projects).await;
+    project_statuses.sort();
     let organizations = api.get_ok("/api/0/organizations/").await;
+    let listed_projects = api.get_ok("/api/0/organizations/race/projects/").await;
 
     let mut expected = vec![201];
     expected.extend([409; 19]);
     assert_eq!(statuses, expected);
     assert_eq!(team_statuses, expected);
+    assert_eq!(project_statuses, expected);
+    assert_eq!(listed_projects.as_array().unwrap().len(), 1);
     assert_eq!(organizations.as_array().unwrap().len(), 1);
 }
 
