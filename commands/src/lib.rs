@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod bus;
 pub mod error;
 pub mod ids;
+pub mod ingest;
 pub mod secrets;
 pub mod store;
 pub mod unique;

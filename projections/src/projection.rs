@@ -25,4 +25,19 @@ pub trait Projection: Send + Sync + 'static {
         conn: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError>;
+
+    /// Applies a batch of events, in order. Projections on the ingestion path override
+    /// this to fold a batch into a few set-based statements; when a batch fails the
+    /// runner falls back to [`Projection::apply`] one event at a time to pinpoint the
+    /// failing event.
+    async fn apply_batch(
+        &self,
+        conn: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        for event in events {
+            self.apply(conn, event).await?;
+        }
+        Ok(())
+    }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use faultline_domain::log_position::LogPosition;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -124,16 +125,63 @@ impl ProjectionRunner {
             self.progress.observe(name, start);
             return Ok(BatchOutcome::Applied(0));
         };
-        for event in &events {
+        if events.len() == 1 {
             self.projection
-                .apply(&mut tx, event)
+                .apply(&mut tx, &events[0])
                 .await
-                .map_err(|error| classify(error, event.position))?;
+                .map_err(|error| classify(error, events[0].position))?;
+        } else if let Err(error) = self.projection.apply_batch(&mut tx, &events).await {
+            if error.is_transient() {
+                return Err(BatchError::Transient(error));
+            }
+            // Find the failing event: apply one by one in a fresh transaction.
+            drop(tx);
+            tracing::warn!(%error, "batch failed, retrying event by event");
+            return self.run_single_steps(start, events.len()).await;
         }
         checkpoint::advance(&mut tx, name, last, events.len() as i64).await?;
         tx.commit().await?;
         self.progress.observe(name, last);
         Ok(BatchOutcome::Applied(events.len()))
+    }
+
+    /// Applies up to `count` events after `start` one transaction each, so that a
+    /// failure names its exact event and everything before it is kept.
+    async fn run_single_steps(
+        &self,
+        start: LogPosition,
+        count: usize,
+    ) -> Result<BatchOutcome, BatchError> {
+        let name = self.projection.name();
+        let mut applied = 0;
+        let mut position = start;
+        while applied < count {
+            let mut tx = self.pool.begin().await?;
+            let locked: bool =
+                sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
+                    .bind(LOCK_NAMESPACE)
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if !locked || checkpoint::lock(&mut tx, name).await?.position() != position {
+                return Ok(BatchOutcome::Applied(applied));
+            }
+            let events =
+                read_after(&mut tx, self.projection.aggregate_types(), position, 1).await?;
+            let Some(event) = events.first() else {
+                break;
+            };
+            self.projection
+                .apply(&mut tx, event)
+                .await
+                .map_err(|error| classify(error, event.position))?;
+            position = event.log_position();
+            checkpoint::advance(&mut tx, name, position, 1).await?;
+            tx.commit().await?;
+            self.progress.observe(name, position);
+            applied += 1;
+        }
+        Ok(BatchOutcome::Applied(applied))
     }
 
     /// Runs until `shutdown` (finishing the batch in hand) or until an event fails.

@@ -19,7 +19,7 @@ use crate::runner::{BatchOutcome, ProjectionRunner, RunnerConfig};
 /// Records every event it applies in `tally_seen`, whose primary key makes a second
 /// application of one event fail loudly.
 struct Tally {
-    /// Fail (once) on the event at this sequence, simulating a crash mid-batch.
+    /// Fail on the event at this sequence (a bug in the projection).
     fail_at_sequence: Option<i64>,
     failed: AtomicUsize,
     /// Per-event delay, to have a batch in flight when the task is killed.
@@ -58,9 +58,8 @@ impl Projection for Tally {
             .bind(event.position)
             .execute(&mut *conn)
             .await?;
-        if Some(event.sequence) == self.fail_at_sequence
-            && self.failed.fetch_add(1, Ordering::SeqCst) == 0
-        {
+        if Some(event.sequence) == self.fail_at_sequence {
+            self.failed.fetch_add(1, Ordering::SeqCst);
             return Err(ProjectionError::Invalid("simulated crash".into()));
         }
         Ok(())
@@ -110,27 +109,32 @@ async fn seen(pool: &PgPool) -> i64 {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_failed_batch_leaves_no_trace_and_is_applied_once_after_restart(pool: PgPool) {
+async fn a_failing_event_stops_the_projection_there_and_is_applied_once_after_a_fix(pool: PgPool) {
     prepare(&pool, 250).await;
-    let crashing = Arc::new(Tally {
+    let broken = Arc::new(Tally {
         fail_at_sequence: Some(120),
         ..Tally::new()
     });
 
-    runner(&pool, crashing.clone(), 100)
+    runner(&pool, broken, 100)
         .run(CancellationToken::new())
         .await;
     let stopped = checkpoint::get(&pool, "tally").await.unwrap().unwrap();
+    let failing_position: i64 =
+        sqlx::query_scalar("SELECT position FROM events WHERE sequence = 120")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
 
     assert_eq!(
         seen(&pool).await,
-        100,
-        "the first batch committed, the second rolled back"
+        119,
+        "everything before the failing event is kept"
     );
-    assert_eq!(stopped.events_applied, 100);
-    assert!(stopped.failed_position.is_some());
+    assert_eq!(stopped.events_applied, 119);
+    assert_eq!(stopped.failed_position, Some(failing_position));
 
-    drain(&runner(&pool, crashing, 100)).await;
+    drain(&runner(&pool, Arc::new(Tally::new()), 100)).await;
     let done = checkpoint::get(&pool, "tally").await.unwrap().unwrap();
     assert_eq!(seen(&pool).await, 250);
     assert_eq!(done.events_applied, 250);

@@ -1,0 +1,353 @@
+//! The group-commit ingestor.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use cqrs_es::{Aggregate, DomainEvent};
+use faultline_domain::issue::{
+    issue_stream_id, Issue, IssueCommand, IssueEvent, NewIssue, Occurrence,
+};
+use faultline_domain::log_position::LogPosition;
+use faultline_domain::metadata::EventMetadata;
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+
+use crate::error::StoreError;
+use crate::store::{AggregateStore, EventLog, NewEvent};
+
+/// What a new issue would be, if this event turns out to be its first.
+#[derive(Debug, Clone)]
+pub struct IssueDraft {
+    /// Title.
+    pub title: String,
+    /// Culprit.
+    pub culprit: String,
+    /// Metadata.
+    pub metadata: Value,
+    /// `error` or `default`.
+    pub issue_type: String,
+    /// Level.
+    pub level: String,
+    /// Platform.
+    pub platform: String,
+}
+
+/// One accepted event to append.
+#[derive(Debug, Clone)]
+pub struct IngestJob {
+    /// The event's project.
+    pub project_id: i64,
+    /// The project's organization.
+    pub org_id: i64,
+    /// The grouping hash.
+    pub hash: String,
+    /// The issue to create if it does not exist.
+    pub draft: IssueDraft,
+    /// The event.
+    pub occurrence: Occurrence,
+    /// Who sent it (`key:<public key>`), request id, time.
+    pub metadata: EventMetadata,
+}
+
+/// Why an event was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The queue is full or the ingestor stopped: retry later (503).
+    #[error("ingestion is overloaded, retry later")]
+    Overloaded,
+    /// The store failed; nothing of the batch was stored (503).
+    #[error("the event could not be stored, retry later")]
+    Unavailable,
+}
+
+/// Why a batch was not appended.
+#[derive(Debug, thiserror::Error)]
+enum BatchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("issue refused an occurrence: {0}")]
+    Refused(#[from] faultline_domain::issue::IssueError),
+}
+
+/// Tunables.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestorConfig {
+    /// Queue capacity (jobs waiting for a batch).
+    pub queue: usize,
+    /// Most events per transaction.
+    pub max_batch: usize,
+    /// Snapshot an issue every this many events.
+    pub snapshot_every: i64,
+}
+
+impl Default for IngestorConfig {
+    fn default() -> Self {
+        Self {
+            queue: 20_000,
+            max_batch: 1_000,
+            snapshot_every: 100,
+        }
+    }
+}
+
+type Reply = oneshot::Sender<Result<LogPosition, IngestError>>;
+
+/// Handle to the ingestion task.
+#[derive(Clone)]
+pub struct Ingestor {
+    sender: mpsc::Sender<(IngestJob, Reply)>,
+}
+
+impl Ingestor {
+    /// Starts the ingestion task on `pool`; it ends when every handle is dropped.
+    pub fn start(pool: PgPool, config: IngestorConfig) -> (Self, tokio::task::JoinHandle<()>) {
+        let (sender, receiver) = mpsc::channel(config.queue);
+        let worker = Worker {
+            log: EventLog::new(pool.clone()),
+            store: AggregateStore::new(EventLog::new(pool.clone())),
+            pool,
+            config,
+            issues: HashMap::new(),
+        };
+        let task = tokio::spawn(worker.run(receiver));
+        (Self { sender }, task)
+    }
+
+    /// Appends the event and returns once it is durably in the log.
+    pub async fn submit(&self, job: IngestJob) -> Result<LogPosition, IngestError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send_timeout((job, reply), Duration::from_secs(5))
+            .await
+            .map_err(|_| IngestError::Overloaded)?;
+        answer.await.map_err(|_| IngestError::Overloaded)?
+    }
+}
+
+/// An issue's state as the ingestor last wrote or loaded it.
+#[derive(Debug, Clone)]
+struct Cached {
+    issue: Issue,
+    sequence: i64,
+}
+
+/// How many decided-but-conflicting attempts a batch gets before failing.
+const BATCH_ATTEMPTS: usize = 4;
+/// Beyond this many cached issues the cache starts over (it is only a cache).
+const MAX_CACHED_ISSUES: usize = 200_000;
+
+struct Worker {
+    pool: PgPool,
+    log: EventLog,
+    store: AggregateStore<Issue>,
+    config: IngestorConfig,
+    issues: HashMap<String, Cached>,
+}
+
+impl Worker {
+    async fn run(mut self, mut receiver: mpsc::Receiver<(IngestJob, Reply)>) {
+        let mut batch = Vec::with_capacity(self.config.max_batch);
+        while receiver.recv_many(&mut batch, self.config.max_batch).await > 0 {
+            let jobs = std::mem::take(&mut batch);
+            let span = tracing::debug_span!("faultline.ingest.batch", events = jobs.len());
+            self.process(jobs).instrument(span).await;
+        }
+    }
+
+    async fn process(&mut self, jobs: Vec<(IngestJob, Reply)>) {
+        let mut outcome = self.try_batch(&jobs).await;
+        for attempt in 1..BATCH_ATTEMPTS {
+            match &outcome {
+                Err(BatchError::Store(StoreError::Conflict { aggregate_id, .. })) => {
+                    tracing::debug!(
+                        attempt,
+                        aggregate_id,
+                        "issue stream moved elsewhere, deciding again"
+                    );
+                    for (job, _) in &jobs {
+                        self.issues
+                            .remove(&issue_stream_id(job.project_id, &job.hash));
+                    }
+                }
+                _ => break,
+            }
+            outcome = self.try_batch(&jobs).await;
+        }
+        match outcome {
+            Ok(positions) => {
+                for ((_, reply), position) in jobs.into_iter().zip(positions) {
+                    let _ = reply.send(Ok(position));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, events = jobs.len(), "ingest batch failed");
+                for (job, reply) in jobs {
+                    self.issues
+                        .remove(&issue_stream_id(job.project_id, &job.hash));
+                    let _ = reply.send(Err(IngestError::Unavailable));
+                }
+            }
+        }
+    }
+
+    /// Decides every job against working copies of the issues, appends the result in
+    /// one transaction, and on success makes the working copies the cache. Returns
+    /// each job's `EventIngested` position.
+    async fn try_batch(
+        &mut self,
+        jobs: &[(IngestJob, Reply)],
+    ) -> Result<Vec<LogPosition>, BatchError> {
+        let mut working: HashMap<String, Cached> = HashMap::new();
+        for (job, _) in jobs {
+            let stream = issue_stream_id(job.project_id, &job.hash);
+            if working.contains_key(&stream) {
+                continue;
+            }
+            let cached = match self.issues.get(&stream) {
+                Some(cached) => cached.clone(),
+                None => {
+                    let loaded = self.store.load(&stream).await?;
+                    Cached {
+                        issue: loaded.aggregate,
+                        sequence: loaded.current_sequence,
+                    }
+                }
+            };
+            working.insert(stream, cached);
+        }
+        let mut new_ids = self.allocate(jobs, &working).await?;
+
+        let mut rows = Vec::with_capacity(jobs.len() + 8);
+        let mut ingested_rows = Vec::with_capacity(jobs.len());
+        let mut snapshot_due = Vec::new();
+        for (job, _) in jobs {
+            let stream = issue_stream_id(job.project_id, &job.hash);
+            let state = working.get_mut(&stream).expect("loaded above");
+            let new_issue = if state.issue.exists() {
+                None
+            } else {
+                new_ids
+                    .remove(&stream)
+                    .map(|(issue_id, short_number)| NewIssue {
+                        issue_id,
+                        project_id: job.project_id,
+                        org_id: job.org_id,
+                        short_number,
+                        hash: job.hash.clone(),
+                        title: job.draft.title.clone(),
+                        culprit: job.draft.culprit.clone(),
+                        metadata: job.draft.metadata.clone(),
+                        issue_type: job.draft.issue_type.clone(),
+                        level: job.draft.level.clone(),
+                        platform: job.draft.platform.clone(),
+                    })
+            };
+            let events = state.issue.decide(IssueCommand::RecordOccurrence {
+                new_issue,
+                occurrence: job.occurrence.clone(),
+            })?;
+            let metadata =
+                serde_json::to_value(job.metadata.to_map()).map_err(StoreError::Encode)?;
+            let before = state.sequence;
+            for event in events {
+                state.sequence += 1;
+                if matches!(event, IssueEvent::EventIngested(_)) {
+                    ingested_rows.push(rows.len());
+                }
+                rows.push(NewEvent {
+                    aggregate_type: Issue::TYPE.to_owned(),
+                    aggregate_id: stream.clone(),
+                    sequence: state.sequence,
+                    event_type: event.event_type(),
+                    event_version: event.event_version(),
+                    payload: serde_json::to_value(&event).map_err(StoreError::Encode)?,
+                    metadata: metadata.clone(),
+                });
+                state.issue.apply(event);
+            }
+            let every = self.config.snapshot_every;
+            if every > 0
+                && before / every != state.sequence / every
+                && !snapshot_due.contains(&stream)
+            {
+                snapshot_due.push(stream);
+            }
+        }
+
+        let mut tx = self.log.pool().begin().await?;
+        let positions = EventLog::append_in(&mut tx, &rows).await?;
+        for stream in &snapshot_due {
+            let state = &working[stream];
+            let payload = serde_json::to_value(&state.issue).map_err(StoreError::Encode)?;
+            sqlx::query(
+                "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+                 VALUES ('issue', $1, $2, 1, $3)
+                 ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+                    SET last_sequence = EXCLUDED.last_sequence,
+                        current_snapshot = snapshots.current_snapshot + 1,
+                        payload = EXCLUDED.payload
+                  WHERE snapshots.last_sequence < EXCLUDED.last_sequence",
+            )
+            .bind(stream)
+            .bind(state.sequence)
+            .bind(payload)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+
+        if self.issues.len() > MAX_CACHED_ISSUES {
+            self.issues.clear();
+        }
+        self.issues.extend(working);
+        Ok(ingested_rows
+            .into_iter()
+            .map(|row| positions[row])
+            .collect())
+    }
+
+    /// Numeric ids and per-project numbers for the issues this batch will create.
+    async fn allocate(
+        &self,
+        jobs: &[(IngestJob, Reply)],
+        working: &HashMap<String, Cached>,
+    ) -> Result<HashMap<String, (i64, i64)>, BatchError> {
+        let mut per_project: HashMap<i64, Vec<String>> = HashMap::new();
+        for (job, _) in jobs {
+            let stream = issue_stream_id(job.project_id, &job.hash);
+            let streams = per_project.entry(job.project_id).or_default();
+            if !working[&stream].issue.exists() && !streams.contains(&stream) {
+                streams.push(stream);
+            }
+        }
+        let mut allocated = HashMap::new();
+        for (project_id, streams) in per_project {
+            if streams.is_empty() {
+                continue;
+            }
+            let count = streams.len() as i64;
+            let ids: Vec<i64> =
+                sqlx::query_scalar("SELECT nextval('issue_ids') FROM generate_series(1, $1)")
+                    .bind(count)
+                    .fetch_all(&self.pool)
+                    .await?;
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO project_issue_counters (project_id, last) VALUES ($1, $2)
+                 ON CONFLICT (project_id) DO UPDATE SET last = project_issue_counters.last + EXCLUDED.last
+                 RETURNING last",
+            )
+            .bind(project_id)
+            .bind(count)
+            .fetch_one(&self.pool)
+            .await?;
+            for (n, (stream, id)) in streams.into_iter().zip(ids).enumerate() {
+                allocated.insert(stream, (id, last - count + 1 + n as i64));
+            }
+        }
+        Ok(allocated)
+    }
+}
