@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod dsn;
+pub mod event;
 pub mod log_position;
 pub mod metadata;
 pub mod organization;
