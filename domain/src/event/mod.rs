@@ -9,12 +9,15 @@ pub mod envelope;
 pub mod grouping;
 pub mod normalize;
 pub mod summary;
+#[cfg(test)]
+mod test_support;
 
 pub use envelope::{parse_envelope, Envelope, EnvelopeError, EnvelopeItem};
-
+pub use grouping::{default_hash, grouping_hash};
 pub use normalize::{
     normalize, Exception, Frame, NormalizeContext, NormalizeError, NormalizedEvent,
 };
+pub use summary::{summarize, IssueSummary};
 
 /// An event id as 32 lowercase hex digits, from the plain or dashed (UUID) form.
 ///
