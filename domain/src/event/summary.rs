@@ -146,3 +146,151 @@ fn frame_culprit(frame: &Frame, event_platform: &str) -> String {
         format!("{location} in {function}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::event::test_support::event;
+
+    fn python_error(value: &str, frames: Value) -> Value {
+        json!({"platform": "python", "exception": {"values": [
+            {"type": "KeyError", "value": value, "stacktrace": {"frames": frames}}
+        ]}})
+    }
+
+    fn app_frames() -> Value {
+        json!([
+            {"module": "shop.views", "filename": "shop/views.py", "function": "checkout", "in_app": true},
+            {"module": "shop.cart", "filename": "shop/cart.py", "function": "total", "in_app": true},
+            {"module": "decimal", "filename": "decimal.py", "function": "__add__", "in_app": false}
+        ])
+    }
+
+    #[test]
+    fn an_error_title_is_the_type_and_the_first_line_of_the_value() {
+        let summary = summarize(&event(python_error("'sku'\nmore detail", app_frames())));
+
+        assert_eq!(summary.title, "KeyError: 'sku'");
+        assert_eq!(summary.issue_type, "error");
+        assert_eq!(summary.level, "error");
+        assert_eq!(summary.platform, "python");
+    }
+
+    #[test]
+    fn a_long_value_is_cut_to_100_characters_in_the_title() {
+        let summary = summarize(&event(python_error(&"v".repeat(300), app_frames())));
+
+        assert_eq!(summary.title, format!("KeyError: {}...", "v".repeat(97)));
+        assert_eq!(summary.metadata["value"], "v".repeat(300));
+    }
+
+    #[test]
+    fn an_error_without_a_value_is_titled_by_its_type_alone() {
+        let summary = summarize(&event(json!({"exception": [{"type": "StopIteration"}]})));
+
+        assert_eq!(summary.title, "StopIteration");
+    }
+
+    #[test]
+    fn the_culprit_is_the_newest_in_app_frame_as_module_in_function() {
+        let summary = summarize(&event(python_error("'sku'", app_frames())));
+
+        assert_eq!(summary.culprit, "shop.cart in total");
+        assert_eq!(
+            summary.metadata,
+            json!({"type": "KeyError", "value": "'sku'", "filename": "shop/cart.py", "function": "total"})
+        );
+    }
+
+    #[test]
+    fn without_in_app_frames_the_culprit_is_the_newest_frame() {
+        let frames = json!([
+            {"module": "a", "function": "f", "in_app": false},
+            {"module": "b", "function": "g"}
+        ]);
+
+        let summary = summarize(&event(python_error("x", frames)));
+
+        assert_eq!(summary.culprit, "b in g");
+    }
+
+    #[test]
+    fn a_client_culprit_wins_then_the_transaction() {
+        let mut raw = python_error("x", app_frames());
+        raw["transaction"] = json!("/checkout/{id}");
+        assert_eq!(summarize(&event(raw.clone())).culprit, "/checkout/{id}");
+
+        raw["culprit"] = json!("client says");
+        assert_eq!(summarize(&event(raw)).culprit, "client says");
+    }
+
+    #[test]
+    fn javascript_and_native_frames_format_the_culprit_their_own_way() {
+        let js = json!({"platform": "javascript", "exception": [{"type": "TypeError", "stacktrace":
+            {"frames": [{"filename": "app.js", "function": "render", "in_app": true}]}}]});
+        let native = json!({"platform": "native", "exception": [{"type": "SIGSEGV", "stacktrace":
+            {"frames": [{"filename": "main.c", "function": "main", "in_app": true}]}}]});
+
+        assert_eq!(summarize(&event(js)).culprit, "render(app.js)");
+        assert_eq!(summarize(&event(native)).culprit, "main");
+    }
+
+    #[test]
+    fn the_request_url_is_the_culprit_when_nothing_else_is_known() {
+        let raw = json!({"exception": [{"type": "E"}], "request": {"url": "https://x.test/pay"}});
+
+        assert_eq!(summarize(&event(raw)).culprit, "https://x.test/pay");
+    }
+
+    #[test]
+    fn the_culprit_is_cut_to_200_characters() {
+        let raw = json!({"message": "m", "transaction": "t".repeat(300)});
+
+        assert_eq!(summarize(&event(raw)).culprit.chars().count(), 200);
+    }
+
+    #[test]
+    fn a_synthetic_exception_is_titled_by_its_function_and_has_no_type() {
+        let raw = json!({"platform": "native", "exception": [{"type": "0xc0000005", "value": "x",
+            "mechanism": {"type": "minidump", "synthetic": true},
+            "stacktrace": {"frames": [{"function": "crash_here", "in_app": true}]}}]});
+
+        let summary = summarize(&event(raw));
+
+        assert_eq!(summary.title, "crash_here");
+        assert!(summary.metadata.get("type").is_none());
+    }
+
+    #[test]
+    fn a_message_event_is_titled_by_its_first_line() {
+        let summary = summarize(&event(
+            json!({"message": "payment timed out\nretrying", "level": "warning"}),
+        ));
+
+        assert_eq!(summary.title, "payment timed out");
+        assert_eq!(summary.metadata, json!({"title": "payment timed out"}));
+        assert_eq!(summary.issue_type, "default");
+        assert_eq!(summary.level, "warning");
+    }
+
+    #[test]
+    fn an_event_without_message_or_exception_is_unlabeled() {
+        let summary = summarize(&event(json!({})));
+
+        assert_eq!(summary.title, "<unlabeled event>");
+        assert_eq!(summary.culprit, "");
+    }
+
+    #[test]
+    fn a_client_title_overrides_and_is_recorded_in_metadata() {
+        let mut raw = python_error("x", app_frames());
+        raw["title"] = json!("Checkout broke");
+
+        let summary = summarize(&event(raw));
+
+        assert_eq!(summary.title, "Checkout broke");
+        assert_eq!(summary.metadata["title"], "Checkout broke");
+    }
+}
