@@ -10,6 +10,7 @@
 
 pub mod dsn;
 pub mod issue;
+pub mod event;
 pub mod log_position;
 pub mod metadata;
 pub mod organization;
