@@ -29,6 +29,17 @@ pub enum ApiError {
     /// 409: a uniqueness rule or a concurrent change.
     #[error("{0}")]
     Conflict(String),
+    /// 413: a body or an item over its size limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 429: a rate limit or quota; `limits` is the `X-Sentry-Rate-Limits` value.
+    #[error("event submission rejected: rate limited")]
+    RateLimited {
+        /// Seconds until the limit resets.
+        retry_after: u64,
+        /// `retry_after:categories:scope:reason_code`.
+        limits: String,
+    },
     /// 503: the database is unreachable; retry.
     #[error("service unavailable, retry later")]
     Unavailable,
@@ -50,6 +61,8 @@ impl ApiError {
             ApiError::Forbidden | ApiError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -80,11 +93,27 @@ impl IntoResponse for ApiError {
             }
             tracing::error!(error.message = %error, error.cause_chain = %chain, "request failed");
         }
+        let rate_limit = match &self {
+            ApiError::RateLimited {
+                retry_after,
+                limits,
+            } => Some((retry_after.to_string(), limits.clone())),
+            _ => None,
+        };
         let body = match self {
             ApiError::Fields(fields) => fields,
             other => json!({ "detail": other.to_string() }),
         };
         let mut response = (status, Json(body)).into_response();
+        if let Some((retry_after, limits)) = rate_limit {
+            let headers = response.headers_mut();
+            if let Ok(value) = HeaderValue::from_str(&retry_after) {
+                headers.insert(header::RETRY_AFTER, value);
+            }
+            if let Ok(value) = HeaderValue::from_str(&limits) {
+                headers.insert("x-sentry-rate-limits", value);
+            }
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()

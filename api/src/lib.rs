@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(routes::health::router())
         .merge(routes::index::router())
+        .merge(routes::ingest::router())
         .merge(routes::organizations::router())
         .merge(routes::teams::router())
         .merge(routes::members::router())

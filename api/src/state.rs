@@ -3,12 +3,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use faultline_commands::ingest::Ingestor;
 use faultline_commands::CommandBus;
 use faultline_domain::log_position::LogPosition;
 use faultline_projections::accounts::key_cache::KeyCache;
 use faultline_projections::progress::Progress;
 use faultline_projections::Projection;
 use sqlx::PgPool;
+
+use crate::routes::ingest::{IngestCounts, Limits, RateLimiter};
 
 /// How long a write waits for its read models before answering anyway.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -28,6 +31,14 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Client keys by public key, kept current from the log in every process.
     pub keys: Arc<KeyCache>,
+    /// Appends accepted events.
+    pub ingestor: Ingestor,
+    /// Ingestion body limits.
+    pub limits: Limits,
+    /// Per-key rate limits.
+    pub limiter: Arc<RateLimiter>,
+    /// Accepted envelope items by type.
+    pub ingest_counts: Arc<IngestCounts>,
 }
 
 impl AppState {

@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use faultline_api::routes::ingest::Limits;
 use faultline_api::AppState;
+use faultline_commands::ingest::{Ingestor, IngestorConfig};
 use faultline_commands::CommandBus;
 use faultline_projections::accounts::key_cache::KeyCache;
 use faultline_projections::memory::MemoryTail;
@@ -57,6 +59,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     let tcp = TcpListener::bind(args.bind).await?;
     let bound = tcp.local_addr()?;
     let bus = Arc::new(CommandBus::new(pool.clone()));
+    let (ingestor, ingest_task) = Ingestor::start(pool.clone(), IngestorConfig::default());
     let public_url = args.public_url(bound);
     if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
         crate::accounts::bootstrap_if_empty(&pool, &bus, &public_url).await?;
@@ -68,6 +71,10 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         projections,
         public_url: public_url.into(),
         keys,
+        ingestor,
+        limits: Limits::default(),
+        limiter: Arc::default(),
+        ingest_counts: Arc::default(),
     };
     tracing::info!(address = %bound, public_url = %state.public_url, "faultline listening");
     let app = faultline_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -76,6 +83,11 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         .await?;
 
     tracing::info!("requests drained, stopping background jobs");
+    // Every handler is done, so the last ingestor handle went with the state: the
+    // ingestor finishes the batch in hand and ends.
+    if tokio::time::timeout(JOBS_GRACE, ingest_task).await.is_err() {
+        tracing::warn!("ingestor did not finish in time");
+    }
     shutdown.cancel();
     if tokio::time::timeout(JOBS_GRACE, async {
         while jobs.join_next().await.is_some() {}

@@ -3,6 +3,7 @@
 pub mod fields;
 pub mod health;
 pub mod index;
+pub mod ingest;
 pub mod keys;
 pub mod members;
 pub mod organizations;

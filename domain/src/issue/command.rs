@@ -64,6 +64,7 @@ pub struct Occurrence {
 
 /// What can be asked of an issue.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // built once per event and consumed at once
 pub enum IssueCommand {
     /// Record an accepted event; `new_issue` creates the issue if it does not exist.
     RecordOccurrence {

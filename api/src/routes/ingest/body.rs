@@ -1,0 +1,135 @@
+//! Request bodies: size limits and `Content-Encoding`.
+
+use std::io::Read;
+
+use axum::body::{Body, Bytes};
+use axum::http::HeaderMap;
+
+use crate::error::ApiError;
+
+/// Body size limits of the ingestion endpoints.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body as sent (compressed).
+    pub compressed: usize,
+    /// Largest body after decompression (a decompression bomb stops here).
+    pub decompressed: usize,
+    /// Largest single event.
+    pub event: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            compressed: 20 * 1024 * 1024,
+            decompressed: 100 * 1024 * 1024,
+            event: 1024 * 1024,
+        }
+    }
+}
+
+fn too_large(what: &str) -> ApiError {
+    ApiError::PayloadTooLarge(format!("{what} exceeded size limits"))
+}
+
+/// Reads the body (at most `limits.compressed` bytes) and decodes it.
+pub async fn read(body: Body, headers: &HeaderMap, limits: &Limits) -> Result<Bytes, ApiError> {
+    let raw = axum::body::to_bytes(body, limits.compressed)
+        .await
+        .map_err(|_| too_large("request body"))?;
+    let encoding = headers
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let decoded = match encoding.as_str() {
+        // sentry-ruby 5 and old sentry-java send these; they mean nothing.
+        "" | "identity" | "utf-8" => return Ok(raw),
+        "gzip" | "x-gzip" => decode(flate2::read::MultiGzDecoder::new(&raw[..]), limits)?,
+        "deflate" => match decode(flate2::read::ZlibDecoder::new(&raw[..]), limits) {
+            Ok(bytes) => bytes,
+            Err(ApiError::BadRequest(_)) => {
+                decode(flate2::read::DeflateDecoder::new(&raw[..]), limits)?
+            }
+            Err(other) => return Err(other),
+        },
+        "br" => decode(brotli::Decompressor::new(&raw[..], 8192), limits)?,
+        "zstd" => {
+            let decoder = ruzstd::decoding::StreamingDecoder::new(&raw[..])
+                .map_err(|e| ApiError::BadRequest(format!("invalid zstd body: {e}")))?;
+            decode(decoder, limits)?
+        }
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "unsupported content encoding: {other}"
+            )));
+        }
+    };
+    Ok(Bytes::from(decoded))
+}
+
+/// Inflates at most `limits.decompressed` bytes; more is a 413, garbage a 400.
+fn decode(reader: impl Read, limits: &Limits) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    reader
+        .take(limits.decompressed as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| ApiError::BadRequest(format!("invalid compressed body: {e}")))?;
+    if out.len() > limits.decompressed {
+        return Err(too_large("decompressed body"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn encoded(name: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-encoding", HeaderValue::from_str(name).unwrap());
+        headers
+    }
+
+    #[tokio::test]
+    async fn a_gzip_body_is_inflated() {
+        let body = Body::from(gzip(b"{\"message\":\"hi\"}"));
+        let bytes = read(body, &encoded("gzip"), &Limits::default())
+            .await
+            .unwrap();
+        assert_eq!(&bytes[..], b"{\"message\":\"hi\"}");
+    }
+
+    #[tokio::test]
+    async fn a_decompression_bomb_stops_at_the_limit_with_413() {
+        let bomb = gzip(&vec![0u8; 10 * 1024 * 1024]);
+        let limits = Limits {
+            decompressed: 1024 * 1024,
+            ..Limits::default()
+        };
+        let result = read(Body::from(bomb), &encoded("gzip"), &limits).await;
+        assert!(matches!(result, Err(ApiError::PayloadTooLarge(_))));
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_gzip_body_is_a_bad_request() {
+        let result = read(
+            Body::from(&b"not gzip"[..]),
+            &encoded("gzip"),
+            &Limits::default(),
+        )
+        .await;
+        assert!(matches!(result, Err(ApiError::BadRequest(_))));
+    }
+}

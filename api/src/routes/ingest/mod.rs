@@ -1,0 +1,376 @@
+//! Sentry's ingestion endpoints: `POST /api/{project_id}/envelope/` and `/store/`.
+//!
+//! A request is authenticated by its client key (from the in-memory key cache, with
+//! the key read model as fallback), its body is size-checked and decompressed, each
+//! event item is normalised and grouped (pure rules from `faultline_domain::event`),
+//! and handed to the ingestor. The answer is `200 {"id": …}` only once the event is
+//! committed to the log. Item types Faultline does not store are counted and accepted.
+
+mod auth;
+mod body;
+mod rate_limit;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, Method};
+use axum::routing::post;
+use axum::{Json, Router};
+use dashmap::DashMap;
+use faultline_commands::ingest::{IngestError, IngestJob, IssueDraft};
+use faultline_domain::event::{
+    grouping_hash, normalize, normalize_event_id, parse_envelope, summarize, NormalizeContext,
+};
+use faultline_domain::issue::Occurrence;
+use faultline_domain::metadata::{Actor, EventMetadata};
+use faultline_projections::accounts::key_cache::KeyInfo;
+use serde_json::{json, Value};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use body::Limits;
+pub use rate_limit::RateLimiter;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::telemetry::REQUEST_ID;
+
+/// Accepted envelope items by type, since start (what is not stored is still counted).
+#[derive(Default)]
+pub struct IngestCounts(DashMap<String, AtomicU64>);
+
+impl IngestCounts {
+    fn add(&self, item_type: &str) {
+        self.0
+            .entry(item_type.to_owned())
+            .or_default()
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counts as a JSON object.
+    pub fn to_json(&self) -> Value {
+        let map: serde_json::Map<String, Value> = self
+            .0
+            .iter()
+            .map(|entry| {
+                (
+                    entry.key().clone(),
+                    json!(entry.value().load(Ordering::Relaxed)),
+                )
+            })
+            .collect();
+        Value::Object(map)
+    }
+}
+
+/// The ingestion routes, with CORS for browser SDKs.
+pub fn router() -> Router<AppState> {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers(
+            [
+                "x-sentry-auth",
+                "x-requested-with",
+                "x-forwarded-for",
+                "origin",
+                "referer",
+                "accept",
+                "content-type",
+                "authentication",
+                "authorization",
+                "content-encoding",
+                "transfer-encoding",
+            ]
+            .map(HeaderName::from_static),
+        )
+        .expose_headers(
+            ["x-sentry-error", "x-sentry-rate-limits", "retry-after"].map(HeaderName::from_static),
+        )
+        .max_age(std::time::Duration::from_secs(3600));
+    Router::new()
+        .route("/api/{project_id}/envelope/", post(envelope))
+        .route("/api/{project_id}/store/", post(store))
+        .layer(cors)
+}
+
+/// What the handler knows about the request before looking at items.
+struct Sender {
+    project_id: i64,
+    public_key: String,
+    key: KeyInfo,
+    client: Option<String>,
+    client_ip: Option<String>,
+    request_id: Option<String>,
+}
+
+fn parse_project_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::BadRequest("invalid project id in path".into()))
+}
+
+/// Looks the key up (cache first, read model second) and checks it may send to
+/// `project_id`: unknown, inactive, deleted or another project's key → 403.
+async fn authorize(
+    state: &AppState,
+    project_id: i64,
+    public_key: &str,
+) -> Result<KeyInfo, ApiError> {
+    let rejected =
+        || ApiError::ForbiddenBecause("event submission rejected with_reason: ProjectId".into());
+    let key = match state.keys.get(public_key) {
+        Some(key) => key,
+        None => lookup_key(state, public_key).await?.ok_or_else(rejected)?,
+    };
+    if key.project_id != project_id || !key.is_active {
+        return Err(rejected());
+    }
+    Ok(key)
+}
+
+async fn lookup_key(state: &AppState, public_key: &str) -> Result<Option<KeyInfo>, ApiError> {
+    let row: Option<(i64, i64, String, bool, Option<i32>, Option<i32>)> = sqlx::query_as(
+        "SELECT k.project_id, k.org_id, k.secret_key, k.is_active, k.rate_limit_window, k.rate_limit_count
+           FROM client_keys k JOIN projects p ON p.id = k.project_id
+          WHERE k.public_key = $1",
+    )
+    .bind(public_key)
+    .fetch_optional(&state.pool)
+    .await?;
+    Ok(row.map(
+        |(project_id, org_id, secret_key, is_active, window, count)| KeyInfo {
+            project_id,
+            org_id,
+            secret_key,
+            is_active,
+            rate_limit: window.zip(count).map(|(window, count)| {
+                faultline_domain::project::RateLimit {
+                    window: window as u32,
+                    count: count as u32,
+                }
+            }),
+        },
+    ))
+}
+
+async fn sender(
+    state: &AppState,
+    project_id: i64,
+    auth: Option<auth::SentryAuth>,
+    headers: &HeaderMap,
+    client_ip: Option<String>,
+) -> Result<Sender, ApiError> {
+    let auth = auth.ok_or(ApiError::Unauthorized("missing authorization information"))?;
+    let key = authorize(state, project_id, &auth.key).await?;
+    let client = auth.client.or_else(|| {
+        headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    Ok(Sender {
+        project_id,
+        public_key: auth.key,
+        key,
+        client,
+        client_ip,
+        request_id: headers
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    })
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Normalises, groups and stores one event; returns its id once committed.
+async fn ingest_event(
+    state: &AppState,
+    sender: &Sender,
+    payload: &[u8],
+    envelope_event_id: Option<String>,
+) -> Result<String, ApiError> {
+    if payload.len() > state.limits.event {
+        return Err(ApiError::PayloadTooLarge(
+            "event exceeded size limits".into(),
+        ));
+    }
+    let raw: Value = serde_json::from_slice(payload)
+        .map_err(|e| ApiError::BadRequest(format!("invalid event JSON: {e}")))?;
+    let event_id = envelope_event_id
+        .or_else(|| {
+            raw.get("event_id")
+                .and_then(Value::as_str)
+                .and_then(normalize_event_id)
+        })
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let received = chrono::Utc::now();
+    let context = NormalizeContext {
+        received,
+        client_ip: sender.client_ip.clone(),
+        event_id: Some(event_id),
+        sdk_name_version: sender.client.clone(),
+        platform_hint: None,
+    };
+    let event = normalize(raw, &context)
+        .map_err(|e| ApiError::BadRequest(format!("invalid event: {e}")))?;
+    let summary = summarize(&event);
+    let hash = grouping_hash(&event);
+    let event_id = event.event_id.clone();
+    let job = IngestJob {
+        project_id: sender.project_id,
+        org_id: sender.key.org_id,
+        hash,
+        draft: IssueDraft {
+            title: summary.title.clone(),
+            culprit: summary.culprit.clone(),
+            metadata: summary.metadata,
+            issue_type: summary.issue_type,
+            level: summary.level,
+            platform: summary.platform,
+        },
+        occurrence: Occurrence {
+            event_id: event.event_id,
+            timestamp: event.timestamp,
+            received: event.received,
+            level: event.level,
+            release: event.release,
+            environment: event.environment,
+            user_key: event.user_key,
+            tags: event.tags,
+            title: summary.title,
+            culprit: summary.culprit,
+            data: event.data,
+        },
+        metadata: EventMetadata {
+            actor: Actor::Key(sender.public_key.clone()),
+            request_id: sender.request_id.clone(),
+            ip_address: sender.client_ip.clone(),
+            time: received,
+        },
+    };
+    state
+        .ingestor
+        .submit(job)
+        .await
+        .map_err(|error| match error {
+            IngestError::Overloaded | IngestError::Unavailable => ApiError::Unavailable,
+        })?;
+    Ok(event_id)
+}
+
+async fn envelope(
+    State(state): State<AppState>,
+    Path(project_id): Path<String>,
+    RawQuery(query): RawQuery,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let project_id = parse_project_id(&project_id)?;
+    let bytes = body::read(body, &headers, &state.limits).await?;
+    handle_envelope(&state, project_id, query.as_deref(), peer, &headers, &bytes).await
+}
+
+async fn handle_envelope(
+    state: &AppState,
+    project_id: i64,
+    query: Option<&str>,
+    peer: std::net::SocketAddr,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let envelope = parse_envelope(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("invalid envelope: {e}")))?;
+    let mut auth = auth::from_request(headers, query)?;
+    if let Some((key, dsn_project)) = envelope.dsn().and_then(auth::from_dsn) {
+        if dsn_project != project_id {
+            return Err(ApiError::ForbiddenBecause(
+                "event submission rejected with_reason: ProjectId".into(),
+            ));
+        }
+        match &auth {
+            Some(given) if given.key != key => {
+                return Err(ApiError::Unauthorized(
+                    "multiple authorization payloads detected",
+                ));
+            }
+            Some(_) => {}
+            None => auth = Some(auth::SentryAuth { key, client: None }),
+        }
+    }
+    let sender = sender(
+        state,
+        project_id,
+        auth,
+        headers,
+        Some(peer.ip().to_string()),
+    )
+    .await?;
+    let events = envelope
+        .items
+        .iter()
+        .filter(|item| item.item_type == "event")
+        .count() as u32;
+    state.limiter.admit(
+        &sender.public_key,
+        sender.key.rate_limit,
+        events.max(1),
+        now_secs(),
+    )?;
+    let mut id = envelope.event_id();
+    for item in &envelope.items {
+        state.ingest_counts.add(&item.item_type);
+        if item.item_type == "event" {
+            id = Some(ingest_event(state, &sender, &item.payload, envelope.event_id()).await?);
+        }
+    }
+    Ok(Json(match id {
+        Some(id) => json!({ "id": id }),
+        None => json!({}),
+    }))
+}
+
+async fn store(
+    State(state): State<AppState>,
+    Path(project_id): Path<String>,
+    RawQuery(query): RawQuery,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let project_id = parse_project_id(&project_id)?;
+    let bytes = body::read(body, &headers, &state.limits).await?;
+    let is_envelope = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-sentry-envelope"));
+    if is_envelope {
+        return handle_envelope(&state, project_id, query.as_deref(), peer, &headers, &bytes).await;
+    }
+    let auth = auth::from_request(&headers, query.as_deref())?;
+    let sender = sender(
+        &state,
+        project_id,
+        auth,
+        &headers,
+        Some(peer.ip().to_string()),
+    )
+    .await?;
+    if bytes.is_empty() {
+        return Err(ApiError::BadRequest("empty request body".into()));
+    }
+    state
+        .limiter
+        .admit(&sender.public_key, sender.key.rate_limit, 1, now_secs())?;
+    state.ingest_counts.add("event");
+    let id = ingest_event(&state, &sender, &bytes, None).await?;
+    Ok(Json(json!({ "id": id })))
+}
