@@ -25,6 +25,7 @@ use faultline_domain::event::{
 use faultline_domain::issue::Occurrence;
 use faultline_domain::metadata::{Actor, EventMetadata};
 use faultline_projections::accounts::key_cache::KeyInfo;
+use faultline_projections::accounts::queries::keys;
 use serde_json::{json, Value};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -122,37 +123,14 @@ async fn authorize(
         || ApiError::ForbiddenBecause("event submission rejected with_reason: ProjectId".into());
     let key = match state.keys.get(public_key) {
         Some(key) => key,
-        None => lookup_key(state, public_key).await?.ok_or_else(rejected)?,
+        None => keys::ingest_info(&state.pool, public_key)
+            .await?
+            .ok_or_else(rejected)?,
     };
     if key.project_id != project_id || !key.is_active {
         return Err(rejected());
     }
     Ok(key)
-}
-
-async fn lookup_key(state: &AppState, public_key: &str) -> Result<Option<KeyInfo>, ApiError> {
-    let row: Option<(i64, i64, String, bool, Option<i32>, Option<i32>)> = sqlx::query_as(
-        "SELECT k.project_id, k.org_id, k.secret_key, k.is_active, k.rate_limit_window, k.rate_limit_count
-           FROM client_keys k JOIN projects p ON p.id = k.project_id
-          WHERE k.public_key = $1",
-    )
-    .bind(public_key)
-    .fetch_optional(&state.pool)
-    .await?;
-    Ok(row.map(
-        |(project_id, org_id, secret_key, is_active, window, count)| KeyInfo {
-            project_id,
-            org_id,
-            secret_key,
-            is_active,
-            rate_limit: window.zip(count).map(|(window, count)| {
-                faultline_domain::project::RateLimit {
-                    window: window as u32,
-                    count: count as u32,
-                }
-            }),
-        },
-    ))
 }
 
 async fn sender(

@@ -65,3 +65,42 @@ pub async fn list(
     .await?;
     Ok(Paged::from_overfetch(rows, page))
 }
+
+/// What ingestion needs of key `public_key`, from the read model (the fallback when
+/// the in-memory cache has not seen the key yet); `None` if unknown or its project
+/// is deleted.
+pub async fn ingest_info(
+    pool: &PgPool,
+    public_key: &str,
+) -> Result<Option<crate::accounts::key_cache::KeyInfo>, sqlx::Error> {
+    let row: Option<KeyRow> = sqlx::query_as(&format!(
+        "{SELECT} WHERE public_key = $1 AND EXISTS (SELECT 1 FROM projects p WHERE p.id = project_id)"
+    ))
+    .bind(public_key)
+    .fetch_optional(pool)
+    .await?;
+    let org_id: Option<i64> = match &row {
+        Some(row) => {
+            sqlx::query_scalar("SELECT org_id FROM projects WHERE id = $1")
+                .bind(row.project_id)
+                .fetch_optional(pool)
+                .await?
+        }
+        None => None,
+    };
+    Ok(row
+        .zip(org_id)
+        .map(|(row, org_id)| crate::accounts::key_cache::KeyInfo {
+            project_id: row.project_id,
+            org_id,
+            secret_key: row.secret_key,
+            is_active: row.is_active,
+            rate_limit: row
+                .rate_limit_window
+                .zip(row.rate_limit_count)
+                .map(|(window, count)| faultline_domain::project::RateLimit {
+                    window: window as u32,
+                    count: count as u32,
+                }),
+        }))
+}
