@@ -27,6 +27,8 @@ pub struct AppState {
     pub progress: Arc<Progress>,
     /// Every durable projection this server runs.
     pub projections: Arc<Vec<Arc<dyn Projection>>>,
+    /// In-memory read models of this process: (name, aggregate types read).
+    pub caches: Arc<Vec<(&'static str, &'static [&'static str])>>,
     /// The URL users reach Faultline at (DSNs, permalinks), without trailing slash.
     pub public_url: Arc<str>,
     /// Client keys by public key, kept current from the log in every process.
@@ -47,12 +49,18 @@ impl AppState {
     /// [`SETTLE_TIMEOUT`]: a stopped projection must not hang writes.
     pub async fn settle(&self, aggregate_type: &str, position: Option<LogPosition>) {
         let Some(position) = position else { return };
-        let names: Vec<&str> = self
+        let durable = self
             .projections
             .iter()
             .filter(|p| p.aggregate_types().contains(&aggregate_type))
-            .map(|p| p.name())
-            .collect();
+            .map(|p| p.name());
+        // This process's caches too: the next request may be served from them.
+        let caches = self
+            .caches
+            .iter()
+            .filter(|(_, types)| types.contains(&aggregate_type))
+            .map(|(name, _)| *name);
+        let names: Vec<&str> = durable.chain(caches).collect();
         if !self
             .progress
             .wait_for(&names, position, SETTLE_TIMEOUT)

@@ -9,7 +9,7 @@ use faultline_api::AppState;
 use faultline_commands::ingest::{Ingestor, IngestorConfig};
 use faultline_commands::CommandBus;
 use faultline_projections::accounts::key_cache::KeyCache;
-use faultline_projections::memory::MemoryTail;
+use faultline_projections::memory::{MemoryProjection, MemoryTail};
 use faultline_projections::notify::LogListener;
 use faultline_projections::progress::Progress;
 use faultline_projections::runner::{ProjectionRunner, RunnerConfig};
@@ -70,6 +70,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         progress,
         projections,
         public_url: public_url.into(),
+        caches: Arc::new(vec![(keys.name(), keys.aggregate_types())]),
         keys,
         ingestor,
         limits: Limits::default(),

@@ -251,3 +251,59 @@ impl Api {
         body
     }
 }
+
+/// A project ready to receive events: its id, its client key and its DSN.
+pub struct ProjectKey {
+    /// The project's numeric id.
+    pub project_id: i64,
+    /// The public key.
+    pub key: String,
+    /// The public DSN.
+    pub dsn: String,
+}
+
+/// Creates organization `org`, team `team` and project `project` through the API
+/// and returns the project's default key.
+pub async fn project_with_key(api: &Api, org: &str, project: &str) -> ProjectKey {
+    api.expect(
+        201,
+        "POST",
+        "/api/0/organizations/",
+        Some(serde_json::json!({"name": org, "slug": org})),
+    )
+    .await;
+    api.expect(
+        201,
+        "POST",
+        &format!("/api/0/organizations/{org}/teams/"),
+        Some(serde_json::json!({"slug": "team"})),
+    )
+    .await;
+    let created = api
+        .expect(
+            201,
+            "POST",
+            &format!("/api/0/teams/{org}/team/projects/"),
+            Some(serde_json::json!({"name": project, "slug": project, "platform": "python"})),
+        )
+        .await;
+    let keys = api
+        .get_ok(&format!("/api/0/projects/{org}/{project}/keys/"))
+        .await;
+    ProjectKey {
+        project_id: created["id"].as_str().unwrap().parse().unwrap(),
+        key: keys[0]["public"].as_str().unwrap().to_owned(),
+        dsn: keys[0]["dsn"]["public"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// An envelope with one event item.
+pub fn event_envelope(event: &serde_json::Value) -> Vec<u8> {
+    let event_id = event["event_id"].as_str().unwrap_or("");
+    let payload = event.to_string();
+    format!(
+        "{{\"event_id\":\"{event_id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n{payload}\n",
+        payload.len()
+    )
+    .into_bytes()
+}

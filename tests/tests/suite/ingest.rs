@@ -1,0 +1,433 @@
+//! The ingestion protocol: auth, encodings, limits, item types, rate limits.
+
+use std::io::Write;
+
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::helpers::{
+    create_user, event_envelope, fresh_database, project_with_key, Api, ProjectKey, TestServer,
+};
+
+struct Setup {
+    server: TestServer,
+    pool: PgPool,
+    api: Api,
+    project: ProjectKey,
+    http: reqwest::Client,
+}
+
+async fn setup() -> Setup {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let api = Api::new(&server, &create_user(&url, "dev@example.test", false));
+    let project = project_with_key(&api, "acme", "backend").await;
+    Setup {
+        server,
+        pool,
+        api,
+        project,
+        http: reqwest::Client::new(),
+    }
+}
+
+fn exception_event(event_id: &str, function: &str) -> serde_json::Value {
+    json!({
+        "event_id": event_id,
+        "platform": "python",
+        "level": "error",
+        "exception": {"values": [{
+            "type": "ValueError",
+            "value": format!("bad value {event_id}"),
+            "stacktrace": {"frames": [
+                {"filename": "lib.py", "function": "helper", "module": "lib", "in_app": false, "lineno": 10},
+                {"filename": "app.py", "function": function, "module": "app", "in_app": true, "lineno": 42}
+            ]}
+        }]},
+        "tags": {"browser": "firefox"},
+        "user": {"id": "42"}
+    })
+}
+
+impl Setup {
+    fn envelope_url(&self) -> String {
+        self.server
+            .at(&format!("/api/{}/envelope/", self.project.project_id))
+    }
+
+    fn auth(&self) -> String {
+        format!(
+            "Sentry sentry_version=7, sentry_client=test/1.0, sentry_key={}",
+            self.project.key
+        )
+    }
+
+    async fn send(&self, body: Vec<u8>, encoding: Option<&str>) -> (u16, serde_json::Value) {
+        let mut request = self
+            .http
+            .post(self.envelope_url())
+            .header("x-sentry-auth", self.auth())
+            .body(body);
+        if let Some(encoding) = encoding {
+            request = request.header("content-encoding", encoding);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    }
+
+    async fn ingested(&self) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT payload->'EventIngested'->>'event_id' FROM events
+              WHERE event_type = 'EventIngested' ORDER BY position",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+    }
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+    writer.write_all(data).unwrap();
+    drop(writer);
+    out
+}
+
+#[tokio::test]
+async fn events_are_accepted_through_envelope_and_store_in_every_encoding() {
+    let setup = setup().await;
+    let id = |n: u32| format!("{n:032x}");
+
+    let identity = setup
+        .send(event_envelope(&exception_event(&id(1), "main")), None)
+        .await;
+    let gzipped = setup
+        .send(
+            gzip(&event_envelope(&exception_event(&id(2), "main"))),
+            Some("gzip"),
+        )
+        .await;
+    let deflated = setup
+        .send(
+            zlib(&event_envelope(&exception_event(&id(3), "main"))),
+            Some("deflate"),
+        )
+        .await;
+    let brotlied = setup
+        .send(
+            brotli(&event_envelope(&exception_event(&id(4), "main"))),
+            Some("br"),
+        )
+        .await;
+    let stored = setup
+        .http
+        .post(
+            setup
+                .server
+                .at(&format!("/api/{}/store/", setup.project.project_id)),
+        )
+        .header("x-sentry-auth", setup.auth())
+        .header("content-encoding", "gzip")
+        .body(gzip(exception_event(&id(5), "main").to_string().as_bytes()))
+        .send()
+        .await
+        .unwrap();
+    let by_query = setup
+        .http
+        .post(format!(
+            "{}?sentry_key={}&sentry_version=7",
+            setup.envelope_url(),
+            setup.project.key
+        ))
+        .body(event_envelope(&exception_event(&id(6), "main")))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(identity, (200, json!({"id": id(1)})));
+    assert_eq!(gzipped, (200, json!({"id": id(2)})));
+    assert_eq!(deflated, (200, json!({"id": id(3)})));
+    assert_eq!(brotlied, (200, json!({"id": id(4)})));
+    assert_eq!(stored.status(), 200);
+    assert_eq!(by_query.status(), 200);
+    assert_eq!(setup.ingested().await, (1..=6).map(id).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn bad_submissions_get_clear_errors_and_the_server_stays_healthy() {
+    let setup = setup().await;
+    let event = event_envelope(&exception_event(&format!("{:032x}", 7), "main"));
+    let other_key = "0123456789abcdef0123456789abcdef";
+
+    let anonymous = setup
+        .http
+        .post(setup.envelope_url())
+        .body(event.clone())
+        .send()
+        .await
+        .unwrap();
+    let unknown_key = setup
+        .http
+        .post(setup.envelope_url())
+        .header("x-sentry-auth", format!("Sentry sentry_key={other_key}"))
+        .body(event.clone())
+        .send()
+        .await
+        .unwrap();
+    let wrong_project = setup
+        .http
+        .post(setup.server.at(&format!(
+            "/api/{}/envelope/",
+            setup.project.project_id + 1000
+        )))
+        .header("x-sentry-auth", setup.auth())
+        .body(event.clone())
+        .send()
+        .await
+        .unwrap();
+    let malformed = setup.send(b"{not json\n".to_vec(), None).await;
+    let bad_event = setup
+        .send(b"{}\n{\"type\":\"event\"}\n[1,2\n".to_vec(), None)
+        .await;
+    let huge_message = "x".repeat(2 * 1024 * 1024);
+    let too_large = setup
+        .send(event_envelope(&json!({"message": huge_message})), None)
+        .await;
+    let bomb = gzip(&vec![b' '; 120 * 1024 * 1024]);
+    let bombed = setup.send(bomb, Some("gzip")).await;
+    let corrupt = setup
+        .send(b"definitely not gzip".to_vec(), Some("gzip"))
+        .await;
+    let health = setup
+        .http
+        .get(setup.server.at("/_health"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(unknown_key.status(), 403);
+    assert_eq!(wrong_project.status(), 403);
+    assert_eq!(malformed.0, 400);
+    assert!(malformed.1["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("invalid envelope"));
+    assert_eq!(bad_event.0, 400);
+    assert!(bad_event.1["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("invalid event JSON"));
+    assert_eq!(too_large.0, 413);
+    assert_eq!(bombed.0, 413);
+    assert_eq!(corrupt.0, 400);
+    assert_eq!(health.status(), 200);
+    assert!(setup.ingested().await.is_empty());
+}
+
+#[tokio::test]
+async fn items_faultline_does_not_store_are_accepted() {
+    let setup = setup().await;
+    let body = concat!(
+        "{\"event_id\":\"0000000000000000000000000000000a\",\"sent_at\":\"2026-01-01T00:00:00Z\"}\n",
+        "{\"type\":\"session\"}\n{\"sid\":\"x\",\"status\":\"ok\",\"init\":true}\n",
+        "{\"type\":\"client_report\"}\n{\"discarded_events\":[]}\n",
+        "{\"type\":\"attachment\",\"length\":5,\"filename\":\"a.txt\"}\nhello\n",
+        "{\"type\":\"transaction\"}\n{\"type\":\"transaction\",\"spans\":[]}\n",
+        "{\"type\":\"something_new\"}\n{}\n",
+        "{\"type\":\"event\"}\n{\"message\":\"with friends\"}\n"
+    );
+    let sessions_only = "{}\n{\"type\":\"sessions\"}\n{\"aggregates\":[]}\n";
+
+    let mixed = setup.send(body.as_bytes().to_vec(), None).await;
+    let empty = setup.send(sessions_only.as_bytes().to_vec(), None).await;
+
+    assert_eq!(
+        mixed,
+        (200, json!({"id": "0000000000000000000000000000000a"}))
+    );
+    assert_eq!(empty, (200, json!({})));
+    assert_eq!(
+        setup.ingested().await,
+        vec!["0000000000000000000000000000000a".to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_key_a_revoked_key_and_a_deleted_project_are_refused() {
+    let setup = setup().await;
+    let event = || event_envelope(&json!({"message": "hi"}));
+    let key_path = format!("/api/0/projects/acme/backend/keys/{}/", setup.project.key);
+
+    let before = setup.send(event(), None).await;
+    setup
+        .api
+        .expect(200, "PUT", &key_path, Some(json!({"isActive": false})))
+        .await;
+    let disabled = setup.send(event(), None).await;
+    setup
+        .api
+        .expect(200, "PUT", &key_path, Some(json!({"isActive": true})))
+        .await;
+    let enabled = setup.send(event(), None).await;
+    setup.api.expect(204, "DELETE", &key_path, None).await;
+    let revoked = setup.send(event(), None).await;
+    let second = setup
+        .api
+        .expect(
+            201,
+            "POST",
+            "/api/0/projects/acme/backend/keys/",
+            Some(json!({"name": "second"})),
+        )
+        .await;
+    let fresh = Setup {
+        project: ProjectKey {
+            key: second["public"].as_str().unwrap().to_owned(),
+            ..setup.project
+        },
+        ..setup
+    };
+    let with_new_key = fresh.send(event(), None).await;
+    fresh
+        .api
+        .expect(204, "DELETE", "/api/0/projects/acme/backend/", None)
+        .await;
+    let deleted = fresh.send(event(), None).await;
+
+    assert_eq!(before.0, 200);
+    assert_eq!(disabled.0, 403);
+    assert_eq!(enabled.0, 200);
+    assert_eq!(revoked.0, 403);
+    assert_eq!(with_new_key.0, 200);
+    assert_eq!(deleted.0, 403);
+}
+
+#[tokio::test]
+async fn a_rate_limited_key_gets_429_with_the_headers_sdks_back_off_on() {
+    let setup = setup().await;
+    let key_path = format!("/api/0/projects/acme/backend/keys/{}/", setup.project.key);
+    setup
+        .api
+        .expect(
+            200,
+            "PUT",
+            &key_path,
+            Some(json!({"rateLimit": {"window": 3600, "count": 2}})),
+        )
+        .await;
+
+    let first = setup
+        .send(event_envelope(&json!({"message": "1"})), None)
+        .await;
+    let second = setup
+        .send(event_envelope(&json!({"message": "2"})), None)
+        .await;
+    let third = setup
+        .http
+        .post(setup.envelope_url())
+        .header("x-sentry-auth", setup.auth())
+        .body(event_envelope(&json!({"message": "3"})))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(first.0, 200);
+    assert_eq!(second.0, 200);
+    assert_eq!(third.status(), 429);
+    let retry_after: u64 = third.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let limits = third.headers()["x-sentry-rate-limits"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(retry_after > 0 && retry_after <= 3600);
+    assert_eq!(limits, format!("{retry_after}::key:key_quota"));
+    assert_eq!(setup.ingested().await.len(), 2);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_first_events_of_one_fingerprint_make_exactly_one_issue() {
+    let setup = setup().await;
+    let sends = (0..50).map(|n| {
+        let body = event_envelope(&exception_event(&format!("{:032x}", 100 + n), "checkout"));
+        let request = setup
+            .http
+            .post(setup.envelope_url())
+            .header("x-sentry-auth", setup.auth())
+            .body(body);
+        async move { request.send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures::future::join_all(sends).await;
+    let created: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'IssueCreated'")
+            .fetch_one(&setup.pool)
+            .await
+            .unwrap();
+    let streams: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT aggregate_id) FROM events WHERE aggregate_type = 'issue'",
+    )
+    .fetch_one(&setup.pool)
+    .await
+    .unwrap();
+
+    assert!(statuses.iter().all(|s| *s == 200));
+    assert_eq!(created, 1);
+    assert_eq!(streams, 1);
+    assert_eq!(setup.ingested().await.len(), 50);
+}
+
+#[tokio::test]
+async fn browsers_get_cors_preflight_answers() {
+    let setup = setup().await;
+    let preflight = setup
+        .http
+        .request(reqwest::Method::OPTIONS, setup.envelope_url())
+        .header("origin", "https://app.example.test")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    let post = setup
+        .http
+        .post(setup.envelope_url())
+        .header("origin", "https://app.example.test")
+        .header("x-sentry-auth", setup.auth())
+        .body(event_envelope(&json!({"message": "from a browser"})))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(preflight.status(), 200);
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://app.example.test"
+    );
+    assert_eq!(post.status(), 200);
+    assert_eq!(
+        post.headers()["access-control-allow-origin"],
+        "https://app.example.test"
+    );
+    assert!(post.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .contains("x-sentry-rate-limits"));
+}
