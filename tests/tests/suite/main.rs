@@ -13,3 +13,4 @@ mod ingest;
 mod managed_postgres;
 mod openapi;
 mod scale_out;
+mod sdks;
