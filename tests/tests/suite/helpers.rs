@@ -79,6 +79,7 @@ pub struct TestServer {
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub url: String,
     child: Child,
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl TestServer {
@@ -92,12 +93,20 @@ impl TestServer {
             .env("FAULTLINE_LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (key, value) in env {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("spawn faultline");
+        let stdout_lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        let sink = stdout_lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
         let stderr = child.stderr.take().unwrap();
         let (address_tx, address_rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -120,12 +129,18 @@ impl TestServer {
         TestServer {
             url: format!("http://{address}"),
             child,
+            stdout: stdout_lines,
         }
     }
 
     /// Starts a server on the database at `database_url`.
     pub fn on_database(database_url: &str) -> TestServer {
         Self::spawn(&[("DATABASE_URL", database_url)])
+    }
+
+    /// What the server printed on stdout so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
     }
 
     /// `self.url` + `path`.

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod accounts_projects;
+mod bootstrap;
 mod event_log;
 mod health;
 mod helpers;
