@@ -216,3 +216,29 @@ async fn postgres_es_loads_an_aggregate_from_our_table(pool: PgPool) {
         .unwrap();
     assert_eq!(max_position, 8);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_upcaster_loads_an_old_event_shape(pool: PgPool) {
+    // Version 0.9 of `Added` called its field `amount`; 1.0 calls it `by`.
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('counter', 'c-old', 1, 'Added', '0.9', '{\"Added\": {\"amount\": 4}}', '{}')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let upcaster = cqrs_es::persist::SemanticVersionEventUpcaster::new(
+        "Added",
+        "1.0.0",
+        Box::new(|mut payload: serde_json::Value| {
+            let amount = payload["Added"]["amount"].take();
+            serde_json::json!({ "Added": { "by": amount } })
+        }),
+    );
+    let store = AggregateStore::<Counter>::new(EventLog::new(pool))
+        .with_upcasters(vec![Box::new(upcaster)]);
+
+    let loaded = store.load("c-old").await.unwrap();
+
+    assert_eq!(loaded.aggregate.count, 4);
+}
