@@ -267,19 +267,24 @@ async fn sleep_or_cancel(shutdown: &CancellationToken, duration: Duration) -> bo
     }
 }
 
-/// Brings `projections` up to `target` from a process that runs no runners (the
-/// CLI): applies pending batches itself, or, where a server holds a projection,
-/// waits (up to `timeout`) for that server to pass `target`.
+/// Brings the `projections` that read `aggregate_type` up to `target` (an event of
+/// that type) from a process that runs no runners (the CLI): applies pending batches
+/// itself, or, where a server holds a projection, waits (up to `timeout`) for that
+/// server to pass `target`.
 pub async fn catch_up(
     pool: &PgPool,
     projections: &[Arc<dyn Projection>],
+    aggregate_type: &str,
     target: faultline_domain::log_position::LogPosition,
     timeout: Duration,
 ) -> Result<bool, BatchError> {
     let progress = Arc::new(Progress::new(pool.clone()));
     let listener = LogListener::new(progress.clone());
     let mut caught_up = true;
-    for projection in projections {
+    let readers = projections
+        .iter()
+        .filter(|p| p.aggregate_types().contains(&aggregate_type));
+    for projection in readers {
         checkpoint::register(pool, projection.name()).await?;
         let runner = ProjectionRunner::new(
             pool.clone(),
@@ -288,14 +293,22 @@ pub async fn catch_up(
             progress.clone(),
             RunnerConfig::default(),
         );
+        let deadline = tokio::time::Instant::now() + timeout;
         loop {
             match runner.run_batch().await? {
-                BatchOutcome::Applied(0) => break,
+                BatchOutcome::Applied(0) if progress.position(projection.name()) >= target => break,
+                // Not readable yet: a transaction older than ours (anywhere in the
+                // cluster) still runs and holds the log's horizon back.
+                BatchOutcome::Applied(0) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                BatchOutcome::Applied(0) => {
+                    caught_up = false;
+                    break;
+                }
                 BatchOutcome::Applied(_) => continue,
                 BatchOutcome::Busy => {
-                    caught_up &= progress
-                        .wait_for(&[projection.name()], target, timeout)
-                        .await;
+                    caught_up &= progress.wait_for(&[projection.name()], target, timeout).await;
                     break;
                 }
             }

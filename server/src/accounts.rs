@@ -26,7 +26,7 @@ pub async fn create_user(
     let created =
         create_user_with_token(&bus, email, name.unwrap_or(email), superuser, &metadata).await?;
     if let Some(position) = created.position {
-        catch_up(pool, &registry::durable(), position, CATCH_UP).await?;
+        catch_up(pool, &registry::durable(), "user", position, CATCH_UP).await?;
     }
     println!("{}", created.token);
     Ok(())
