@@ -9,8 +9,8 @@
 #![warn(missing_docs)]
 
 pub mod dsn;
-pub mod issue;
 pub mod event;
+pub mod issue;
 pub mod log_position;
 pub mod metadata;
 pub mod organization;
