@@ -294,11 +294,7 @@ fn entries(data: &Value) -> Vec<Value> {
 /// An object or pair list as `[[key, value]]`, as Sentry shows headers and cookies.
 fn pairs(value: &Value) -> Value {
     match value {
-        Value::Object(map) => Value::Array(
-            map.iter()
-                .map(|(k, v)| json!([k, v]))
-                .collect(),
-        ),
+        Value::Object(map) => Value::Array(map.iter().map(|(k, v)| json!([k, v])).collect()),
         Value::Array(list) => Value::Array(list.clone()),
         _ => json!([]),
     }

@@ -29,10 +29,16 @@ const TOP_TAG_VALUES: i64 = 9;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/0/organizations/{org}/issues/", get(list_in_org))
-        .route("/api/0/projects/{org}/{project}/issues/", get(list_in_project))
+        .route(
+            "/api/0/projects/{org}/{project}/issues/",
+            get(list_in_project),
+        )
         .route("/api/0/organizations/{org}/issues/{issue_id}/", get(detail))
         .route("/api/0/issues/{issue_id}/", get(detail_without_org))
-        .route("/api/0/organizations/{org}/issues/{issue_id}/tags/", get(tags))
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/tags/",
+            get(tags),
+        )
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/",
             get(tag_detail),
@@ -74,11 +80,7 @@ fn base36(mut n: i64) -> String {
 
 /// `<PROJECT-SLUG-UPPER>-<base36 number>`, e.g. `BACKEND-1`.
 pub fn short_id(project_slug: &str, short_number: i64) -> String {
-    format!(
-        "{}-{}",
-        project_slug.to_uppercase(),
-        base36(short_number)
-    )
+    format!("{}-{}", project_slug.to_uppercase(), base36(short_number))
 }
 
 /// Sentry's default priority for an issue of this level.
@@ -326,7 +328,11 @@ async fn list_in_project(
     ))
 }
 
-async fn detail_for(state: &AppState, access: &OrgAccess, issue_id: &str) -> Result<Value, ApiError> {
+async fn detail_for(
+    state: &AppState,
+    access: &OrgAccess,
+    issue_id: &str,
+) -> Result<Value, ApiError> {
     let row = resolve_issue(state, access, issue_id).await?;
     let tags = queries::tag_keys(&state.pool, row.id, None, TOP_TAG_VALUES).await?;
     Ok(detail_json(state, &access.org.slug, &row, &tags))

@@ -12,4 +12,4 @@
 
 mod pipeline;
 
-pub use pipeline::{IngestError, IngestJob, Ingestor, IngestorConfig};
+pub use pipeline::{IngestError, IngestJob, Ingestor, IngestorConfig, IssueDraft};

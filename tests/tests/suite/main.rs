@@ -9,6 +9,7 @@ mod accounts_projects;
 mod event_log;
 mod health;
 mod helpers;
+mod issues;
 mod managed_postgres;
 mod openapi;
 mod scale_out;
