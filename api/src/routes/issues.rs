@@ -377,7 +377,7 @@ fn key_filter(uri: &axum::http::Uri) -> Option<Vec<String>> {
         .unwrap_or("")
         .split('&')
         .filter_map(|pair| pair.strip_prefix("key="))
-        .map(|key| percent_decode(key))
+        .map(percent_decode)
         .collect();
     (!keys.is_empty()).then_some(keys)
 }

@@ -63,6 +63,9 @@ pub struct Occurrence {
 }
 
 /// What can be asked of an issue.
+// Commands live briefly on the ingest path and are consumed at once: boxing the
+// occurrence would cost an allocation per event for no saving.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum IssueCommand {
     /// Record an accepted event; `new_issue` creates the issue if it does not exist.

@@ -8,6 +8,18 @@ use sqlx::PgPool;
 use super::IssuesProjection;
 use crate::{Projection, StoredEvent};
 
+/// `(id, times_seen, user_count, level, status, substatus, first_seen, last_seen)`.
+type IssueCounts = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap()
 }
@@ -126,16 +138,7 @@ async fn a_batch_counts_events_users_and_tags_per_issue(pool: PgPool) {
         .await
         .unwrap();
 
-    let issues: Vec<(
-        i64,
-        i64,
-        i64,
-        String,
-        String,
-        Option<String>,
-        DateTime<Utc>,
-        DateTime<Utc>,
-    )> = sqlx::query_as(
+    let issues: Vec<IssueCounts> = sqlx::query_as(
         "SELECT id, times_seen, user_count, level, status, substatus, first_seen, last_seen
                FROM issues ORDER BY id",
     )
