@@ -29,6 +29,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::members::router())
         .merge(routes::projects::router())
         .merge(routes::keys::router())
+        .merge(routes::issues::router())
+        .merge(routes::events::router())
         .merge(routes::tokens::router());
     telemetry::layer(routes).with_state(state)
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::accounts::organizations::OrganizationsProjection;
 use crate::accounts::projects::ProjectsProjection;
 use crate::accounts::users::UsersProjection;
+use crate::issues::IssuesProjection;
 use crate::projection::Projection;
 
 /// The durable projections, each run by one process at a time.
@@ -13,5 +14,6 @@ pub fn durable() -> Vec<Arc<dyn Projection>> {
         Arc::new(UsersProjection),
         Arc::new(OrganizationsProjection),
         Arc::new(ProjectsProjection),
+        Arc::new(IssuesProjection),
     ]
 }

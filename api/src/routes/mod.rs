@@ -1,9 +1,11 @@
 //! One module per resource, each with its own `router()`.
 
+pub mod events;
 pub mod fields;
 pub mod health;
 pub mod index;
 pub mod ingest;
+pub mod issues;
 pub mod keys;
 pub mod members;
 pub mod organizations;

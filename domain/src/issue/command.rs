@@ -63,6 +63,9 @@ pub struct Occurrence {
 }
 
 /// What can be asked of an issue.
+// Commands live briefly on the ingest path and are consumed at once: boxing the
+// occurrence would cost an allocation per event for no saving.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)] // built once per event and consumed at once
 pub enum IssueCommand {

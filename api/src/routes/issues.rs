@@ -1,0 +1,481 @@
+//! Issues: `/api/0/organizations/{org}/issues/`, `/api/0/projects/{org}/{project}/issues/`,
+//! `/api/0/organizations/{org}/issues/{issue_id}/` (and `/api/0/issues/{issue_id}/`),
+//! and an issue's tags.
+
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use faultline_domain::role::Scope;
+use faultline_projections::issues::queries::{self, IssueRow, TagKeyRow, TagValueRow};
+use serde_json::{json, Value};
+
+use crate::auth::{Caller, OrgAccess};
+use crate::error::ApiError;
+use crate::json::date;
+use crate::pagination::{link_header, PageParams};
+use crate::routes::projects::resolve_project;
+use crate::state::AppState;
+
+/// Scopes that may read issues and events.
+pub const EVENT_READ: [Scope; 3] = [Scope::EventRead, Scope::EventWrite, Scope::EventAdmin];
+
+/// Issues per page when the client asks for none, as in Sentry.
+const DEFAULT_ISSUE_LIMIT: i64 = 25;
+/// Top values shown per tag key.
+const TOP_TAG_VALUES: i64 = 9;
+
+/// The issue routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/0/organizations/{org}/issues/", get(list_in_org))
+        .route(
+            "/api/0/projects/{org}/{project}/issues/",
+            get(list_in_project),
+        )
+        .route("/api/0/organizations/{org}/issues/{issue_id}/", get(detail))
+        .route("/api/0/issues/{issue_id}/", get(detail_without_org))
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/tags/",
+            get(tags),
+        )
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/",
+            get(tag_detail),
+        )
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/values/",
+            get(tag_values),
+        )
+}
+
+/// Issue `issue_id` of the caller's organization, once the caller may read events
+/// there; 404 for another organization's issue or a non-numeric id.
+pub async fn resolve_issue(
+    state: &AppState,
+    access: &OrgAccess,
+    issue_id: &str,
+) -> Result<IssueRow, ApiError> {
+    access.require(&EVENT_READ)?;
+    let id: i64 = issue_id.parse().map_err(|_| ApiError::NotFound)?;
+    queries::get(&state.pool, access.org.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// `n` in upper-case base 36, the suffix of a short id.
+fn base36(mut n: i64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if n <= 0 {
+        return "0".to_owned();
+    }
+    let mut out = Vec::new();
+    while n > 0 {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `<PROJECT-SLUG-UPPER>-<base36 number>`, e.g. `BACKEND-1`.
+pub fn short_id(project_slug: &str, short_number: i64) -> String {
+    format!("{}-{}", project_slug.to_uppercase(), base36(short_number))
+}
+
+/// Sentry's default priority for an issue of this level.
+fn priority(level: &str) -> &'static str {
+    match level {
+        "fatal" | "error" => "high",
+        "warning" => "medium",
+        _ => "low",
+    }
+}
+
+/// The issue as Sentry lists it. Fields about features Faultline does not have
+/// (assignment, inbox, ownership, autofix) carry Sentry's answer for an issue without
+/// them.
+pub fn issue_json(state: &AppState, org_slug: &str, row: &IssueRow) -> Value {
+    let first_seen = date(row.first_seen);
+    let last_seen = date(row.last_seen);
+    let mut body = json!({
+        "id": row.id.to_string(),
+        "shareId": null,
+        "shortId": short_id(&row.project_slug, row.short_number),
+        "title": row.title,
+        "culprit": row.culprit,
+        "permalink": format!("{}/organizations/{org_slug}/issues/{}/", state.public_url, row.id),
+        "logger": null,
+        "level": row.level,
+        "status": row.status,
+        "statusDetails": {},
+        "substatus": row.substatus,
+        "isPublic": false,
+        "platform": row.platform,
+        "priority": priority(&row.level),
+        "priorityLockedAt": null,
+        "seerFixabilityScore": null,
+        "seerAutofixLastTriggered": null,
+        "seerExplorerAutofixLastTriggered": null,
+        "project": {
+            "id": row.project_id.to_string(),
+            "name": row.project_name,
+            "slug": row.project_slug,
+            "platform": row.project_platform,
+        },
+        "type": row.issue_type,
+        "metadata": row.metadata,
+        "numComments": 0,
+        "assignedTo": null,
+        "isBookmarked": false,
+        "isSubscribed": false,
+        "subscriptionDetails": null,
+        "hasSeen": false,
+        "annotations": [],
+        "issueType": "error",
+        "issueCategory": "error",
+        "isUnhandled": false,
+        "count": row.times_seen.to_string(),
+        "userCount": row.user_count,
+        "firstSeen": first_seen,
+        "lastSeen": last_seen,
+    });
+    // Fields of features Faultline does not have, as the document requires them.
+    let absent = json!({
+        "stats": {},
+        "lifetime": {
+            "count": row.times_seen.to_string(),
+            "userCount": row.user_count,
+            "firstSeen": first_seen,
+            "lastSeen": last_seen,
+            "stats": null,
+        },
+        "filtered": null,
+        "sessionCount": 0,
+        "inbox": {
+            "reason": 0,
+            "reason_details": null,
+            "date_added": first_seen,
+        },
+        "owners": {
+            "type": "",
+            "owner": "",
+            "date_added": first_seen,
+        },
+        "derivedData": {
+            "blocker": "",
+            "progress": "",
+            "status": "",
+            "viewCount": 0,
+            "hasOpenFixPr": false,
+            "isAssigned": false,
+            "hasRootCause": false,
+            "lastCompletedAutofixStep": "",
+            "lastProgressedAt": null,
+        },
+        "integrationIssues": [],
+        "sentryAppIssues": [],
+        "latestEventHasAttachments": false,
+        "matchingEventId": null,
+        "matchingEventEnvironment": null,
+    });
+    if let (Some(body), Value::Object(absent)) = (body.as_object_mut(), absent) {
+        body.extend(absent);
+    }
+    body
+}
+
+/// The issue detail: the list shape plus the detail-only fields.
+fn detail_json(state: &AppState, org_slug: &str, row: &IssueRow, tags: &[TagKeyRow]) -> Value {
+    let mut body = issue_json(state, org_slug, row);
+    let extra = json!({
+        "activity": [],
+        "seenBy": [],
+        "participants": [],
+        "pluginActions": [],
+        "pluginIssues": [],
+        "pluginContexts": [],
+        "userReportCount": 0,
+        "tags": tags.iter().map(tag_summary_json).collect::<Vec<_>>(),
+        "firstRelease": null,
+        "lastRelease": null,
+        "stats": { "24h": [], "30d": [] },
+        "inbox": null,
+        "owners": null,
+        "forecast": {},
+    });
+    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+    body
+}
+
+/// Sentry's label of a tag key.
+fn tag_name(key: &str) -> String {
+    match key {
+        "user" => "User",
+        "release" => "Release",
+        "environment" => "Environment",
+        "level" => "Level",
+        "url" => "URL",
+        "server_name" => "Server",
+        "transaction" => "Transaction",
+        "browser.name" => "Browser Name",
+        "os.name" => "OS Name",
+        "runtime.name" => "Runtime Name",
+        other => other,
+    }
+    .to_owned()
+}
+
+fn tag_value_json(row: &TagValueRow) -> Value {
+    json!({
+        "key": row.key,
+        "name": row.value,
+        "value": row.value,
+        "count": row.times_seen,
+        "firstSeen": date(row.first_seen),
+        "lastSeen": date(row.last_seen),
+    })
+}
+
+fn tag_summary_json(row: &TagKeyRow) -> Value {
+    json!({
+        "key": row.key,
+        "name": tag_name(&row.key),
+        "totalValues": row.total_values,
+        "uniqueValues": row.unique_values,
+        "topValues": row.top_values.iter().map(tag_value_json).collect::<Vec<_>>(),
+    })
+}
+
+/// The page asked for, 25 issues by default.
+fn issue_page(params: &PageParams) -> Result<queries::Page, ApiError> {
+    PageParams {
+        cursor: params.cursor.clone(),
+        limit: Some(
+            params
+                .limit
+                .or(params.per_page)
+                .unwrap_or(DEFAULT_ISSUE_LIMIT),
+        ),
+        per_page: None,
+    }
+    .page()
+}
+
+/// The repeated `project=<id>` parameters; none, or `-1`, means every project.
+fn project_filter(uri: &axum::http::Uri) -> Result<Option<Vec<i64>>, ApiError> {
+    let mut ids = Vec::new();
+    for pair in uri.query().unwrap_or("").split('&') {
+        let Some(value) = pair.strip_prefix("project=") else {
+            continue;
+        };
+        let id: i64 = value
+            .parse()
+            .map_err(|_| ApiError::BadRequest("Invalid project parameter.".into()))?;
+        if id == -1 {
+            return Ok(None);
+        }
+        ids.push(id);
+    }
+    Ok((!ids.is_empty()).then_some(ids))
+}
+
+async fn list_in_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    Query(params): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    access.require(&EVENT_READ)?;
+    let page = issue_page(&params)?;
+    let projects = project_filter(&uri)?;
+    let found = queries::in_org(&state.pool, access.org.id, projects.as_deref(), page).await?;
+    let body: Vec<Value> = found
+        .rows
+        .iter()
+        .map(|row| issue_json(&state, &access.org.slug, row))
+        .collect();
+    Ok((
+        link_header(&state.public_url, &uri, page, found.has_more),
+        Json(body),
+    ))
+}
+
+async fn list_in_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project)): Path<(String, String)>,
+    OriginalUri(uri): OriginalUri,
+    Query(params): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let project = resolve_project(&state, &access, &project).await?;
+    access.require(&EVENT_READ)?;
+    let page = issue_page(&params)?;
+    let found = queries::in_project(&state.pool, access.org.id, project.id, page).await?;
+    let body: Vec<Value> = found
+        .rows
+        .iter()
+        .map(|row| issue_json(&state, &access.org.slug, row))
+        .collect();
+    Ok((
+        link_header(&state.public_url, &uri, page, found.has_more),
+        Json(body),
+    ))
+}
+
+async fn detail_for(
+    state: &AppState,
+    access: &OrgAccess,
+    issue_id: &str,
+) -> Result<Value, ApiError> {
+    let row = resolve_issue(state, access, issue_id).await?;
+    let tags = queries::tag_keys(&state.pool, row.id, None, TOP_TAG_VALUES).await?;
+    Ok(detail_json(state, &access.org.slug, &row, &tags))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, issue_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    Ok(Json(detail_for(&state, &access, &issue_id).await?))
+}
+
+/// Resolves the organization of an issue named without one; a caller outside that
+/// organization gets the same 404 as for an issue that does not exist.
+pub async fn access_to_issue(
+    state: &AppState,
+    caller: Caller,
+    issue_id: &str,
+) -> Result<OrgAccess, ApiError> {
+    let id: i64 = issue_id.parse().map_err(|_| ApiError::NotFound)?;
+    let org_id = queries::org_of(&state.pool, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    OrgAccess::resolve(state, caller, &org_id.to_string()).await
+}
+
+async fn detail_without_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(issue_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let access = access_to_issue(&state, caller, &issue_id).await?;
+    Ok(Json(detail_for(&state, &access, &issue_id).await?))
+}
+
+/// The repeated `key=<tag>` parameters, if any.
+fn key_filter(uri: &axum::http::Uri) -> Option<Vec<String>> {
+    let keys: Vec<String> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("key="))
+        .map(percent_decode)
+        .collect();
+    (!keys.is_empty()).then_some(keys)
+}
+
+/// Decodes `%XX` escapes and `+` of a query value.
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn tags(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, issue_id)): Path<(String, String)>,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let issue = resolve_issue(&state, &access, &issue_id).await?;
+    let keys = key_filter(&uri);
+    let rows = queries::tag_keys(&state.pool, issue.id, keys.as_deref(), TOP_TAG_VALUES).await?;
+    Ok(Json(Value::Array(
+        rows.iter().map(tag_summary_json).collect(),
+    )))
+}
+
+async fn tag_detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, issue_id, key)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let issue = resolve_issue(&state, &access, &issue_id).await?;
+    let rows = queries::tag_keys(
+        &state.pool,
+        issue.id,
+        Some(std::slice::from_ref(&key)),
+        TOP_TAG_VALUES,
+    )
+    .await?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    Ok(Json(tag_summary_json(row)))
+}
+
+async fn tag_values(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, issue_id, key)): Path<(String, String, String)>,
+    OriginalUri(uri): OriginalUri,
+    Query(params): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    let issue = resolve_issue(&state, &access, &issue_id).await?;
+    let page = params.page()?;
+    let found = queries::tag_values(&state.pool, issue.id, &key, page).await?;
+    if found.rows.is_empty() && page.offset == 0 {
+        return Err(ApiError::NotFound);
+    }
+    let body: Vec<Value> = found.rows.iter().map(tag_value_json).collect();
+    Ok((
+        link_header(&state.public_url, &uri, page, found.has_more),
+        Json(body),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_id_is_the_upper_slug_and_the_base36_number() {
+        assert_eq!(short_id("backend", 1), "BACKEND-1");
+        assert_eq!(short_id("pump-station", 36), "PUMP-STATION-10");
+        assert_eq!(short_id("api", 35), "API-Z");
+    }
+
+    #[test]
+    fn query_values_are_percent_decoded() {
+        assert_eq!(percent_decode("os.name"), "os.name");
+        assert_eq!(percent_decode("a%20b+c"), "a b c");
+        assert_eq!(percent_decode("bad%zz"), "bad%zz");
+    }
+}
