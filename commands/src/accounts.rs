@@ -95,8 +95,8 @@ pub struct Bootstrapped {
     pub project_id: i64,
     /// The default project's client key.
     pub public_key: String,
-    /// Where the last event landed.
-    pub position: Option<LogPosition>,
+    /// Where the last event of each aggregate type landed.
+    pub positions: Vec<(&'static str, LogPosition)>,
 }
 
 /// Creates `admin@localhost` (superuser), organization, team and project `default`,
@@ -140,8 +140,12 @@ pub async fn bootstrap(
             at: Utc::now(),
         },
     ];
+    let mut org_position = None;
     for command in organization_commands {
-        bus.execute::<Organization>(&org, command, metadata).await?;
+        org_position = bus
+            .execute::<Organization>(&org, command, metadata)
+            .await?
+            .last_position;
     }
     let (public_key, secret_key) = new_client_key();
     let project = project_id.to_string();
@@ -176,6 +180,13 @@ pub async fn bootstrap(
         token: admin.token,
         project_id,
         public_key,
-        position: key.last_position,
+        positions: [
+            ("user", admin.position),
+            ("organization", org_position),
+            ("project", key.last_position),
+        ]
+        .into_iter()
+        .filter_map(|(kind, position)| position.map(|p| (kind, p)))
+        .collect(),
     }))
 }

@@ -308,7 +308,9 @@ pub async fn catch_up(
                 }
                 BatchOutcome::Applied(_) => continue,
                 BatchOutcome::Busy => {
-                    caught_up &= progress.wait_for(&[projection.name()], target, timeout).await;
+                    caught_up &= progress
+                        .wait_for(&[projection.name()], target, timeout)
+                        .await;
                     break;
                 }
             }

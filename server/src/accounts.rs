@@ -39,11 +39,10 @@ pub fn wanted(flag: Option<bool>) -> bool {
 
 /// On an empty database, creates the admin, the default organization, team,
 /// project and key, and prints the token and DSN once.
-pub async fn bootstrap_if_empty(
-    pool: &PgPool,
-    bus: &CommandBus,
-    public_url: &str,
-) -> anyhow::Result<()> {
+pub async fn bootstrap_if_empty(state: &faultline_api::AppState) -> anyhow::Result<()> {
+    let pool = &state.pool;
+    let bus = &state.bus;
+    let public_url = &*state.public_url;
     let has_users: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = 'user')")
             .fetch_one(pool)
@@ -55,6 +54,10 @@ pub async fn bootstrap_if_empty(
     let Some(created) = bootstrap(bus, &metadata).await? else {
         return Ok(());
     };
+    // Answer nothing about the new objects until the read models show them.
+    for (aggregate_type, position) in &created.positions {
+        state.settle(aggregate_type, Some(*position)).await;
+    }
     let dsn = public_dsn(public_url, &created.public_key, created.project_id);
     tracing::info!(
         project_id = created.project_id,

@@ -61,9 +61,6 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     let bus = Arc::new(CommandBus::new(pool.clone()));
     let (ingestor, ingest_task) = Ingestor::start(pool.clone(), IngestorConfig::default());
     let public_url = args.public_url(bound);
-    if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
-        crate::accounts::bootstrap_if_empty(&pool, &bus, &public_url).await?;
-    }
     let state = AppState {
         pool: pool.clone(),
         bus,
@@ -77,6 +74,9 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         limiter: Arc::default(),
         ingest_counts: Arc::default(),
     };
+    if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
+        crate::accounts::bootstrap_if_empty(&state).await?;
+    }
     tracing::info!(address = %bound, public_url = %state.public_url, "faultline listening");
     let app = faultline_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(tcp, app)

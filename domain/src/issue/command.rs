@@ -67,7 +67,6 @@ pub struct Occurrence {
 // occurrence would cost an allocation per event for no saving.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
-#[allow(clippy::large_enum_variant)] // built once per event and consumed at once
 pub enum IssueCommand {
     /// Record an accepted event; `new_issue` creates the issue if it does not exist.
     RecordOccurrence {

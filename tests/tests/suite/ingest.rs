@@ -388,7 +388,25 @@ async fn fifty_concurrent_first_events_of_one_fingerprint_make_exactly_one_issue
     .await
     .unwrap();
 
+    let mut issues = setup
+        .api
+        .get_ok("/api/0/projects/acme/backend/issues/")
+        .await;
+    for _ in 0..200 {
+        if issues[0]["count"] == "50" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        issues = setup
+            .api
+            .get_ok("/api/0/projects/acme/backend/issues/")
+            .await;
+    }
+
     assert!(statuses.iter().all(|s| *s == 200));
+    assert_eq!(issues.as_array().unwrap().len(), 1);
+    assert_eq!(issues[0]["count"], "50");
+    assert_eq!(issues[0]["userCount"], 1);
     assert_eq!(created, 1);
     assert_eq!(streams, 1);
     assert_eq!(setup.ingested().await.len(), 50);

@@ -71,12 +71,14 @@ async fn the_python_sdk_reports_a_real_exception_as_one_issue() {
             "/api/0/organizations/shop/issues/{id}/events/latest/"
         ))
         .await;
-    assert_eq!(
-        latest["release"]["version"]
-            .as_str()
-            .or(latest["release"].as_str()),
-        Some("shop@1.2.3")
-    );
+    let release_tag = latest["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|tag| tag["key"] == "release")
+        .expect("the event carries its release as a tag");
+    assert_eq!(release_tag["value"], "shop@1.2.3");
+    assert_eq!(latest["environment"], "staging");
 }
 
 #[tokio::test]
@@ -119,7 +121,7 @@ async fn the_rust_sdk_reports_errors_messages_and_panics() {
             .clone()
     };
     assert_eq!(issues.as_array().unwrap().len(), 3, "{titles:?}");
-    assert_eq!(by_title("Error: ore not found")["count"], "2");
+    assert_eq!(by_title("Custom: ore not found")["count"], "2");
     assert_eq!(by_title("the anvil is cold")["level"], "warning");
     assert_eq!(by_title("the anvil is cold")["count"], "1");
     let panicked = issues
@@ -129,7 +131,7 @@ async fn the_rust_sdk_reports_errors_messages_and_panics() {
         .find(|i| i["title"].as_str().unwrap().contains("hammer slipped"))
         .expect("the panic is an issue");
     assert_eq!(panicked["count"], "1");
-    let id = by_title("Error: ore not found")["id"]
+    let id = by_title("Custom: ore not found")["id"]
         .as_str()
         .unwrap()
         .to_owned();
