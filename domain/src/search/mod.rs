@@ -17,6 +17,8 @@ mod lexer;
 mod query;
 mod sort;
 mod term;
+#[cfg(test)]
+mod tests;
 
 use chrono::{DateTime, Utc};
 
