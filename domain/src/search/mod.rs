@@ -14,6 +14,8 @@ mod date;
 mod display;
 mod error;
 mod lexer;
+#[cfg(test)]
+mod proptests;
 mod query;
 mod sort;
 mod term;
