@@ -16,5 +16,6 @@ pub mod metadata;
 pub mod organization;
 pub mod project;
 pub mod role;
+pub mod search;
 pub mod slug;
 pub mod user;
