@@ -34,8 +34,9 @@ impl PageParams {
             .or(self.per_page)
             .unwrap_or(DEFAULT_LIMIT)
             .clamp(1, MAX_LIMIT);
-        let offset = match &self.cursor {
-            None => 0,
+        let offset = match self.cursor.as_deref().map(str::trim) {
+            // sentry-cli asks for the first page with an empty `cursor=`.
+            None | Some("") => 0,
             Some(cursor) => parse_cursor(cursor)
                 .ok_or_else(|| ApiError::BadRequest("Invalid cursor parameter.".into()))?,
         };
@@ -104,6 +105,15 @@ mod tests {
         let link = headers["link"].to_str().unwrap();
         assert!(link.contains("<http://h/api/0/organizations/?member=1&cursor=0:0:1>; rel=\"previous\"; results=\"false\""));
         assert!(link.contains("rel=\"next\"; results=\"true\"; cursor=\"0:10:0\""));
+    }
+
+    #[test]
+    fn an_empty_cursor_is_the_first_page() {
+        let params = PageParams {
+            cursor: Some(String::new()),
+            ..Default::default()
+        };
+        assert_eq!(params.page().unwrap().offset, 0);
     }
 
     #[test]

@@ -142,3 +142,44 @@ async fn the_rust_sdk_reports_errors_messages_and_panics() {
         .await;
     assert_eq!(values[0]["value"], "main");
 }
+
+#[tokio::test]
+async fn sentry_cli_reads_accounts_sends_an_event_and_lists_the_issue() {
+    let cli = std::env::var("FAULTLINE_TEST_SENTRY_CLI")
+        .expect("FAULTLINE_TEST_SENTRY_CLI must name sentry-cli: run scripts/test");
+    let (url, _pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let token = create_user(&url, "cli@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "tools", "cli").await;
+    let run = |args: &[&str]| {
+        let output = Command::new(&cli)
+            .args(args)
+            .env("SENTRY_URL", &server.url)
+            .env("SENTRY_AUTH_TOKEN", &token)
+            .env("SENTRY_DSN", &project.dsn)
+            .env("SENTRY_LOG_LEVEL", "warn")
+            .output()
+            .expect("run sentry-cli");
+        assert!(
+            output.status.success(),
+            "sentry-cli {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+
+    let info = run(&["info"]);
+    let organizations = run(&["organizations", "list"]);
+    let projects = run(&["projects", "list", "-o", "tools"]);
+    run(&["send-event", "-m", "hello from sentry-cli"]);
+    issues_once_counted(&api, "/api/0/projects/tools/cli/issues/", 1).await;
+    let issues = run(&["issues", "list", "-o", "tools", "-p", "cli"]);
+
+    assert!(info.contains("User: cli@example.test"), "{info}");
+    assert!(info.contains("project:write"), "{info}");
+    assert!(organizations.contains("| tools"), "{organizations}");
+    assert!(projects.contains("| cli"), "{projects}");
+    assert!(issues.contains("CLI-1"), "{issues}");
+    assert!(issues.contains("hello from sentry-cli"), "{issues}");
+}
