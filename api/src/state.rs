@@ -4,13 +4,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use faultline_commands::ingest::Ingestor;
-use faultline_commands::CommandBus;
+use faultline_commands::unique::UniqueKeys;
+use faultline_commands::{CommandBus, Committed};
 use faultline_domain::log_position::LogPosition;
+use faultline_domain::metadata::EventMetadata;
 use faultline_projections::accounts::key_cache::KeyCache;
 use faultline_projections::progress::Progress;
 use faultline_projections::Projection;
 use sqlx::PgPool;
 
+use crate::error::{ApiError, Refusal};
 use crate::routes::ingest::{IngestCounts, Limits, RateLimiter};
 
 /// How long a write waits for its read models before answering anyway.
@@ -44,6 +47,27 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Executes `command` on aggregate `aggregate_id` and waits (bounded) until the
+    /// read models show its events, so the caller can read them back at once.
+    pub async fn execute<A>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+    ) -> Result<Committed<A>, ApiError>
+    where
+        A: UniqueKeys<Services = ()>,
+        A::Command: Clone,
+        A::Error: Refusal,
+    {
+        let committed = self
+            .bus
+            .execute::<A>(aggregate_id, command, metadata)
+            .await?;
+        self.settle(A::TYPE, committed.last_position).await;
+        Ok(committed)
+    }
+
     /// Waits until every projection that reads `aggregate_type` shows the event at
     /// `position`, so a GET right after a write sees it. Bounded by
     /// [`SETTLE_TIMEOUT`]: a stopped projection must not hang writes.

@@ -163,8 +163,7 @@ async fn create(
         ));
     }
     let (public_key, secret_key) = new_client_key();
-    let committed = state
-        .bus
+    state
         .execute::<Project>(
             &project.id.to_string(),
             ProjectCommand::CreateClientKey {
@@ -177,7 +176,6 @@ async fn create(
             &access.caller.metadata(),
         )
         .await?;
-    state.settle("project", committed.last_position).await;
     let key = resolve_key(&state, &access, &project, &public_key).await?;
     Ok((StatusCode::CREATED, Json(key_json(&state.public_url, &key))))
 }
@@ -215,8 +213,7 @@ async fn update(
     if label.as_deref() == Some("") {
         return Err(field_error("name", "This field may not be blank."));
     }
-    let committed = state
-        .bus
+    state
         .execute::<Project>(
             &project.id.to_string(),
             ProjectCommand::UpdateClientKey {
@@ -229,7 +226,6 @@ async fn update(
             &access.caller.metadata(),
         )
         .await?;
-    state.settle("project", committed.last_position).await;
     let key = resolve_key(&state, &access, &project, &key.public_key).await?;
     Ok(Json(key_json(&state.public_url, &key)))
 }
@@ -242,8 +238,7 @@ async fn remove(
     let (access, project) = resolve(&state, caller, &org, &project).await?;
     let key = resolve_key(&state, &access, &project, &key_id).await?;
     access.require(&[Scope::ProjectAdmin])?;
-    let committed = state
-        .bus
+    state
         .execute::<Project>(
             &project.id.to_string(),
             ProjectCommand::RevokeClientKey {
@@ -253,6 +248,5 @@ async fn remove(
             &access.caller.metadata(),
         )
         .await?;
-    state.settle("project", committed.last_position).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -201,8 +201,7 @@ async fn create(
         Some(user) => user.id,
         None => {
             let user_id = next_id(&state.pool, IdKind::User).await?;
-            let created = state
-                .bus
+            state
                 .execute::<User>(
                     &user_id.to_string(),
                     UserCommand::CreateUser {
@@ -215,14 +214,12 @@ async fn create(
                     &metadata,
                 )
                 .await?;
-            state.settle("user", created.last_position).await;
             user_id
         }
     };
     let member_id = next_id(&state.pool, IdKind::Member).await?;
     let org_id = access.org.id.to_string();
-    let mut committed = state
-        .bus
+    state
         .execute::<Organization>(
             &org_id,
             OrganizationCommand::AddMember {
@@ -236,8 +233,7 @@ async fn create(
         )
         .await?;
     for team_id in team_ids {
-        committed = state
-            .bus
+        state
             .execute::<Organization>(
                 &org_id,
                 OrganizationCommand::AddTeamMember {
@@ -249,7 +245,6 @@ async fn create(
             )
             .await?;
     }
-    state.settle("organization", committed.last_position).await;
     let member = find(&state, &access, &member_id.to_string()).await?;
     Ok((StatusCode::CREATED, Json(member_json(&member))))
 }
@@ -291,8 +286,7 @@ async fn update(
                 "You do not have permission to edit that member".into(),
             ));
         }
-        let committed = state
-            .bus
+        state
             .execute::<Organization>(
                 &access.org.id.to_string(),
                 OrganizationCommand::ChangeMemberRole {
@@ -303,7 +297,6 @@ async fn update(
                 &access.caller.metadata(),
             )
             .await?;
-        state.settle("organization", committed.last_position).await;
     }
     let member = find(&state, &access, &member.id.to_string()).await?;
     Ok(Json(detail_json(&state, &access, &member).await?))
@@ -330,8 +323,7 @@ async fn remove(
             ));
         }
     }
-    let committed = state
-        .bus
+    state
         .execute::<Organization>(
             &access.org.id.to_string(),
             OrganizationCommand::RemoveMember {
@@ -341,7 +333,6 @@ async fn remove(
             &access.caller.metadata(),
         )
         .await?;
-    state.settle("organization", committed.last_position).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -363,8 +354,7 @@ async fn join_team(
     if member.teams.contains(&team.slug) {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    let committed = state
-        .bus
+    state
         .execute::<Organization>(
             &access.org.id.to_string(),
             OrganizationCommand::AddTeamMember {
@@ -375,7 +365,6 @@ async fn join_team(
             &access.caller.metadata(),
         )
         .await?;
-    state.settle("organization", committed.last_position).await;
     let team = teams::find(&state, &access, &team.slug).await?;
     Ok((StatusCode::CREATED, Json(team_json(&access, &team))).into_response())
 }
@@ -403,8 +392,7 @@ async fn leave_team(
         ));
     }
     if member.teams.contains(&team.slug) {
-        let committed = state
-            .bus
+        state
             .execute::<Organization>(
                 &access.org.id.to_string(),
                 OrganizationCommand::RemoveTeamMember {
@@ -415,7 +403,6 @@ async fn leave_team(
                 &access.caller.metadata(),
             )
             .await?;
-        state.settle("organization", committed.last_position).await;
     }
     let team = teams::find(&state, &access, &team.slug).await?;
     Ok(Json(team_json(&access, &team)))

@@ -207,11 +207,9 @@ async fn create(
         owner_email: caller.owner.email.clone(),
         at: chrono::Utc::now(),
     };
-    let committed = state
-        .bus
+    state
         .execute::<Organization>(&org_id.to_string(), command, &caller.metadata())
         .await?;
-    state.settle("organization", committed.last_position).await;
     let access = OrgAccess::resolve(&state, caller, slug.as_str()).await?;
     Ok((
         StatusCode::CREATED,
@@ -257,15 +255,13 @@ async fn update(
         slug: slug.clone(),
         at: chrono::Utc::now(),
     };
-    let committed = state
-        .bus
+    state
         .execute::<Organization>(
             &access.org.id.to_string(),
             command,
             &access.caller.metadata(),
         )
         .await?;
-    state.settle("organization", committed.last_position).await;
     let key = slug
         .map(|s| s.to_string())
         .unwrap_or_else(|| access.org.id.to_string());
@@ -283,15 +279,13 @@ async fn remove(
     let command = OrganizationCommand::DeleteOrganization {
         at: chrono::Utc::now(),
     };
-    let committed = state
-        .bus
+    state
         .execute::<Organization>(
             &access.org.id.to_string(),
             command,
             &access.caller.metadata(),
         )
         .await?;
-    state.settle("organization", committed.last_position).await;
     let mut body = detail_json(&state, &access).await?;
     body["status"] = json!({ "id": "pending_deletion", "name": "pending_deletion" });
     Ok((StatusCode::ACCEPTED, Json(body)))

@@ -231,7 +231,6 @@ async fn create(
     let aggregate_id = project_id.to_string();
     let metadata = access.caller.metadata();
     state
-        .bus
         .execute::<Project>(
             &aggregate_id,
             ProjectCommand::CreateProject {
@@ -247,8 +246,7 @@ async fn create(
         )
         .await?;
     let (public_key, secret_key) = new_client_key();
-    let committed = state
-        .bus
+    state
         .execute::<Project>(
             &aggregate_id,
             ProjectCommand::CreateClientKey {
@@ -261,7 +259,6 @@ async fn create(
             &metadata,
         )
         .await?;
-    state.settle("project", committed.last_position).await;
     let row = resolve_project(&state, &access, &aggregate_id).await?;
     Ok((
         StatusCode::CREATED,
@@ -373,8 +370,7 @@ async fn update(
         .map(|s| slug_field("slug", s))
         .transpose()?;
     let platform = body.platform.map(|p| p.filter(|p| !p.is_empty()));
-    let committed = state
-        .bus
+    state
         .execute::<Project>(
             &row.id.to_string(),
             ProjectCommand::UpdateProject {
@@ -386,7 +382,6 @@ async fn update(
             &access.caller.metadata(),
         )
         .await?;
-    state.settle("project", committed.last_position).await;
     let row = resolve_project(&state, &access, &row.id.to_string()).await?;
     Ok(Json(detail_json(&state, &access, &row)))
 }
@@ -399,8 +394,7 @@ async fn remove(
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let row = resolve_project(&state, &access, &project).await?;
     access.require(&[Scope::ProjectAdmin])?;
-    let committed = state
-        .bus
+    state
         .execute::<Project>(
             &row.id.to_string(),
             ProjectCommand::DeleteProject {
@@ -409,6 +403,5 @@ async fn remove(
             &access.caller.metadata(),
         )
         .await?;
-    state.settle("project", committed.last_position).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -107,8 +107,7 @@ async fn create(
     let team_id = next_id(&state.pool, IdKind::Team).await?;
     let org_id = access.org.id.to_string();
     let metadata = access.caller.metadata();
-    let mut committed = state
-        .bus
+    state
         .execute::<Organization>(
             &org_id,
             OrganizationCommand::CreateTeam {
@@ -122,8 +121,7 @@ async fn create(
         .await?;
     // Sentry puts the creator on the new team.
     if let Some(member) = &access.member {
-        committed = state
-            .bus
+        state
             .execute::<Organization>(
                 &org_id,
                 OrganizationCommand::AddTeamMember {
@@ -135,7 +133,6 @@ async fn create(
             )
             .await?;
     }
-    state.settle("organization", committed.last_position).await;
     let team = find(&state, &access, slug.as_str()).await?;
     Ok((StatusCode::CREATED, Json(team_json(&access, &team))))
 }
@@ -175,8 +172,7 @@ async fn update(
     if name.as_deref() == Some("") {
         return Err(field_error("name", "This field may not be blank."));
     }
-    let committed = state
-        .bus
+    state
         .execute::<Organization>(
             &access.org.id.to_string(),
             OrganizationCommand::UpdateTeam {
@@ -188,7 +184,6 @@ async fn update(
             &access.caller.metadata(),
         )
         .await?;
-    state.settle("organization", committed.last_position).await;
     let slug = slug.map(|s| s.to_string()).unwrap_or(team.slug);
     let team = find(&state, &access, &slug).await?;
     Ok(Json(team_json(&access, &team)))
@@ -202,8 +197,7 @@ async fn remove(
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let team = find(&state, &access, &team).await?;
     access.require(&[Scope::TeamAdmin])?;
-    let committed = state
-        .bus
+    state
         .execute::<Organization>(
             &access.org.id.to_string(),
             OrganizationCommand::DeleteTeam {
@@ -213,6 +207,5 @@ async fn remove(
             &access.caller.metadata(),
         )
         .await?;
-    state.settle("organization", committed.last_position).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -77,8 +77,7 @@ async fn create(
     let token_id = next_id(&state.pool, IdKind::Token).await?;
     let (token, token_hash) = new_token();
     let at = chrono::Utc::now();
-    let committed = state
-        .bus
+    state
         .execute::<User>(
             &caller.user_id().to_string(),
             UserCommand::IssueToken {
@@ -91,7 +90,6 @@ async fn create(
             &caller.metadata(),
         )
         .await?;
-    state.settle("user", committed.last_position).await;
     let mut body = token_json(&TokenRow {
         id: token_id,
         scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
@@ -140,8 +138,7 @@ async fn remove(
     };
     let token_id = token_id(from_body.token_id.or(query.token_id.map(Value::String)))?;
     // Executed on the caller's own user: another user's token is simply not found.
-    let committed = state
-        .bus
+    state
         .execute::<User>(
             &caller.user_id().to_string(),
             UserCommand::RevokeToken {
@@ -151,6 +148,5 @@ async fn remove(
             &caller.metadata(),
         )
         .await?;
-    state.settle("user", committed.last_position).await;
     Ok(StatusCode::NO_CONTENT)
 }
