@@ -1,0 +1,343 @@
+//! The load generator: keep-alive connections, a bounded number of in-flight
+//! requests, bodies made before the clock starts (or on the fly, for seeding).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sqlx::PgPool;
+
+use crate::payload::{self, Templates, USER_AGENT};
+use crate::server::Project;
+
+/// One request body and the event id inside it.
+pub struct Body {
+    pub event_id: String,
+    pub bytes: Bytes,
+}
+
+/// Builds request bodies: `make(i)` is event `i`'s envelope.
+pub type Maker = Arc<dyn Fn(usize) -> Body + Send + Sync>;
+
+/// `n` gzip-compressed envelopes of events `0..n` of `templates`, built on every core.
+pub fn prebuild(templates: &Templates, public_key: &str, n: usize) -> Vec<Body> {
+    let threads = std::thread::available_parallelism()
+        .map(|p| p.get())
+        .unwrap_or(1);
+    let chunk = n.div_ceil(threads).max(1);
+    let mut out: Vec<Body> = Vec::with_capacity(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let end = (start + chunk).min(n);
+                scope.spawn(move || {
+                    (start..end)
+                        .map(|i| {
+                            let (event_id, json) = templates.render(i);
+                            let envelope = payload::envelope(&event_id, &json, public_key);
+                            Body {
+                                event_id,
+                                bytes: Bytes::from(payload::gzip(&envelope)),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for handle in handles {
+            out.extend(handle.join().expect("prebuild thread"));
+        }
+    });
+    out
+}
+
+/// What one run of the generator saw.
+#[derive(Default)]
+pub struct LoadResult {
+    pub sent: u64,
+    pub accepted: u64,
+    pub status: BTreeMap<String, u64>,
+    /// Accept latency of every answered request, in milliseconds.
+    pub latencies_ms: Vec<f64>,
+    /// Seconds from the first request to the last answer.
+    pub wall_s: f64,
+    /// Every `sample_every`-th accepted event id.
+    pub sampled_ids: Vec<String>,
+}
+
+impl LoadResult {
+    pub fn accepted_per_s(&self) -> f64 {
+        self.accepted as f64 / self.wall_s.max(1e-9)
+    }
+}
+
+pub struct LoadOptions {
+    pub concurrency: usize,
+    /// Retry 429/503 answers (seeding must get everything in; measured runs must not
+    /// hide back-pressure, so they count them as rejected).
+    pub retry_overload: bool,
+    pub sample_every: usize,
+    /// Bodies are gzip-compressed (`Content-Encoding: gzip`).
+    pub gzip: bool,
+    /// Print progress to stderr every this often.
+    pub progress: Option<Duration>,
+}
+
+/// Sends events `0..n` to the project's envelope endpoint; returns when all answered.
+pub async fn run(
+    base: &str,
+    project: &Project,
+    n: usize,
+    make: Maker,
+    options: &LoadOptions,
+) -> (LoadResult, Instant) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(options.concurrency)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("http client");
+    let url: Arc<str> = format!("{base}/api/{}/envelope/", project.id).into();
+    let auth: Arc<str> = format!(
+        "Sentry sentry_version=7, sentry_client={USER_AGENT}, sentry_key={}",
+        project.public_key
+    )
+    .into();
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let progress = options.progress.map(|every| {
+        let done = done.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let d = done.load(Ordering::Relaxed);
+                eprintln!(
+                    "  ... {d}/{n} sent, {:.0}/s",
+                    d as f64 / start.elapsed().as_secs_f64()
+                );
+            }
+        })
+    });
+    let mut tasks = Vec::new();
+    for _ in 0..options.concurrency {
+        let (client, url, auth, next, done, make) = (
+            client.clone(),
+            url.clone(),
+            auth.clone(),
+            next.clone(),
+            done.clone(),
+            make.clone(),
+        );
+        let retry = options.retry_overload;
+        let gzip = options.gzip;
+        let sample_every = options.sample_every.max(1);
+        tasks.push(tokio::spawn(async move {
+            let mut r = LoadResult::default();
+            let mut last = Instant::now();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let body = make(i);
+                let mut backoff = Duration::from_millis(20);
+                loop {
+                    let t0 = Instant::now();
+                    let mut request = client
+                        .post(&*url)
+                        .header("X-Sentry-Auth", &*auth)
+                        .header("User-Agent", USER_AGENT)
+                        .header("Content-Type", "application/x-sentry-envelope");
+                    if gzip {
+                        request = request.header("Content-Encoding", "gzip");
+                    }
+                    let answer = request.body(body.bytes.clone()).send().await;
+                    let status = match answer {
+                        Ok(response) => {
+                            let status = response.status().as_u16();
+                            let _ = response.bytes().await;
+                            status.to_string()
+                        }
+                        Err(error) if error.is_timeout() => "timeout".to_owned(),
+                        Err(_) => "connection error".to_owned(),
+                    };
+                    last = Instant::now();
+                    let overloaded = status == "503" || status == "429";
+                    if retry && overloaded {
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(2));
+                        continue;
+                    }
+                    r.sent += 1;
+                    r.latencies_ms
+                        .push(last.duration_since(t0).as_secs_f64() * 1e3);
+                    if status.starts_with('2') {
+                        r.accepted += 1;
+                        if i % sample_every == 0 {
+                            r.sampled_ids.push(body.event_id.clone());
+                        }
+                    }
+                    *r.status.entry(status).or_default() += 1;
+                    break;
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            (r, last)
+        }));
+    }
+    let mut total = LoadResult::default();
+    let mut end = start;
+    for task in tasks {
+        let (r, last) = task.await.expect("load worker");
+        total.sent += r.sent;
+        total.accepted += r.accepted;
+        for (k, v) in r.status {
+            *total.status.entry(k).or_default() += v;
+        }
+        total.latencies_ms.extend(r.latencies_ms);
+        total.sampled_ids.extend(r.sampled_ids);
+        end = end.max(last);
+    }
+    if let Some(p) = progress {
+        p.abort();
+    }
+    total.wall_s = end.duration_since(start).as_secs_f64();
+    total
+        .latencies_ms
+        .sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    (total, start)
+}
+
+/// Nearest-rank percentile of sorted values.
+pub fn pct(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let idx = ((p / 100.0 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+    Some(sorted[idx])
+}
+
+/// Where the bench reads "visible".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// `sum(issues.times_seen)` of the project: the issue read model.
+    IssuesReadModel,
+    /// `EventIngested` rows in the event log: committed, not necessarily projected.
+    EventLog,
+}
+
+/// Counter positions before a run.
+pub struct Marks {
+    issues: i64,
+    position: i64,
+    has_issues_table: bool,
+}
+
+pub async fn marks(pool: &PgPool, project_id: i64) -> anyhow::Result<Marks> {
+    let has_issues_table: bool = sqlx::query_scalar("SELECT to_regclass('issues') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
+    let issues = if has_issues_table {
+        issues_seen(pool, project_id).await?
+    } else {
+        0
+    };
+    let position: i64 = sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM events")
+        .fetch_one(pool)
+        .await?;
+    Ok(Marks {
+        issues,
+        position,
+        has_issues_table,
+    })
+}
+
+async fn issues_seen(pool: &PgPool, project_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(times_seen), 0)::bigint FROM issues WHERE project_id = $1",
+    )
+    .bind(project_id)
+    .fetch_one(pool)
+    .await
+}
+
+async fn logged(pool: &PgPool, after: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE position > $1 AND event_type = 'EventIngested'",
+    )
+    .bind(after)
+    .fetch_one(pool)
+    .await
+}
+
+/// When everything accepted became visible.
+pub struct Visible {
+    pub counter: Counter,
+    /// Seconds from the load's start until the counter reached `accepted`, if it did.
+    pub after_s: Option<f64>,
+    pub reached: i64,
+}
+
+/// Polls until the issue read model counts `accepted` more events than at `marks`.
+/// If it stays at zero for `grace` after the log holds them all, this build has no
+/// issues projection: the event log is the counter instead.
+pub async fn wait_visible(
+    pool: &PgPool,
+    project_id: i64,
+    marks: &Marks,
+    accepted: u64,
+    start: Instant,
+    timeout: Duration,
+) -> anyhow::Result<Visible> {
+    let accepted = accepted as i64;
+    let grace = Duration::from_secs(5);
+    let deadline = Instant::now() + timeout;
+    let mut log_done: Option<Instant> = None;
+    let mut last_issues = 0;
+    let mut last_log = 0;
+    loop {
+        let now = Instant::now();
+        if marks.has_issues_table {
+            last_issues = issues_seen(pool, project_id).await? - marks.issues;
+            if last_issues >= accepted {
+                return Ok(Visible {
+                    counter: Counter::IssuesReadModel,
+                    after_s: Some(now.duration_since(start).as_secs_f64()),
+                    reached: last_issues,
+                });
+            }
+        }
+        if log_done.is_none() {
+            last_log = logged(pool, marks.position).await?;
+            if last_log >= accepted {
+                log_done = Some(now);
+            }
+        }
+        if let Some(at) = log_done {
+            if last_issues == 0 && (!marks.has_issues_table || now.duration_since(at) >= grace) {
+                return Ok(Visible {
+                    counter: Counter::EventLog,
+                    after_s: Some(at.duration_since(start).as_secs_f64()),
+                    reached: last_log,
+                });
+            }
+        }
+        if now >= deadline {
+            let projecting = marks.has_issues_table && last_issues > 0;
+            return Ok(Visible {
+                counter: if projecting {
+                    Counter::IssuesReadModel
+                } else {
+                    Counter::EventLog
+                },
+                after_s: None,
+                reached: if projecting { last_issues } else { last_log },
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
