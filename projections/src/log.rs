@@ -44,7 +44,7 @@ impl StoredEvent {
 
     /// The payload decoded into the domain's event type.
     pub fn decode<E: DeserializeOwned>(&self) -> Result<E, ProjectionError> {
-        serde_json::from_value(self.payload.clone()).map_err(|source| ProjectionError::Decode {
+        E::deserialize(&self.payload).map_err(|source| ProjectionError::Decode {
             position: self.position,
             source,
         })
@@ -66,16 +66,29 @@ pub async fn read_after(
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    sqlx::query_as(
+    read_after_as(conn, aggregate_types, "payload", after, limit).await
+}
+
+/// [`read_after`], with the payload read through `payload_sql`, an SQL expression
+/// over `payload` written in code (never from input): a projection that needs
+/// little of a large event can leave the rest in the database.
+pub async fn read_after_as(
+    conn: &mut PgConnection,
+    aggregate_types: &[&str],
+    payload_sql: &'static str,
+    after: LogPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    sqlx::query_as(&format!(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
-                event_type, event_version, payload, metadata, recorded_at
+                event_type, event_version, {payload_sql} AS payload, metadata, recorded_at
            FROM events
           WHERE aggregate_type = ANY($1)
             AND (tx_id, position) > ($2::text::xid8, $3)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
           ORDER BY tx_id, position
-          LIMIT $4",
-    )
+          LIMIT $4"
+    ))
     .bind(aggregate_types)
     .bind(after.tx_id.to_string())
     .bind(after.position)

@@ -10,7 +10,7 @@ use tracing::Instrument;
 
 use crate::checkpoint;
 use crate::error::ProjectionError;
-use crate::log::read_after;
+use crate::log::read_after_as;
 use crate::notify::LogListener;
 use crate::progress::Progress;
 use crate::projection::Projection;
@@ -114,9 +114,10 @@ impl ProjectionRunner {
             return Ok(BatchOutcome::Busy);
         }
         let start = checkpoint::lock(&mut tx, name).await?.position();
-        let events = read_after(
+        let events = read_after_as(
             &mut tx,
             self.projection.aggregate_types(),
+            self.projection.payload_sql(),
             start,
             self.config.batch_size,
         )
@@ -166,8 +167,14 @@ impl ProjectionRunner {
             if !locked || checkpoint::lock(&mut tx, name).await?.position() != position {
                 return Ok(BatchOutcome::Applied(applied));
             }
-            let events =
-                read_after(&mut tx, self.projection.aggregate_types(), position, 1).await?;
+            let events = read_after_as(
+                &mut tx,
+                self.projection.aggregate_types(),
+                self.projection.payload_sql(),
+                position,
+                1,
+            )
+            .await?;
             let Some(event) = events.first() else {
                 break;
             };

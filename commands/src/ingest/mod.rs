@@ -12,4 +12,6 @@
 
 mod pipeline;
 
-pub use pipeline::{IngestError, IngestJob, Ingestor, IngestorConfig, IssueDraft};
+pub use pipeline::{
+    ingested_payload, IngestError, IngestJob, Ingestor, IngestorConfig, IssueDraft,
+};

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::error::StoreError;
-use crate::store::{AggregateStore, EventLog, NewEvent};
+use crate::store::{AggregateStore, EventLog, EventPayload, NewEvent};
 
 /// What a new issue would be, if this event turns out to be its first.
 #[derive(Debug, Clone)]
@@ -45,10 +45,29 @@ pub struct IngestJob {
     pub hash: String,
     /// The issue to create if it does not exist.
     pub draft: IssueDraft,
-    /// The event.
+    /// The event, with `data` left out (`null`): the ingestor decides on the rest.
     pub occurrence: Occurrence,
+    /// The stored form of this event's `EventIngested`, `data` included, serialised
+    /// by the request handler (see [`ingested_payload`]).
+    pub ingested_payload: std::sync::Arc<str>,
     /// Who sent it (`key:<public key>`), request id, time.
     pub metadata: EventMetadata,
+}
+
+/// Splits an occurrence into what the ingestor decides on (everything but `data`)
+/// and the JSON text of its `EventIngested` event (everything), so the heavy
+/// serialisation happens in the caller's task.
+pub fn ingested_payload(
+    mut occurrence: Occurrence,
+) -> Result<(Occurrence, std::sync::Arc<str>), serde_json::Error> {
+    // Exactly serde's form of `IssueEvent::EventIngested(Box<Occurrence>)`, without
+    // cloning the occurrence to build one.
+    let payload = format!(
+        "{{\"EventIngested\":{}}}",
+        serde_json::to_string(&occurrence)?
+    );
+    occurrence.data = Value::Null;
+    Ok((occurrence, payload.into()))
 }
 
 /// Why an event was not stored.
@@ -63,6 +82,32 @@ pub enum IngestError {
 }
 
 /// Why a batch was not appended.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ingested_payload_is_the_stored_form_of_the_event() {
+        let occurrence = Occurrence {
+            event_id: "e1".into(),
+            timestamp: chrono::Utc::now(),
+            received: chrono::Utc::now(),
+            level: "error".into(),
+            release: None,
+            environment: "production".into(),
+            user_key: None,
+            tags: vec![("a".into(), "b".into())],
+            title: "t".into(),
+            culprit: "c".into(),
+            data: serde_json::json!({"message": "hi"}),
+        };
+        let (light, payload) = ingested_payload(occurrence.clone()).unwrap();
+        let stored: IssueEvent = serde_json::from_str(&payload).unwrap();
+        assert_eq!(stored, IssueEvent::EventIngested(Box::new(occurrence)));
+        assert_eq!(light.data, Value::Null);
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 enum BatchError {
     #[error(transparent)]
@@ -255,16 +300,21 @@ impl Worker {
             let before = state.sequence;
             for event in events {
                 state.sequence += 1;
-                if matches!(event, IssueEvent::EventIngested(_)) {
+                let payload = if matches!(event, IssueEvent::EventIngested(_)) {
                     ingested_rows.push(rows.len());
-                }
+                    EventPayload::Json(job.ingested_payload.clone())
+                } else {
+                    serde_json::to_value(&event)
+                        .map_err(StoreError::Encode)?
+                        .into()
+                };
                 rows.push(NewEvent {
                     aggregate_type: Issue::TYPE.to_owned(),
                     aggregate_id: stream.clone(),
                     sequence: state.sequence,
                     event_type: event.event_type(),
                     event_version: event.event_version(),
-                    payload: serde_json::to_value(&event).map_err(StoreError::Encode)?,
+                    payload,
                     metadata: metadata.clone(),
                 });
                 state.issue.apply(event);

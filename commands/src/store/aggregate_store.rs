@@ -204,7 +204,9 @@ impl<A: Aggregate> AggregateStore<A> {
                 sequence,
                 event_type: event.event_type(),
                 event_version: event.event_version(),
-                payload: serde_json::to_value(&event).map_err(StoreError::Encode)?,
+                payload: serde_json::to_value(&event)
+                    .map_err(StoreError::Encode)?
+                    .into(),
                 metadata: metadata_json.clone(),
             });
             envelopes.push(EventEnvelope {

@@ -9,6 +9,23 @@ use crate::error::StoreError;
 /// The unique key that makes concurrent appends to one stream conflict.
 const STREAM_SEQUENCE_KEY: &str = "events_stream_sequence";
 
+/// An event's payload: a JSON value, or JSON text serialised ahead of time (the
+/// ingestion path serialises each event in its request handler, on all cores,
+/// rather than in the single ingestor task).
+#[derive(Debug, Clone)]
+pub enum EventPayload {
+    /// A JSON value, serialised at append time.
+    Value(Value),
+    /// Valid JSON text.
+    Json(std::sync::Arc<str>),
+}
+
+impl From<Value> for EventPayload {
+    fn from(value: Value) -> Self {
+        EventPayload::Value(value)
+    }
+}
+
 /// One event about to be appended.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -23,7 +40,7 @@ pub struct NewEvent {
     /// The version of the event's payload shape.
     pub event_version: String,
     /// The event itself.
-    pub payload: Value,
+    pub payload: EventPayload,
     /// Actor, request id, time.
     pub metadata: Value,
 }
@@ -94,16 +111,19 @@ impl EventLog {
             sequences.push(event.sequence);
             event_types.push(event.event_type.as_str());
             versions.push(event.event_version.as_str());
-            payloads.push(&event.payload);
+            payloads.push(match &event.payload {
+                EventPayload::Value(value) => std::borrow::Cow::Owned(value.to_string()),
+                EventPayload::Json(text) => std::borrow::Cow::Borrowed(&**text),
+            });
             metadata.push(&event.metadata);
         }
         // ORDER BY ordinality makes the rows, and so their positions, follow the input.
         let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
             "INSERT INTO events
                  (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-             SELECT t, i, s, e, v, p, m
+             SELECT t, i, s, e, v, p::jsonb, m
                FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                           $6::jsonb[], $7::jsonb[])
+                           $6::text[], $7::jsonb[])
                     WITH ORDINALITY AS input(t, i, s, e, v, p, m, ordinal)
               ORDER BY ordinal
              RETURNING position, tx_id::text::bigint, sequence",

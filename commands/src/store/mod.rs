@@ -8,7 +8,7 @@ mod aggregate_store;
 mod event_log;
 
 pub use aggregate_store::{AggregateStore, LoadedAggregate};
-pub use event_log::{EventLog, NewEvent, StoredRow};
+pub use event_log::{EventLog, EventPayload, NewEvent, StoredRow};
 
 #[cfg(test)]
 mod tests;

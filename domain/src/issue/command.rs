@@ -58,7 +58,9 @@ pub struct Occurrence {
     pub title: String,
     /// Its own culprit.
     pub culprit: String,
-    /// The full normalized event.
+    /// The full normalized event. Readers that need only the head read the stored
+    /// event without it (`null` then).
+    #[serde(default)]
     pub data: serde_json::Value,
 }
 

@@ -31,6 +31,12 @@ impl Projection for IssuesProjection {
         &["issue"]
     }
 
+    /// Every column here comes from the occurrence's head; its `data` (the whole
+    /// normalized event, most of the bytes) stays in the log.
+    fn payload_sql(&self) -> &'static str {
+        "payload #- '{EventIngested,data}'"
+    }
+
     async fn apply(
         &self,
         conn: &mut PgConnection,

@@ -22,7 +22,7 @@ fn commit_of(writer: usize, stream: i64, first_sequence: i64, size: i64) -> Vec<
             sequence,
             event_type: "Probed".into(),
             event_version: "1.0".into(),
-            payload: serde_json::json!({ "writer": writer }),
+            payload: serde_json::json!({ "writer": writer }).into(),
             metadata: serde_json::json!({ "actor": "system:test" }),
         })
         .collect()

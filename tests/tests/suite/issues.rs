@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use faultline_commands::ingest::{IngestJob, Ingestor, IssueDraft};
+use faultline_commands::ingest::{ingested_payload, IngestJob, Ingestor, IssueDraft};
 use faultline_domain::event::{grouping_hash, normalize, summarize, NormalizeContext};
 use faultline_domain::issue::Occurrence;
 use faultline_domain::metadata::{Actor, EventMetadata};
@@ -100,10 +100,27 @@ fn job(org_id: i64, project_id: i64, raw: Value) -> IngestJob {
     )
     .expect("the event normalizes");
     let summary = summarize(&event);
+    let hash = grouping_hash(&event);
+    let title = summary.title.clone();
+    let culprit = summary.culprit.clone();
+    let occurrence = Occurrence {
+        event_id: event.event_id.clone(),
+        timestamp: event.timestamp,
+        received,
+        level: event.level.clone(),
+        release: event.release.clone(),
+        environment: event.environment.clone(),
+        user_key: event.user_key.clone(),
+        tags: event.tags.clone(),
+        title,
+        culprit,
+        data: event.data,
+    };
+    let (occurrence, ingested_payload) = ingested_payload(occurrence).unwrap();
     IngestJob {
         project_id,
         org_id,
-        hash: grouping_hash(&event),
+        hash,
         draft: IssueDraft {
             title: summary.title.clone(),
             culprit: summary.culprit.clone(),
@@ -112,19 +129,8 @@ fn job(org_id: i64, project_id: i64, raw: Value) -> IngestJob {
             level: summary.level.clone(),
             platform: summary.platform.clone(),
         },
-        occurrence: Occurrence {
-            event_id: event.event_id.clone(),
-            timestamp: event.timestamp,
-            received,
-            level: event.level.clone(),
-            release: event.release.clone(),
-            environment: event.environment.clone(),
-            user_key: event.user_key.clone(),
-            tags: event.tags.clone(),
-            title: summary.title,
-            culprit: summary.culprit,
-            data: event.data,
-        },
+        occurrence,
+        ingested_payload,
         metadata: EventMetadata {
             actor: Actor::Key("test".into()),
             request_id: None,

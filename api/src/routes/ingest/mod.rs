@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, HeaderName, Method};
 use axum::routing::post;
 use axum::{Json, Router};
 use dashmap::DashMap;
-use faultline_commands::ingest::{IngestError, IngestJob, IssueDraft};
+use faultline_commands::ingest::{ingested_payload, IngestError, IngestJob, IssueDraft};
 use faultline_domain::event::{
     grouping_hash, normalize, normalize_event_id, parse_envelope, summarize, NormalizeContext,
 };
@@ -202,6 +202,21 @@ async fn ingest_event(
     let summary = summarize(&event);
     let hash = grouping_hash(&event);
     let event_id = event.event_id.clone();
+    let occurrence = Occurrence {
+        event_id: event.event_id,
+        timestamp: event.timestamp,
+        received: event.received,
+        level: event.level,
+        release: event.release,
+        environment: event.environment,
+        user_key: event.user_key,
+        tags: event.tags,
+        title: summary.title.clone(),
+        culprit: summary.culprit.clone(),
+        data: event.data,
+    };
+    let (occurrence, ingested_payload) =
+        ingested_payload(occurrence).map_err(ApiError::internal)?;
     let job = IngestJob {
         project_id: sender.project_id,
         org_id: sender.key.org_id,
@@ -214,19 +229,8 @@ async fn ingest_event(
             level: summary.level,
             platform: summary.platform,
         },
-        occurrence: Occurrence {
-            event_id: event.event_id,
-            timestamp: event.timestamp,
-            received: event.received,
-            level: event.level,
-            release: event.release,
-            environment: event.environment,
-            user_key: event.user_key,
-            tags: event.tags,
-            title: summary.title,
-            culprit: summary.culprit,
-            data: event.data,
-        },
+        occurrence,
+        ingested_payload,
         metadata: EventMetadata {
             actor: Actor::Key(sender.public_key.clone()),
             request_id: sender.request_id.clone(),
