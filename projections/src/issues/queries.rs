@@ -52,15 +52,28 @@ pub struct IssueRow {
     pub project_platform: Option<String>,
 }
 
-const SELECT_ISSUE: &str =
+/// The rule for a stored NULL substatus: an unresolved issue is `new` while this holds
+/// and `ongoing` after. Shared by the read queries and the search filters so that
+/// `is:new` lists exactly the issues shown as `new`.
+macro_rules! first_seen_is_new {
+    () => {
+        "i.first_seen > now() - interval '7 days'"
+    };
+}
+pub(crate) use first_seen_is_new;
+
+pub(crate) const SELECT_ISSUE: &str = concat!(
     "SELECT i.id, i.project_id, i.org_id, i.short_number, i.hash, i.title, i.culprit,
             i.metadata, i.issue_type, i.level, i.platform, i.status,
             coalesce(i.substatus, CASE WHEN i.status = 'unresolved' THEN
-                CASE WHEN i.first_seen > now() - interval '7 days' THEN 'new' ELSE 'ongoing' END
+                CASE WHEN ",
+    first_seen_is_new!(),
+    " THEN 'new' ELSE 'ongoing' END
             END) AS substatus,
             i.first_seen, i.last_seen, i.times_seen, i.user_count,
             p.slug AS project_slug, p.name AS project_name, p.platform AS project_platform
-       FROM issues i JOIN projects p ON p.id = i.project_id";
+       FROM issues i JOIN projects p ON p.id = i.project_id"
+);
 
 /// The issues of project `project_id` in organization `org_id`, last seen first.
 pub async fn in_project(
