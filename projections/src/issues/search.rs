@@ -378,7 +378,9 @@ fn push_filter(qb: &mut QueryBuilder<'static, Postgres>, filter: &Filter, scope:
         }
         Filter::Field { field, values, .. } => match field {
             Field::Level => {
-                qb.push("i.level = ANY(").push_bind(values.clone()).push(")");
+                qb.push("i.level = ANY(")
+                    .push_bind(values.clone())
+                    .push(")");
             }
             Field::Release | Field::Environment => push_tag_exists(qb, field.key(), values),
         },
@@ -468,10 +470,7 @@ impl StatsPeriod {
     pub fn buckets(self, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
         let (step, count) = self.step_and_count();
         let last = now.duration_trunc(step).unwrap_or(now);
-        (0..count)
-            .rev()
-            .map(|back| last - step * back)
-            .collect()
+        (0..count).rev().map(|back| last - step * back).collect()
     }
 
     fn step_and_count(self) -> (Duration, i32) {
