@@ -1,5 +1,6 @@
 //! Queries over the issue read models. Every lookup from a request takes the
-//! organization (and project) the issue or event must belong to.
+//! organization (and project) the issue or event must belong to. The issue lists are
+//! searches: see [`super::search`].
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -74,47 +75,6 @@ pub(crate) const SELECT_ISSUE: &str = concat!(
             p.slug AS project_slug, p.name AS project_name, p.platform AS project_platform
        FROM issues i JOIN projects p ON p.id = i.project_id"
 );
-
-/// The issues of project `project_id` in organization `org_id`, last seen first.
-pub async fn in_project(
-    pool: &PgPool,
-    org_id: i64,
-    project_id: i64,
-    page: Page,
-) -> Result<Paged<IssueRow>, sqlx::Error> {
-    let rows = sqlx::query_as(&format!(
-        "{SELECT_ISSUE} WHERE i.org_id = $1 AND i.project_id = $2
-          ORDER BY i.last_seen DESC, i.id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(org_id)
-    .bind(project_id)
-    .bind(page.limit + 1)
-    .bind(page.offset)
-    .fetch_all(pool)
-    .await?;
-    Ok(Paged::from_overfetch(rows, page))
-}
-
-/// The issues of organization `org_id`, of `project_ids` only when given, last seen
-/// first.
-pub async fn in_org(
-    pool: &PgPool,
-    org_id: i64,
-    project_ids: Option<&[i64]>,
-    page: Page,
-) -> Result<Paged<IssueRow>, sqlx::Error> {
-    let rows = sqlx::query_as(&format!(
-        "{SELECT_ISSUE} WHERE i.org_id = $1 AND ($2::bigint[] IS NULL OR i.project_id = ANY($2))
-          ORDER BY i.last_seen DESC, i.id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(org_id)
-    .bind(project_ids)
-    .bind(page.limit + 1)
-    .bind(page.offset)
-    .fetch_all(pool)
-    .await?;
-    Ok(Paged::from_overfetch(rows, page))
-}
 
 /// Issue `id` of organization `org_id`.
 pub async fn get(pool: &PgPool, org_id: i64, id: i64) -> Result<Option<IssueRow>, sqlx::Error> {
