@@ -195,10 +195,18 @@ pub fn build(search: &Search<'_>) -> QueryBuilder<'static, Postgres> {
     let scope = search.scope;
     let mut qb = QueryBuilder::new(SELECT_ISSUE);
     qb.push(" WHERE i.org_id = ").push_bind(scope.org_id);
-    if let Some(projects) = &scope.project_ids {
-        qb.push(" AND i.project_id = ANY(")
-            .push_bind(projects.clone())
-            .push(")");
+    match scope.project_ids.as_deref() {
+        // Plain equality lets the planner read the (project_id, status, sort) indexes
+        // in order; `= ANY` of one element does not.
+        Some([project]) => {
+            qb.push(" AND i.project_id = ").push_bind(*project);
+        }
+        Some(projects) => {
+            qb.push(" AND i.project_id = ANY(")
+                .push_bind(projects.to_vec())
+                .push(")");
+        }
+        None => {}
     }
     if !scope.environments.is_empty() {
         qb.push(" AND ");
