@@ -1,8 +1,10 @@
 //! Sentry's cursor pagination: `?cursor=` in, `Link` header out.
 //!
-//! Cursors are Sentry's `"{value}:{offset}:{is_prev}"`; list endpoints here page by
-//! offset, so `value` is `0`. Both `previous` and `next` links are always present,
-//! with `results="true|false"` telling the client whether to follow them.
+//! Cursors are Sentry's `"{value}:{offset}:{is_prev}"`; most list endpoints here page
+//! by offset, so `value` is `0`. The issue list pages by keyset and makes its own
+//! cursors (`faultline_projections::issues::search::Cursor`) but shares the header.
+//! Both `previous` and `next` links are always present, with `results="true|false"`
+//! telling the client whether to follow them.
 
 use axum::http::{HeaderMap, HeaderValue, Uri};
 use faultline_projections::accounts::queries::Page;
@@ -54,6 +56,24 @@ fn parse_cursor(cursor: &str) -> Option<i64> {
 
 /// The `Link` header for `page` of the list at `uri`, reached at `public_url`.
 pub fn link_header(public_url: &str, uri: &Uri, page: Page, has_more: bool) -> HeaderMap {
+    let previous = (page.offset - page.limit).max(0);
+    let next = page.offset + page.limit;
+    cursor_link_header(
+        public_url,
+        uri,
+        (&format!("0:{previous}:1"), page.offset > 0),
+        (&format!("0:{next}:0"), has_more),
+    )
+}
+
+/// The `Link` header of the list at `uri` with the given `(cursor, has results)` for
+/// the previous and the next page.
+pub fn cursor_link_header(
+    public_url: &str,
+    uri: &Uri,
+    (previous, has_previous): (&str, bool),
+    (next, has_next): (&str, bool),
+) -> HeaderMap {
     let query: Vec<&str> = uri
         .query()
         .unwrap_or("")
@@ -62,12 +82,9 @@ pub fn link_header(public_url: &str, uri: &Uri, page: Page, has_more: bool) -> H
         .collect();
     let base = format!("{public_url}{}?{}", uri.path(), query.join("&"));
     let separator = if query.is_empty() { "" } else { "&" };
-    let previous = (page.offset - page.limit).max(0);
-    let next = page.offset + page.limit;
     let value = format!(
-        "<{base}{separator}cursor=0:{previous}:1>; rel=\"previous\"; results=\"{}\"; cursor=\"0:{previous}:1\", \
-         <{base}{separator}cursor=0:{next}:0>; rel=\"next\"; results=\"{has_more}\"; cursor=\"0:{next}:0\"",
-        page.offset > 0
+        "<{base}{separator}cursor={previous}>; rel=\"previous\"; results=\"{has_previous}\"; cursor=\"{previous}\", \
+         <{base}{separator}cursor={next}>; rel=\"next\"; results=\"{has_next}\"; cursor=\"{next}\""
     );
     let mut headers = HeaderMap::new();
     if let Ok(value) = HeaderValue::from_str(&value) {

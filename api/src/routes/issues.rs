@@ -6,14 +6,20 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use chrono::Utc;
 use faultline_domain::role::Scope;
+use faultline_domain::search::{self, IssueSort, SearchError, DEFAULT_QUERY};
 use faultline_projections::issues::queries::{self, IssueRow, TagKeyRow, TagValueRow};
+use faultline_projections::issues::search::{
+    self as issue_search, Cursor, Search, SearchScope, StatsPeriod,
+};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::date;
-use crate::pagination::{link_header, PageParams};
+use crate::pagination::{cursor_link_header, link_header, PageParams};
 use crate::routes::projects::resolve_project;
 use crate::state::AppState;
 
@@ -249,28 +255,32 @@ fn tag_summary_json(row: &TagKeyRow) -> Value {
     })
 }
 
-/// The page asked for, 25 issues by default.
-fn issue_page(params: &PageParams) -> Result<queries::Page, ApiError> {
-    PageParams {
-        cursor: params.cursor.clone(),
-        limit: Some(
-            params
-                .limit
-                .or(params.per_page)
-                .unwrap_or(DEFAULT_ISSUE_LIMIT),
-        ),
-        per_page: None,
-    }
-    .page()
+/// Parameters of the issue lists; `project=` and `environment=` repeat, so they are
+/// read from the URI.
+#[derive(Debug, Default, Deserialize)]
+struct ListParams {
+    /// Search query; absent means [`DEFAULT_QUERY`], empty means every issue.
+    query: Option<String>,
+    /// `date`, `new`, `freq` or `user`.
+    sort: Option<String>,
+    /// `24h`, `14d` or empty.
+    #[serde(rename = "statsPeriod")]
+    stats_period: Option<String>,
+    /// A keyset cursor from a previous `Link` header.
+    cursor: Option<String>,
+    /// Page size.
+    limit: Option<i64>,
+    /// Page size (other lists' name).
+    per_page: Option<i64>,
 }
+
+/// The most issues a page holds.
+const MAX_ISSUE_LIMIT: i64 = 100;
 
 /// The repeated `project=<id>` parameters; none, or `-1`, means every project.
 fn project_filter(uri: &axum::http::Uri) -> Result<Option<Vec<i64>>, ApiError> {
     let mut ids = Vec::new();
-    for pair in uri.query().unwrap_or("").split('&') {
-        let Some(value) = pair.strip_prefix("project=") else {
-            continue;
-        };
+    for value in query_values(uri, "project") {
         let id: i64 = value
             .parse()
             .map_err(|_| ApiError::BadRequest("Invalid project parameter.".into()))?;
@@ -282,50 +292,132 @@ fn project_filter(uri: &axum::http::Uri) -> Result<Option<Vec<i64>>, ApiError> {
     Ok((!ids.is_empty()).then_some(ids))
 }
 
+/// The decoded, non-empty values of the repeated parameter `name`.
+fn query_values(uri: &axum::http::Uri, name: &str) -> Vec<String> {
+    uri.query()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(key, _)| *key == name)
+        .map(|(_, value)| percent_decode(value))
+        .filter(|value| !value.is_empty())
+        .collect()
+}
+
+/// One page of the issue search in `project_ids` (all of the organization's when
+/// `None`), with its `Link` header and, when asked, per-issue event stats.
+async fn list(
+    state: &AppState,
+    access: &OrgAccess,
+    uri: &axum::http::Uri,
+    params: ListParams,
+    project_ids: Option<Vec<i64>>,
+) -> Result<impl IntoResponse, ApiError> {
+    let now = Utc::now();
+    let query = search::parse(params.query.as_deref().unwrap_or(DEFAULT_QUERY), now)
+        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    let sort: IssueSort = match params.sort.as_deref() {
+        None | Some("") => IssueSort::default(),
+        Some(sort) => sort
+            .parse()
+            .map_err(|error: SearchError| ApiError::BadRequest(error.to_string()))?,
+    };
+    let stats_period = match params.stats_period.as_deref() {
+        None | Some("") => None,
+        Some(value) => Some(StatsPeriod::from_param(value).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "Invalid statsPeriod {value:?}: expected 24h, 14d or empty."
+            ))
+        })?),
+    };
+    let cursor = match params.cursor.as_deref().map(str::trim) {
+        // sentry-cli asks for the first page with an empty `cursor=`.
+        None | Some("") => None,
+        Some(cursor) => Some(
+            Cursor::parse(cursor, sort)
+                .ok_or_else(|| ApiError::BadRequest("Invalid cursor parameter.".into()))?,
+        ),
+    };
+    let limit = params
+        .limit
+        .or(params.per_page)
+        .unwrap_or(DEFAULT_ISSUE_LIMIT)
+        .clamp(1, MAX_ISSUE_LIMIT);
+    let scope = SearchScope {
+        org_id: access.org.id,
+        project_ids,
+        environments: query_values(uri, "environment"),
+        user_id: Some(access.caller.user_id()),
+    };
+    let page = issue_search::search(
+        &state.pool,
+        &Search {
+            query: &query,
+            sort,
+            scope: &scope,
+            cursor,
+            limit,
+        },
+    )
+    .await?;
+    let stats = match stats_period {
+        Some(period) => {
+            let ids: Vec<i64> = page.rows.iter().map(|row| row.id).collect();
+            Some((
+                period,
+                issue_search::stats(&state.pool, &ids, period, now).await?,
+            ))
+        }
+        None => None,
+    };
+    let body: Vec<Value> = page
+        .rows
+        .iter()
+        .map(|row| {
+            let mut issue = issue_json(state, &access.org.slug, row);
+            if let Some((period, stats)) = &stats {
+                let buckets = stats.get(&row.id).cloned().unwrap_or_default();
+                issue["stats"] = json!({ period.key(): buckets });
+            }
+            issue
+        })
+        .collect();
+    Ok((
+        cursor_link_header(
+            &state.public_url,
+            uri,
+            (&page.previous.to_string(), page.has_previous),
+            (&page.next.to_string(), page.has_next),
+        ),
+        Json(body),
+    ))
+}
+
 async fn list_in_org(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
     OriginalUri(uri): OriginalUri,
-    Query(params): Query<PageParams>,
+    Query(params): Query<ListParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     access.require(&EVENT_READ)?;
-    let page = issue_page(&params)?;
     let projects = project_filter(&uri)?;
-    let found = queries::in_org(&state.pool, access.org.id, projects.as_deref(), page).await?;
-    let body: Vec<Value> = found
-        .rows
-        .iter()
-        .map(|row| issue_json(&state, &access.org.slug, row))
-        .collect();
-    Ok((
-        link_header(&state.public_url, &uri, page, found.has_more),
-        Json(body),
-    ))
+    list(&state, &access, &uri, params, projects).await
 }
 
+/// The project's issues; the path names the project, so `project=` is not read.
 async fn list_in_project(
     State(state): State<AppState>,
     caller: Caller,
     Path((org, project)): Path<(String, String)>,
     OriginalUri(uri): OriginalUri,
-    Query(params): Query<PageParams>,
+    Query(params): Query<ListParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let project = resolve_project(&state, &access, &project).await?;
     access.require(&EVENT_READ)?;
-    let page = issue_page(&params)?;
-    let found = queries::in_project(&state.pool, access.org.id, project.id, page).await?;
-    let body: Vec<Value> = found
-        .rows
-        .iter()
-        .map(|row| issue_json(&state, &access.org.slug, row))
-        .collect();
-    Ok((
-        link_header(&state.public_url, &uri, page, found.has_more),
-        Json(body),
-    ))
+    list(&state, &access, &uri, params, Some(vec![project.id])).await
 }
 
 async fn detail_for(

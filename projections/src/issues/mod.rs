@@ -6,6 +6,9 @@
 //! the log: `issue_events.position` points at each one.
 
 pub mod queries;
+pub mod search;
+#[cfg(test)]
+mod search_tests;
 #[cfg(test)]
 mod tests;
 

@@ -1,5 +1,6 @@
 //! Queries over the issue read models. Every lookup from a request takes the
-//! organization (and project) the issue or event must belong to.
+//! organization (and project) the issue or event must belong to. The issue lists are
+//! searches: see [`super::search`].
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -52,56 +53,28 @@ pub struct IssueRow {
     pub project_platform: Option<String>,
 }
 
-const SELECT_ISSUE: &str =
+/// The rule for a stored NULL substatus: an unresolved issue is `new` while this holds
+/// and `ongoing` after. Shared by the read queries and the search filters so that
+/// `is:new` lists exactly the issues shown as `new`.
+macro_rules! first_seen_is_new {
+    () => {
+        "i.first_seen > now() - interval '7 days'"
+    };
+}
+pub(crate) use first_seen_is_new;
+
+pub(crate) const SELECT_ISSUE: &str = concat!(
     "SELECT i.id, i.project_id, i.org_id, i.short_number, i.hash, i.title, i.culprit,
             i.metadata, i.issue_type, i.level, i.platform, i.status,
             coalesce(i.substatus, CASE WHEN i.status = 'unresolved' THEN
-                CASE WHEN i.first_seen > now() - interval '7 days' THEN 'new' ELSE 'ongoing' END
+                CASE WHEN ",
+    first_seen_is_new!(),
+    " THEN 'new' ELSE 'ongoing' END
             END) AS substatus,
             i.first_seen, i.last_seen, i.times_seen, i.user_count,
             p.slug AS project_slug, p.name AS project_name, p.platform AS project_platform
-       FROM issues i JOIN projects p ON p.id = i.project_id";
-
-/// The issues of project `project_id` in organization `org_id`, last seen first.
-pub async fn in_project(
-    pool: &PgPool,
-    org_id: i64,
-    project_id: i64,
-    page: Page,
-) -> Result<Paged<IssueRow>, sqlx::Error> {
-    let rows = sqlx::query_as(&format!(
-        "{SELECT_ISSUE} WHERE i.org_id = $1 AND i.project_id = $2
-          ORDER BY i.last_seen DESC, i.id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(org_id)
-    .bind(project_id)
-    .bind(page.limit + 1)
-    .bind(page.offset)
-    .fetch_all(pool)
-    .await?;
-    Ok(Paged::from_overfetch(rows, page))
-}
-
-/// The issues of organization `org_id`, of `project_ids` only when given, last seen
-/// first.
-pub async fn in_org(
-    pool: &PgPool,
-    org_id: i64,
-    project_ids: Option<&[i64]>,
-    page: Page,
-) -> Result<Paged<IssueRow>, sqlx::Error> {
-    let rows = sqlx::query_as(&format!(
-        "{SELECT_ISSUE} WHERE i.org_id = $1 AND ($2::bigint[] IS NULL OR i.project_id = ANY($2))
-          ORDER BY i.last_seen DESC, i.id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(org_id)
-    .bind(project_ids)
-    .bind(page.limit + 1)
-    .bind(page.offset)
-    .fetch_all(pool)
-    .await?;
-    Ok(Paged::from_overfetch(rows, page))
-}
+       FROM issues i JOIN projects p ON p.id = i.project_id"
+);
 
 /// Issue `id` of organization `org_id`.
 pub async fn get(pool: &PgPool, org_id: i64, id: i64) -> Result<Option<IssueRow>, sqlx::Error> {

@@ -11,6 +11,7 @@ mod event_log;
 mod health;
 mod helpers;
 mod ingest;
+mod issue_search;
 mod issues;
 mod managed_postgres;
 mod openapi;
