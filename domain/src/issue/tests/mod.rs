@@ -1,8 +1,10 @@
 //! Given/when/then tests of the issue aggregate, one file per part of its workflow.
 
 mod compat;
+mod ignore;
 mod occurrence;
 mod resolve;
+mod substatus;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
@@ -13,6 +15,11 @@ use super::*;
 
 pub(super) fn at(second: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, second).unwrap()
+}
+
+/// `minutes` after the first event's minute.
+pub(super) fn minute(minutes: i64) -> DateTime<Utc> {
+    at(0) + Duration::minutes(minutes)
 }
 
 pub(super) fn occurrence(event_id: &str, second: u32) -> Occurrence {
@@ -37,6 +44,11 @@ pub(super) fn occurrence_at(event_id: &str, time: DateTime<Utc>) -> Occurrence {
 
 pub(super) fn of_release(mut occurrence: Occurrence, release: &str) -> Occurrence {
     occurrence.release = Some(release.to_owned());
+    occurrence
+}
+
+pub(super) fn of_user(mut occurrence: Occurrence, user: &str) -> Occurrence {
+    occurrence.user_key = Some(user.to_owned());
     occurrence
 }
 
