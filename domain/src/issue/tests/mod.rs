@@ -1,8 +1,10 @@
 //! Given/when/then tests of the issue aggregate, one file per part of its workflow.
 
+mod comments;
 mod compat;
 mod ignore;
 mod occurrence;
+mod people;
 mod resolve;
 mod substatus;
 
