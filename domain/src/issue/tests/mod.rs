@@ -2,6 +2,7 @@
 
 mod comments;
 mod compat;
+mod delete_merge;
 mod ignore;
 mod occurrence;
 mod people;
