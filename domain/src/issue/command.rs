@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::details::{Assignee, IgnoreDetails, ResolveDetails};
+
 /// What a new issue is, derived from its first event (ids allocated by the caller).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewIssue {
@@ -65,12 +67,20 @@ pub struct Occurrence {
 }
 
 /// What can be asked of an issue.
+///
+/// Time, ids and the actor come in as data. `actor` is the acting principal in the
+/// log-metadata format (`user:<id>`, `token:<id>`, `system:<component>`); per-user
+/// commands carry the `user_id` instead. Every command except `RecordOccurrence` is
+/// refused on a deleted (`Deleted`) or merged (`Merged`) issue, and a command that
+/// would change nothing decides no events.
 // Commands live briefly on the ingest path and are consumed at once: boxing the
 // occurrence would cost an allocation per event for no saving.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum IssueCommand {
-    /// Record an accepted event; `new_issue` creates the issue if it does not exist.
+    /// Record an accepted event; `new_issue` creates the issue if it does not exist
+    /// (or reopens a deleted one as a new issue). May regress a resolved issue or
+    /// escalate an ignored one first.
     RecordOccurrence {
         /// The issue to create if this is the first event of its fingerprint.
         new_issue: Option<NewIssue>,
@@ -79,7 +89,145 @@ pub enum IssueCommand {
     },
     /// Mark the issue resolved.
     Resolve {
+        /// Plainly, in the next release or in a given release.
+        details: ResolveDetails,
         /// When.
         at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// Mark a resolved or ignored issue unresolved.
+    Unresolve {
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// Ignore (archive) the issue, forever or until a condition is met.
+    Ignore {
+        /// Until when.
+        details: IgnoreDetails,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// End an ignore whose duration is over; changes nothing before then, so a
+    /// scheduler may send it at any time.
+    ExpireIgnore {
+        /// The scheduler's clock.
+        now: DateTime<Utc>,
+    },
+    /// Assign the issue.
+    Assign {
+        /// To whom.
+        assignee: Assignee,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// Remove the assignment.
+    Unassign {
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// Bookmark the issue for a user, or remove the bookmark.
+    SetBookmark {
+        /// The user.
+        user_id: i64,
+        /// Bookmarked or not.
+        bookmarked: bool,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Subscribe a user to the issue's notifications, or unsubscribe.
+    SetSubscribed {
+        /// The user.
+        user_id: i64,
+        /// Subscribed or not.
+        subscribed: bool,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A user looked at the issue.
+    MarkSeen {
+        /// The user.
+        user_id: i64,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Share the issue publicly, or stop sharing it.
+    SetPublic {
+        /// Public or not.
+        public: bool,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// Comment on the issue.
+    AddComment {
+        /// The comment's id, allocated by the caller.
+        comment_id: i64,
+        /// Its author.
+        user_id: i64,
+        /// Its text.
+        text: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Change a comment's text (its author, or an admin).
+    EditComment {
+        /// The comment.
+        comment_id: i64,
+        /// Who edits it.
+        user_id: i64,
+        /// The new text.
+        text: String,
+        /// When.
+        at: DateTime<Utc>,
+        /// Whether the editor may change anyone's comments.
+        is_admin: bool,
+    },
+    /// Remove a comment (its author, or an admin).
+    DeleteComment {
+        /// The comment.
+        comment_id: i64,
+        /// Who deletes it.
+        user_id: i64,
+        /// When.
+        at: DateTime<Utc>,
+        /// Whether the deleter may remove anyone's comments.
+        is_admin: bool,
+    },
+    /// Delete the issue. A later event of its fingerprint opens a new issue.
+    Delete {
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// Merge this (secondary) issue into a primary one.
+    MergeInto {
+        /// The primary issue's numeric id.
+        primary_issue_id: i64,
+        /// The primary issue's stream.
+        primary_stream: String,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// Record, on the primary issue, that other issues were merged into it.
+    AbsorbMerge {
+        /// The merged (secondary) issues' numeric ids.
+        from_issue_ids: Vec<i64>,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
     },
 }

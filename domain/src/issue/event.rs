@@ -5,6 +5,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::command::Occurrence;
+use super::details::{Assignee, IgnoreDetails, ResolveDetails};
 
 /// Something that happened to an issue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,10 +49,170 @@ pub enum IssueEvent {
         at: DateTime<Utc>,
     },
     /// The issue was resolved.
+    ///
+    /// JSON: `{"IssueResolved": {"at": "…", "details": {"type": "in_release", "version":
+    /// "1.2.0"}, "actor": "user:42"}}`; payloads stored before `details` and `actor`
+    /// existed read as a plain resolve by nobody.
     IssueResolved {
         /// When.
         at: DateTime<Utc>,
+        /// How.
+        #[serde(default)]
+        details: ResolveDetails,
+        /// Who.
+        #[serde(default)]
+        actor: Option<String>,
     },
+    /// A resolved or ignored issue was marked unresolved by hand.
+    IssueUnresolved {
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// The issue was ignored (Sentry: archived).
+    IssueIgnored {
+        /// Until which conditions.
+        details: IgnoreDetails,
+        /// When the ignore's duration ends, if it has one.
+        until: Option<DateTime<Utc>>,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// An ignore ended by itself; the issue is unresolved (substatus `escalating`).
+    IssueUnignored {
+        /// Why.
+        reason: UnignoreReason,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The issue was assigned.
+    IssueAssigned {
+        /// To whom.
+        assignee: Assignee,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// The issue's assignment was removed.
+    IssueUnassigned {
+        /// Who it was assigned to.
+        previous: Assignee,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// A user bookmarked the issue or removed the bookmark.
+    BookmarkSet {
+        /// The user.
+        user_id: i64,
+        /// Bookmarked or not.
+        bookmarked: bool,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A user subscribed to the issue or unsubscribed.
+    SubscriptionSet {
+        /// The user.
+        user_id: i64,
+        /// Subscribed or not.
+        subscribed: bool,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A user saw the issue (since its last event).
+    IssueSeen {
+        /// The user.
+        user_id: i64,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The issue was shared publicly or stopped being shared.
+    PublicSet {
+        /// Public or not.
+        public: bool,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// A comment was added.
+    CommentAdded {
+        /// The comment.
+        comment_id: i64,
+        /// Its author.
+        user_id: i64,
+        /// Its text.
+        text: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A comment's text was changed.
+    CommentEdited {
+        /// The comment.
+        comment_id: i64,
+        /// Who changed it.
+        user_id: i64,
+        /// The new text.
+        text: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A comment was removed.
+    CommentDeleted {
+        /// The comment.
+        comment_id: i64,
+        /// Who removed it.
+        user_id: i64,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The issue was deleted; a later event of its fingerprint opens a new issue.
+    IssueDeleted {
+        /// The deleted issue's numeric id.
+        issue_id: i64,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// This (secondary) issue was merged into another; its fingerprint's events now
+    /// belong to the primary.
+    IssueMerged {
+        /// This issue's numeric id.
+        issue_id: i64,
+        /// The primary's numeric id.
+        into_issue_id: i64,
+        /// The primary's stream.
+        into_stream: String,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+    /// Other issues were merged into this (primary) one.
+    IssuesMergedIn {
+        /// The merged issues' numeric ids.
+        from_issue_ids: Vec<i64>,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who.
+        actor: Option<String>,
+    },
+}
+
+/// Why an ignore ended by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnignoreReason {
+    /// Its event count or user count was reached.
+    Escalating,
+    /// Its duration is over.
+    Expired,
 }
 
 impl DomainEvent for IssueEvent {
@@ -61,6 +222,21 @@ impl DomainEvent for IssueEvent {
             IssueEvent::EventIngested(_) => "EventIngested",
             IssueEvent::IssueRegressed { .. } => "IssueRegressed",
             IssueEvent::IssueResolved { .. } => "IssueResolved",
+            IssueEvent::IssueUnresolved { .. } => "IssueUnresolved",
+            IssueEvent::IssueIgnored { .. } => "IssueIgnored",
+            IssueEvent::IssueUnignored { .. } => "IssueUnignored",
+            IssueEvent::IssueAssigned { .. } => "IssueAssigned",
+            IssueEvent::IssueUnassigned { .. } => "IssueUnassigned",
+            IssueEvent::BookmarkSet { .. } => "BookmarkSet",
+            IssueEvent::SubscriptionSet { .. } => "SubscriptionSet",
+            IssueEvent::IssueSeen { .. } => "IssueSeen",
+            IssueEvent::PublicSet { .. } => "PublicSet",
+            IssueEvent::CommentAdded { .. } => "CommentAdded",
+            IssueEvent::CommentEdited { .. } => "CommentEdited",
+            IssueEvent::CommentDeleted { .. } => "CommentDeleted",
+            IssueEvent::IssueDeleted { .. } => "IssueDeleted",
+            IssueEvent::IssueMerged { .. } => "IssueMerged",
+            IssueEvent::IssuesMergedIn { .. } => "IssuesMergedIn",
         }
         .to_owned()
     }

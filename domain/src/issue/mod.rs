@@ -1,14 +1,31 @@
 //! The issue aggregate: one group of events sharing a fingerprint in a project.
 //!
 //! Its stream holds the issue's creation, every occurrence (`EventIngested`, with the
-//! full normalized event) and status changes. Ingestion keeps the state in memory and
-//! snapshots bound the replay, so a hot issue is never replayed whole.
+//! full normalized event) and its workflow: resolve, ignore, assign, bookmarks,
+//! subscriptions, comments, deletion and merges. Ingestion keeps the state in memory
+//! and snapshots bound the replay, so a hot issue is never replayed whole.
+//!
+//! - `command` / `event` / `error` / `details`: the aggregate's vocabulary.
+//! - `decide`: the rules for user commands; `occurrence`: the rules for an event
+//!   (creation, reopening, regression, escalation); `apply`: the fold.
+//! - `status`: status and substatus; `ignore`: ignore conditions; `release`: release
+//!   comparison for resolve-in-release.
 
+mod apply;
 mod command;
+mod comments;
+mod decide;
+mod details;
 mod error;
 mod event;
+mod ignore;
+mod occurrence;
+mod release;
+mod status;
 #[cfg(test)]
 mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
@@ -17,8 +34,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use command::{IssueCommand, NewIssue, Occurrence};
+pub use details::{Assignee, IgnoreDetails, ResolveDetails};
 pub use error::IssueError;
-pub use event::IssueEvent;
+pub use event::{IssueEvent, UnignoreReason};
+pub use status::{IssueStatus, NEW_ISSUE_DAYS};
+
+use ignore::Ignore;
+use status::Reopened;
 
 /// Namespace of issue aggregate ids: `UUIDv5(ISSUE_NAMESPACE, "<project id>:<hash>")`.
 pub const ISSUE_NAMESPACE: Uuid = Uuid::from_u128(0x6a1f_7c3e_2b4d_4e8f_9a0b_1c2d_3e4f_5a6b);
@@ -30,21 +52,10 @@ pub fn issue_stream_id(project_id: i64, hash: &str) -> String {
     Uuid::new_v5(&ISSUE_NAMESPACE, format!("{project_id}:{hash}").as_bytes()).to_string()
 }
 
-/// Where an issue stands.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IssueStatus {
-    /// Needs attention.
-    #[default]
-    Unresolved,
-    /// Fixed.
-    Resolved,
-    /// Muted.
-    Ignored,
-}
-
-/// An issue as rebuilt from its events.
+/// An issue as rebuilt from its events (also its snapshot: fields added later default,
+/// so older snapshots still load).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Issue {
     issue_id: Option<i64>,
     project_id: i64,
@@ -52,17 +63,48 @@ pub struct Issue {
     first_seen: Option<DateTime<Utc>>,
     last_seen: Option<DateTime<Utc>>,
     times_seen: u64,
+    deleted: bool,
+    merged_into: Option<(i64, String)>,
+    reopened: Option<Reopened>,
+    resolution: Option<ResolveDetails>,
+    ignore: Option<Ignore>,
+    assignee: Option<Assignee>,
+    public: bool,
+    bookmarks: BTreeSet<i64>,
+    subscriptions: BTreeMap<i64, bool>,
+    seen_by: BTreeMap<i64, DateTime<Utc>>,
+    comments: BTreeMap<i64, Comment>,
+}
+
+/// A comment as the issue keeps it, to check edits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Comment {
+    author: i64,
+    text: String,
 }
 
 impl Issue {
-    /// The issue's numeric id, once created.
+    /// The issue's numeric id, once created (none after deletion).
     pub fn issue_id(&self) -> Option<i64> {
         self.issue_id
     }
 
-    /// Whether the issue exists.
+    /// Whether the issue exists: false before its first event and after deletion, so
+    /// that the next event of its fingerprint comes with a new issue. A merged issue
+    /// still exists; see [`Issue::merged_into`].
     pub fn exists(&self) -> bool {
         self.issue_id.is_some()
+    }
+
+    /// Whether the issue was deleted (and not reopened since).
+    pub fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+
+    /// The primary issue `(issue id, stream)` this issue was merged into: events of
+    /// its fingerprint belong there.
+    pub fn merged_into(&self) -> Option<(i64, String)> {
+        self.merged_into.clone()
     }
 
     /// The issue's status.
@@ -75,57 +117,52 @@ impl Issue {
         self.times_seen
     }
 
-    /// Decides what recording an occurrence (or creating the issue) means.
-    pub fn decide(&self, command: IssueCommand) -> Result<Vec<IssueEvent>, IssueError> {
-        match command {
-            IssueCommand::RecordOccurrence {
-                new_issue,
-                occurrence,
-            } => {
-                let mut events = Vec::with_capacity(3);
-                match (self.exists(), new_issue) {
-                    (true, _) => {}
-                    (false, Some(new)) => events.push(IssueEvent::IssueCreated {
-                        issue_id: new.issue_id,
-                        project_id: new.project_id,
-                        org_id: new.org_id,
-                        short_number: new.short_number,
-                        hash: new.hash,
-                        title: new.title,
-                        culprit: new.culprit,
-                        metadata: new.metadata,
-                        issue_type: new.issue_type,
-                        level: new.level,
-                        platform: new.platform,
-                        first_seen: occurrence.timestamp,
-                    }),
-                    (false, None) => return Err(IssueError::NotCreated),
-                }
-                if self.status == IssueStatus::Resolved {
-                    events.push(IssueEvent::IssueRegressed {
-                        event_id: occurrence.event_id.clone(),
-                        release: occurrence.release.clone(),
-                        at: occurrence.received,
-                    });
-                }
-                events.push(IssueEvent::EventIngested(Box::new(occurrence)));
-                Ok(events)
-            }
-            IssueCommand::Resolve { at } => {
-                self.require_exists()?;
-                if self.status == IssueStatus::Resolved {
-                    return Ok(Vec::new());
-                }
-                Ok(vec![IssueEvent::IssueResolved { at }])
-            }
-        }
+    /// Its first event's time.
+    pub fn first_seen(&self) -> Option<DateTime<Utc>> {
+        self.first_seen
     }
 
-    fn require_exists(&self) -> Result<(), IssueError> {
-        if self.exists() {
-            Ok(())
-        } else {
-            Err(IssueError::NotFound)
+    /// Its latest event's time.
+    pub fn last_seen(&self) -> Option<DateTime<Utc>> {
+        self.last_seen
+    }
+
+    /// How it was resolved, while resolved.
+    pub fn resolution(&self) -> Option<&ResolveDetails> {
+        self.resolution.as_ref()
+    }
+
+    /// The ignore's conditions, while ignored.
+    pub fn ignore_details(&self) -> Option<&IgnoreDetails> {
+        self.ignore.as_ref().map(|ignore| &ignore.details)
+    }
+
+    /// Who it is assigned to.
+    pub fn assignee(&self) -> Option<Assignee> {
+        self.assignee
+    }
+
+    /// Whether it is shared publicly.
+    pub fn is_public(&self) -> bool {
+        self.public
+    }
+
+    /// Whether `user_id` bookmarked it.
+    pub fn is_bookmarked_by(&self, user_id: i64) -> bool {
+        self.bookmarks.contains(&user_id)
+    }
+
+    /// `user_id`'s explicit subscription choice, if they made one.
+    pub fn subscription_of(&self, user_id: i64) -> Option<bool> {
+        self.subscriptions.get(&user_id).copied()
+    }
+
+    /// Whether `user_id` saw it since its latest event.
+    pub fn has_seen(&self, user_id: i64) -> bool {
+        match (self.seen_by.get(&user_id), self.last_seen) {
+            (Some(seen), Some(last)) => *seen >= last,
+            (Some(_), None) => true,
+            (None, _) => false,
         }
     }
 }
@@ -150,27 +187,6 @@ impl Aggregate for Issue {
     }
 
     fn apply(&mut self, event: IssueEvent) {
-        match event {
-            IssueEvent::IssueCreated {
-                issue_id,
-                project_id,
-                first_seen,
-                ..
-            } => {
-                self.issue_id = Some(issue_id);
-                self.project_id = project_id;
-                self.first_seen = Some(first_seen);
-                self.status = IssueStatus::Unresolved;
-            }
-            IssueEvent::EventIngested(occurrence) => {
-                self.times_seen += 1;
-                self.last_seen = Some(
-                    self.last_seen
-                        .map_or(occurrence.timestamp, |seen| seen.max(occurrence.timestamp)),
-                );
-            }
-            IssueEvent::IssueRegressed { .. } => self.status = IssueStatus::Unresolved,
-            IssueEvent::IssueResolved { .. } => self.status = IssueStatus::Resolved,
-        }
+        self.fold(event);
     }
 }

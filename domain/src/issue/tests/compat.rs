@@ -1,0 +1,67 @@
+//! Payloads stored by earlier versions still load.
+
+use super::*;
+
+#[test]
+fn an_old_stored_issue_resolved_payload_reads_as_a_plain_resolve_by_nobody() {
+    let stored = json!({"IssueResolved": {"at": "2026-01-01T00:00:02Z"}});
+    let event: IssueEvent = serde_json::from_value(stored).unwrap();
+    assert_eq!(
+        event,
+        IssueEvent::IssueResolved {
+            at: at(2),
+            details: ResolveDetails::Plain,
+            actor: None,
+        }
+    );
+}
+
+#[test]
+fn a_new_issue_resolved_payload_carries_its_details() {
+    let event = resolved(
+        ResolveDetails::InRelease {
+            version: "1.2.0".to_owned(),
+        },
+        at(2),
+    );
+    let payload = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        payload,
+        json!({"IssueResolved": {
+            "at": "2026-01-01T00:00:02Z",
+            "details": {"type": "in_release", "version": "1.2.0"},
+            "actor": "user:42",
+        }})
+    );
+    assert_eq!(
+        serde_json::from_value::<IssueEvent>(payload).unwrap(),
+        event
+    );
+}
+
+#[test]
+fn an_old_snapshot_without_workflow_state_still_loads() {
+    let stored = json!({
+        "issue_id": 7,
+        "project_id": 1,
+        "status": "resolved",
+        "first_seen": "2026-01-01T00:00:01Z",
+        "last_seen": "2026-01-01T00:00:01Z",
+        "times_seen": 3,
+    });
+    let issue: Issue = serde_json::from_value(stored).unwrap();
+    assert_eq!(issue.status(), IssueStatus::Resolved);
+    assert_eq!(issue.times_seen(), 3);
+    assert_eq!(issue.resolution(), None);
+}
+
+#[test]
+fn an_old_snapshot_of_a_resolved_issue_regresses_on_any_event() {
+    let stored = json!({"issue_id": 7, "project_id": 1, "status": "resolved",
+        "first_seen": "2026-01-01T00:00:01Z", "last_seen": null, "times_seen": 1});
+    let issue: Issue = serde_json::from_value(stored).unwrap();
+    let events = issue
+        .decide(record(of_release(occurrence("e2", 2), "1.0")))
+        .unwrap();
+    assert!(matches!(events[0], IssueEvent::IssueRegressed { .. }));
+}
