@@ -247,30 +247,39 @@ impl Worker {
         jobs: &[(IngestJob, Reply)],
     ) -> Result<Vec<LogPosition>, BatchError> {
         let mut working: HashMap<String, Cached> = HashMap::new();
+        // Each job's stream: its fingerprint's issue, or the issue that one was
+        // merged into (followed to the end of the chain).
+        let mut targets = Vec::with_capacity(jobs.len());
         for (job, _) in jobs {
-            let stream = issue_stream_id(job.project_id, &job.hash);
-            if working.contains_key(&stream) {
-                continue;
-            }
-            let cached = match self.issues.get(&stream) {
-                Some(cached) => cached.clone(),
-                None => {
-                    let loaded = self.store.load(&stream).await?;
-                    Cached {
-                        issue: loaded.aggregate,
-                        sequence: loaded.current_sequence,
-                    }
+            let mut stream = issue_stream_id(job.project_id, &job.hash);
+            for _ in 0..16 {
+                if !working.contains_key(&stream) {
+                    let cached = match self.issues.get(&stream) {
+                        Some(cached) => cached.clone(),
+                        None => {
+                            let loaded = self.store.load(&stream).await?;
+                            Cached {
+                                issue: loaded.aggregate,
+                                sequence: loaded.current_sequence,
+                            }
+                        }
+                    };
+                    working.insert(stream.clone(), cached);
                 }
-            };
-            working.insert(stream, cached);
+                match working[&stream].issue.merged_into() {
+                    Some((_, into)) => stream = into,
+                    None => break,
+                }
+            }
+            targets.push(stream);
         }
-        let mut new_ids = self.allocate(jobs, &working).await?;
+        let mut new_ids = self.allocate(jobs, &targets, &working).await?;
 
         let mut rows = Vec::with_capacity(jobs.len() + 8);
         let mut ingested_rows = Vec::with_capacity(jobs.len());
         let mut snapshot_due = Vec::new();
-        for (job, _) in jobs {
-            let stream = issue_stream_id(job.project_id, &job.hash);
+        for ((job, _), stream) in jobs.iter().zip(&targets) {
+            let stream = stream.clone();
             let state = working.get_mut(&stream).expect("loaded above");
             let new_issue = if state.issue.exists() {
                 None
@@ -364,14 +373,14 @@ impl Worker {
     async fn allocate(
         &self,
         jobs: &[(IngestJob, Reply)],
+        targets: &[String],
         working: &HashMap<String, Cached>,
     ) -> Result<HashMap<String, (i64, i64)>, BatchError> {
         let mut per_project: HashMap<i64, Vec<String>> = HashMap::new();
-        for (job, _) in jobs {
-            let stream = issue_stream_id(job.project_id, &job.hash);
+        for ((job, _), stream) in jobs.iter().zip(targets) {
             let streams = per_project.entry(job.project_id).or_default();
-            if !working[&stream].issue.exists() && !streams.contains(&stream) {
-                streams.push(stream);
+            if !working[stream].issue.exists() && !streams.contains(stream) {
+                streams.push(stream.clone());
             }
         }
         let mut allocated = HashMap::new();

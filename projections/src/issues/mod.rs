@@ -11,6 +11,7 @@ pub mod search;
 mod search_tests;
 #[cfg(test)]
 mod tests;
+mod workflow;
 
 use std::collections::{HashMap, HashSet};
 
@@ -53,9 +54,32 @@ impl Projection for IssuesProjection {
         conn: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        let batch = Batch::decode(events)?;
-        batch.write(conn).await
+        // Occurrences fold set-wise; a workflow event (status, assignment, comment,
+        // deletion, merge) flushes the run before it and applies on its own, so
+        // everything lands in log order.
+        let mut start = 0;
+        for (index, event) in events.iter().enumerate() {
+            if !is_hot(&event.event_type) {
+                if start < index {
+                    Batch::decode(&events[start..index])?.write(conn).await?;
+                }
+                workflow::apply(conn, event).await?;
+                start = index + 1;
+            }
+        }
+        if start < events.len() {
+            Batch::decode(&events[start..])?.write(conn).await?;
+        }
+        Ok(())
     }
+}
+
+/// The event types of the ingestion path, folded in sets.
+fn is_hot(event_type: &str) -> bool {
+    matches!(
+        event_type,
+        "IssueCreated" | "EventIngested" | "IssueRegressed"
+    )
 }
 
 /// An issue opened by the batch.
@@ -135,8 +159,11 @@ impl Batch {
                         .statuses
                         .push((stream_id, "unresolved", Some("regressed")))
                 }
-                IssueEvent::IssueResolved { .. } => {
-                    batch.statuses.push((stream_id, "resolved", None))
+                other => {
+                    return Err(ProjectionError::Invalid(format!(
+                        "{} is not an ingestion event",
+                        cqrs_es::DomainEvent::event_type(&other)
+                    )))
                 }
             }
         }

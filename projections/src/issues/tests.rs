@@ -31,7 +31,7 @@ fn stored(position: i64, stream: &str, event: &IssueEvent) -> StoredEvent {
         aggregate_type: "issue".into(),
         aggregate_id: stream.into(),
         sequence: position,
-        event_type: "x".into(),
+        event_type: cqrs_es::DomainEvent::event_type(event),
         event_version: "1.0".into(),
         payload: serde_json::to_value(event).unwrap(),
         metadata: json!({}),
@@ -95,7 +95,14 @@ fn history() -> Vec<StoredEvent> {
         (&a, occurrence(6, 30, "info", Some("id:2"))),
         // A resend of event 3: ignored.
         (&a, occurrence(3, 40, "error", Some("id:3"))),
-        (&a, IssueEvent::IssueResolved { at: t0() }),
+        (
+            &a,
+            IssueEvent::IssueResolved {
+                at: t0(),
+                details: Default::default(),
+                actor: None,
+            },
+        ),
     ];
     events
         .iter()
@@ -244,7 +251,11 @@ async fn a_regression_marks_the_issue_unresolved_and_regressed(pool: PgPool) {
     let events = [
         created(1, "a"),
         occurrence(1, 0, "error", None),
-        IssueEvent::IssueResolved { at: t0() },
+        IssueEvent::IssueResolved {
+            at: t0(),
+            details: Default::default(),
+            actor: None,
+        },
         IssueEvent::IssueRegressed {
             event_id: format!("{:032x}", 2),
             release: None,
