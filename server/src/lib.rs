@@ -5,5 +5,6 @@ pub mod accounts;
 pub mod config;
 pub mod database;
 pub mod postgres;
+pub mod scheduler;
 pub mod serve;
 pub mod telemetry;

@@ -61,6 +61,11 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     let bus = Arc::new(CommandBus::new(pool.clone()));
     let (ingestor, ingest_task) = Ingestor::start(pool.clone(), IngestorConfig::default());
     let public_url = args.public_url(bound);
+    jobs.spawn(crate::scheduler::run(
+        pool.clone(),
+        bus.clone(),
+        shutdown.clone(),
+    ));
     let state = AppState {
         pool: pool.clone(),
         bus,

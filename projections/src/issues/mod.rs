@@ -5,6 +5,7 @@
 //! server-side) instead of several statements per event. The events themselves stay in
 //! the log: `issue_events.position` points at each one.
 
+pub mod due;
 pub mod queries;
 pub mod search;
 #[cfg(test)]

@@ -16,4 +16,5 @@ mod issues;
 mod managed_postgres;
 mod openapi;
 mod scale_out;
+mod scheduler;
 mod sdks;
