@@ -127,6 +127,9 @@ pub struct IngestorConfig {
     pub max_batch: usize,
     /// Snapshot an issue every this many events.
     pub snapshot_every: i64,
+    /// Ingestor tasks; each issue stream belongs to one of them, so appends to
+    /// different issues commit in parallel while one issue never races itself.
+    pub workers: usize,
 }
 
 impl Default for IngestorConfig {
@@ -135,37 +138,56 @@ impl Default for IngestorConfig {
             queue: 20_000,
             max_batch: 1_000,
             snapshot_every: 100,
+            workers: 2,
         }
     }
 }
 
 type Reply = oneshot::Sender<Result<LogPosition, IngestError>>;
 
-/// Handle to the ingestion task.
+/// Handle to the ingestion tasks.
 #[derive(Clone)]
 pub struct Ingestor {
-    sender: mpsc::Sender<(IngestJob, Reply)>,
+    senders: Vec<mpsc::Sender<(IngestJob, Reply)>>,
 }
 
 impl Ingestor {
-    /// Starts the ingestion task on `pool`; it ends when every handle is dropped.
+    /// Starts the ingestion tasks on `pool`; they end when every handle is dropped.
     pub fn start(pool: PgPool, config: IngestorConfig) -> (Self, tokio::task::JoinHandle<()>) {
-        let (sender, receiver) = mpsc::channel(config.queue);
-        let worker = Worker {
-            log: EventLog::new(pool.clone()),
-            store: AggregateStore::new(EventLog::new(pool.clone())),
-            pool,
-            config,
-            issues: HashMap::new(),
-        };
-        let task = tokio::spawn(worker.run(receiver));
-        (Self { sender }, task)
+        let mut senders = Vec::new();
+        let mut tasks = Vec::new();
+        for _ in 0..config.workers.max(1) {
+            let (sender, receiver) = mpsc::channel(config.queue);
+            let worker = Worker {
+                log: EventLog::new(pool.clone()),
+                store: AggregateStore::new(EventLog::new(pool.clone())),
+                pool: pool.clone(),
+                config,
+                issues: HashMap::new(),
+            };
+            senders.push(sender);
+            tasks.push(tokio::spawn(worker.run(receiver)));
+        }
+        let all = tokio::spawn(async move {
+            for task in tasks {
+                let _ = task.await;
+            }
+        });
+        (Self { senders }, all)
     }
 
     /// Appends the event and returns once it is durably in the log.
     pub async fn submit(&self, job: IngestJob) -> Result<LogPosition, IngestError> {
         let (reply, answer) = oneshot::channel();
-        self.sender
+        // One worker per issue stream (a merge may still send two workers to one
+        // stream: optimistic concurrency settles that).
+        let shard = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            (job.project_id, &job.hash).hash(&mut hasher);
+            hasher.finish() as usize % self.senders.len()
+        };
+        self.senders[shard]
             .send_timeout((job, reply), Duration::from_secs(5))
             .await
             .map_err(|_| IngestError::Overloaded)?;
