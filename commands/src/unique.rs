@@ -1,6 +1,7 @@
 //! Uniqueness across aggregates: values claimed in the events' own transaction.
 
 use cqrs_es::Aggregate;
+use faultline_domain::issue::Issue;
 use faultline_domain::organization::{Organization, OrganizationEvent};
 use faultline_domain::project::{Project, ProjectEvent};
 use faultline_domain::user::{User, UserEvent};
@@ -97,3 +98,6 @@ impl UniqueKeys for Project {
             .collect()
     }
 }
+
+/// Issues hold no value unique across aggregates.
+impl UniqueKeys for Issue {}
