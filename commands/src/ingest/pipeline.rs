@@ -217,6 +217,9 @@ impl Worker {
                         self.issues
                             .remove(&issue_stream_id(job.project_id, &job.hash));
                     }
+                    // The stream that moved may be a merge target rather than a
+                    // fingerprint's own stream.
+                    self.issues.remove(aggregate_id);
                 }
                 _ => break,
             }
