@@ -11,6 +11,7 @@ use crate::helpers::{create_user, fresh_database, project_with_key, Api, TestSer
 use crate::issues::{django_error, id, job};
 use crate::openapi::assert_matches_sentry;
 
+const ORG_ISSUES: &str = "/api/0/organizations/{organization_id_or_slug}/issues/";
 const ISSUE_DETAIL: &str = "/api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/";
 
 /// An organization `acme` (owner, two members, team `team`, project `backend`) and
@@ -169,6 +170,7 @@ async fn resolving_ignoring_and_later_events_follow_sentry() {
             Some(json!({"status": "resolved"})),
         )
         .await;
+    assert_matches_sentry("PUT", ISSUE_DETAIL, 200, &resolved);
     assert_eq!(resolved["status"], json!("resolved"));
     assert_eq!(resolved["substatus"], Value::Null);
     assert_eq!(resolved["statusDetails"], json!({}));
@@ -188,6 +190,12 @@ async fn resolving_ignoring_and_later_events_follow_sentry() {
     let regressed = with_count(&w.owner, a, 2).await;
     assert_eq!(regressed["status"], json!("unresolved"));
     assert_eq!(regressed["substatus"], json!("regressed"));
+    assert_eq!(regressed["statusDetails"], json!({}));
+    assert_eq!(regressed["activity"][0]["type"], json!("set_regression"));
+    assert_eq!(
+        regressed["activity"][0]["data"],
+        json!({"version": "backend@1.0.0"})
+    );
 
     // Resolved in a release: an event of an older release does not regress it.
     let in_release = w
@@ -532,6 +540,7 @@ async fn bulk_changes_merges_and_deletion() {
             Some(json!({"status": "resolved"})),
         )
         .await;
+    assert_matches_sentry("PUT", ORG_ISSUES, 200, &applied);
     assert_eq!(applied, json!({"status": "resolved", "statusDetails": {}}));
     let resolved = w
         .owner
@@ -580,6 +589,7 @@ async fn bulk_changes_merges_and_deletion() {
             Some(json!({"merge": 1})),
         )
         .await;
+    assert_matches_sentry("PUT", ORG_ISSUES, 200, &merged);
     assert_eq!(
         merged,
         json!({"merge": {"parent": a.to_string(), "children": [b.to_string()]}})
