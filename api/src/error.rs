@@ -162,6 +162,18 @@ impl Refusal for faultline_domain::project::ProjectError {
     }
 }
 
+impl Refusal for faultline_domain::issue::IssueError {
+    fn to_api_error(&self) -> ApiError {
+        use faultline_domain::issue::IssueError::*;
+        match self {
+            NotCreated | NotFound | Deleted | Merged { .. } | CommentNotFound => ApiError::NotFound,
+            NotCommentAuthor => ApiError::ForbiddenBecause(self.to_string()),
+            EmptyComment | InvalidIgnore | MergeIntoSelf => ApiError::BadRequest(self.to_string()),
+            CommentExists => ApiError::Conflict(self.to_string()),
+        }
+    }
+}
+
 impl Refusal for faultline_domain::user::UserError {
     fn to_api_error(&self) -> ApiError {
         use faultline_domain::user::UserError::*;

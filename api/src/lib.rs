@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::projects::router())
         .merge(routes::keys::router())
         .merge(routes::issues::router())
+        .merge(routes::issue_workflow::router())
         .merge(routes::events::router())
         .merge(routes::tokens::router());
     telemetry::layer(routes).with_state(state)

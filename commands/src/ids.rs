@@ -17,6 +17,8 @@ pub enum IdKind {
     Team,
     /// A project.
     Project,
+    /// A comment on an issue.
+    Comment,
 }
 
 impl IdKind {
@@ -28,6 +30,7 @@ impl IdKind {
             IdKind::Member => "member_ids",
             IdKind::Team => "team_ids",
             IdKind::Project => "project_ids",
+            IdKind::Comment => "comment_ids",
         }
     }
 }

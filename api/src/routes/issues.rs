@@ -9,7 +9,11 @@ use axum::{Json, Router};
 use chrono::Utc;
 use faultline_domain::role::Scope;
 use faultline_domain::search::{self, IssueSort, SearchError, DEFAULT_QUERY};
-use faultline_projections::issues::queries::{self, IssueRow, TagKeyRow, TagValueRow};
+use std::collections::HashMap;
+
+use faultline_projections::issues::queries::{
+    self, ActivityRow, IssueRow, TagKeyRow, TagValueRow, ViewerState,
+};
 use faultline_projections::issues::search::{
     self as issue_search, Cursor, Search, SearchScope, StatsPeriod,
 };
@@ -20,6 +24,7 @@ use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::date;
 use crate::pagination::{cursor_link_header, link_header, PageParams};
+use crate::routes::issue_workflow;
 use crate::routes::projects::resolve_project;
 use crate::state::AppState;
 
@@ -34,13 +39,30 @@ const TOP_TAG_VALUES: i64 = 9;
 /// The issue routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/0/organizations/{org}/issues/", get(list_in_org))
+        .route(
+            "/api/0/organizations/{org}/issues/",
+            get(list_in_org)
+                .put(issue_workflow::bulk_update_in_org)
+                .delete(issue_workflow::bulk_delete_in_org),
+        )
         .route(
             "/api/0/projects/{org}/{project}/issues/",
-            get(list_in_project),
+            get(list_in_project)
+                .put(issue_workflow::bulk_update_in_project)
+                .delete(issue_workflow::bulk_delete_in_project),
         )
-        .route("/api/0/organizations/{org}/issues/{issue_id}/", get(detail))
-        .route("/api/0/issues/{issue_id}/", get(detail_without_org))
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/",
+            get(detail)
+                .put(issue_workflow::update_in_org)
+                .delete(issue_workflow::delete_in_org),
+        )
+        .route(
+            "/api/0/issues/{issue_id}/",
+            get(detail_without_org)
+                .put(issue_workflow::update_without_org)
+                .delete(issue_workflow::delete_without_org),
+        )
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/tags/",
             get(tags),
@@ -98,10 +120,52 @@ fn priority(level: &str) -> &'static str {
     }
 }
 
-/// The issue as Sentry lists it. Fields about features Faultline does not have
-/// (assignment, inbox, ownership, autofix) carry Sentry's answer for an issue without
-/// them.
-pub fn issue_json(state: &AppState, org_slug: &str, row: &IssueRow) -> Value {
+/// The workflow state of `rows` as `user_id` sees it, by issue id.
+pub async fn viewer_states(
+    state: &AppState,
+    rows: &[IssueRow],
+    user_id: i64,
+) -> Result<HashMap<i64, ViewerState>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    Ok(queries::viewer_states(&state.pool, &ids, user_id)
+        .await?
+        .into_iter()
+        .map(|viewer| (viewer.issue_id, viewer))
+        .collect())
+}
+
+/// Sentry's `assignedTo`: `{type, id, name, email?}` or null.
+fn assigned_to_json(row: &IssueRow, viewer: &ViewerState) -> Value {
+    match (row.assignee_user_id, row.assignee_team_id) {
+        (Some(user_id), _) => {
+            let email = viewer.assignee_email.clone().unwrap_or_default();
+            let name = viewer
+                .assignee_name
+                .clone()
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| email.clone());
+            json!({"type": "user", "id": user_id.to_string(), "name": name, "email": email})
+        }
+        (None, Some(team_id)) => json!({
+            "type": "team",
+            "id": team_id.to_string(),
+            "name": viewer.assignee_team_slug.clone().unwrap_or_default(),
+        }),
+        (None, None) => Value::Null,
+    }
+}
+
+/// The issue as Sentry lists it, as `viewer` sees it. Fields about features Faultline
+/// does not have (inbox, ownership, autofix) carry Sentry's answer for an issue
+/// without them.
+pub fn issue_json(
+    state: &AppState,
+    org_slug: &str,
+    row: &IssueRow,
+    viewer: Option<&ViewerState>,
+) -> Value {
+    let default_viewer = ViewerState::default();
+    let viewer = viewer.unwrap_or(&default_viewer);
     let first_seen = date(row.first_seen);
     let last_seen = date(row.last_seen);
     let mut body = json!({
@@ -114,9 +178,9 @@ pub fn issue_json(state: &AppState, org_slug: &str, row: &IssueRow) -> Value {
         "logger": null,
         "level": row.level,
         "status": row.status,
-        "statusDetails": {},
+        "statusDetails": row.status_details,
         "substatus": row.substatus,
-        "isPublic": false,
+        "isPublic": row.is_public,
         "platform": row.platform,
         "priority": priority(&row.level),
         "priorityLockedAt": null,
@@ -131,12 +195,12 @@ pub fn issue_json(state: &AppState, org_slug: &str, row: &IssueRow) -> Value {
         },
         "type": row.issue_type,
         "metadata": row.metadata,
-        "numComments": 0,
-        "assignedTo": null,
-        "isBookmarked": false,
-        "isSubscribed": false,
-        "subscriptionDetails": null,
-        "hasSeen": false,
+        "numComments": row.num_comments,
+        "assignedTo": assigned_to_json(row, viewer),
+        "isBookmarked": viewer.is_bookmarked,
+        "isSubscribed": viewer.is_subscribed,
+        "subscriptionDetails": if viewer.is_subscribed { json!({"reason": "unknown"}) } else { Value::Null },
+        "hasSeen": viewer.has_seen,
         "annotations": [],
         "issueType": "error",
         "issueCategory": "error",
@@ -174,7 +238,7 @@ pub fn issue_json(state: &AppState, org_slug: &str, row: &IssueRow) -> Value {
             "status": "",
             "viewCount": 0,
             "hasOpenFixPr": false,
-            "isAssigned": false,
+            "isAssigned": row.assignee_user_id.is_some() || row.assignee_team_id.is_some(),
             "hasRootCause": false,
             "lastCompletedAutofixStep": "",
             "lastProgressedAt": null,
@@ -191,11 +255,49 @@ pub fn issue_json(state: &AppState, org_slug: &str, row: &IssueRow) -> Value {
     body
 }
 
+/// A user as activity and comments show them: `{id, name, email}` or null.
+pub fn user_json(id: Option<i64>, email: Option<&str>, name: Option<&str>) -> Value {
+    match id {
+        Some(id) => {
+            let email = email.unwrap_or_default();
+            let name = name.filter(|name| !name.is_empty()).unwrap_or(email);
+            json!({"id": id.to_string(), "name": name, "email": email})
+        }
+        None => Value::Null,
+    }
+}
+
+fn activity_json(row: &ActivityRow) -> Value {
+    json!({
+        "id": row.id.to_string(),
+        "type": row.kind,
+        "data": row.data,
+        "user": user_json(row.user_id, row.user_email.as_deref(), row.user_name.as_deref()),
+        "dateCreated": date(row.date_created),
+    })
+}
+
 /// The issue detail: the list shape plus the detail-only fields.
-fn detail_json(state: &AppState, org_slug: &str, row: &IssueRow, tags: &[TagKeyRow]) -> Value {
-    let mut body = issue_json(state, org_slug, row);
+fn detail_json(
+    state: &AppState,
+    org_slug: &str,
+    row: &IssueRow,
+    viewer: Option<&ViewerState>,
+    tags: &[TagKeyRow],
+    activity: &[ActivityRow],
+) -> Value {
+    let mut body = issue_json(state, org_slug, row, viewer);
+    // Sentry ends the feed with the issue's first event.
+    let mut feed: Vec<Value> = activity.iter().map(activity_json).collect();
+    feed.push(json!({
+        "id": "0",
+        "type": "first_seen",
+        "data": {},
+        "user": null,
+        "dateCreated": date(row.first_seen),
+    }));
     let extra = json!({
-        "activity": [],
+        "activity": feed,
         "seenBy": [],
         "participants": [],
         "pluginActions": [],
@@ -278,7 +380,7 @@ struct ListParams {
 const MAX_ISSUE_LIMIT: i64 = 100;
 
 /// The repeated `project=<id>` parameters; none, or `-1`, means every project.
-fn project_filter(uri: &axum::http::Uri) -> Result<Option<Vec<i64>>, ApiError> {
+pub(crate) fn project_filter(uri: &axum::http::Uri) -> Result<Option<Vec<i64>>, ApiError> {
     let mut ids = Vec::new();
     for value in query_values(uri, "project") {
         let id: i64 = value
@@ -293,7 +395,7 @@ fn project_filter(uri: &axum::http::Uri) -> Result<Option<Vec<i64>>, ApiError> {
 }
 
 /// The decoded, non-empty values of the repeated parameter `name`.
-fn query_values(uri: &axum::http::Uri, name: &str) -> Vec<String> {
+pub(crate) fn query_values(uri: &axum::http::Uri, name: &str) -> Vec<String> {
     uri.query()
         .unwrap_or("")
         .split('&')
@@ -370,11 +472,12 @@ async fn list(
         }
         None => None,
     };
+    let viewers = viewer_states(state, &page.rows, access.caller.user_id()).await?;
     let body: Vec<Value> = page
         .rows
         .iter()
         .map(|row| {
-            let mut issue = issue_json(state, &access.org.slug, row);
+            let mut issue = issue_json(state, &access.org.slug, row, viewers.get(&row.id));
             if let Some((period, stats)) = &stats {
                 let buckets = stats.get(&row.id).cloned().unwrap_or_default();
                 issue["stats"] = json!({ period.key(): buckets });
@@ -420,14 +523,24 @@ async fn list_in_project(
     list(&state, &access, &uri, params, Some(vec![project.id])).await
 }
 
-async fn detail_for(
+/// The detail of issue `issue_id` as the caller sees it.
+pub async fn detail_for(
     state: &AppState,
     access: &OrgAccess,
     issue_id: &str,
 ) -> Result<Value, ApiError> {
     let row = resolve_issue(state, access, issue_id).await?;
     let tags = queries::tag_keys(&state.pool, row.id, None, TOP_TAG_VALUES).await?;
-    Ok(detail_json(state, &access.org.slug, &row, &tags))
+    let activity = queries::activity(&state.pool, row.id).await?;
+    let viewers = viewer_states(state, std::slice::from_ref(&row), access.caller.user_id()).await?;
+    Ok(detail_json(
+        state,
+        &access.org.slug,
+        &row,
+        viewers.get(&row.id),
+        &tags,
+        &activity,
+    ))
 }
 
 async fn detail(

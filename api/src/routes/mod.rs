@@ -5,6 +5,7 @@ pub mod fields;
 pub mod health;
 pub mod index;
 pub mod ingest;
+pub mod issue_workflow;
 pub mod issues;
 pub mod keys;
 pub mod members;

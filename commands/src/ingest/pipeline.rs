@@ -235,10 +235,10 @@ impl Worker {
                         aggregate_id,
                         "issue stream moved elsewhere, deciding again"
                     );
-                    for (job, _) in &jobs {
-                        self.issues
-                            .remove(&issue_stream_id(job.project_id, &job.hash));
-                    }
+                    // Another process wrote, or a merge redirected a stream; the
+                    // conflict names the batch's first stream, not necessarily the
+                    // one that moved: forget all rather than guess.
+                    self.issues.clear();
                 }
                 _ => break,
             }

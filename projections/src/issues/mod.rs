@@ -114,6 +114,8 @@ struct Batch {
     ingested: Vec<Ingested>,
     /// `(stream, status, substatus)` in log order: the last one per stream wins.
     statuses: Vec<(String, &'static str, Option<&'static str>)>,
+    /// Regressions for the activity feed: `(stream, position, release, at)`.
+    regressions: Vec<(String, i64, Option<String>, DateTime<Utc>)>,
 }
 
 impl Batch {
@@ -155,7 +157,10 @@ impl Batch {
                     position: event.position,
                     occurrence,
                 }),
-                IssueEvent::IssueRegressed { .. } => {
+                IssueEvent::IssueRegressed { release, at, .. } => {
+                    batch
+                        .regressions
+                        .push((stream_id.clone(), event.position, release, at));
                     batch
                         .statuses
                         .push((stream_id, "unresolved", Some("regressed")))
@@ -371,14 +376,34 @@ impl Batch {
             last.insert(stream, (status, *substatus));
         }
         let last: Vec<(&str, (&str, Option<&str>))> = last.into_iter().collect();
+        // A regression ends the resolution, and with it its details.
         sqlx::query(
-            "UPDATE issues AS i SET status = u.status, substatus = u.substatus
+            "UPDATE issues AS i SET status = u.status, substatus = u.substatus,
+                    status_details = '{}'
                FROM unnest($1::text[], $2::text[], $3::text[]) AS u(stream_id, status, substatus)
               WHERE i.stream_id = u.stream_id",
         )
         .bind(last.iter().map(|(s, _)| *s).collect::<Vec<_>>())
         .bind(last.iter().map(|(_, (s, _))| *s).collect::<Vec<_>>())
         .bind(last.iter().map(|(_, (_, s))| *s).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+        let r = &self.regressions;
+        sqlx::query(
+            "INSERT INTO issue_activity (id, issue_id, type, data, user_id, date_created)
+             SELECT r.position, i.id, 'set_regression',
+                    CASE WHEN r.release IS NULL THEN '{}'::jsonb
+                         ELSE jsonb_build_object('version', r.release) END,
+                    NULL, r.at
+               FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[])
+                    AS r(stream_id, position, release, at)
+               JOIN issues i ON i.stream_id = r.stream_id
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(r.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())
+        .bind(r.iter().map(|r| r.1).collect::<Vec<_>>())
+        .bind(r.iter().map(|r| r.2.as_deref()).collect::<Vec<_>>())
+        .bind(r.iter().map(|r| r.3).collect::<Vec<_>>())
         .execute(conn)
         .await?;
         Ok(())

@@ -51,6 +51,18 @@ pub struct IssueRow {
     pub project_name: String,
     /// The project's platform.
     pub project_platform: Option<String>,
+    /// The issue aggregate's stream id.
+    pub stream_id: String,
+    /// Sentry's `statusDetails`.
+    pub status_details: Value,
+    /// Shared publicly.
+    pub is_public: bool,
+    /// Comments.
+    pub num_comments: i64,
+    /// The assigned user, if any.
+    pub assignee_user_id: Option<i64>,
+    /// The assigned team, if any.
+    pub assignee_team_id: Option<i64>,
 }
 
 /// The rule for a stored NULL substatus: an unresolved issue is `new` while this holds
@@ -72,7 +84,9 @@ pub(crate) const SELECT_ISSUE: &str = concat!(
     " THEN 'new' ELSE 'ongoing' END
             END) AS substatus,
             i.first_seen, i.last_seen, i.times_seen, i.user_count,
-            p.slug AS project_slug, p.name AS project_name, p.platform AS project_platform
+            p.slug AS project_slug, p.name AS project_name, p.platform AS project_platform,
+            i.stream_id, i.status_details, i.is_public, i.num_comments,
+            i.assignee_user_id, i.assignee_team_id
        FROM issues i JOIN projects p ON p.id = i.project_id"
 );
 
@@ -83,6 +97,192 @@ pub async fn get(pool: &PgPool, org_id: i64, id: i64) -> Result<Option<IssueRow>
         .bind(id)
         .fetch_optional(pool)
         .await
+}
+
+/// Issues `ids` of organization `org_id` (and of `project_id` when given); ids of
+/// other organizations or projects are left out.
+pub async fn by_ids(
+    pool: &PgPool,
+    org_id: i64,
+    project_id: Option<i64>,
+    ids: &[i64],
+) -> Result<Vec<IssueRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_ISSUE} WHERE i.org_id = $1 AND ($2::bigint IS NULL OR i.project_id = $2)
+            AND i.id = ANY($3) ORDER BY i.id"
+    ))
+    .bind(org_id)
+    .bind(project_id)
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
+/// What one user sees of an issue's workflow: their bookmark, subscription and
+/// whether they saw its latest event, and who it is assigned to.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct ViewerState {
+    /// Issue.
+    pub issue_id: i64,
+    /// Bookmarked by the viewer.
+    pub is_bookmarked: bool,
+    /// The viewer subscribed.
+    pub is_subscribed: bool,
+    /// The viewer saw the issue since its last event.
+    pub has_seen: bool,
+    /// The assigned user's email.
+    pub assignee_email: Option<String>,
+    /// The assigned user's name.
+    pub assignee_name: Option<String>,
+    /// The assigned team's slug.
+    pub assignee_team_slug: Option<String>,
+}
+
+/// The workflow state of issues `ids` (already scoped) as `user_id` sees it.
+pub async fn viewer_states(
+    pool: &PgPool,
+    ids: &[i64],
+    user_id: i64,
+) -> Result<Vec<ViewerState>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT i.id AS issue_id,
+                EXISTS (SELECT 1 FROM issue_bookmarks b
+                         WHERE b.issue_id = i.id AND b.user_id = $2) AS is_bookmarked,
+                coalesce((SELECT s.subscribed FROM issue_subscriptions s
+                           WHERE s.issue_id = i.id AND s.user_id = $2), false) AS is_subscribed,
+                coalesce((SELECT v.seen_at >= i.last_seen FROM issue_seen v
+                           WHERE v.issue_id = i.id AND v.user_id = $2), false) AS has_seen,
+                u.email AS assignee_email, u.name AS assignee_name,
+                t.slug AS assignee_team_slug
+           FROM issues i
+           LEFT JOIN users u ON u.id = i.assignee_user_id
+           LEFT JOIN teams t ON t.id = i.assignee_team_id
+          WHERE i.id = ANY($1)",
+    )
+    .bind(ids)
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// One entry of an issue's activity feed, with its user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActivityRow {
+    /// Id (the event's log position).
+    pub id: i64,
+    /// Sentry's activity type (`set_resolved`, `note`, ...).
+    pub kind: String,
+    /// Type-specific data.
+    pub data: Value,
+    /// The acting user.
+    pub user_id: Option<i64>,
+    /// Their email.
+    pub user_email: Option<String>,
+    /// Their name.
+    pub user_name: Option<String>,
+    /// When.
+    pub date_created: DateTime<Utc>,
+}
+
+/// The activity of issue `issue_id` (already scoped), newest first.
+pub async fn activity(pool: &PgPool, issue_id: i64) -> Result<Vec<ActivityRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.id, a.type AS kind, a.data, a.user_id, u.email AS user_email,
+                u.name AS user_name, a.date_created
+           FROM issue_activity a LEFT JOIN users u ON u.id = a.user_id
+          WHERE a.issue_id = $1 ORDER BY a.date_created DESC, a.id DESC",
+    )
+    .bind(issue_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// A comment with its author.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CommentRow {
+    /// Id.
+    pub id: i64,
+    /// Issue.
+    pub issue_id: i64,
+    /// Author.
+    pub user_id: i64,
+    /// Author's email.
+    pub user_email: Option<String>,
+    /// Author's name.
+    pub user_name: Option<String>,
+    /// Text.
+    pub text: String,
+    /// When written.
+    pub date_created: DateTime<Utc>,
+}
+
+const SELECT_COMMENT: &str =
+    "SELECT c.id, c.issue_id, c.user_id, u.email AS user_email, u.name AS user_name, c.text,
+            c.date_created
+       FROM issue_comments c LEFT JOIN users u ON u.id = c.user_id";
+
+/// The comments of issue `issue_id` (already scoped), newest first.
+pub async fn comments(pool: &PgPool, issue_id: i64) -> Result<Vec<CommentRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_COMMENT} WHERE c.issue_id = $1 ORDER BY c.date_created DESC, c.id DESC"
+    ))
+    .bind(issue_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Comment `id` of issue `issue_id` (already scoped).
+pub async fn comment(
+    pool: &PgPool,
+    issue_id: i64,
+    id: i64,
+) -> Result<Option<CommentRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_COMMENT} WHERE c.issue_id = $1 AND c.id = $2"
+    ))
+    .bind(issue_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The user of organization `org_id` named by `name` (a user id, an email or a
+/// username, which is the email), if they are a member.
+pub async fn member_user(
+    pool: &PgPool,
+    org_id: i64,
+    name: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT m.user_id FROM members m
+          WHERE m.org_id = $1 AND (m.user_id::text = $2 OR lower(m.email) = lower($2))
+          ORDER BY m.user_id LIMIT 1",
+    )
+    .bind(org_id)
+    .bind(name)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Whether team `team_id` belongs to organization `org_id`.
+pub async fn team_in_org(pool: &PgPool, org_id: i64, team_id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM teams WHERE org_id = $1 AND id = $2)")
+        .bind(org_id)
+        .bind(team_id)
+        .fetch_one(pool)
+        .await
+}
+
+/// The release most recently seen in project `project_id`, if any.
+pub async fn latest_release(pool: &PgPool, project_id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT v.value FROM issue_tag_values v JOIN issues i ON i.id = v.issue_id
+          WHERE i.project_id = $1 AND v.key = 'release'
+          ORDER BY v.last_seen DESC LIMIT 1",
+    )
+    .bind(project_id)
+    .fetch_optional(pool)
+    .await
 }
 
 /// The organization issue `id` belongs to (for routes that name no organization; the

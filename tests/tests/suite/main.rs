@@ -12,6 +12,7 @@ mod health;
 mod helpers;
 mod ingest;
 mod issue_search;
+mod issue_workflow;
 mod issues;
 mod managed_postgres;
 mod openapi;
