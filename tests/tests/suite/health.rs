@@ -20,5 +20,5 @@ async fn a_server_answers_health_and_readiness_and_stops_cleanly_on_sigterm() {
     assert_eq!(body["database"], "ok");
     assert!(body["projections"].is_array());
     let status = server.stop_with(Signal::SIGTERM);
-    assert!(status.success(), "exit status {status}");
+    assert!(status.success(), "exit {status}: {}", server.logs());
 }

@@ -80,6 +80,7 @@ pub struct TestServer {
     pub url: String,
     child: Child,
     stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl TestServer {
@@ -108,12 +109,21 @@ impl TestServer {
             }
         });
         let stderr = child.stderr.take().unwrap();
+        let stderr_lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log_sink = stderr_lines.clone();
         let (address_tx, address_rx) = mpsc::channel();
         std::thread::spawn(move || {
             let show = std::env::var_os("TEST_LOG").is_some();
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if show {
                     eprintln!("[server] {line}");
+                }
+                {
+                    let mut lines = log_sink.lock().unwrap();
+                    if lines.len() >= 200 {
+                        lines.remove(0);
+                    }
+                    lines.push(line.clone());
                 }
                 if line.contains("faultline listening") {
                     let parsed: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
@@ -130,12 +140,18 @@ impl TestServer {
             url: format!("http://{address}"),
             child,
             stdout: stdout_lines,
+            stderr: stderr_lines,
         }
     }
 
     /// Starts a server on the database at `database_url`.
     pub fn on_database(database_url: &str) -> TestServer {
         Self::spawn(&[("DATABASE_URL", database_url)])
+    }
+
+    /// The server's last log lines (stderr), for failure messages.
+    pub fn logs(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
     }
 
     /// What the server printed on stdout so far.

@@ -81,7 +81,7 @@ async fn serve_runs_its_own_postgres_keeps_the_data_and_stops_it_on_sigint() {
     assert!(migrate.status.success());
     assert!(created.status.success());
     assert_eq!(whoami["user"]["email"], "cli@example.test");
-    assert!(first_exit.success(), "exit status {first_exit}");
+    assert!(first_exit.success(), "exit {first_exit}: {}", first.logs());
     assert!(!is_alive(pid), "postgres stopped with faultline");
     assert_eq!(postmaster_pid(&data_dir), None);
 
@@ -95,6 +95,10 @@ async fn serve_runs_its_own_postgres_keeps_the_data_and_stops_it_on_sigint() {
     let second_exit = second.stop_with(Signal::SIGTERM);
 
     assert_eq!(note, "kept");
-    assert!(second_exit.success());
+    assert!(
+        second_exit.success(),
+        "exit {second_exit}: {}",
+        second.logs()
+    );
     std::fs::remove_dir_all(&data_dir).unwrap();
 }
