@@ -357,6 +357,11 @@ async fn query_bench(
         }
     }
     let list = vec![format!("/api/0/projects/bench/{}/issues/", project.slug)];
+    // The search of the issue-search target: status, level, a counter and free text.
+    let search = vec![format!(
+        "/api/0/projects/bench/{}/issues/?query=is:unresolved%20level:error%20times_seen:%3E10%20error",
+        project.slug
+    )];
     let details: Vec<String> = issue_ids
         .iter()
         .map(|id| format!("/api/0/organizations/bench/issues/{id}/"))
@@ -376,6 +381,14 @@ async fn query_bench(
             "issue list (default)",
             "GET /api/0/projects/{org}/{project}/issues/",
             &list,
+            samples,
+        )
+        .await,
+        queries::measure(
+            api,
+            "issue search (is:unresolved level:error times_seen:>10 error)",
+            "GET /api/0/projects/{org}/{project}/issues/?query=...",
+            &search,
             samples,
         )
         .await,
