@@ -54,6 +54,22 @@ fn parse_cursor(cursor: &str) -> Option<i64> {
     (matches!(is_prev, "0" | "1") && offset >= 0).then_some(offset)
 }
 
+/// A list answer as Sentry gives it: the page's rows as a JSON array, with the
+/// `Link` header that leads to the pages around it.
+pub fn paged<T>(
+    public_url: &str,
+    uri: &Uri,
+    page: Page,
+    found: &faultline_projections::accounts::queries::Paged<T>,
+    to_json: impl FnMut(&T) -> serde_json::Value,
+) -> (HeaderMap, axum::Json<Vec<serde_json::Value>>) {
+    let body = found.rows.iter().map(to_json).collect();
+    (
+        link_header(public_url, uri, page, found.has_more),
+        axum::Json(body),
+    )
+}
+
 /// The `Link` header for `page` of the list at `uri`, reached at `public_url`.
 pub fn link_header(public_url: &str, uri: &Uri, page: Page, has_more: bool) -> HeaderMap {
     let previous = (page.offset - page.limit).max(0);

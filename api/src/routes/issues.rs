@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::date;
-use crate::pagination::{cursor_link_header, link_header, PageParams};
+use crate::pagination::{cursor_link_header, paged, PageParams};
 use crate::routes::issue_workflow;
 use crate::routes::projects::resolve_project;
 use crate::state::AppState;
@@ -659,11 +659,7 @@ async fn tag_values(
     if found.rows.is_empty() && page.offset == 0 {
         return Err(ApiError::NotFound);
     }
-    let body: Vec<Value> = found.rows.iter().map(tag_value_json).collect();
-    Ok((
-        link_header(&state.public_url, &uri, page, found.has_more),
-        Json(body),
-    ))
+    Ok(paged(&state.public_url, &uri, page, &found, tag_value_json))
 }
 
 #[cfg(test)]

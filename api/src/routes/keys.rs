@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::{date, JsonBody};
-use crate::pagination::{link_header, PageParams};
+use crate::pagination::{paged, PageParams};
 use crate::routes::fields::{field_error, nullable};
 use crate::routes::projects::{resolve_project, DEFAULT_KEY_LABEL};
 use crate::state::AppState;
@@ -125,15 +125,9 @@ async fn list(
     access.require(&READ)?;
     let page = params.page()?;
     let found = keys::list(&state.pool, access.org.id, project.id, page).await?;
-    let body: Vec<Value> = found
-        .rows
-        .iter()
-        .map(|key| key_json(&state.public_url, key))
-        .collect();
-    Ok((
-        link_header(&state.public_url, &uri, page, found.has_more),
-        Json(body),
-    ))
+    Ok(paged(&state.public_url, &uri, page, &found, |key| {
+        key_json(&state.public_url, key)
+    }))
 }
 
 #[derive(Debug, Deserialize)]

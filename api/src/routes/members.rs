@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::{date, JsonBody};
-use crate::pagination::{link_header, PageParams};
+use crate::pagination::{paged, PageParams};
 use crate::routes::fields::field_error;
 use crate::routes::roles::{org_role_list, team_role_list};
 use crate::routes::teams::{self, team_json};
@@ -154,11 +154,7 @@ async fn list(
     access.require(&[Scope::MemberRead, Scope::MemberWrite, Scope::MemberAdmin])?;
     let page = params.page()?;
     let found = members::list(&state.pool, access.org.id, page).await?;
-    let body: Vec<Value> = found.rows.iter().map(member_json).collect();
-    Ok((
-        link_header(&state.public_url, &uri, page, found.has_more),
-        Json(body),
-    ))
+    Ok(paged(&state.public_url, &uri, page, &found, member_json))
 }
 
 #[derive(Debug, Deserialize)]

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::{date, JsonBody};
-use crate::pagination::{link_header, PageParams};
+use crate::pagination::{paged, PageParams};
 use crate::routes::fields::{field_error, slug_field};
 use crate::routes::projects::project_json;
 use crate::routes::roles::{org_role_list, team_role_list};
@@ -168,11 +168,9 @@ async fn list(
         page,
     )
     .await?;
-    let body: Vec<Value> = found.rows.iter().map(|org| org_json(&state, org)).collect();
-    Ok((
-        link_header(&state.public_url, &uri, page, found.has_more),
-        Json(body),
-    ))
+    Ok(paged(&state.public_url, &uri, page, &found, |org| {
+        org_json(&state, org)
+    }))
 }
 
 #[derive(Debug, Deserialize)]

@@ -22,7 +22,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::{date, JsonBody};
-use crate::pagination::{link_header, PageParams};
+use crate::pagination::{link_header, paged, PageParams};
 use crate::routes::fields::{field_error, nullable, slug_field};
 use crate::routes::organizations::org_json;
 use crate::state::AppState;
@@ -277,15 +277,9 @@ async fn list_in_org(
     access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::OrgAdmin])?;
     let page = params.page()?;
     let found = projects::in_org(&state.pool, access.org.id, access.caller.user_id(), page).await?;
-    let body: Vec<Value> = found
-        .rows
-        .iter()
-        .map(|row| project_json(row, &access.scopes))
-        .collect();
-    Ok((
-        link_header(&state.public_url, &uri, page, found.has_more),
-        Json(body),
-    ))
+    Ok(paged(&state.public_url, &uri, page, &found, |row| {
+        project_json(row, &access.scopes)
+    }))
 }
 
 async fn list_for_user(

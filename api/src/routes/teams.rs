@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::{date, JsonBody};
-use crate::pagination::{link_header, PageParams};
+use crate::pagination::{paged, PageParams};
 use crate::routes::fields::{field_error, slug_field};
 use crate::state::AppState;
 
@@ -67,15 +67,9 @@ async fn list(
     access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::OrgAdmin])?;
     let page = params.page()?;
     let found = teams::list(&state.pool, access.org.id, access.caller.user_id(), page).await?;
-    let body: Vec<Value> = found
-        .rows
-        .iter()
-        .map(|team| team_json(&access, team))
-        .collect();
-    Ok((
-        link_header(&state.public_url, &uri, page, found.has_more),
-        Json(body),
-    ))
+    Ok(paged(&state.public_url, &uri, page, &found, |team| {
+        team_json(&access, team)
+    }))
 }
 
 #[derive(Debug, Deserialize)]
