@@ -7,6 +7,7 @@
 mod accounts;
 mod accounts_projects;
 mod bootstrap;
+mod crash;
 mod event_log;
 mod health;
 mod helpers;
