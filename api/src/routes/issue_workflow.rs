@@ -343,10 +343,10 @@ async fn apply_update(
         }),
         None => {}
     }
-    // Sentry forgets a "seen" on `hasSeen: false`; the log keeps no such event, so
-    // only `true` is recorded.
-    if update.has_seen == Some(true) {
-        commands.push(IssueCommand::MarkSeen { user_id, at });
+    match update.has_seen {
+        Some(true) => commands.push(IssueCommand::MarkSeen { user_id, at }),
+        Some(false) => commands.push(IssueCommand::MarkUnseen { user_id, at }),
+        None => {}
     }
     if let Some(bookmarked) = update.bookmarked {
         commands.push(IssueCommand::SetBookmark {

@@ -70,6 +70,9 @@ impl Issue {
             IssueEvent::IssueSeen { user_id, at } => {
                 self.seen_by.insert(user_id, at);
             }
+            IssueEvent::IssueUnseen { user_id, .. } => {
+                self.seen_by.remove(&user_id);
+            }
             IssueEvent::PublicSet { public, .. } => self.public = public,
             IssueEvent::CommentAdded {
                 comment_id,

@@ -159,6 +159,13 @@ pub enum IssueCommand {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Forget that a user has seen the issue (Sentry's `hasSeen: false`).
+    MarkUnseen {
+        /// The user.
+        user_id: i64,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// Share the issue publicly, or stop sharing it.
     SetPublic {
         /// Public or not.

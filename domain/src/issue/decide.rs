@@ -90,6 +90,9 @@ impl Issue {
             IssueCommand::MarkSeen { user_id, at } => only_if(!self.has_seen(user_id), || {
                 IssueEvent::IssueSeen { user_id, at }
             }),
+            IssueCommand::MarkUnseen { user_id, at } => only_if(self.has_seen(user_id), || {
+                IssueEvent::IssueUnseen { user_id, at }
+            }),
             IssueCommand::SetPublic { public, at, actor } => only_if(self.public != public, || {
                 IssueEvent::PublicSet { public, at, actor }
             }),

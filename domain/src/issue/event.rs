@@ -131,6 +131,13 @@ pub enum IssueEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// A user marked the issue as not seen.
+    IssueUnseen {
+        /// The user.
+        user_id: i64,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The issue was shared publicly or stopped being shared.
     PublicSet {
         /// Public or not.
@@ -230,6 +237,7 @@ impl DomainEvent for IssueEvent {
             IssueEvent::BookmarkSet { .. } => "BookmarkSet",
             IssueEvent::SubscriptionSet { .. } => "SubscriptionSet",
             IssueEvent::IssueSeen { .. } => "IssueSeen",
+            IssueEvent::IssueUnseen { .. } => "IssueUnseen",
             IssueEvent::PublicSet { .. } => "PublicSet",
             IssueEvent::CommentAdded { .. } => "CommentAdded",
             IssueEvent::CommentEdited { .. } => "CommentEdited",

@@ -149,6 +149,14 @@ pub async fn apply(conn: &mut PgConnection, event: &StoredEvent) -> Result<(), P
             .await?;
             Ok(())
         }
+        IssueEvent::IssueUnseen { user_id, .. } => {
+            sqlx::query("DELETE FROM issue_seen WHERE issue_id = $1 AND user_id = $2")
+                .bind(issue_id)
+                .bind(user_id)
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
         IssueEvent::PublicSet { public, at, actor } => {
             sqlx::query("UPDATE issues SET is_public = $2 WHERE id = $1")
                 .bind(issue_id)

@@ -376,6 +376,16 @@ async fn assignment_and_per_user_state_follow_the_caller() {
     assert_eq!(mine["isBookmarked"], json!(true));
     assert_eq!(mine["isSubscribed"], json!(true));
     assert_eq!(mine["hasSeen"], json!(true));
+    let unseen = w
+        .member
+        .expect(200, "PUT", &issue_path(a), Some(json!({"hasSeen": false})))
+        .await;
+    assert_eq!(unseen["hasSeen"], json!(false));
+    let seen_again = w
+        .member
+        .expect(200, "PUT", &issue_path(a), Some(json!({"hasSeen": true})))
+        .await;
+    assert_eq!(seen_again["hasSeen"], json!(true));
     let owners = w.owner.get_ok(&issue_path(a)).await;
     assert_eq!(owners["isBookmarked"], json!(false));
     assert_eq!(owners["isSubscribed"], json!(false));

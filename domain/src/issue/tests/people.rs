@@ -229,3 +229,31 @@ fn making_a_private_issue_private_changes_nothing() {
         })
         .then_expect_events(vec![]);
 }
+
+#[test]
+fn marking_a_seen_issue_unseen_forgets_the_seen() {
+    test()
+        .given(existing_then([IssueEvent::IssueSeen {
+            user_id: 5,
+            at: at(2),
+        }]))
+        .when(IssueCommand::MarkUnseen {
+            user_id: 5,
+            at: at(3),
+        })
+        .then_expect_events(vec![IssueEvent::IssueUnseen {
+            user_id: 5,
+            at: at(3),
+        }]);
+}
+
+#[test]
+fn marking_an_issue_never_seen_unseen_changes_nothing() {
+    test()
+        .given(existing())
+        .when(IssueCommand::MarkUnseen {
+            user_id: 5,
+            at: at(3),
+        })
+        .then_expect_events(vec![]);
+}
