@@ -19,6 +19,10 @@ pub trait Projection: Send + Sync + 'static {
     /// The aggregate types whose events this projection reads.
     fn aggregate_types(&self) -> &'static [&'static str];
 
+    /// The read-model tables this projection owns (and nothing else writes): replay
+    /// rebuilds exactly these into shadow copies, verify compares exactly these.
+    fn tables(&self) -> &'static [&'static str];
+
     /// The SQL expression the payload is read through (default: all of it). The
     /// issue projection leaves each event's full `data` in the database.
     fn payload_sql(&self) -> &'static str {

@@ -46,6 +46,10 @@ impl Projection for Tally {
         &["counter"]
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        &["tally_seen"]
+    }
+
     async fn apply(
         &self,
         conn: &mut PgConnection,

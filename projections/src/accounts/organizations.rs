@@ -20,6 +20,10 @@ impl Projection for OrganizationsProjection {
         &["organization"]
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        &["organizations", "members", "teams", "team_members"]
+    }
+
     async fn apply(
         &self,
         conn: &mut PgConnection,

@@ -20,6 +20,10 @@ impl Projection for ProjectsProjection {
         &["project"]
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        &["projects", "project_teams", "client_keys"]
+    }
+
     async fn apply(
         &self,
         conn: &mut PgConnection,

@@ -20,6 +20,10 @@ impl Projection for UsersProjection {
         &["user"]
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        &["users", "api_tokens"]
+    }
+
     async fn apply(
         &self,
         conn: &mut PgConnection,

@@ -36,6 +36,20 @@ impl Projection for IssuesProjection {
         &["issue"]
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        &[
+            "issues",
+            "issue_events",
+            "issue_users",
+            "issue_tag_values",
+            "issue_bookmarks",
+            "issue_subscriptions",
+            "issue_seen",
+            "issue_comments",
+            "issue_activity",
+        ]
+    }
+
     /// Every column here comes from the occurrence's head; its `data` (the whole
     /// normalized event, most of the bytes) stays in the log.
     fn payload_sql(&self) -> &'static str {
