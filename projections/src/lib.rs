@@ -23,6 +23,7 @@ pub mod notify;
 pub mod progress;
 pub mod projection;
 pub mod registry;
+pub mod replay;
 pub mod runner;
 pub mod status;
 
@@ -30,5 +31,7 @@ pub use error::ProjectionError;
 pub use log::StoredEvent;
 pub use projection::Projection;
 
+#[cfg(test)]
+mod replay_tests;
 #[cfg(test)]
 mod runner_tests;

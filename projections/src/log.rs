@@ -97,6 +97,37 @@ pub async fn read_after_as(
     .await
 }
 
+/// [`read_after_as`], stopping at `until` (inclusive): a rebuild that must end exactly
+/// where a live read model stands.
+pub async fn read_between(
+    conn: &mut PgConnection,
+    aggregate_types: &[&str],
+    payload_sql: &'static str,
+    after: LogPosition,
+    until: LogPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
+                event_type, event_version, {payload_sql} AS payload, metadata, recorded_at
+           FROM events
+          WHERE aggregate_type = ANY($1)
+            AND (tx_id, position) > ($2::text::xid8, $3)
+            AND (tx_id, position) <= ($4::text::xid8, $5)
+            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY tx_id, position
+          LIMIT $6"
+    ))
+    .bind(aggregate_types)
+    .bind(after.tx_id.to_string())
+    .bind(after.position)
+    .bind(until.tx_id.to_string())
+    .bind(until.position)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
 /// How many events of `aggregate_types` lie after `after` (committed or not yet
 /// readable), capped at `cap` so the answer stays cheap on a long lag.
 pub async fn count_after(

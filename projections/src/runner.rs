@@ -16,7 +16,7 @@ use crate::progress::Progress;
 use crate::projection::Projection;
 
 /// Namespace of the advisory locks that elect one process per projection.
-const LOCK_NAMESPACE: i32 = 0x0FA1;
+pub(crate) const LOCK_NAMESPACE: i32 = 0x0FA1;
 
 /// Tunables of a runner.
 #[derive(Debug, Clone, Copy)]
