@@ -187,9 +187,12 @@ impl Shadow {
         };
         let resumed = !fresh && stored == Some(migration);
         if !resumed {
-            sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", shadow.quoted()))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(&format!(
+                "DROP SCHEMA IF EXISTS {} CASCADE",
+                shadow.quoted()
+            ))
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(&format!("CREATE SCHEMA {}", shadow.quoted()))
                 .execute(&mut *tx)
                 .await?;

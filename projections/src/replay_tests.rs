@@ -92,7 +92,13 @@ async fn project_live(pool: &PgPool) {
         .fetch_one(pool)
         .await
         .unwrap();
-    while checkpoint::get(pool, "ledger").await.unwrap().unwrap().last_position < last {
+    while checkpoint::get(pool, "ledger")
+        .await
+        .unwrap()
+        .unwrap()
+        .last_position
+        < last
+    {
         if runner.run_batch().await.unwrap() == BatchOutcome::Applied(0) {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }

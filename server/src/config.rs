@@ -57,6 +57,12 @@ pub enum Commands {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Rebuild read models from the start of the log into fresh tables while the
+    /// server keeps serving the old ones, then swap them in (resumes an interrupted run).
+    Replay(ReplayArgs),
+    /// Rebuild read models into shadow tables and compare them row by row with the live
+    /// ones: exit 0 when identical, 1 (printing the differing rows) when not.
+    Verify(VerifyArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -142,4 +148,48 @@ impl std::str::FromStr for BoolFlag {
             other => Err(format!("expected 1 or 0, got {other:?}")),
         }
     }
+}
+
+/// Which read models a replay or verify works on.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ProjectionSelection {
+    /// A read model by name (repeatable): users, organizations, projects, issues, ...
+    #[arg(long = "projection", value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Every read model.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Options of `replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// What to rebuild.
+    #[command(flatten)]
+    pub selection: ProjectionSelection,
+    /// Events per transaction of the rebuild.
+    #[arg(long, default_value_t = 5_000)]
+    pub batch_size: i64,
+    /// Start over instead of resuming an interrupted rebuild.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Stop (as if interrupted) once this many events were applied in this run,
+    /// leaving the rebuild to be resumed: for testing resumption.
+    #[arg(long, hide = true)]
+    pub stop_after: Option<i64>,
+}
+
+/// Options of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// What to verify.
+    #[command(flatten)]
+    pub selection: ProjectionSelection,
+    /// Events per transaction of the rebuild.
+    #[arg(long, default_value_t = 5_000)]
+    pub batch_size: i64,
+    /// Differing rows to print per table and side.
+    #[arg(long, default_value_t = 20)]
+    pub max_rows: i64,
 }

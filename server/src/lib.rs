@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod config;
 pub mod database;
 pub mod postgres;
+pub mod replay;
 pub mod scheduler;
 pub mod serve;
 pub mod telemetry;

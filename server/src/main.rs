@@ -44,6 +44,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             db.close().await
         }
+        Commands::Replay(args) => {
+            let db = Database::open(&cli.global, false).await?;
+            db.migrate().await?;
+            let result = faultline::replay::replay(&db.pool, &args).await;
+            db.close().await?;
+            result
+        }
+        Commands::Verify(args) => {
+            let db = Database::open(&cli.global, false).await?;
+            db.migrate().await?;
+            let result = faultline::replay::verify(&db.pool, &args).await;
+            db.close().await?;
+            if !result? {
+                anyhow::bail!("the rebuilt read models differ from the live ones");
+            }
+            Ok(())
+        }
         Commands::User(UserCommand::Create {
             email,
             name,

@@ -1,0 +1,198 @@
+//! `faultline replay` and `faultline verify`: rebuild read models from the log.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use faultline_domain::log_position::LogPosition;
+use faultline_projections::registry;
+use faultline_projections::replay::{Purpose, Shadow};
+use faultline_projections::Projection;
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::PgPool;
+
+use crate::config::{ProjectionSelection, ReplayArgs, VerifyArgs};
+
+/// How often progress is logged when stderr is not a terminal.
+const LOG_EVERY: Duration = Duration::from_secs(2);
+
+/// Rebuilds the selected read models and swaps each in; on `--stop-after` leaves
+/// them half-built, to be resumed.
+pub async fn replay(pool: &PgPool, args: &ReplayArgs) -> anyhow::Result<()> {
+    let mut budget = args.stop_after;
+    for projection in select(&args.selection)? {
+        let name = projection.name();
+        let (shadow, resumed) = Shadow::open(pool, projection, Purpose::Replay, args.fresh)
+            .await
+            .with_context(|| format!("cannot prepare the rebuild of {name}"))?;
+        let before = shadow.state().await?;
+        if resumed {
+            tracing::info!(
+                projection = name,
+                events_applied = before.events_applied,
+                "resuming an interrupted rebuild"
+            );
+        }
+        let started = Instant::now();
+        let finished = fill(&shadow, args.batch_size, None, &mut budget).await?;
+        if !finished {
+            let state = shadow.state().await?;
+            tracing::warn!(
+                projection = name,
+                events_applied = state.events_applied,
+                "rebuild stopped before the end; run replay again to resume"
+            );
+            return Ok(());
+        }
+        let state = shadow
+            .swap(args.batch_size)
+            .await
+            .with_context(|| format!("cannot swap in the rebuilt {name}"))?;
+        let applied = state.events_applied - before.events_applied;
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::info!(
+            projection = name,
+            events = state.events_applied,
+            seconds,
+            events_per_second = (applied as f64 / seconds.max(1e-9)).round(),
+            position = state.position.position,
+            "read model rebuilt and swapped in"
+        );
+        println!(
+            "{name}: {} events, {applied} in this run in {seconds:.1} s ({:.0} events/s), live at position {}",
+            state.events_applied,
+            applied as f64 / seconds.max(1e-9),
+            state.position.position
+        );
+    }
+    Ok(())
+}
+
+/// Rebuilds the selected read models into shadow tables up to where the live ones
+/// stand and compares them; prints every difference. Returns whether all are identical.
+pub async fn verify(pool: &PgPool, args: &VerifyArgs) -> anyhow::Result<bool> {
+    let mut identical = true;
+    for projection in select(&args.selection)? {
+        let name = projection.name();
+        let (shadow, _) = Shadow::open(pool, projection, Purpose::Verify, true)
+            .await
+            .with_context(|| format!("cannot prepare the rebuild of {name}"))?;
+        let live = shadow.live_position().await?;
+        fill(&shadow, args.batch_size, Some(live), &mut None).await?;
+        let comparison = shadow.compare(args.batch_size, args.max_rows).await;
+        shadow.discard().await?;
+        let comparison = comparison.with_context(|| format!("cannot compare {name}"))?;
+        for table in &comparison.tables {
+            if table.is_identical() {
+                println!(
+                    "{name}.{}: identical ({} rows)",
+                    table.table, table.live_rows
+                );
+                continue;
+            }
+            identical = false;
+            println!(
+                "{name}.{}: DIFFERENT (live {} rows, rebuilt {} rows; {} live rows missing from the rebuild, {} rebuilt rows not live)",
+                table.table,
+                table.live_rows,
+                table.rebuilt_rows,
+                table.missing_count,
+                table.unexpected_count
+            );
+            for row in &table.missing {
+                println!("  - live only:    {row}");
+            }
+            for row in &table.unexpected {
+                println!("  + rebuilt only: {row}");
+            }
+        }
+        println!(
+            "{name}: compared at position {} after {} events",
+            comparison.position.position, comparison.events_applied
+        );
+    }
+    Ok(identical)
+}
+
+/// The projections the selection names, in registry order.
+fn select(selection: &ProjectionSelection) -> anyhow::Result<Vec<Arc<dyn Projection>>> {
+    let every = registry::durable();
+    if selection.all {
+        return Ok(every);
+    }
+    for name in &selection.names {
+        if !every.iter().any(|p| p.name() == name) {
+            let known: Vec<_> = every.iter().map(|p| p.name()).collect();
+            bail!("no read model named {name:?} (known: {})", known.join(", "));
+        }
+    }
+    Ok(every
+        .into_iter()
+        .filter(|p| selection.names.iter().any(|n| n == p.name()))
+        .collect())
+}
+
+/// Applies batches until nothing is readable (or `until` is reached), showing
+/// progress; returns false if `budget` ran out first.
+async fn fill(
+    shadow: &Shadow,
+    batch: i64,
+    until: Option<LogPosition>,
+    budget: &mut Option<i64>,
+) -> anyhow::Result<bool> {
+    let name = shadow.projection().name();
+    let remaining = shadow.remaining().await?;
+    let bar = progress_bar(name, remaining);
+    let started = Instant::now();
+    let mut last_log = Instant::now();
+    let mut applied: u64 = 0;
+    loop {
+        if budget.is_some_and(|left| left <= 0) {
+            bar.abandon();
+            return Ok(false);
+        }
+        let size = budget.map_or(batch, |left| left.min(batch));
+        let n = shadow
+            .step(size, until)
+            .await
+            .with_context(|| format!("the rebuild of {name} failed"))?;
+        if n == 0 {
+            break;
+        }
+        if let Some(left) = budget.as_mut() {
+            *left -= n as i64;
+        }
+        applied += n as u64;
+        bar.inc(n as u64);
+        if bar.is_hidden() && last_log.elapsed() >= LOG_EVERY {
+            last_log = Instant::now();
+            let rate = applied as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            tracing::info!(
+                projection = name,
+                applied,
+                remaining = (remaining as u64).saturating_sub(applied),
+                events_per_second = rate.round(),
+                "rebuilding"
+            );
+        }
+    }
+    bar.finish_and_clear();
+    Ok(true)
+}
+
+fn progress_bar(name: &str, total: i64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total.max(0) as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>14} [{bar:40}] {pos}/{len} events {per_sec} eta {eta}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(name.to_string());
+    bar
+}
