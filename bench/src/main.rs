@@ -5,6 +5,7 @@ mod baseline;
 mod load;
 mod payload;
 mod queries;
+mod rebuild;
 mod server;
 
 use std::path::PathBuf;
@@ -154,6 +155,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let query_results = query_bench(&api, &pool, &bench, &seed.0.sampled_ids, args.samples).await?;
     let mem3 = server::memory_kib(pid);
 
+    // (4) Rebuild every read model from the seeded log, the server still running.
+    let rebuild = match rebuild::run(&faultline, &database_url, &pool).await {
+        Ok(result) => Some(result),
+        Err(error) => {
+            log(format!("rebuild failed: {error:#}"));
+            None
+        }
+    };
+
     srv.stop();
     pool.close().await;
     drop(cluster);
@@ -168,6 +178,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         base,
         seed,
         queries: query_results,
+        rebuild,
         mem1: mem1.map(|m| (m, peak_reset_1)),
         mem3: mem3.map(|m| (m, peak_reset_3)),
         total_s: started.elapsed().as_secs_f64(),
@@ -469,6 +480,7 @@ struct Report {
     base: baseline::BaselineResult,
     seed: (LoadResult, Visible),
     queries: Vec<queries::QueryResult>,
+    rebuild: Option<rebuild::RebuildResult>,
     /// (VmHWM KiB, VmRSS KiB), and whether the peak was reset at the phase's start.
     mem1: Option<((u64, u64), bool)>,
     mem3: Option<((u64, u64), bool)>,
@@ -546,12 +558,20 @@ impl Report {
                 String::new(),
             ]);
         }
-        rows.push([
-            "rebuild (replay all projections)".into(),
-            "n/a (replay tool not built yet)".into(),
-            String::new(),
-            String::new(),
-        ]);
+        rows.push(match &self.rebuild {
+            Some(r) => [
+                format!("rebuild: replay --all of {} events, events/s", r.events),
+                format!("{:.0}/s", r.replay_per_s()),
+                format!("{:.0} rows/s scan", r.scan_per_s()),
+                format!("{:.3}", r.replay_per_s() / r.scan_per_s()),
+            ],
+            None => [
+                "rebuild: replay --all".into(),
+                "n/a (failed, see log)".into(),
+                String::new(),
+                String::new(),
+            ],
+        });
         for (label, mem) in [
             ("ingestion (1)", self.mem1),
             ("seeding + queries (3)", self.mem3),
@@ -711,7 +731,16 @@ impl Report {
                 "visible_after_s": seed_visible.after_s,
             },
             "queries": self.queries.iter().map(queries::QueryResult::to_json).collect::<Vec<_>>(),
-            "rebuild": "n/a (replay tool not built yet)",
+            "rebuild": self.rebuild.as_ref().map(|r| json!({
+                "events": r.events,
+                "replay_s": r.replay_s,
+                "replay_per_s": r.replay_per_s(),
+                "scan_s": r.scan_s,
+                "scan_bytes": r.scan_bytes,
+                "scan_per_s": r.scan_per_s(),
+                "ratio_to_scan": r.replay_per_s() / r.scan_per_s(),
+                "report": r.replay_report,
+            })),
             "memory": {"ingestion": mem(self.mem1), "seed_and_queries": mem(self.mem3)},
             "notes": self.notes(),
             "total_s": self.total_s,
