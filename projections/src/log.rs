@@ -86,7 +86,7 @@ pub async fn read_after_as(
           WHERE aggregate_type = ANY($1)
             AND (tx_id, position) > ($2::text::xid8, $3)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY tx_id, position
+          ORDER BY events.tx_id, events.position
           LIMIT $4"
     ))
     .bind(aggregate_types)
@@ -115,7 +115,7 @@ pub async fn read_between(
             AND (tx_id, position) > ($2::text::xid8, $3)
             AND (tx_id, position) <= ($4::text::xid8, $5)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY tx_id, position
+          ORDER BY events.tx_id, events.position
           LIMIT $6"
     ))
     .bind(aggregate_types)
