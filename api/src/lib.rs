@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::organizations::router())
         .merge(routes::teams::router())
         .merge(routes::members::router())
+        .merge(routes::audit_logs::router())
         .merge(routes::projects::router())
         .merge(routes::keys::router())
         .merge(routes::issues::router())

@@ -7,6 +7,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
+use faultline_domain::issue::short_id;
 use faultline_domain::role::Scope;
 use faultline_domain::search::{self, IssueSort, SearchError, DEFAULT_QUERY};
 use std::collections::HashMap;
@@ -89,26 +90,6 @@ pub async fn resolve_issue(
     queries::get(&state.pool, access.org.id, id)
         .await?
         .ok_or(ApiError::NotFound)
-}
-
-/// `n` in upper-case base 36, the suffix of a short id.
-fn base36(mut n: i64) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    if n <= 0 {
-        return "0".to_owned();
-    }
-    let mut out = Vec::new();
-    while n > 0 {
-        out.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// `<PROJECT-SLUG-UPPER>-<base36 number>`, e.g. `BACKEND-1`.
-pub fn short_id(project_slug: &str, short_number: i64) -> String {
-    format!("{}-{}", project_slug.to_uppercase(), base36(short_number))
 }
 
 /// Sentry's default priority for an issue of this level.
@@ -665,13 +646,6 @@ async fn tag_values(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_short_id_is_the_upper_slug_and_the_base36_number() {
-        assert_eq!(short_id("backend", 1), "BACKEND-1");
-        assert_eq!(short_id("pump-station", 36), "PUMP-STATION-10");
-        assert_eq!(short_id("api", 35), "API-Z");
-    }
 
     #[test]
     fn query_values_are_percent_decoded() {

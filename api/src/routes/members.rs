@@ -40,27 +40,44 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+/// A user as Sentry's `UserSerializer` renders one (member details, audit log actors).
+pub fn sentry_user(
+    id: i64,
+    email: &str,
+    name: &str,
+    date_joined: chrono::DateTime<chrono::Utc>,
+    is_superuser: bool,
+) -> Value {
+    json!({
+        "id": id.to_string(),
+        "name": name,
+        "username": email,
+        "email": email,
+        "avatarUrl": "",
+        "isActive": true,
+        "isSuspended": false,
+        "hasPasswordAuth": false,
+        "isManaged": false,
+        "dateJoined": date(date_joined),
+        "lastLogin": null,
+        "has2fa": false,
+        "lastActive": null,
+        "isSuperuser": is_superuser,
+        "isStaff": false,
+        "experiments": {},
+        "emails": [{ "id": id.to_string(), "email": email, "is_verified": true }],
+    })
+}
+
 fn member_json(member: &MemberRow) -> Value {
     let user = member.date_joined.map(|joined| {
-        json!({
-            "id": member.user_id.to_string(),
-            "name": member.name,
-            "username": member.email,
-            "email": member.email,
-            "avatarUrl": "",
-            "isActive": true,
-            "isSuspended": false,
-            "hasPasswordAuth": false,
-            "isManaged": false,
-            "dateJoined": date(joined),
-            "lastLogin": null,
-            "has2fa": false,
-            "lastActive": null,
-            "isSuperuser": member.is_superuser,
-            "isStaff": false,
-            "experiments": {},
-            "emails": [{ "id": member.user_id.to_string(), "email": member.email, "is_verified": true }],
-        })
+        sentry_user(
+            member.user_id,
+            &member.email,
+            &member.name,
+            joined,
+            member.is_superuser,
+        )
     });
     json!({
         "id": member.id.to_string(),

@@ -1,5 +1,6 @@
 //! One module per resource, each with its own `router()`.
 
+pub mod audit_logs;
 pub mod events;
 pub mod fields;
 pub mod health;

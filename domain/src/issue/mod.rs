@@ -52,6 +52,22 @@ pub fn issue_stream_id(project_id: i64, hash: &str) -> String {
     Uuid::new_v5(&ISSUE_NAMESPACE, format!("{project_id}:{hash}").as_bytes()).to_string()
 }
 
+/// An issue's short id, `<PROJECT-SLUG-UPPER>-<base36 number>`, e.g. `BACKEND-1`.
+pub fn short_id(project_slug: &str, short_number: i64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut n = short_number.max(0);
+    let mut digits = Vec::new();
+    loop {
+        digits.push(char::from(DIGITS[(n % 36) as usize]));
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    let number: String = digits.into_iter().rev().collect();
+    format!("{}-{number}", project_slug.to_uppercase())
+}
+
 /// An issue as rebuilt from its events (also its snapshot: fields added later default,
 /// so older snapshots still load).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ pub mod queries;
 pub mod users;
 
 /// Parses a stream's aggregate id (a decimal id).
-fn numeric_id(event: &crate::StoredEvent) -> Result<i64, crate::ProjectionError> {
+pub(crate) fn numeric_id(event: &crate::StoredEvent) -> Result<i64, crate::ProjectionError> {
     event.aggregate_id.parse().map_err(|_| {
         crate::ProjectionError::Invalid(format!("non-numeric id {}", event.aggregate_id))
     })

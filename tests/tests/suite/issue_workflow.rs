@@ -93,7 +93,7 @@ fn new_event_id() -> String {
 }
 
 /// Polls `GET path` (bounded) until `done` holds for its body.
-async fn wait_for(api: &Api, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_for(api: &Api, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut last = Value::Null;
     while Instant::now() < deadline {

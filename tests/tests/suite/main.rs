@@ -6,6 +6,7 @@
 
 mod accounts;
 mod accounts_projects;
+mod audit_log;
 mod bootstrap;
 mod crash;
 mod event_log;

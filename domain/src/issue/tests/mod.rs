@@ -136,3 +136,11 @@ pub(super) fn issue_after(events: impl IntoIterator<Item = IssueEvent>) -> Issue
 pub(super) fn test() -> TestFramework<Issue> {
     TestFramework::<Issue>::with(())
 }
+
+#[test]
+fn a_short_id_is_the_upper_slug_and_the_base36_number() {
+    assert_eq!(short_id("backend", 1), "BACKEND-1");
+    assert_eq!(short_id("pump-station", 36), "PUMP-STATION-10");
+    assert_eq!(short_id("api", 35), "API-Z");
+    assert_eq!(short_id("api", 0), "API-0");
+}
