@@ -16,6 +16,7 @@
 pub mod accounts;
 pub mod checkpoint;
 pub mod error;
+pub mod history;
 pub mod issues;
 pub mod log;
 pub mod memory;
