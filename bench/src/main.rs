@@ -2,6 +2,7 @@
 //! ingestion (against a plain-Postgres baseline), queries and memory. See BENCHMARKS.md.
 
 mod baseline;
+mod export;
 mod load;
 mod payload;
 mod queries;
@@ -154,6 +155,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let query_results = query_bench(&api, &pool, &bench, &seed.0.sampled_ids, args.samples).await?;
     let mem3 = server::memory_kib(pid);
 
+    // (4b) The audit export of everything written so far.
+    log("faultline log export of the whole log");
+    let export = export::run(&faultline, &database_url, &pool).await?;
+    log(format!(
+        "log export: {} events in {:.1} s",
+        export.events, export.wall_s
+    ));
+
     srv.stop();
     pool.close().await;
     drop(cluster);
@@ -170,6 +179,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         queries: query_results,
         mem1: mem1.map(|m| (m, peak_reset_1)),
         mem3: mem3.map(|m| (m, peak_reset_3)),
+        export,
         total_s: started.elapsed().as_secs_f64(),
     };
     print!("{}", report.table());
@@ -472,6 +482,7 @@ struct Report {
     /// (VmHWM KiB, VmRSS KiB), and whether the peak was reset at the phase's start.
     mem1: Option<((u64, u64), bool)>,
     mem3: Option<((u64, u64), bool)>,
+    export: export::ExportResult,
     total_s: f64,
 }
 
@@ -552,6 +563,9 @@ impl Report {
             String::new(),
             String::new(),
         ]);
+        for [figure, value] in self.export.rows() {
+            rows.push([figure, value, String::new(), String::new()]);
+        }
         for (label, mem) in [
             ("ingestion (1)", self.mem1),
             ("seeding + queries (3)", self.mem3),
@@ -713,6 +727,7 @@ impl Report {
             "queries": self.queries.iter().map(queries::QueryResult::to_json).collect::<Vec<_>>(),
             "rebuild": "n/a (replay tool not built yet)",
             "memory": {"ingestion": mem(self.mem1), "seed_and_queries": mem(self.mem3)},
+            "log_export": self.export.to_json(),
             "notes": self.notes(),
             "total_s": self.total_s,
         })
