@@ -2,6 +2,7 @@
 //! ingestion (against a plain-Postgres baseline), queries and memory. See BENCHMARKS.md.
 
 mod baseline;
+mod export;
 mod load;
 mod payload;
 mod queries;
@@ -164,6 +165,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
     };
 
+    // (4b) The audit export of everything written so far.
+    log("faultline log export of the whole log");
+    let export = export::run(&faultline, &database_url, &pool).await?;
+    log(format!(
+        "log export: {} events in {:.1} s",
+        export.events, export.wall_s
+    ));
+
     srv.stop();
     pool.close().await;
     drop(cluster);
@@ -181,6 +190,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         rebuild,
         mem1: mem1.map(|m| (m, peak_reset_1)),
         mem3: mem3.map(|m| (m, peak_reset_3)),
+        export,
         total_s: started.elapsed().as_secs_f64(),
     };
     print!("{}", report.table());
@@ -484,6 +494,7 @@ struct Report {
     /// (VmHWM KiB, VmRSS KiB), and whether the peak was reset at the phase's start.
     mem1: Option<((u64, u64), bool)>,
     mem3: Option<((u64, u64), bool)>,
+    export: export::ExportResult,
     total_s: f64,
 }
 
@@ -572,6 +583,9 @@ impl Report {
                 String::new(),
             ],
         });
+        for [figure, value] in self.export.rows() {
+            rows.push([figure, value, String::new(), String::new()]);
+        }
         for (label, mem) in [
             ("ingestion (1)", self.mem1),
             ("seeding + queries (3)", self.mem3),
@@ -742,6 +756,7 @@ impl Report {
                 "report": r.replay_report,
             })),
             "memory": {"ingestion": mem(self.mem1), "seed_and_queries": mem(self.mem3)},
+            "log_export": self.export.to_json(),
             "notes": self.notes(),
             "total_s": self.total_s,
         })

@@ -18,4 +18,5 @@ pub mod project;
 pub mod role;
 pub mod search;
 pub mod slug;
+pub mod upcast;
 pub mod user;

@@ -17,6 +17,7 @@ pub mod accounts;
 pub mod audit;
 pub mod checkpoint;
 pub mod error;
+pub mod history;
 pub mod issues;
 pub mod log;
 pub mod memory;

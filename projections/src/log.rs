@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use faultline_domain::log_position::LogPosition;
+use faultline_domain::upcast;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -42,12 +43,25 @@ impl StoredEvent {
         }
     }
 
-    /// The payload decoded into the domain's event type.
+    /// The payload decoded into the domain's event type, after the domain's upcasts
+    /// (`faultline_domain::upcast`) bring an older stored version to the current
+    /// shape, exactly as the write side reads it.
     pub fn decode<E: DeserializeOwned>(&self) -> Result<E, ProjectionError> {
-        E::deserialize(&self.payload).map_err(|source| ProjectionError::Decode {
+        let payload = self.current_payload();
+        E::deserialize(&*payload).map_err(|source| ProjectionError::Decode {
             position: self.position,
             source,
         })
+    }
+
+    /// The payload in the current shape of its event type (borrowed when stored so).
+    pub fn current_payload(&self) -> std::borrow::Cow<'_, Value> {
+        upcast::current(
+            &self.aggregate_type,
+            &self.event_type,
+            &self.event_version,
+            &self.payload,
+        )
     }
 
     /// A metadata field (`actor`, `request_id`, `time`, ...), if present.

@@ -69,6 +69,11 @@ pub enum Commands {
     /// Manage a standalone PostgreSQL cluster (used by the test script).
     #[command(subcommand)]
     Postgres(PostgresCommand),
+    /// Read the event log: one aggregate's history, or an NDJSON export.
+    #[command(subcommand)]
+    Log(crate::log_tools::LogCommand),
+    /// Print an aggregate's state as pretty JSON, now or as it was at a time.
+    State(crate::log_tools::StateArgs),
 }
 
 /// Options of `serve`.

@@ -74,6 +74,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await?;
             result
         }
+        Commands::Log(command) => {
+            let db = Database::open(&cli.global, false).await?;
+            let result = faultline::log_tools::run_log(&db.pool, command).await;
+            db.close().await?;
+            result
+        }
+        Commands::State(args) => {
+            let db = Database::open(&cli.global, false).await?;
+            let result = faultline::log_tools::run_state(&db.pool, args).await;
+            db.close().await?;
+            result
+        }
         Commands::Postgres(PostgresCommand::Start { dir, throwaway }) => {
             let durability = if throwaway {
                 Durability::Throwaway

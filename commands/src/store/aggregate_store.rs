@@ -82,12 +82,13 @@ pub struct AggregateStore<A: Aggregate> {
 }
 
 impl<A: Aggregate> AggregateStore<A> {
-    /// A store with no snapshots and no upcasters.
+    /// A store with no snapshots and the domain's upcasters of `A`'s events
+    /// ([`super::upcasters::registered`]).
     pub fn new(log: EventLog) -> Self {
         Self {
             log,
             snapshot_every: 0,
-            upcasters: Vec::new(),
+            upcasters: super::upcasters::registered(A::TYPE),
             _aggregate: PhantomData,
         }
     }
@@ -98,7 +99,8 @@ impl<A: Aggregate> AggregateStore<A> {
         self
     }
 
-    /// Upcasters that turn older stored event shapes into the current one on load.
+    /// Replaces the upcasters that turn older stored event shapes into the current
+    /// one on load.
     pub fn with_upcasters(mut self, upcasters: Vec<Box<dyn EventUpcaster>>) -> Self {
         self.upcasters = upcasters;
         self

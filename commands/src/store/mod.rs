@@ -6,6 +6,7 @@
 
 mod aggregate_store;
 mod event_log;
+pub mod upcasters;
 
 pub use aggregate_store::{AggregateStore, LoadedAggregate};
 pub use event_log::{EventLog, EventPayload, NewEvent, StoredRow};

@@ -242,3 +242,45 @@ async fn an_upcaster_loads_an_old_event_shape(pool: PgPool) {
 
     assert_eq!(loaded.aggregate.count, 4);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_issue_loads_a_comment_stored_by_an_older_binary(pool: PgPool) {
+    use faultline_domain::issue::{Issue, IssueEvent};
+    let created = IssueEvent::IssueCreated {
+        issue_id: 1,
+        project_id: 7,
+        org_id: 3,
+        short_number: 1,
+        hash: "h".into(),
+        title: "ValueError: x".into(),
+        culprit: "app".into(),
+        metadata: serde_json::json!({}),
+        issue_type: "error".into(),
+        level: "error".into(),
+        platform: "python".into(),
+        first_seen: chrono::Utc::now(),
+    };
+    // CommentAdded 1.0, as written before the author became `author_id`.
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('issue', 'i-old', 1, 'IssueCreated', '1.0', $1, '{}'),
+                ('issue', 'i-old', 2, 'CommentAdded', '1.0',
+                 '{\"CommentAdded\": {\"comment_id\": 10, \"user_id\": 5, \"text\": \"on it\", \"at\": \"2026-01-10T12:00:00Z\"}}',
+                 '{}')",
+    )
+    .bind(serde_json::to_value(&created).unwrap())
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let loaded = AggregateStore::<Issue>::new(EventLog::new(pool))
+        .load("i-old")
+        .await
+        .unwrap();
+
+    let state = serde_json::to_value(&loaded.aggregate).unwrap();
+    assert_eq!(
+        state["comments"]["10"],
+        serde_json::json!({"author": 5, "text": "on it"})
+    );
+}

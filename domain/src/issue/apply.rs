@@ -76,12 +76,12 @@ impl Issue {
             IssueEvent::PublicSet { public, .. } => self.public = public,
             IssueEvent::CommentAdded {
                 comment_id,
-                user_id,
+                author_id,
                 text,
                 ..
             } => {
                 let comment = Comment {
-                    author: user_id,
+                    author: author_id,
                     text,
                 };
                 self.comments.insert(comment_id, comment);

@@ -23,7 +23,7 @@ impl Issue {
         }
         Ok(vec![IssueEvent::CommentAdded {
             comment_id,
-            user_id,
+            author_id: user_id,
             text,
             at,
         }])

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::Occurrence;
 use super::details::{Assignee, IgnoreDetails, ResolveDetails};
+use crate::upcast::{rename_field, Upcast};
 
 /// Something that happened to an issue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,11 +149,16 @@ pub enum IssueEvent {
         actor: Option<String>,
     },
     /// A comment was added.
+    ///
+    /// Version 2.0 (JSON: `{"CommentAdded": {"comment_id": 10, "author_id": 5, "text":
+    /// "…", "at": "…"}}`) names the author `author_id`, apart from the `user_id` of
+    /// whoever later edits or deletes it; 1.0 rows called it `user_id` and are upcast
+    /// by [`COMMENT_ADDED_1_TO_2`].
     CommentAdded {
         /// The comment.
         comment_id: i64,
         /// Its author.
-        user_id: i64,
+        author_id: i64,
         /// Its text.
         text: String,
         /// When.
@@ -250,6 +256,19 @@ impl DomainEvent for IssueEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_owned()
+        match self {
+            IssueEvent::CommentAdded { .. } => "2.0",
+            _ => "1.0",
+        }
+        .to_owned()
     }
 }
+
+/// `CommentAdded` 1.0 → 2.0: the author's `user_id` became `author_id`.
+pub const COMMENT_ADDED_1_TO_2: Upcast = Upcast {
+    aggregate_type: "issue",
+    event_type: "CommentAdded",
+    from_version: "1.0",
+    to_version: "2.0",
+    upcast: |payload| rename_field(payload, "CommentAdded", "user_id", "author_id"),
+};

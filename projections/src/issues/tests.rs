@@ -32,7 +32,7 @@ fn stored(position: i64, stream: &str, event: &IssueEvent) -> StoredEvent {
         aggregate_id: stream.into(),
         sequence: position,
         event_type: cqrs_es::DomainEvent::event_type(event),
-        event_version: "1.0".into(),
+        event_version: cqrs_es::DomainEvent::event_version(event),
         payload: serde_json::to_value(event).unwrap(),
         metadata: json!({}),
         recorded_at: t0(),
@@ -292,4 +292,45 @@ async fn an_event_of_an_issue_never_created_is_refused(pool: PgPool) {
         .apply(&mut conn, &stored(1, &a, &occurrence(1, 0, "error", None)))
         .await;
     assert!(matches!(result, Err(crate::ProjectionError::Invalid(_))));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_comment_stored_by_an_older_binary_is_projected_with_its_author(pool: PgPool) {
+    let stream = issue_stream_id(7, "a");
+    // CommentAdded 1.0, as written before the author became `author_id`.
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('issue', $1, 1, 'IssueCreated', '1.0', $2, '{}'),
+                ('issue', $1, 2, 'CommentAdded', '1.0',
+                 '{\"CommentAdded\": {\"comment_id\": 10, \"user_id\": 5, \"text\": \"on it\", \"at\": \"2026-01-10T12:00:00Z\"}}',
+                 '{}')",
+    )
+    .bind(&stream)
+    .bind(serde_json::to_value(created(1, "a")).unwrap())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    // Read as the runner reads, without its horizon (other tests' transactions on
+    // the shared cluster may hold it back).
+    let events: Vec<StoredEvent> = sqlx::query_as(
+        "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
+                event_type, event_version, payload, metadata, recorded_at
+           FROM events ORDER BY position",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+
+    IssuesProjection
+        .apply_batch(&mut conn, &events)
+        .await
+        .unwrap();
+
+    let comment: (i64, i64, String) =
+        sqlx::query_as("SELECT issue_id, user_id, text FROM issue_comments")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(comment, (1, 5, "on it".to_owned()));
 }

@@ -169,7 +169,7 @@ pub async fn apply(conn: &mut PgConnection, event: &StoredEvent) -> Result<(), P
         }
         IssueEvent::CommentAdded {
             comment_id,
-            user_id,
+            author_id: user_id,
             text,
             at,
         } => {

@@ -16,6 +16,7 @@ mod ingest;
 mod issue_search;
 mod issue_workflow;
 mod issues;
+mod log_tools;
 mod managed_postgres;
 mod openapi;
 mod replay;

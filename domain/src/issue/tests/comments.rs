@@ -5,7 +5,7 @@ use super::*;
 fn commented(comment_id: i64, user_id: i64) -> IssueEvent {
     IssueEvent::CommentAdded {
         comment_id,
-        user_id,
+        author_id: user_id,
         text: "looking into it".to_owned(),
         at: at(2),
     }

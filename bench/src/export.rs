@@ -1,0 +1,105 @@
+//! (4b) `faultline log export` over the whole seeded log, to /dev/null: wall time,
+//! events/s, and the export process's peak RSS, which must stay flat however long
+//! the log is (the export streams rows; it never holds the log).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use crate::server::memory_kib;
+
+/// What one export run measured.
+pub struct ExportResult {
+    /// Events in the log when the export started.
+    pub events: i64,
+    /// Bytes of payload + metadata in the log (PostgreSQL's text size).
+    pub log_bytes: i64,
+    pub wall_s: f64,
+    /// Highest `VmHWM` of the export process seen while polling every 5 ms (KiB).
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl ExportResult {
+    pub fn events_per_s(&self) -> f64 {
+        self.events as f64 / self.wall_s.max(1e-9)
+    }
+
+    /// `[figure, value]` rows of the table.
+    pub fn rows(&self) -> Vec<[String; 2]> {
+        vec![
+            [
+                format!(
+                    "log export: {} events (~{:.0} MiB JSON) to /dev/null, wall / events/s",
+                    self.events,
+                    self.log_bytes as f64 / 1048576.0
+                ),
+                format!("{:.1} s / {:.0}/s", self.wall_s, self.events_per_s()),
+            ],
+            [
+                "memory: log export peak RSS".into(),
+                self.peak_rss_kib.map_or("n/a".into(), |kib| {
+                    format!("{:.0} MiB", kib as f64 / 1024.0)
+                }),
+            ],
+        ]
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "events": self.events,
+            "log_bytes": self.log_bytes,
+            "wall_s": self.wall_s,
+            "events_per_s": self.events_per_s(),
+            "peak_rss_kib": self.peak_rss_kib,
+        })
+    }
+}
+
+/// Runs `faultline log export` on `database_url` with stdout to /dev/null.
+pub async fn run(
+    faultline: &Path,
+    database_url: &str,
+    pool: &PgPool,
+) -> anyhow::Result<ExportResult> {
+    let (events, log_bytes): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(length(payload::text) + length(metadata::text)), 0)::bigint
+           FROM events",
+    )
+    .fetch_one(pool)
+    .await?;
+    let started = Instant::now();
+    let mut child = Command::new(faultline)
+        .args(["log", "export"])
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(std::fs::File::create("/dev/null")?))
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("spawn faultline log export")?;
+    let pid = child.id();
+    let mut peak: Option<u64> = None;
+    let status = loop {
+        if let Some((hwm, _)) = memory_kib(pid) {
+            peak = Some(peak.map_or(hwm, |p| p.max(hwm)));
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("faultline log export failed: {status}");
+    }
+    Ok(ExportResult {
+        events,
+        log_bytes,
+        wall_s,
+        peak_rss_kib: peak,
+    })
+}
