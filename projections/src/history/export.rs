@@ -138,6 +138,7 @@ fn select(filter: &ExportFilter) -> QueryBuilder<'_, Postgres> {
             .push_bind(filter.types.clone())
             .push("))");
     }
-    query.push(" ORDER BY tx_id, position");
+    // Qualified: a bare `tx_id` would name the bigint output column, which no index orders.
+    query.push(" ORDER BY events.tx_id, events.position");
     query
 }
