@@ -20,7 +20,8 @@ use axum::{Json, Router};
 use dashmap::DashMap;
 use faultline_commands::ingest::{ingested_payload, IngestError, IngestJob, IssueDraft};
 use faultline_domain::event::{
-    grouping_hash, normalize, normalize_event_id, parse_envelope, summarize, NormalizeContext,
+    check_json_depth, grouping_hash, normalize, normalize_event_id, parse_envelope, summarize,
+    EnvelopeError, NormalizeContext, MAX_JSON_DEPTH,
 };
 use faultline_domain::issue::Occurrence;
 use faultline_domain::metadata::{Actor, EventMetadata};
@@ -180,8 +181,10 @@ async fn ingest_event(
             "event exceeded size limits".into(),
         ));
     }
-    let raw: Value = serde_json::from_slice(payload)
-        .map_err(|e| ApiError::BadRequest(format!("invalid event JSON: {e}")))?;
+    let invalid =
+        |e: &dyn std::fmt::Display| ApiError::BadRequest(format!("invalid event JSON: {e}"));
+    check_json_depth(payload, MAX_JSON_DEPTH).map_err(|e| invalid(&e))?;
+    let raw: Value = serde_json::from_slice(payload).map_err(|e| invalid(&e))?;
     let event_id = envelope_event_id
         .or_else(|| {
             raw.get("event_id")
@@ -269,8 +272,11 @@ async fn handle_envelope(
     headers: &HeaderMap,
     bytes: &Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let envelope = parse_envelope(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("invalid envelope: {e}")))?;
+    let envelope = parse_envelope(bytes).map_err(|e| match e {
+        // Relay answers an envelope over a count limit (sessions) like one over a size limit.
+        EnvelopeError::TooManyItems { .. } => ApiError::PayloadTooLarge(e.to_string()),
+        other => ApiError::BadRequest(format!("invalid envelope: {other}")),
+    })?;
     let mut auth = auth::from_request(headers, query)?;
     if let Some((key, dsn_project)) = envelope.dsn().and_then(auth::from_dsn) {
         if dsn_project != project_id {
