@@ -44,6 +44,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Accepted envelope items by type.
     pub ingest_counts: Arc<IngestCounts>,
+    /// How long one request may take, body included ([`crate::timeout`]).
+    pub request_timeout: Duration,
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -79,6 +80,21 @@ pub struct ServeArgs {
     /// [default: when stdin and stdout are a terminal].
     #[arg(long, env = "FAULTLINE_BOOTSTRAP")]
     pub bootstrap: Option<BoolFlag>,
+    /// Longest time one HTTP request may take, body upload included, in seconds
+    /// (`30`, `1.5`, `30s`): a body still arriving then gets 408, slow work 503.
+    #[arg(long, env = "FAULTLINE_REQUEST_TIMEOUT", default_value = "30", value_parser = seconds)]
+    pub request_timeout: Duration,
+}
+
+/// A positive number of seconds, optionally suffixed with `s`.
+fn seconds(value: &str) -> Result<Duration, String> {
+    let number = value.trim().trim_end_matches('s');
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("expected a positive number of seconds, got {value:?}"))
 }
 
 impl ServeArgs {
@@ -126,6 +142,20 @@ pub enum UserCommand {
         #[arg(long)]
         superuser: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_may_be_fractional_and_carry_an_s() {
+        assert_eq!(seconds("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(seconds("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(seconds("0").is_err());
+        assert!(seconds("-1").is_err());
+        assert!(seconds("soon").is_err());
+    }
 }
 
 /// A boolean given as `1/0`, `true/false`, `yes/no`.
