@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use faultline_domain::project::RateLimit;
 
 /// Faultline: a Sentry-compatible error tracker.
 #[derive(Debug, Parser)]
@@ -84,6 +85,22 @@ pub struct ServeArgs {
     /// (`30`, `1.5`, `30s`): a body still arriving then gets 408, slow work 503.
     #[arg(long, env = "FAULTLINE_REQUEST_TIMEOUT", default_value = "30", value_parser = seconds)]
     pub request_timeout: Duration,
+    /// At most COUNT events per project in each window of SECONDS, across every
+    /// process on this database (`<count>/<seconds>`, e.g. `1000/60`); 429 beyond
+    /// [default: no limit].
+    #[arg(long, env = "FAULTLINE_PROJECT_RATE_LIMIT", value_parser = rate_limit)]
+    pub project_rate_limit: Option<RateLimit>,
+}
+
+/// `<count>/<seconds>`, both above zero.
+fn rate_limit(value: &str) -> Result<RateLimit, String> {
+    let parsed = value.split_once('/').and_then(|(count, window)| {
+        Some(RateLimit {
+            count: count.trim().parse().ok().filter(|c| *c > 0)?,
+            window: window.trim().parse().ok().filter(|w| *w > 0)?,
+        })
+    });
+    parsed.ok_or_else(|| format!("expected <count>/<seconds>, e.g. 1000/60, got {value:?}"))
 }
 
 /// A positive number of seconds, optionally suffixed with `s`.
@@ -155,6 +172,20 @@ mod tests {
         assert!(seconds("0").is_err());
         assert!(seconds("-1").is_err());
         assert!(seconds("soon").is_err());
+    }
+
+    #[test]
+    fn a_rate_limit_is_count_slash_seconds() {
+        assert_eq!(
+            rate_limit("1000/60"),
+            Ok(RateLimit {
+                count: 1000,
+                window: 60
+            })
+        );
+        assert!(rate_limit("0/60").is_err());
+        assert!(rate_limit("10/0").is_err());
+        assert!(rate_limit("10").is_err());
     }
 }
 

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use faultline_api::routes::ingest::Limits;
+use faultline_api::routes::ingest::{Limits, ProjectLimiter};
 use faultline_api::AppState;
 use faultline_commands::ingest::{Ingestor, IngestorConfig};
 use faultline_commands::CommandBus;
@@ -77,6 +77,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         ingestor,
         limits: Limits::default(),
         limiter: Arc::default(),
+        project_limiter: Arc::new(ProjectLimiter::new(args.project_rate_limit)),
         ingest_counts: Arc::default(),
         request_timeout: args.request_timeout,
     };

@@ -17,6 +17,7 @@ mod issue_workflow;
 mod issues;
 mod managed_postgres;
 mod openapi;
+mod project_rate_limit;
 mod request_timeouts;
 mod scale_out;
 mod scheduler;

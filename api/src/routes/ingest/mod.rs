@@ -8,6 +8,7 @@
 
 mod auth;
 mod body;
+mod project_limit;
 mod rate_limit;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +32,7 @@ use serde_json::{json, Value};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use body::Limits;
+pub use project_limit::ProjectLimiter;
 pub use rate_limit::RateLimiter;
 
 use crate::error::ApiError;
@@ -307,12 +309,17 @@ async fn handle_envelope(
         .iter()
         .filter(|item| item.item_type == "event")
         .count() as u32;
+    let now = now_secs();
     state.limiter.admit(
         &sender.public_key,
         sender.key.rate_limit,
         events.max(1),
-        now_secs(),
+        now,
     )?;
+    state
+        .project_limiter
+        .admit(&state.pool, project_id, events.max(1), now)
+        .await?;
     let mut id = envelope.event_id();
     for item in &envelope.items {
         state.ingest_counts.add(&item.item_type);
@@ -355,9 +362,14 @@ async fn store(
     if bytes.is_empty() {
         return Err(ApiError::BadRequest("empty request body".into()));
     }
+    let now = now_secs();
     state
         .limiter
-        .admit(&sender.public_key, sender.key.rate_limit, 1, now_secs())?;
+        .admit(&sender.public_key, sender.key.rate_limit, 1, now)?;
+    state
+        .project_limiter
+        .admit(&state.pool, project_id, 1, now)
+        .await?;
     state.ingest_counts.add("event");
     let id = ingest_event(&state, &sender, &bytes, None).await?;
     Ok(Json(json!({ "id": id })))
