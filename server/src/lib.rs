@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod config;
 pub mod database;
+pub mod http;
 pub mod postgres;
 pub mod scheduler;
 pub mod serve;

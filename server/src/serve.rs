@@ -1,6 +1,5 @@
 //! `faultline serve`: HTTP server, projections and background jobs in one process.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,10 +84,9 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         crate::accounts::bootstrap_if_empty(&state).await?;
     }
     tracing::info!(address = %bound, public_url = %state.public_url, "faultline listening");
-    let app = faultline_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(tcp, app)
-        .with_graceful_shutdown(stop_signal(shutdown.clone()))
-        .await?;
+    let header_timeout = state.request_timeout;
+    let app = faultline_api::router(state);
+    crate::http::serve(tcp, app, header_timeout, stop_signal(shutdown.clone())).await;
 
     tracing::info!("requests drained, stopping background jobs");
     // Every handler is done, so the last ingestor handle went with the state: the

@@ -51,7 +51,8 @@ async fn read_until_closed(stream: &mut tokio::net::tcp::OwnedReadHalf) -> Strin
 }
 
 #[tokio::test]
-async fn a_stalled_or_trickled_body_is_cut_off_with_408_and_the_server_stays_healthy() {
+async fn a_stalled_head_is_dropped_a_stalled_or_trickled_body_gets_408_and_the_server_stays_healthy(
+) {
     let (url, _pool) = fresh_database().await;
     let project = project_on(&url).await;
     let server = impatient_server(&url);
@@ -62,6 +63,14 @@ async fn a_stalled_or_trickled_body_is_cut_off_with_408_and_the_server_stays_hea
     stalled_write.write_all(head.as_bytes()).await.unwrap();
     stalled_write.write_all(b"{}\n").await.unwrap();
     let stalled_response = read_until_closed(&mut stalled_read).await;
+
+    let half_head = TcpStream::connect(address(&server)).await.unwrap();
+    let (mut half_head_read, mut half_head_write) = half_head.into_split();
+    half_head_write
+        .write_all(&head.as_bytes()[..40])
+        .await
+        .unwrap();
+    let half_head_response = read_until_closed(&mut half_head_read).await;
 
     let trickled = TcpStream::connect(address(&server)).await.unwrap();
     let (mut trickled_read, mut trickled_write) = trickled.into_split();
@@ -94,6 +103,7 @@ async fn a_stalled_or_trickled_body_is_cut_off_with_408_and_the_server_stays_hea
         "{stalled_response}"
     );
     assert!(stalled_response.ends_with(detail), "{stalled_response}");
+    assert_eq!(half_head_response, "");
     assert!(
         trickled_response.starts_with("HTTP/1.1 408"),
         "{trickled_response}"
