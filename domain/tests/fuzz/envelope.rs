@@ -2,10 +2,11 @@
 
 use faultline_domain::event::{parse_envelope, Envelope, MAX_ENVELOPE_ITEMS};
 use proptest::prelude::*;
+use proptest::sample::select;
 use proptest::test_runner::TestCaseError;
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::harness::{mutated, run_fixed, run_long, seeds};
+use crate::harness::{apply, edits, mutated, run_fixed, run_long, seeds};
 
 /// Pieces of the envelope format for the token edit.
 const TOKENS: &[&[u8]] = &[
@@ -43,6 +44,62 @@ fn seed_bytes() -> Vec<Vec<u8>> {
         .into_iter()
         .map(|(_, bytes)| bytes)
         .collect()
+}
+
+/// One item as an SDK might write it: its type, whether it declares its `length`
+/// (a payload without one must not contain a newline), and its payload.
+fn item() -> impl Strategy<Value = Vec<u8>> {
+    let types = select(vec![
+        "event",
+        "attachment",
+        "session",
+        "sessions",
+        "client_report",
+        "transaction",
+        "check_in",
+        "user_report",
+        "profile_chunk",
+        "",
+    ]);
+    (
+        types,
+        any::<bool>(),
+        prop::collection::vec(any::<u8>(), 0..64),
+    )
+        .prop_map(|(item_type, with_length, mut payload)| {
+            let mut header = json!({ "type": item_type });
+            if with_length {
+                header["length"] = json!(payload.len());
+            } else {
+                payload.retain(|&b| b != b'\n');
+            }
+            let mut out = header.to_string().into_bytes();
+            out.push(b'\n');
+            out.extend(payload);
+            out.push(b'\n');
+            out
+        })
+}
+
+/// A well-formed envelope of generated items.
+fn well_formed() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(item(), 0..12).prop_map(|items| {
+        let mut out = b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n".to_vec();
+        out.extend(items.concat());
+        out
+    })
+}
+
+/// Well-formed envelopes, as they are and with a few edits.
+fn generated(tokens: &'static [&'static [u8]]) -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        well_formed(),
+        (well_formed(), edits()).prop_map(move |(body, edits)| apply(&body, &edits, tokens, &[])),
+    ]
+}
+
+fn inputs() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![mutated(seed_bytes(), TOKENS), generated(TOKENS)]
 }
 
 /// The envelope written back with a `length` on every item.
@@ -93,16 +150,11 @@ fn fuzz_envelope_every_seed() {
 
 #[test]
 fn fuzz_envelope_seed_mutations() {
-    run_fixed("envelope", 2000, mutated(seed_bytes(), TOKENS), check);
+    run_fixed("envelope", 2000, inputs(), check);
 }
 
 #[test]
 #[ignore = "long run: FAULTLINE_FUZZ_SECONDS=600 cargo test --release --test fuzz -- --ignored"]
 fn fuzz_envelope_long() {
-    run_long(
-        "envelope",
-        mutated(seed_bytes(), TOKENS),
-        Clone::clone,
-        check,
-    );
+    run_long("envelope", inputs(), Clone::clone, check);
 }

@@ -100,6 +100,7 @@ pub fn apply(input: &[u8], edits: &[Edit], tokens: &[&[u8]], others: &[Vec<u8>])
                 let to = at(to, &out);
                 out.splice(to..to, piece);
             }
+            Edit::Splice(..) if others.is_empty() => {}
             Edit::Splice(i, seed, from, len) => {
                 let other = &others[seed.index(others.len())];
                 let from = from.index(other.len() + 1);
