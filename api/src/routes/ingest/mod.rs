@@ -1,7 +1,9 @@
 //! Sentry's ingestion endpoints: `POST /api/{project_id}/envelope/` and `/store/`.
 //!
 //! A request is authenticated by its client key (from the in-memory key cache, with
-//! the key read model as fallback), its body is size-checked and decompressed, each
+//! the key read model as fallback), its body is size-checked and decompressed, the
+//! envelope is parsed (at most `MAX_ENVELOPE_ITEMS` items; JSON no deeper than
+//! `MAX_JSON_DEPTH`), the key's and the project's rate limits are applied, each
 //! event item is normalised and grouped (pure rules from `faultline_domain::event`),
 //! and handed to the ingestor. The answer is `200 {"id": …}` only once the event is
 //! committed to the log. Item types Faultline does not store are counted and accepted.
