@@ -43,6 +43,15 @@ pub enum ApiError {
     /// 503: the database is unreachable; retry.
     #[error("service unavailable, retry later")]
     Unavailable,
+    /// The request outlived the request timeout: 408 while its body was still
+    /// arriving (the client is slow), 503 once it had arrived (we are).
+    #[error("{}", timed_out_message(*body_received, *after))]
+    TimedOut {
+        /// Whether the whole request body had been received.
+        body_received: bool,
+        /// The timeout.
+        after: std::time::Duration,
+    },
     /// 500: a bug or a store failure; logged, never echoed.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -64,6 +73,11 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TimedOut {
+                body_received: false,
+                ..
+            } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -120,6 +134,15 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
+    }
+}
+
+fn timed_out_message(body_received: bool, after: std::time::Duration) -> String {
+    let seconds = after.as_secs_f64();
+    if body_received {
+        format!("request took longer than {seconds} s, retry later")
+    } else {
+        format!("request body not received within {seconds} s")
     }
 }
 

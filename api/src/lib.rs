@@ -12,6 +12,7 @@ pub mod pagination;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod timeout;
 
 use axum::Router;
 
@@ -34,5 +35,6 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::issue_workflow::router())
         .merge(routes::events::router())
         .merge(routes::tokens::router());
+    let routes = timeout::layer(routes, state.request_timeout);
     telemetry::layer(routes).with_state(state)
 }

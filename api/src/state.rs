@@ -14,7 +14,7 @@ use faultline_projections::Projection;
 use sqlx::PgPool;
 
 use crate::error::{ApiError, Refusal};
-use crate::routes::ingest::{IngestCounts, Limits, RateLimiter};
+use crate::routes::ingest::{IngestCounts, Limits, ProjectLimiter, RateLimiter};
 
 /// How long a write waits for its read models before answering anyway.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,8 +42,12 @@ pub struct AppState {
     pub limits: Limits,
     /// Per-key rate limits.
     pub limiter: Arc<RateLimiter>,
+    /// The global per-project rate limit, leased from the database.
+    pub project_limiter: Arc<ProjectLimiter>,
     /// Accepted envelope items by type.
     pub ingest_counts: Arc<IngestCounts>,
+    /// How long one request may take, body included ([`crate::timeout`]).
+    pub request_timeout: Duration,
 }
 
 impl AppState {

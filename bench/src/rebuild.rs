@@ -34,7 +34,11 @@ impl RebuildResult {
     }
 }
 
-pub async fn run(faultline: &Path, database_url: &str, pool: &PgPool) -> anyhow::Result<RebuildResult> {
+pub async fn run(
+    faultline: &Path,
+    database_url: &str,
+    pool: &PgPool,
+) -> anyhow::Result<RebuildResult> {
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(pool)
         .await?;

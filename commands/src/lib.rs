@@ -12,6 +12,7 @@ pub mod bus;
 pub mod error;
 pub mod ids;
 pub mod ingest;
+pub mod quota;
 pub mod secrets;
 pub mod store;
 pub mod unique;

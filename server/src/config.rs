@@ -2,8 +2,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use faultline_domain::project::RateLimit;
 
 /// Faultline: a Sentry-compatible error tracker.
 #[derive(Debug, Parser)]
@@ -90,6 +92,37 @@ pub struct ServeArgs {
     /// [default: when stdin and stdout are a terminal].
     #[arg(long, env = "FAULTLINE_BOOTSTRAP")]
     pub bootstrap: Option<BoolFlag>,
+    /// Longest time one HTTP request may take, body upload included, in seconds
+    /// (`30`, `1.5`, `30s`): a body still arriving then gets 408, slow work 503.
+    #[arg(long, env = "FAULTLINE_REQUEST_TIMEOUT", default_value = "30", value_parser = seconds)]
+    pub request_timeout: Duration,
+    /// At most COUNT events per project in each window of SECONDS, across every
+    /// process on this database (`<count>/<seconds>`, e.g. `1000/60`); 429 beyond
+    /// [default: no limit].
+    #[arg(long, env = "FAULTLINE_PROJECT_RATE_LIMIT", value_parser = rate_limit)]
+    pub project_rate_limit: Option<RateLimit>,
+}
+
+/// `<count>/<seconds>`, both above zero.
+fn rate_limit(value: &str) -> Result<RateLimit, String> {
+    let parsed = value.split_once('/').and_then(|(count, window)| {
+        Some(RateLimit {
+            count: count.trim().parse().ok().filter(|c| *c > 0)?,
+            window: window.trim().parse().ok().filter(|w| *w > 0)?,
+        })
+    });
+    parsed.ok_or_else(|| format!("expected <count>/<seconds>, e.g. 1000/60, got {value:?}"))
+}
+
+/// A positive number of seconds, optionally suffixed with `s`.
+fn seconds(value: &str) -> Result<Duration, String> {
+    let number = value.trim().trim_end_matches('s');
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("expected a positive number of seconds, got {value:?}"))
 }
 
 impl ServeArgs {
@@ -137,6 +170,34 @@ pub enum UserCommand {
         #[arg(long)]
         superuser: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_may_be_fractional_and_carry_an_s() {
+        assert_eq!(seconds("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(seconds("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(seconds("0").is_err());
+        assert!(seconds("-1").is_err());
+        assert!(seconds("soon").is_err());
+    }
+
+    #[test]
+    fn a_rate_limit_is_count_slash_seconds() {
+        assert_eq!(
+            rate_limit("1000/60"),
+            Ok(RateLimit {
+                count: 1000,
+                window: 60
+            })
+        );
+        assert!(rate_limit("0/60").is_err());
+        assert!(rate_limit("10/0").is_err());
+        assert!(rate_limit("10").is_err());
+    }
 }
 
 /// A boolean given as `1/0`, `true/false`, `yes/no`.

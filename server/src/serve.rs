@@ -1,10 +1,9 @@
 //! `faultline serve`: HTTP server, projections and background jobs in one process.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use faultline_api::routes::ingest::Limits;
+use faultline_api::routes::ingest::{Limits, ProjectLimiter};
 use faultline_api::AppState;
 use faultline_commands::ingest::{Ingestor, IngestorConfig};
 use faultline_commands::CommandBus;
@@ -77,16 +76,17 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         ingestor,
         limits: Limits::default(),
         limiter: Arc::default(),
+        project_limiter: Arc::new(ProjectLimiter::new(args.project_rate_limit)),
         ingest_counts: Arc::default(),
+        request_timeout: args.request_timeout,
     };
     if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
         crate::accounts::bootstrap_if_empty(&state).await?;
     }
     tracing::info!(address = %bound, public_url = %state.public_url, "faultline listening");
-    let app = faultline_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(tcp, app)
-        .with_graceful_shutdown(stop_signal(shutdown.clone()))
-        .await?;
+    let header_timeout = state.request_timeout;
+    let app = faultline_api::router(state);
+    crate::http::serve(tcp, app, header_timeout, stop_signal(shutdown.clone())).await;
 
     tracing::info!("requests drained, stopping background jobs");
     // Every handler is done, so the last ingestor handle went with the state: the

@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
-use crate::json::date;
+use crate::json::{date, JsonBody};
 use crate::routes::issues::{
     access_to_issue, detail_for, project_filter, query_values, resolve_issue, user_json, EVENT_READ,
 };
@@ -399,7 +399,7 @@ pub async fn update_in_org(
     State(state): State<AppState>,
     caller: Caller,
     Path((org, issue_id)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     update_one(&state, &access, &issue_id, &body).await
@@ -410,7 +410,7 @@ pub async fn update_without_org(
     State(state): State<AppState>,
     caller: Caller,
     Path(issue_id): Path<String>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let access = access_to_issue(&state, caller, &issue_id).await?;
     update_one(&state, &access, &issue_id, &body).await
@@ -602,7 +602,7 @@ pub async fn bulk_update_in_org(
     caller: Caller,
     Path(org): Path<String>,
     OriginalUri(uri): OriginalUri,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let projects = project_filter(&uri)?;
@@ -615,7 +615,7 @@ pub async fn bulk_update_in_project(
     caller: Caller,
     Path((org, project)): Path<(String, String)>,
     OriginalUri(uri): OriginalUri,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let project = resolve_project(&state, &access, &project).await?;
@@ -796,7 +796,7 @@ async fn add_comment_in_org(
     State(state): State<AppState>,
     caller: Caller,
     Path((org, issue_id)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     add_comment(&state, &access, &issue_id, &body).await
@@ -806,7 +806,7 @@ async fn add_comment_without_org(
     State(state): State<AppState>,
     caller: Caller,
     Path(issue_id): Path<String>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let access = access_to_issue(&state, caller, &issue_id).await?;
     add_comment(&state, &access, &issue_id, &body).await
@@ -816,7 +816,7 @@ async fn edit_comment_in_org(
     State(state): State<AppState>,
     caller: Caller,
     Path((org, issue_id, comment)): Path<(String, String, String)>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     edit_comment(&state, &access, &issue_id, &comment, &body).await
@@ -826,7 +826,7 @@ async fn edit_comment_without_org(
     State(state): State<AppState>,
     caller: Caller,
     Path((issue_id, comment)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let access = access_to_issue(&state, caller, &issue_id).await?;
     edit_comment(&state, &access, &issue_id, &comment, &body).await

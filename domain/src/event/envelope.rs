@@ -8,13 +8,27 @@
 //!
 //! A payload with a `length` header is exactly that many bytes, followed by `\n` or the
 //! end of the body. Without `length` the payload runs to the next `\n` or the end. Blank
-//! lines between and after items are tolerated. Nothing is size-limited here: the caller
-//! enforces limits before and after parsing. Unknown item types parse like any other.
+//! lines between and after items are tolerated. Byte sizes are limited by the caller,
+//! before and after parsing; the parser itself stops at [`MAX_ENVELOPE_ITEMS`] items and
+//! at header lines nested deeper than [`MAX_JSON_DEPTH`]. Unknown item types parse like
+//! any other.
 
 use serde_json::{Map, Value};
 use thiserror::Error;
 
+use super::json_depth::{check_json_depth, MAX_JSON_DEPTH};
 use super::normalize_event_id;
+
+/// The most items one envelope may hold.
+///
+/// Relay has no total item count: it limits bytes (100 MiB per envelope) and some
+/// types by count (at most 100 sessions, one event). Bytes alone do not bound memory
+/// here, because every item costs a header map and a payload buffer: 100 MiB of
+/// 14-byte `{"type":"x"}` items would be seven million allocations before a single
+/// rule runs. Real SDK envelopes hold an event plus a few attachments, or a batch of
+/// at most 100 sessions (Relay's cap) with a client report, so 1000 is ten times the
+/// largest legitimate envelope and still caps the parser's work.
+pub const MAX_ENVELOPE_ITEMS: usize = 1000;
 
 /// A parsed envelope: its headers and its items in body order.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +93,18 @@ pub enum EnvelopeError {
         /// Zero-based position of the item.
         index: usize,
     },
+    /// A header line nests JSON deeper than [`MAX_JSON_DEPTH`].
+    #[error("envelope header JSON nested deeper than {max} levels")]
+    TooDeep {
+        /// The depth limit.
+        max: usize,
+    },
+    /// The envelope holds more than [`MAX_ENVELOPE_ITEMS`] items.
+    #[error("envelope exceeded size limits: more than {max} items")]
+    TooManyItems {
+        /// The item limit.
+        max: usize,
+    },
 }
 
 impl Envelope {
@@ -102,13 +128,18 @@ pub fn parse_envelope(body: &[u8]) -> Result<Envelope, EnvelopeError> {
         return Err(EnvelopeError::Empty);
     }
     let (header_line, mut pos) = next_line(body, 0);
-    let headers = json_object(header_line).ok_or(EnvelopeError::InvalidHeader)?;
+    let headers = json_object(header_line)?.ok_or(EnvelopeError::InvalidHeader)?;
     let mut items = Vec::new();
     while pos < body.len() {
         let (line, after_line) = next_line(body, pos);
         if is_blank(line) {
             pos = after_line;
             continue;
+        }
+        if items.len() == MAX_ENVELOPE_ITEMS {
+            return Err(EnvelopeError::TooManyItems {
+                max: MAX_ENVELOPE_ITEMS,
+            });
         }
         let (item, after_item) = parse_item(body, line, after_line, items.len())?;
         items.push(item);
@@ -124,7 +155,7 @@ fn parse_item(
     start: usize,
     index: usize,
 ) -> Result<(EnvelopeItem, usize), EnvelopeError> {
-    let headers = json_object(line).ok_or(EnvelopeError::InvalidItemHeader { index })?;
+    let headers = json_object(line)?.ok_or(EnvelopeError::InvalidItemHeader { index })?;
     let item_type = headers
         .get("type")
         .and_then(Value::as_str)
@@ -194,11 +225,13 @@ fn is_blank(bytes: &[u8]) -> bool {
     bytes.iter().all(u8::is_ascii_whitespace)
 }
 
-fn json_object(line: &[u8]) -> Option<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(line) {
+/// The line as a JSON object; `Ok(None)` when it is not one.
+fn json_object(line: &[u8]) -> Result<Option<Map<String, Value>>, EnvelopeError> {
+    check_json_depth(line, MAX_JSON_DEPTH).map_err(|e| EnvelopeError::TooDeep { max: e.max })?;
+    Ok(match serde_json::from_slice::<Value>(line) {
         Ok(Value::Object(map)) => Some(map),
         _ => None,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -422,6 +455,55 @@ mod tests {
         assert_eq!(
             parse_envelope(b"{}\n{\"type\":\"\xc3\x28\"}\n{}"),
             Err(EnvelopeError::InvalidItemHeader { index: 0 })
+        );
+    }
+
+    #[test]
+    fn an_envelope_with_the_maximum_number_of_items_parses() {
+        let body = format!(
+            "{{}}\n{}",
+            "{\"type\":\"session\"}\n{}\n".repeat(MAX_ENVELOPE_ITEMS)
+        );
+
+        let envelope = parse_envelope(body.as_bytes()).unwrap();
+
+        assert_eq!(envelope.items.len(), MAX_ENVELOPE_ITEMS);
+    }
+
+    #[test]
+    fn one_item_more_than_the_maximum_is_refused() {
+        let items = "{\"type\":\"session\"}\n{}\n".repeat(MAX_ENVELOPE_ITEMS + 1);
+        let body = format!("{{}}\n{items}");
+
+        assert_eq!(
+            parse_envelope(body.as_bytes()),
+            Err(EnvelopeError::TooManyItems {
+                max: MAX_ENVELOPE_ITEMS
+            })
+        );
+    }
+
+    /// An item header `{"type":"x","a":[[…]]}` nested `depth` levels deep in all.
+    fn item_header_of_depth(depth: usize) -> String {
+        let inner = depth - 1;
+        format!(
+            "{{\"type\":\"x\",\"a\":{}{}}}",
+            "[".repeat(inner),
+            "]".repeat(inner)
+        )
+    }
+
+    #[test]
+    fn a_header_nested_deeper_than_the_limit_is_refused_as_too_deep() {
+        let at_limit = format!("{{}}\n{}\n{{}}\n", item_header_of_depth(MAX_JSON_DEPTH));
+        let over = format!("{{}}\n{}\n{{}}\n", item_header_of_depth(MAX_JSON_DEPTH + 1));
+
+        assert_eq!(parse_envelope(at_limit.as_bytes()).unwrap().items.len(), 1);
+        assert_eq!(
+            parse_envelope(over.as_bytes()),
+            Err(EnvelopeError::TooDeep {
+                max: MAX_JSON_DEPTH
+            })
         );
     }
 

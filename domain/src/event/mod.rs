@@ -1,19 +1,22 @@
 //! Ingested Sentry events: the pure rules between the HTTP body and an issue.
 //!
 //! - [`envelope`]: splits an envelope body into headers and items.
+//! - [`json_depth`]: the nesting limit checked before any JSON is parsed.
 //! - [`normalize`]: turns an event payload into a [`NormalizedEvent`], as Relay does.
 //! - [`grouping`]: the grouping hash that decides which issue an event belongs to.
 //! - [`summary`]: the issue fields (title, culprit, metadata) derived from an event.
 
 pub mod envelope;
 pub mod grouping;
+pub mod json_depth;
 pub mod normalize;
 pub mod summary;
 #[cfg(test)]
 mod test_support;
 
-pub use envelope::{parse_envelope, Envelope, EnvelopeError, EnvelopeItem};
+pub use envelope::{parse_envelope, Envelope, EnvelopeError, EnvelopeItem, MAX_ENVELOPE_ITEMS};
 pub use grouping::{default_hash, grouping_hash};
+pub use json_depth::{check_json_depth, TooDeep, MAX_JSON_DEPTH};
 pub use normalize::{
     normalize, Exception, Frame, NormalizeContext, NormalizeError, NormalizedEvent,
 };

@@ -1,14 +1,20 @@
 //! Date values of `firstSeen:` and `lastSeen:`.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 
 use super::Comparison;
 
 /// Parses a date value: a relative period (`-30m`, `-24h`, `-14d`, `-2w`, also `s`;
 /// `-` means "within the last", `+` means "longer ago than"), or an optional operator
 /// and an RFC 3339 date-time, a zone-less `YYYY-MM-DDTHH:MM:SS[.f]` (UTC) or a
-/// `YYYY-MM-DD` (midnight UTC). `None` when it is none of these or out of range.
+/// `YYYY-MM-DD` (midnight UTC). `None` when it is none of these or out of range: the
+/// date must fall in years 0000 to 9999, the range a query can write (four-digit
+/// years), so a parsed query prints back to itself.
 pub(super) fn parse_date(value: &str, now: DateTime<Utc>) -> Option<(Comparison, DateTime<Utc>)> {
+    parse_any_date(value, now).filter(|(_, at)| (0..=9999).contains(&at.year()))
+}
+
+fn parse_any_date(value: &str, now: DateTime<Utc>) -> Option<(Comparison, DateTime<Utc>)> {
     if let Some(period) = value.strip_prefix('-') {
         return now
             .checked_sub_signed(parse_period(period)?)

@@ -13,6 +13,7 @@ struct Setup {
     server: TestServer,
     pool: PgPool,
     api: Api,
+    token: String,
     project: ProjectKey,
     http: reqwest::Client,
 }
@@ -20,12 +21,14 @@ struct Setup {
 async fn setup() -> Setup {
     let (url, pool) = fresh_database().await;
     let server = TestServer::on_database(&url);
-    let api = Api::new(&server, &create_user(&url, "dev@example.test", false));
+    let token = create_user(&url, "dev@example.test", false);
+    let api = Api::new(&server, &token);
     let project = project_with_key(&api, "acme", "backend").await;
     Setup {
         server,
         pool,
         api,
+        token,
         project,
         http: reqwest::Client::new(),
     }
@@ -448,4 +451,135 @@ async fn browsers_get_cors_preflight_answers() {
         .to_str()
         .unwrap()
         .contains("x-sentry-rate-limits"));
+}
+
+/// An event whose `extra` holds nested arrays, `depth` levels deep in all (the event
+/// object is level 1, `extra` level 2).
+fn event_nested(event_id: &str, depth: usize) -> Vec<u8> {
+    let arrays = depth - 2;
+    let payload = format!(
+        "{{\"event_id\":\"{event_id}\",\"message\":\"deep\",\"extra\":{{\"deep\":{}{}}}}}",
+        "[".repeat(arrays),
+        "]".repeat(arrays)
+    );
+    format!(
+        "{{\"event_id\":\"{event_id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n{payload}\n",
+        payload.len()
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_refused_with_400_and_the_server_stays_healthy() {
+    let setup = setup().await;
+    let id = |n: u32| format!("{n:032x}");
+    let limit = faultline_domain::event::MAX_JSON_DEPTH;
+    let bomb = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let bomb_event = format!("{{\"message\":\"x\",\"extra\":{{\"a\":{bomb}}}}}");
+    let bomb_header = format!("{{\"sdk\":{{\"a\":{bomb}}}}}\n{{\"type\":\"event\"}}\n{{}}\n");
+
+    let below_limit = setup.send(event_nested(&id(1), limit - 1), None).await;
+    let at_limit = setup.send(event_nested(&id(2), limit), None).await;
+    let over_limit = setup.send(event_nested(&id(3), limit + 1), None).await;
+    let nested_10k = setup
+        .send(
+            format!("{{}}\n{{\"type\":\"event\"}}\n{bomb_event}\n").into_bytes(),
+            None,
+        )
+        .await;
+    let header_10k = setup.send(bomb_header.into_bytes(), None).await;
+    let stored_10k = setup
+        .http
+        .post(
+            setup
+                .server
+                .at(&format!("/api/{}/store/", setup.project.project_id)),
+        )
+        .header("x-sentry-auth", setup.auth())
+        .body(bomb_event.clone())
+        .send()
+        .await
+        .unwrap();
+    let api_10k = setup
+        .http
+        .put(setup.server.at("/api/0/projects/acme/backend/issues/?id=1"))
+        .bearer_auth(&setup.token)
+        .header("content-type", "application/json")
+        .body(format!("{{\"status\":{bomb}}}"))
+        .send()
+        .await
+        .unwrap();
+    let health = setup
+        .http
+        .get(setup.server.at("/_health"))
+        .send()
+        .await
+        .unwrap();
+    let afterwards = setup
+        .send(event_envelope(&exception_event(&id(4), "main")), None)
+        .await;
+
+    let too_deep = format!("invalid event JSON: JSON nested deeper than {limit} levels");
+    assert_eq!(below_limit, (200, json!({"id": id(1)})));
+    assert_eq!(at_limit, (200, json!({"id": id(2)})));
+    assert_eq!(over_limit, (400, json!({"detail": too_deep})));
+    assert_eq!(nested_10k, (400, json!({"detail": too_deep})));
+    assert_eq!(
+        header_10k,
+        (
+            400,
+            json!({"detail": format!("invalid envelope: envelope header JSON nested deeper than {limit} levels")})
+        )
+    );
+    assert_eq!(stored_10k.status(), 400);
+    assert_eq!(
+        stored_10k.json::<serde_json::Value>().await.unwrap(),
+        json!({"detail": too_deep})
+    );
+    assert_eq!(api_10k.status(), 400);
+    assert_eq!(
+        api_10k.json::<serde_json::Value>().await.unwrap(),
+        json!({"detail": format!("Failed to parse the request body as JSON: JSON nested deeper than {limit} levels")})
+    );
+    assert_eq!(health.status(), 200);
+    assert_eq!(afterwards, (200, json!({"id": id(4)})));
+    assert_eq!(setup.ingested().await, vec![id(1), id(2), id(4)]);
+}
+
+#[tokio::test]
+async fn an_envelope_with_too_many_items_is_refused_with_413() {
+    let setup = setup().await;
+    let limit = faultline_domain::event::MAX_ENVELOPE_ITEMS;
+    let session = "{\"type\":\"session\"}\n{\"sid\":\"x\",\"status\":\"ok\"}\n";
+    let event = "{\"type\":\"event\"}\n{\"message\":\"counted\"}\n";
+    let envelope = |items: usize| {
+        format!(
+            "{{\"event_id\":\"{:032x}\"}}\n{}{event}",
+            items,
+            session.repeat(items - 1)
+        )
+        .into_bytes()
+    };
+
+    let at_limit = setup.send(envelope(limit), None).await;
+    let over_limit = setup.send(envelope(limit + 1), None).await;
+    let empty_items = setup
+        .send(
+            format!("{{}}\n{}", "{\"type\":\"x\"}\n\n".repeat(100_000)).into_bytes(),
+            None,
+        )
+        .await;
+    let health = setup
+        .http
+        .get(setup.server.at("/_health"))
+        .send()
+        .await
+        .unwrap();
+
+    let detail = format!("envelope exceeded size limits: more than {limit} items");
+    assert_eq!(at_limit, (200, json!({"id": format!("{limit:032x}")})));
+    assert_eq!(over_limit, (413, json!({"detail": detail})));
+    assert_eq!(empty_items, (413, json!({"detail": detail})));
+    assert_eq!(health.status(), 200);
+    assert_eq!(setup.ingested().await, vec![format!("{limit:032x}")]);
 }

@@ -1,13 +1,16 @@
 //! Sentry's ingestion endpoints: `POST /api/{project_id}/envelope/` and `/store/`.
 //!
 //! A request is authenticated by its client key (from the in-memory key cache, with
-//! the key read model as fallback), its body is size-checked and decompressed, each
+//! the key read model as fallback), its body is size-checked and decompressed, the
+//! envelope is parsed (at most `MAX_ENVELOPE_ITEMS` items; JSON no deeper than
+//! `MAX_JSON_DEPTH`), the key's and the project's rate limits are applied, each
 //! event item is normalised and grouped (pure rules from `faultline_domain::event`),
 //! and handed to the ingestor. The answer is `200 {"id": …}` only once the event is
 //! committed to the log. Item types Faultline does not store are counted and accepted.
 
 mod auth;
 mod body;
+mod project_limit;
 mod rate_limit;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +23,8 @@ use axum::{Json, Router};
 use dashmap::DashMap;
 use faultline_commands::ingest::{ingested_payload, IngestError, IngestJob, IssueDraft};
 use faultline_domain::event::{
-    grouping_hash, normalize, normalize_event_id, parse_envelope, summarize, NormalizeContext,
+    check_json_depth, grouping_hash, normalize, normalize_event_id, parse_envelope, summarize,
+    EnvelopeError, NormalizeContext, MAX_JSON_DEPTH,
 };
 use faultline_domain::issue::Occurrence;
 use faultline_domain::metadata::{Actor, EventMetadata};
@@ -30,6 +34,7 @@ use serde_json::{json, Value};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use body::Limits;
+pub use project_limit::ProjectLimiter;
 pub use rate_limit::RateLimiter;
 
 use crate::error::ApiError;
@@ -180,8 +185,10 @@ async fn ingest_event(
             "event exceeded size limits".into(),
         ));
     }
-    let raw: Value = serde_json::from_slice(payload)
-        .map_err(|e| ApiError::BadRequest(format!("invalid event JSON: {e}")))?;
+    let invalid =
+        |e: &dyn std::fmt::Display| ApiError::BadRequest(format!("invalid event JSON: {e}"));
+    check_json_depth(payload, MAX_JSON_DEPTH).map_err(|e| invalid(&e))?;
+    let raw: Value = serde_json::from_slice(payload).map_err(|e| invalid(&e))?;
     let event_id = envelope_event_id
         .or_else(|| {
             raw.get("event_id")
@@ -269,8 +276,11 @@ async fn handle_envelope(
     headers: &HeaderMap,
     bytes: &Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let envelope = parse_envelope(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("invalid envelope: {e}")))?;
+    let envelope = parse_envelope(bytes).map_err(|e| match e {
+        // Relay answers an envelope over a count limit (sessions) like one over a size limit.
+        EnvelopeError::TooManyItems { .. } => ApiError::PayloadTooLarge(e.to_string()),
+        other => ApiError::BadRequest(format!("invalid envelope: {other}")),
+    })?;
     let mut auth = auth::from_request(headers, query)?;
     if let Some((key, dsn_project)) = envelope.dsn().and_then(auth::from_dsn) {
         if dsn_project != project_id {
@@ -301,12 +311,17 @@ async fn handle_envelope(
         .iter()
         .filter(|item| item.item_type == "event")
         .count() as u32;
+    let now = now_secs();
     state.limiter.admit(
         &sender.public_key,
         sender.key.rate_limit,
         events.max(1),
-        now_secs(),
+        now,
     )?;
+    state
+        .project_limiter
+        .admit(&state.pool, project_id, events.max(1), now)
+        .await?;
     let mut id = envelope.event_id();
     for item in &envelope.items {
         state.ingest_counts.add(&item.item_type);
@@ -349,9 +364,14 @@ async fn store(
     if bytes.is_empty() {
         return Err(ApiError::BadRequest("empty request body".into()));
     }
+    let now = now_secs();
     state
         .limiter
-        .admit(&sender.public_key, sender.key.rate_limit, 1, now_secs())?;
+        .admit(&sender.public_key, sender.key.rate_limit, 1, now)?;
+    state
+        .project_limiter
+        .admit(&state.pool, project_id, 1, now)
+        .await?;
     state.ingest_counts.add("event");
     let id = ingest_event(&state, &sender, &bytes, None).await?;
     Ok(Json(json!({ "id": id })))

@@ -130,3 +130,17 @@ fn a_relative_date_too_far_back_is_rejected() {
         }
     );
 }
+
+#[test]
+fn a_relative_date_before_year_zero_is_rejected_as_it_could_not_be_written_back() {
+    // Found by the search fuzz target: it resolved to -9382-04-08, printed with a
+    // five-character year that does not parse.
+    assert_eq!(
+        error("firstSeen:-99999924h"),
+        SearchError::InvalidDate {
+            key: "firstSeen".into(),
+            value: "-99999924h".into()
+        }
+    );
+    assert!(parse("firstSeen:-17000000h", now()).is_ok());
+}
