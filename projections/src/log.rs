@@ -93,22 +93,11 @@ pub async fn read_after_as(
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
-                event_type, event_version, {payload_sql} AS payload, metadata, recorded_at
-           FROM events
-          WHERE aggregate_type = ANY($1)
-            AND (tx_id, position) > ($2::text::xid8, $3)
-            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY events.tx_id, events.position
-          LIMIT $4"
-    ))
-    .bind(aggregate_types)
-    .bind(after.tx_id.to_string())
-    .bind(after.position)
-    .bind(limit)
-    .fetch_all(conn)
-    .await
+    let end = LogPosition {
+        tx_id: i64::MAX,
+        position: i64::MAX,
+    };
+    read_between(conn, aggregate_types, payload_sql, after, end, limit).await
 }
 
 /// [`read_after_as`], stopping at `until` (inclusive): a rebuild that must end exactly

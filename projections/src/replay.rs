@@ -476,11 +476,7 @@ impl Shadow {
         let name = self.projection.name();
         checkpoint::register(&self.pool, name).await?;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(LOCK_NAMESPACE)
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+        pause_live_runner(&mut tx, name).await?;
         while self.step_in(&mut tx, batch, END).await? > 0 {}
         let live = checkpoint::lock(&mut tx, name).await?.position();
         let state = self.state_in(&mut tx, true).await?;
@@ -535,11 +531,7 @@ impl Shadow {
     pub async fn compare(&self, batch: i64, max_rows: i64) -> Result<Comparison, ReplayError> {
         let name = self.projection.name();
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(LOCK_NAMESPACE)
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+        pause_live_runner(&mut tx, name).await?;
         let live = checkpoint::get(&self.pool, name)
             .await?
             .map(|c| c.position())
@@ -591,6 +583,17 @@ impl Shadow {
             .await?;
         Ok(())
     }
+}
+
+/// Takes the projection's runner lock until the end of `tx`: live runners (which only
+/// try it) skip their batches meanwhile, so the live read model stands still.
+async fn pause_live_runner(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(LOCK_NAMESPACE)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Rows of `left` that `right` lacks (as a multiset): their number and up to `limit`
