@@ -25,3 +25,4 @@ mod request_timeouts;
 mod scale_out;
 mod scheduler;
 mod sdks;
+mod secrets_in_logs;
