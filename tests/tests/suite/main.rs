@@ -19,6 +19,7 @@ mod issues;
 mod log_tools;
 mod managed_postgres;
 mod openapi;
+mod outage;
 mod replay;
 mod scale_out;
 mod scheduler;
