@@ -13,6 +13,11 @@ pub mod routes;
 pub mod state;
 pub mod telemetry;
 
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 pub use error::ApiError;
@@ -34,5 +39,25 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::issue_workflow::router())
         .merge(routes::events::router())
         .merge(routes::tokens::router());
+    let timeout = state.request_timeout;
+    let routes = routes.layer(middleware::from_fn(move |request, next| {
+        deadline(timeout, request, next)
+    }));
     telemetry::layer(routes).with_state(state)
+}
+
+/// Answers 503 (Retry-After) once `timeout` has passed. Dropping the handler is
+/// safe: an uncommitted transaction rolls back, and an event the ingestor commits
+/// after all was simply not acknowledged.
+async fn deadline(timeout: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = timeout.as_millis() as u64,
+                "request deadline passed"
+            );
+            ApiError::Unavailable.into_response()
+        }
+    }
 }

@@ -44,6 +44,9 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Accepted envelope items by type.
     pub ingest_counts: Arc<IngestCounts>,
+    /// Longest a request may take: past it the answer is 503 with Retry-After (a
+    /// database that hangs instead of refusing must not hang the clients too).
+    pub request_timeout: Duration,
 }
 
 impl AppState {

@@ -90,6 +90,10 @@ pub struct ServeArgs {
     /// [default: when stdin and stdout are a terminal].
     #[arg(long, env = "FAULTLINE_BOOTSTRAP")]
     pub bootstrap: Option<BoolFlag>,
+    /// Seconds a request may take before it is answered 503 with Retry-After (the
+    /// database hangs, or a query runs too long).
+    #[arg(long, env = "FAULTLINE_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout: u64,
 }
 
 impl ServeArgs {

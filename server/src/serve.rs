@@ -78,6 +78,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         limits: Limits::default(),
         limiter: Arc::default(),
         ingest_counts: Arc::default(),
+        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
     };
     if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
         crate::accounts::bootstrap_if_empty(&state).await?;

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use serde_json::json;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
@@ -20,9 +22,30 @@ use crate::helpers::{
 
 const INGEST_CLIENTS: usize = 8;
 const API_CLIENTS: usize = 2;
-/// Longer than anything the server may take to answer while the database is down.
+/// The server's request deadline in these tests (`FAULTLINE_REQUEST_TIMEOUT`).
+const REQUEST_TIMEOUT_SECS: u64 = 3;
+/// What an answer may take at most: the deadline plus scheduling slack.
+const SLOWEST_ALLOWED: Duration = Duration::from_secs(REQUEST_TIMEOUT_SECS + 2);
+/// Longer than anything the server may take: a client timeout shows as a failure.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
-const OUTAGE: Duration = Duration::from_secs(4);
+
+/// How the database goes away.
+#[derive(Debug, Clone, Copy)]
+enum Outage {
+    /// `pg_ctl stop -m fast`, then start: sessions are cut, connecting fails at once.
+    Stopped(Duration),
+    /// Every Postgres process SIGSTOPped, then SIGCONTed: a hung host or a network
+    /// partition, where queries and connection attempts get no answer at all.
+    Frozen(Duration),
+}
+
+impl Outage {
+    fn length(self) -> Duration {
+        match self {
+            Outage::Stopped(length) | Outage::Frozen(length) => length,
+        }
+    }
+}
 
 /// A throwaway cluster of this test's own, so stopping it breaks no other test.
 struct OwnCluster {
@@ -75,6 +98,35 @@ fn stop_cluster(dir: &Path) {
         "postgres stop: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The cluster's processes: the postmaster first, so it forks no new backend while
+/// the others are being stopped.
+fn cluster_pids(dir: &Path) -> Vec<Pid> {
+    let pid_file = std::fs::read_to_string(dir.join("postgres/postmaster.pid")).unwrap();
+    let postmaster: i32 = pid_file.lines().next().unwrap().trim().parse().unwrap();
+    let mut pids = vec![Pid::from_raw(postmaster)];
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // Fields after the command name: state, ppid, ...
+        let after_name = stat.rsplit(')').next().unwrap_or("");
+        let ppid = after_name.split_whitespace().nth(1);
+        if ppid == Some(postmaster.to_string().as_str()) {
+            pids.push(Pid::from_raw(pid));
+        }
+    }
+    pids
+}
+
+fn signal_all(pids: &[Pid], signal: Signal) {
+    for pid in pids {
+        let _ = kill(*pid, signal);
+    }
 }
 
 impl Drop for OwnCluster {
@@ -136,8 +188,25 @@ async fn counted_and_logged(pool: &PgPool) -> (i64, i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn outage_postgres_restarted_under_load_loses_nothing_acknowledged_and_recovers_without_a_restart(
 ) {
+    outage_under_load(Outage::Stopped(Duration::from_secs(4))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outage_postgres_hanging_under_load_gets_answers_within_the_deadline_and_recovers() {
+    outage_under_load(Outage::Frozen(Duration::from_secs(6))).await;
+}
+
+/// Clients send events and list issues; the database goes away for a while and
+/// comes back; the same server must answer promptly throughout and then recover.
+async fn outage_under_load(outage: Outage) {
     let (cluster, url) = OwnCluster::start();
-    let server = TestServer::on_database(&url);
+    let server = TestServer::spawn(&[
+        ("DATABASE_URL", url.as_str()),
+        (
+            "FAULTLINE_REQUEST_TIMEOUT",
+            &REQUEST_TIMEOUT_SECS.to_string(),
+        ),
+    ]);
     let token = create_user(&url, "outage@example.test", false);
     let api = Api::new(&server, &token);
     let project = project_with_key(&api, "outage", "db").await;
@@ -246,10 +315,20 @@ async fn outage_postgres_restarted_under_load_loses_nothing_acknowledged_and_rec
     }
 
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let stop_dir = cluster.dir.clone();
-    tokio::task::spawn_blocking(move || stop_cluster(&stop_dir))
-        .await
-        .unwrap();
+    let dir = cluster.dir.clone();
+    let frozen = tokio::task::spawn_blocking(move || match outage {
+        Outage::Stopped(_) => {
+            stop_cluster(&dir);
+            Vec::new()
+        }
+        Outage::Frozen(_) => {
+            let pids = cluster_pids(&dir);
+            signal_all(&pids, Signal::SIGSTOP);
+            pids
+        }
+    })
+    .await
+    .unwrap();
     let down_at = Instant::now();
     let probe = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -260,20 +339,24 @@ async fn outage_postgres_restarted_under_load_loses_nothing_acknowledged_and_rec
         .get(server.at("/_health"))
         .send()
         .await
-        .unwrap()
-        .status();
+        .map_or(0, |response| response.status().as_u16());
     let ready_during = probe
         .get(server.at("/_ready"))
         .send()
         .await
-        .unwrap()
-        .status();
-    tokio::time::sleep(OUTAGE.saturating_sub(down_at.elapsed())).await;
+        .map_or(0, |response| response.status().as_u16());
+    tokio::time::sleep(outage.length().saturating_sub(down_at.elapsed())).await;
     let start_dir = cluster.dir.clone();
     let starting_at = Instant::now();
-    let url_after = tokio::task::spawn_blocking(move || start_cluster(&start_dir))
-        .await
-        .unwrap();
+    let url_after = tokio::task::spawn_blocking(move || match outage {
+        Outage::Stopped(_) => start_cluster(&start_dir),
+        Outage::Frozen(_) => {
+            signal_all(&frozen, Signal::SIGCONT);
+            start_cluster(&start_dir)
+        }
+    })
+    .await
+    .unwrap();
     let started_in = starting_at.elapsed();
     // Recovered when an event is acknowledged again after the restart.
     while !seen
@@ -336,10 +419,10 @@ async fn outage_postgres_restarted_under_load_loses_nothing_acknowledged_and_rec
         .map(|(_, at)| *at - starting_at)
         .min();
     println!(
-        "outage (postgres stopped {OUTAGE:?}): sent {} events, acknowledged {} ({} while postgres was down), \
+        "outage ({outage:?}): sent {} events, acknowledged {} ({} while postgres was away), \
          refused with 503 {}, found after recovery {} of the acknowledged ({} in the log, {} counted); \
          API: {} ok, {} 503; slowest answer {:?}; first 200 again {:?} after starting postgres \
-         (pg_ctl start took {:?})",
+         (postgres up again in {:?})",
         seen.sent,
         seen.acknowledged.len(),
         during_outage,
@@ -371,6 +454,10 @@ async fn outage_postgres_restarted_under_load_loses_nothing_acknowledged_and_rec
     );
     assert_eq!(seen.api_503_without_detail, 0, "every API 503 has a detail");
     assert_eq!(seen.other_statuses, Vec::<u16>::new(), "only 200 or 503");
+    assert!(
+        seen.slowest < SLOWEST_ALLOWED,
+        "every answer within the request deadline"
+    );
     assert_eq!(
         seen.transport_errors,
         Vec::<String>::new(),
