@@ -20,6 +20,7 @@ mod log_tools;
 mod managed_postgres;
 mod openapi;
 mod outage;
+mod projection_crash;
 mod replay;
 mod scale_out;
 mod scheduler;
