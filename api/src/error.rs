@@ -100,23 +100,6 @@ fn database_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_lost_connection_is_unavailable_and_a_bad_query_is_internal() {
-        let lost = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
-        let bad = sqlx::Error::ColumnNotFound("x".into());
-        assert!(matches!(ApiError::from(lost), ApiError::Unavailable));
-        assert!(matches!(
-            ApiError::from(sqlx::Error::PoolTimedOut),
-            ApiError::Unavailable
-        ));
-        assert!(matches!(ApiError::from(bad), ApiError::Internal(_)));
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -253,5 +236,22 @@ impl From<faultline_commands::StoreError> for ApiError {
             faultline_commands::StoreError::Database(db) => db.into(),
             other => ApiError::internal(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_a_bad_query_is_internal() {
+        let lost = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let bad = sqlx::Error::ColumnNotFound("x".into());
+        assert!(matches!(ApiError::from(lost), ApiError::Unavailable));
+        assert!(matches!(
+            ApiError::from(sqlx::Error::PoolTimedOut),
+            ApiError::Unavailable
+        ));
+        assert!(matches!(ApiError::from(bad), ApiError::Internal(_)));
     }
 }
