@@ -1,7 +1,8 @@
-//! Outages: PostgreSQL stopped and started again under a running server, and the
-//! server killed while its projections catch up. Every event that got a 200 is in
-//! the log exactly once and counted exactly once, with no restart of the server
-//! needed after the database comes back.
+//! Outages: PostgreSQL stopped (or hanging) and back again under a running server.
+//! Every event that got a 200 is in the log exactly once and counted exactly once,
+//! every request is answered 200 or 503 within the request deadline, and the same
+//! server process recovers. (A server killed while projections catch up:
+//! `projection_crash.rs`.)
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
