@@ -85,12 +85,32 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                ApiError::Unavailable
-            }
-            other => ApiError::internal(other),
+        if database_unavailable(&error) {
+            tracing::debug!(%error, "database unavailable");
+            ApiError::Unavailable
+        } else {
+            ApiError::internal(error)
         }
+    }
+}
+
+/// Whether `error` means the database is (for now) out of reach rather than that the
+/// query is wrong: the same classification as the projection runner's transient errors.
+fn database_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutting down,
+        // crashed, starting up: what a stopping or restarting server answers), and
+        // 53300 (too many connections).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 
@@ -239,5 +259,22 @@ impl From<faultline_commands::StoreError> for ApiError {
             faultline_commands::StoreError::Database(db) => db.into(),
             other => ApiError::internal(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_a_bad_query_is_internal() {
+        let lost = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let bad = sqlx::Error::ColumnNotFound("x".into());
+        assert!(matches!(ApiError::from(lost), ApiError::Unavailable));
+        assert!(matches!(
+            ApiError::from(sqlx::Error::PoolTimedOut),
+            ApiError::Unavailable
+        ));
+        assert!(matches!(ApiError::from(bad), ApiError::Internal(_)));
     }
 }

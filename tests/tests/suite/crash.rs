@@ -95,6 +95,14 @@ async fn a_server_killed_under_load_keeps_every_acknowledged_event_exactly_once(
     let ready = api.get_ok("/_ready").await;
 
     let unique_logged: HashSet<&String> = logged_ids.iter().collect();
+    println!(
+        "crash: sent {} events, acknowledged {}, killed after {KILL_AFTER} sent; after the restart \
+         {} in the log ({} unique), {counted} counted, {projected} projected",
+        sent.load(Ordering::Relaxed),
+        acknowledged.len(),
+        logged_ids.len(),
+        unique_logged.len(),
+    );
     assert!(
         acknowledged.len() >= KILL_AFTER / 2,
         "{} acknowledged",
