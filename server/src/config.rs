@@ -234,8 +234,9 @@ pub struct ReplayArgs {
     /// What to rebuild.
     #[command(flatten)]
     pub selection: ProjectionSelection,
-    /// Events per transaction of the rebuild.
-    #[arg(long, default_value_t = 5_000)]
+    /// Events per transaction of the rebuild: larger batches fold more events of one
+    /// issue into one row change (~10 KB of memory per event in a batch).
+    #[arg(long, default_value_t = 20_000)]
     pub batch_size: i64,
     /// Start over instead of resuming an interrupted rebuild.
     #[arg(long)]
@@ -252,8 +253,9 @@ pub struct VerifyArgs {
     /// What to verify.
     #[command(flatten)]
     pub selection: ProjectionSelection,
-    /// Events per transaction of the rebuild.
-    #[arg(long, default_value_t = 5_000)]
+    /// Events per transaction of the rebuild: larger batches fold more events of one
+    /// issue into one row change (~10 KB of memory per event in a batch).
+    #[arg(long, default_value_t = 20_000)]
     pub batch_size: i64,
     /// Differing rows to print per table and side.
     #[arg(long, default_value_t = 20)]
