@@ -24,8 +24,18 @@ async fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
     let api = Api::new(&server, &token);
     crate::helpers::project_with_key(&api, "acme", "backend").await;
 
+    // Real slugs for the path parameters, so that operations reach the project's
+    // resources instead of answering 404 to random names.
+    let config = std::env::temp_dir().join(format!("faultline-st-{}.toml", std::process::id()));
+    std::fs::write(
+        &config,
+        "[parameters]\n\"path.org\" = \"acme\"\n\"path.team\" = \"team\"\n\"path.project\" = \"backend\"\n",
+    )
+    .expect("write schemathesis config");
     let output = Command::new(&st)
         .args([
+            "--config-file",
+            config.to_str().unwrap(),
             "run",
             &server.at("/api/0/openapi.json"),
             "--checks",
@@ -43,6 +53,7 @@ async fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
         .env("NO_COLOR", "1")
         .output()
         .expect("run schemathesis");
+    std::fs::remove_file(&config).ok();
     let stdout = String::from_utf8_lossy(&output.stdout);
     // The summary (operations, test cases, failures) shows with `--nocapture`.
     println!("{stdout}");
