@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod error;
 pub mod json;
+pub mod openapi;
 pub mod pagination;
 pub mod routes;
 pub mod state;
@@ -15,16 +16,37 @@ pub mod telemetry;
 pub mod timeout;
 
 use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::ApiError;
 pub use state::AppState;
 
 /// The whole HTTP API, ready to serve.
 pub fn router(state: AppState) -> Router {
+    let (rest, _) = rest_routes().split_for_parts();
+    // Health checks and ingestion are not part of the REST API (`/api/0/`): they are
+    // plain routes, outside the OpenAPI document.
     let routes = Router::new()
         .merge(routes::health::router())
-        .merge(routes::index::router())
         .merge(routes::ingest::router())
+        .merge(rest);
+    let routes = timeout::layer(routes, state.request_timeout);
+    telemetry::layer(routes).with_state(state)
+}
+
+/// The OpenAPI document of the REST API, as served at `/api/0/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi::finish(rest_routes().split_for_parts().1)
+}
+
+/// Every route under `/api/0/`, each registered from its `#[utoipa::path]`
+/// annotation (`routes!`), so none can be missing from the document.
+fn rest_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(openapi::openapi_json))
+        .merge(routes::index::router())
         .merge(routes::organizations::router())
         .merge(routes::teams::router())
         .merge(routes::members::router())
@@ -34,7 +56,5 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::issues::router())
         .merge(routes::issue_workflow::router())
         .merge(routes::events::router())
-        .merge(routes::tokens::router());
-    let routes = timeout::layer(routes, state.request_timeout);
-    telemetry::layer(routes).with_state(state)
+        .merge(routes::tokens::router())
 }

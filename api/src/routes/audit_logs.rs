@@ -15,8 +15,7 @@
 
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use faultline_domain::role::Scope;
 use faultline_projections::audit::queries::{self, AuditFilter, AuditRow, AuditUser};
 use faultline_projections::audit::EVENT_NAMES;
@@ -30,18 +29,29 @@ use crate::pagination::{link_header, PageParams};
 use crate::routes::fields::field_error;
 use crate::routes::members::sentry_user;
 use crate::state::AppState;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The audit log route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/0/organizations/{org}/audit-logs/", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Filters {
     event: Option<String>,
     actor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/audit-logs/",
+    tag = "organizations",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), Filters, crate::pagination::PageParams),
+    responses((status = 200, description = "One page of the audit log, newest first", body = crate::openapi::AuditLog, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,

@@ -7,8 +7,7 @@
 
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use faultline_domain::issue::{IssueEvent, Occurrence};
 use faultline_projections::issues::queries::{self, EventRow, IssueRow};
@@ -22,26 +21,17 @@ use crate::pagination::{link_header, PageParams};
 use crate::routes::issues::{access_to_issue, resolve_issue, EVENT_READ};
 use crate::routes::projects::resolve_project;
 use crate::state::AppState;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The event routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/0/organizations/{org}/issues/{issue_id}/events/",
-            get(list_of_issue),
-        )
-        .route(
-            "/api/0/organizations/{org}/issues/{issue_id}/events/{event_id}/",
-            get(of_issue),
-        )
-        .route(
-            "/api/0/issues/{issue_id}/events/{event_id}/",
-            get(of_issue_without_org),
-        )
-        .route(
-            "/api/0/projects/{org}/{project}/events/{event_id}/",
-            get(in_project),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_of_issue))
+        .routes(routes!(of_issue))
+        .routes(routes!(of_issue_without_org))
+        .routes(routes!(in_project))
 }
 
 /// The occurrence stored at an event's log position.
@@ -392,7 +382,8 @@ async fn detail_json(
     Ok(event_detail_json(row, &occurrence, issue_hash, neighbours))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     cursor: Option<String>,
     limit: Option<i64>,
@@ -400,6 +391,13 @@ struct ListParams {
     full: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/events/",
+    tag = "events",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id"), ListParams),
+    responses((status = 200, description = "Events of the issue, newest first", body = Vec<crate::openapi::Event>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
+)]
 async fn list_of_issue(
     State(state): State<AppState>,
     caller: Caller,
@@ -450,6 +448,13 @@ async fn issue_event(
     Ok(Json(detail_json(state, &row, Some(&issue.hash)).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/events/{event_id}/",
+    tag = "events",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id"), ("event_id" = String, Path, description = "Event id (32 hex digits)")),
+    responses((status = 200, description = "The event (`latest`, `oldest`, `recommended` or an id)", body = crate::openapi::Event))
+)]
 async fn of_issue(
     State(state): State<AppState>,
     caller: Caller,
@@ -460,6 +465,13 @@ async fn of_issue(
     issue_event(&state, &issue, &event_id).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/issues/{issue_id}/events/{event_id}/",
+    tag = "events",
+    params(("issue_id" = String, Path, description = "Numeric issue id"), ("event_id" = String, Path, description = "Event id (32 hex digits)")),
+    responses((status = 200, description = "The event (`latest`, `oldest`, `recommended` or an id)", body = crate::openapi::Event))
+)]
 async fn of_issue_without_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -470,6 +482,13 @@ async fn of_issue_without_org(
     issue_event(&state, &issue, &event_id).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/projects/{org}/{project}/events/{event_id}/",
+    tag = "events",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ("event_id" = String, Path, description = "Event id (32 hex digits)")),
+    responses((status = 200, description = "The event", body = crate::openapi::Event))
+)]
 async fn in_project(
     State(state): State<AppState>,
     caller: Caller,

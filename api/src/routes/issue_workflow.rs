@@ -9,8 +9,7 @@
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Utc;
 use faultline_commands::ids::{next_id, IdKind};
 use faultline_domain::issue::{Assignee, IgnoreDetails, Issue, IssueCommand, ResolveDetails};
@@ -29,6 +28,8 @@ use crate::routes::issues::{
 };
 use crate::routes::projects::resolve_project;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Scopes that may change issues and comment on them.
 pub const EVENT_WRITE: [Scope; 2] = [Scope::EventWrite, Scope::EventAdmin];
@@ -38,24 +39,15 @@ pub const EVENT_ADMIN: [Scope; 1] = [Scope::EventAdmin];
 const MAX_BULK: i64 = 100;
 
 /// The comment routes (the issue `PUT`/`DELETE` routes are on the issue router).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/0/organizations/{org}/issues/{issue_id}/comments/",
-            get(comments_in_org).post(add_comment_in_org),
-        )
-        .route(
-            "/api/0/organizations/{org}/issues/{issue_id}/comments/{comment_id}/",
-            put(edit_comment_in_org).delete(delete_comment_in_org),
-        )
-        .route(
-            "/api/0/issues/{issue_id}/comments/",
-            get(comments_without_org).post(add_comment_without_org),
-        )
-        .route(
-            "/api/0/issues/{issue_id}/comments/{comment_id}/",
-            put(edit_comment_without_org).delete(delete_comment_without_org),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(comments_in_org, add_comment_in_org))
+        .routes(routes!(edit_comment_in_org, delete_comment_in_org))
+        .routes(routes!(comments_without_org, add_comment_without_org))
+        .routes(routes!(
+            edit_comment_without_org,
+            delete_comment_without_org
+        ))
 }
 
 /// How a request changes an issue's status.
@@ -395,6 +387,14 @@ async fn update_one(
 }
 
 /// `PUT /api/0/organizations/{org}/issues/{issue_id}/`.
+#[utoipa::path(
+    put,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id")),
+    request_body = crate::openapi::IssueUpdate,
+    responses((status = 200, description = "The issue after the update", body = crate::openapi::Issue))
+)]
 pub async fn update_in_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -406,6 +406,14 @@ pub async fn update_in_org(
 }
 
 /// `PUT /api/0/issues/{issue_id}/`.
+#[utoipa::path(
+    put,
+    path = "/api/0/issues/{issue_id}/",
+    tag = "issues",
+    params(("issue_id" = String, Path, description = "Numeric issue id")),
+    request_body = crate::openapi::IssueUpdate,
+    responses((status = 200, description = "The issue after the update", body = crate::openapi::Issue))
+)]
 pub async fn update_without_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -445,6 +453,13 @@ async fn delete_issue(
 
 /// `DELETE /api/0/organizations/{org}/issues/{issue_id}/`: 202, as Sentry (which
 /// deletes in the background) answers.
+#[utoipa::path(
+    delete,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id")),
+    responses((status = 202, description = "Deleted"))
+)]
 pub async fn delete_in_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -455,6 +470,13 @@ pub async fn delete_in_org(
 }
 
 /// `DELETE /api/0/issues/{issue_id}/`.
+#[utoipa::path(
+    delete,
+    path = "/api/0/issues/{issue_id}/",
+    tag = "issues",
+    params(("issue_id" = String, Path, description = "Numeric issue id")),
+    responses((status = 202, description = "Deleted"))
+)]
 pub async fn delete_without_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -597,6 +619,14 @@ async fn bulk_update(
 }
 
 /// `PUT /api/0/organizations/{org}/issues/?id=…`.
+#[utoipa::path(
+    put,
+    path = "/api/0/organizations/{org}/issues/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = Option<Vec<i64>>, Query, description = "Project ids (repeat); none or -1: every project"), ("id" = Option<Vec<i64>>, Query, description = "Issue ids (repeat); none: the issues matching `query`"), ("query" = Option<String>, Query, description = "Search query when no `id` is given")),
+    request_body = crate::openapi::IssueUpdate,
+    responses((status = 200, description = "The fields changed (for a merge: `merge` with `parent` and `children`)", body = serde_json::Value), (status = 204, description = "No issue matched"))
+)]
 pub async fn bulk_update_in_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -610,6 +640,14 @@ pub async fn bulk_update_in_org(
 }
 
 /// `PUT /api/0/projects/{org}/{project}/issues/?id=…`.
+#[utoipa::path(
+    put,
+    path = "/api/0/projects/{org}/{project}/issues/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ("id" = Option<Vec<i64>>, Query, description = "Issue ids (repeat); none: the issues matching `query`"), ("query" = Option<String>, Query, description = "Search query when no `id` is given")),
+    request_body = crate::openapi::IssueUpdate,
+    responses((status = 200, description = "The fields changed (for a merge: `merge` with `parent` and `children`)", body = serde_json::Value), (status = 204, description = "No issue matched"))
+)]
 pub async fn bulk_update_in_project(
     State(state): State<AppState>,
     caller: Caller,
@@ -638,6 +676,13 @@ async fn bulk_delete(
 }
 
 /// `DELETE /api/0/organizations/{org}/issues/?id=…`.
+#[utoipa::path(
+    delete,
+    path = "/api/0/organizations/{org}/issues/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = Option<Vec<i64>>, Query, description = "Project ids (repeat); none or -1: every project"), ("id" = Option<Vec<i64>>, Query, description = "Issue ids (repeat); none: the issues matching `query`"), ("query" = Option<String>, Query, description = "Search query when no `id` is given")),
+    responses((status = 204, description = "Deleted (or none matched)"))
+)]
 pub async fn bulk_delete_in_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -650,6 +695,13 @@ pub async fn bulk_delete_in_org(
 }
 
 /// `DELETE /api/0/projects/{org}/{project}/issues/?id=…`.
+#[utoipa::path(
+    delete,
+    path = "/api/0/projects/{org}/{project}/issues/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ("id" = Option<Vec<i64>>, Query, description = "Issue ids (repeat); none: the issues matching `query`"), ("query" = Option<String>, Query, description = "Search query when no `id` is given")),
+    responses((status = 204, description = "Deleted (or none matched)"))
+)]
 pub async fn bulk_delete_in_project(
     State(state): State<AppState>,
     caller: Caller,
@@ -774,6 +826,13 @@ async fn delete_comment(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/comments/",
+    tag = "comments",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id")),
+    responses((status = 200, description = "Comments, newest first", body = Vec<crate::openapi::Comment>))
+)]
 async fn comments_in_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -783,6 +842,13 @@ async fn comments_in_org(
     list_comments(&state, &access, &issue_id).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/issues/{issue_id}/comments/",
+    tag = "comments",
+    params(("issue_id" = String, Path, description = "Numeric issue id")),
+    responses((status = 200, description = "Comments, newest first", body = Vec<crate::openapi::Comment>))
+)]
 async fn comments_without_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -792,6 +858,14 @@ async fn comments_without_org(
     list_comments(&state, &access, &issue_id).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/comments/",
+    tag = "comments",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id")),
+    request_body = crate::openapi::CommentBody,
+    responses((status = 201, description = "Added", body = crate::openapi::Comment))
+)]
 async fn add_comment_in_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -802,6 +876,14 @@ async fn add_comment_in_org(
     add_comment(&state, &access, &issue_id, &body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/0/issues/{issue_id}/comments/",
+    tag = "comments",
+    params(("issue_id" = String, Path, description = "Numeric issue id")),
+    request_body = crate::openapi::CommentBody,
+    responses((status = 201, description = "Added", body = crate::openapi::Comment))
+)]
 async fn add_comment_without_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -812,6 +894,14 @@ async fn add_comment_without_org(
     add_comment(&state, &access, &issue_id, &body).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/comments/{comment_id}/",
+    tag = "comments",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id"), ("comment_id" = String, Path, description = "Numeric comment id")),
+    request_body = crate::openapi::CommentBody,
+    responses((status = 200, description = "Edited", body = crate::openapi::Comment))
+)]
 async fn edit_comment_in_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -822,6 +912,14 @@ async fn edit_comment_in_org(
     edit_comment(&state, &access, &issue_id, &comment, &body).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/0/issues/{issue_id}/comments/{comment_id}/",
+    tag = "comments",
+    params(("issue_id" = String, Path, description = "Numeric issue id"), ("comment_id" = String, Path, description = "Numeric comment id")),
+    request_body = crate::openapi::CommentBody,
+    responses((status = 200, description = "Edited", body = crate::openapi::Comment))
+)]
 async fn edit_comment_without_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -832,6 +930,13 @@ async fn edit_comment_without_org(
     edit_comment(&state, &access, &issue_id, &comment, &body).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/comments/{comment_id}/",
+    tag = "comments",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id"), ("comment_id" = String, Path, description = "Numeric comment id")),
+    responses((status = 204, description = "Deleted"))
+)]
 async fn delete_comment_in_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -841,6 +946,13 @@ async fn delete_comment_in_org(
     delete_comment(&state, &access, &issue_id, &comment).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/0/issues/{issue_id}/comments/{comment_id}/",
+    tag = "comments",
+    params(("issue_id" = String, Path, description = "Numeric issue id"), ("comment_id" = String, Path, description = "Numeric comment id")),
+    responses((status = 204, description = "Deleted"))
+)]
 async fn delete_comment_without_org(
     State(state): State<AppState>,
     caller: Caller,

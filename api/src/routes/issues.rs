@@ -4,8 +4,7 @@
 
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Utc;
 use faultline_domain::issue::short_id;
 use faultline_domain::role::Scope;
@@ -28,6 +27,9 @@ use crate::pagination::{cursor_link_header, paged, PageParams};
 use crate::routes::issue_workflow;
 use crate::routes::projects::resolve_project;
 use crate::state::AppState;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Scopes that may read issues and events.
 pub const EVENT_READ: [Scope; 3] = [Scope::EventRead, Scope::EventWrite, Scope::EventAdmin];
@@ -38,44 +40,31 @@ const DEFAULT_ISSUE_LIMIT: i64 = 25;
 const TOP_TAG_VALUES: i64 = 9;
 
 /// The issue routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/0/organizations/{org}/issues/",
-            get(list_in_org)
-                .put(issue_workflow::bulk_update_in_org)
-                .delete(issue_workflow::bulk_delete_in_org),
-        )
-        .route(
-            "/api/0/projects/{org}/{project}/issues/",
-            get(list_in_project)
-                .put(issue_workflow::bulk_update_in_project)
-                .delete(issue_workflow::bulk_delete_in_project),
-        )
-        .route(
-            "/api/0/organizations/{org}/issues/{issue_id}/",
-            get(detail)
-                .put(issue_workflow::update_in_org)
-                .delete(issue_workflow::delete_in_org),
-        )
-        .route(
-            "/api/0/issues/{issue_id}/",
-            get(detail_without_org)
-                .put(issue_workflow::update_without_org)
-                .delete(issue_workflow::delete_without_org),
-        )
-        .route(
-            "/api/0/organizations/{org}/issues/{issue_id}/tags/",
-            get(tags),
-        )
-        .route(
-            "/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/",
-            get(tag_detail),
-        )
-        .route(
-            "/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/values/",
-            get(tag_values),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(
+            list_in_org,
+            issue_workflow::bulk_update_in_org,
+            issue_workflow::bulk_delete_in_org
+        ))
+        .routes(routes!(
+            list_in_project,
+            issue_workflow::bulk_update_in_project,
+            issue_workflow::bulk_delete_in_project
+        ))
+        .routes(routes!(
+            detail,
+            issue_workflow::update_in_org,
+            issue_workflow::delete_in_org
+        ))
+        .routes(routes!(
+            detail_without_org,
+            issue_workflow::update_without_org,
+            issue_workflow::delete_without_org
+        ))
+        .routes(routes!(tags))
+        .routes(routes!(tag_detail))
+        .routes(routes!(tag_values))
 }
 
 /// Issue `issue_id` of the caller's organization, once the caller may read events
@@ -340,7 +329,8 @@ fn tag_summary_json(row: &TagKeyRow) -> Value {
 
 /// Parameters of the issue lists; `project=` and `environment=` repeat, so they are
 /// read from the URI.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     /// Search query; absent means [`DEFAULT_QUERY`], empty means every issue.
     query: Option<String>,
@@ -477,6 +467,13 @@ async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/issues/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ListParams, ("project" = Option<Vec<i64>>, Query, description = "Project ids (repeat); none or -1: every project"), ("environment" = Option<Vec<String>>, Query, description = "Environments (repeat)")),
+    responses((status = 200, description = "One page of matching issues", body = Vec<crate::openapi::Issue>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
+)]
 async fn list_in_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -491,6 +488,13 @@ async fn list_in_org(
 }
 
 /// The project's issues; the path names the project, so `project=` is not read.
+#[utoipa::path(
+    get,
+    path = "/api/0/projects/{org}/{project}/issues/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ListParams, ("environment" = Option<Vec<String>>, Query, description = "Environments (repeat)")),
+    responses((status = 200, description = "One page of matching issues", body = Vec<crate::openapi::Issue>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
+)]
 async fn list_in_project(
     State(state): State<AppState>,
     caller: Caller,
@@ -524,6 +528,13 @@ pub async fn detail_for(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id")),
+    responses((status = 200, description = "The issue, with tags and activity", body = crate::openapi::Issue))
+)]
 async fn detail(
     State(state): State<AppState>,
     caller: Caller,
@@ -547,6 +558,13 @@ pub async fn access_to_issue(
     OrgAccess::resolve(state, caller, &org_id.to_string()).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/issues/{issue_id}/",
+    tag = "issues",
+    params(("issue_id" = String, Path, description = "Numeric issue id")),
+    responses((status = 200, description = "The issue, with tags and activity", body = crate::openapi::Issue))
+)]
 async fn detail_without_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -593,6 +611,13 @@ fn percent_decode(raw: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/tags/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id"), ("key" = Option<Vec<String>>, Query, description = "Only these keys (repeat)")),
+    responses((status = 200, description = "Tag keys with their top values", body = Vec<crate::openapi::TagKey>))
+)]
 async fn tags(
     State(state): State<AppState>,
     caller: Caller,
@@ -608,6 +633,13 @@ async fn tags(
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id"), ("key" = String, Path, description = "Tag key")),
+    responses((status = 200, description = "The tag key with its top values", body = crate::openapi::TagKey))
+)]
 async fn tag_detail(
     State(state): State<AppState>,
     caller: Caller,
@@ -626,6 +658,13 @@ async fn tag_detail(
     Ok(Json(tag_summary_json(row)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/values/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id"), ("key" = String, Path, description = "Tag key"), crate::pagination::PageParams),
+    responses((status = 200, description = "Values of the tag, most frequent first", body = Vec<crate::openapi::TagValue>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
+)]
 async fn tag_values(
     State(state): State<AppState>,
     caller: Caller,

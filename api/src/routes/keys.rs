@@ -3,8 +3,7 @@
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use faultline_commands::secrets::new_client_key;
 use faultline_domain::dsn::{public_dsn, secret_dsn};
 use faultline_domain::project::{Project, ProjectCommand, RateLimit};
@@ -21,18 +20,15 @@ use crate::pagination::{paged, PageParams};
 use crate::routes::fields::{field_error, nullable};
 use crate::routes::projects::{resolve_project, DEFAULT_KEY_LABEL};
 use crate::state::AppState;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The client key routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/0/projects/{org}/{project}/keys/",
-            get(list).post(create),
-        )
-        .route(
-            "/api/0/projects/{org}/{project}/keys/{key_id}/",
-            get(detail).put(update).delete(remove),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(detail, update, remove))
 }
 
 /// The URLs an SDK or integration uses with this key.
@@ -114,6 +110,13 @@ async fn resolve_key(
 const READ: [Scope; 3] = [Scope::ProjectRead, Scope::ProjectWrite, Scope::ProjectAdmin];
 const WRITE: [Scope; 2] = [Scope::ProjectWrite, Scope::ProjectAdmin];
 
+#[utoipa::path(
+    get,
+    path = "/api/0/projects/{org}/{project}/keys/",
+    tag = "projects",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), crate::pagination::PageParams),
+    responses((status = 200, description = "Client keys of the project", body = Vec<crate::openapi::ClientKey>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -130,13 +133,23 @@ async fn list(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ClientKeyCreate)]
 struct CreateBody {
     name: Option<String>,
     #[serde(rename = "rateLimit")]
+    #[schema(value_type = Option<crate::openapi::RateLimit>)]
     rate_limit: Option<RateLimit>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/0/projects/{org}/{project}/keys/",
+    tag = "projects",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id")),
+    request_body = CreateBody,
+    responses((status = 201, description = "Created", body = crate::openapi::ClientKey))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -174,6 +187,13 @@ async fn create(
     Ok((StatusCode::CREATED, Json(key_json(&state.public_url, &key))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/projects/{org}/{project}/keys/{key_id}/",
+    tag = "projects",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ("key_id" = String, Path, description = "Client key (its public key)")),
+    responses((status = 200, description = "The key", body = crate::openapi::ClientKey))
+)]
 async fn detail(
     State(state): State<AppState>,
     caller: Caller,
@@ -185,15 +205,25 @@ async fn detail(
     Ok(Json(key_json(&state.public_url, &key)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ClientKeyUpdate)]
 struct UpdateBody {
     name: Option<String>,
     #[serde(rename = "isActive")]
     is_active: Option<bool>,
     #[serde(rename = "rateLimit", default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<crate::openapi::RateLimit>)]
     rate_limit: Option<Option<RateLimit>>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/0/projects/{org}/{project}/keys/{key_id}/",
+    tag = "projects",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ("key_id" = String, Path, description = "Client key (its public key)")),
+    request_body = UpdateBody,
+    responses((status = 200, description = "Updated", body = crate::openapi::ClientKey))
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -224,6 +254,13 @@ async fn update(
     Ok(Json(key_json(&state.public_url, &key)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/0/projects/{org}/{project}/keys/{key_id}/",
+    tag = "projects",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ("key_id" = String, Path, description = "Client key (its public key)")),
+    responses((status = 204, description = "Deleted"))
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,

@@ -3,8 +3,7 @@
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use faultline_commands::ids::{next_id, IdKind};
 use faultline_domain::organization::{Organization, OrganizationCommand};
 use faultline_domain::role::{OrgRole, Scope};
@@ -22,22 +21,16 @@ use crate::routes::fields::field_error;
 use crate::routes::roles::{org_role_list, team_role_list};
 use crate::routes::teams::{self, team_json};
 use crate::state::AppState;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The member routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/0/organizations/{org}/members/",
-            get(list).post(create),
-        )
-        .route(
-            "/api/0/organizations/{org}/members/{member}/",
-            get(detail).put(update).delete(remove),
-        )
-        .route(
-            "/api/0/organizations/{org}/members/{member}/teams/{team}/",
-            post(join_team).delete(leave_team),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(detail, update, remove))
+        .routes(routes!(join_team, leave_team))
 }
 
 /// A user as Sentry's `UserSerializer` renders one (member details, audit log actors).
@@ -160,6 +153,13 @@ fn grantable_role(access: &OrgAccess, role: Option<&str>) -> Result<Option<OrgRo
     Ok(Some(role))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/members/",
+    tag = "members",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), crate::pagination::PageParams),
+    responses((status = 200, description = "Members of the organization", body = Vec<crate::openapi::Member>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -174,7 +174,8 @@ async fn list(
     Ok(paged(&state.public_url, &uri, page, &found, member_json))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = MemberCreate)]
 #[serde(rename_all = "camelCase")]
 struct CreateBody {
     email: Option<String>,
@@ -187,6 +188,14 @@ struct CreateBody {
 /// Adds a member. Faultline sends no invitation emails: the member is active at
 /// once, and a user is created for an email Faultline does not know yet (they get a
 /// token with `faultline user create` or from an admin).
+#[utoipa::path(
+    post,
+    path = "/api/0/organizations/{org}/members/",
+    tag = "members",
+    params(("org" = String, Path, description = "Organization slug or numeric id")),
+    request_body = CreateBody,
+    responses((status = 201, description = "Added", body = crate::openapi::Member), (status = 409, description = "Conflicts with an existing one (e.g. the slug is taken)", body = crate::openapi::ErrorDetail))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -262,6 +271,13 @@ async fn create(
     Ok((StatusCode::CREATED, Json(member_json(&member))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/members/{member}/",
+    tag = "members",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("member" = String, Path, description = "Member id")),
+    responses((status = 200, description = "The member, with teams and assignable roles", body = crate::openapi::Member))
+)]
 async fn detail(
     State(state): State<AppState>,
     caller: Caller,
@@ -273,13 +289,22 @@ async fn detail(
     Ok(Json(detail_json(&state, &access, &member).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = MemberUpdate)]
 #[serde(rename_all = "camelCase")]
 struct UpdateBody {
     org_role: Option<String>,
     role: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/0/organizations/{org}/members/{member}/",
+    tag = "members",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("member" = String, Path, description = "Member id")),
+    request_body = UpdateBody,
+    responses((status = 200, description = "Updated", body = crate::openapi::Member))
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -317,6 +342,13 @@ async fn update(
 
 /// Anyone may leave; removing someone else takes `member:admin` and a role at least
 /// as high as theirs (Sentry answers 400 otherwise).
+#[utoipa::path(
+    delete,
+    path = "/api/0/organizations/{org}/members/{member}/",
+    tag = "members",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("member" = String, Path, description = "Member id")),
+    responses((status = 204, description = "Removed"))
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -351,6 +383,13 @@ async fn remove(
 
 /// Joins a team. Organizations have open membership, so members may join any team
 /// themselves; putting someone else on a team takes `team:write` or `org:write`.
+#[utoipa::path(
+    post,
+    path = "/api/0/organizations/{org}/members/{member}/teams/{team}/",
+    tag = "members",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("member" = String, Path, description = "Member id"), ("team" = String, Path, description = "Team slug")),
+    responses((status = 201, description = "Joined; the team", body = crate::openapi::Team), (status = 204, description = "Already a member of the team"))
+)]
 async fn join_team(
     State(state): State<AppState>,
     caller: Caller,
@@ -384,6 +423,13 @@ async fn join_team(
 
 /// Leaves a team: oneself, or anyone with `org:write` or `team:admin` (Sentry answers
 /// 400 otherwise).
+#[utoipa::path(
+    delete,
+    path = "/api/0/organizations/{org}/members/{member}/teams/{team}/",
+    tag = "members",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("member" = String, Path, description = "Member id"), ("team" = String, Path, description = "Team slug")),
+    responses((status = 200, description = "Left; the team", body = crate::openapi::Team))
+)]
 async fn leave_team(
     State(state): State<AppState>,
     caller: Caller,

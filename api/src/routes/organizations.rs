@@ -3,8 +3,7 @@
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use faultline_commands::ids::{next_id, IdKind};
 use faultline_domain::organization::{Organization, OrganizationCommand};
 use faultline_domain::role::Scope;
@@ -24,15 +23,15 @@ use crate::routes::projects::project_json;
 use crate::routes::roles::{org_role_list, team_role_list};
 use crate::routes::teams::team_json;
 use crate::state::AppState;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The organization routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/0/organizations/", get(list).post(create))
-        .route(
-            "/api/0/organizations/{org}/",
-            get(detail).put(update).delete(remove),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(detail, update, remove))
 }
 
 /// The organization summary Sentry returns in lists.
@@ -153,6 +152,13 @@ async fn detail_json(state: &AppState, access: &OrgAccess) -> Result<Value, ApiE
     Ok(body)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/",
+    tag = "organizations",
+    params(crate::pagination::PageParams),
+    responses((status = 200, description = "The caller's organizations", body = Vec<crate::openapi::Organization>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -173,12 +179,20 @@ async fn list(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = OrganizationCreate)]
 struct CreateBody {
     name: Option<String>,
     slug: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/0/organizations/",
+    tag = "organizations",
+    request_body = CreateBody,
+    responses((status = 201, description = "Created", body = crate::openapi::Organization), (status = 409, description = "Conflicts with an existing one (e.g. the slug is taken)", body = crate::openapi::ErrorDetail))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -215,6 +229,13 @@ async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/",
+    tag = "organizations",
+    params(("org" = String, Path, description = "Organization slug or numeric id")),
+    responses((status = 200, description = "The organization, with settings and the caller's access", body = crate::openapi::Organization))
+)]
 async fn detail(
     State(state): State<AppState>,
     caller: Caller,
@@ -225,12 +246,21 @@ async fn detail(
     Ok(Json(detail_json(&state, &access).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = OrganizationUpdate)]
 struct UpdateBody {
     name: Option<String>,
     slug: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/0/organizations/{org}/",
+    tag = "organizations",
+    params(("org" = String, Path, description = "Organization slug or numeric id")),
+    request_body = UpdateBody,
+    responses((status = 200, description = "Updated", body = crate::openapi::Organization), (status = 409, description = "Conflicts with an existing one (e.g. the slug is taken)", body = crate::openapi::ErrorDetail))
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -267,6 +297,13 @@ async fn update(
     Ok(Json(detail_json(&state, &access).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/0/organizations/{org}/",
+    tag = "organizations",
+    params(("org" = String, Path, description = "Organization slug or numeric id")),
+    responses((status = 202, description = "Deleted; the organization as it was", body = crate::openapi::Organization))
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,

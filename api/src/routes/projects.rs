@@ -7,8 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use faultline_commands::ids::{next_id, IdKind};
 use faultline_commands::secrets::new_client_key;
 use faultline_domain::project::{Project, ProjectCommand};
@@ -26,20 +25,20 @@ use crate::pagination::{link_header, paged, PageParams};
 use crate::routes::fields::{field_error, nullable, slug_field};
 use crate::routes::organizations::org_json;
 use crate::state::AppState;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The label of the key every new project starts with, as in Sentry.
 pub const DEFAULT_KEY_LABEL: &str = "Default";
 
 /// The project routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/0/teams/{org}/{team}/projects/", post(create))
-        .route("/api/0/organizations/{org}/projects/", get(list_in_org))
-        .route("/api/0/projects/", get(list_for_user))
-        .route(
-            "/api/0/projects/{org}/{project}/",
-            get(detail).put(update).delete(remove),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(list_in_org))
+        .routes(routes!(list_for_user))
+        .routes(routes!(detail, update, remove))
 }
 
 /// Project `id_or_slug` of the organization the caller resolved; 404 if it belongs
@@ -194,13 +193,22 @@ fn detail_json(state: &AppState, access: &OrgAccess, row: &ProjectRow) -> Value 
     body
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ProjectCreate)]
 struct CreateBody {
     name: Option<String>,
     slug: Option<String>,
     platform: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/0/teams/{org}/{team}/projects/",
+    tag = "projects",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("team" = String, Path, description = "Team slug")),
+    request_body = CreateBody,
+    responses((status = 201, description = "Created", body = crate::openapi::Project), (status = 409, description = "Conflicts with an existing one (e.g. the slug is taken)", body = crate::openapi::ErrorDetail))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -266,6 +274,13 @@ async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/projects/",
+    tag = "projects",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), crate::pagination::PageParams),
+    responses((status = 200, description = "Projects of the organization", body = Vec<crate::openapi::Project>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
+)]
 async fn list_in_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -282,6 +297,13 @@ async fn list_in_org(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/projects/",
+    tag = "projects",
+    params(crate::pagination::PageParams),
+    responses((status = 200, description = "Projects of the caller's organizations", body = Vec<crate::openapi::Project>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
+)]
 async fn list_for_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -316,6 +338,13 @@ async fn list_for_user(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/projects/{org}/{project}/",
+    tag = "projects",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id")),
+    responses((status = 200, description = "The project, with settings and its organization", body = crate::openapi::Project))
+)]
 async fn detail(
     State(state): State<AppState>,
     caller: Caller,
@@ -327,7 +356,8 @@ async fn detail(
     Ok(Json(detail_json(&state, &access, &row)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ProjectUpdate)]
 struct UpdateBody {
     name: Option<String>,
     slug: Option<String>,
@@ -338,6 +368,14 @@ struct UpdateBody {
 /// What a caller holding only `project:read` may send (and what Faultline ignores).
 const MEMBER_FIELDS: [&str; 1] = ["isBookmarked"];
 
+#[utoipa::path(
+    put,
+    path = "/api/0/projects/{org}/{project}/",
+    tag = "projects",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id")),
+    request_body = UpdateBody,
+    responses((status = 200, description = "Updated", body = crate::openapi::Project), (status = 409, description = "Conflicts with an existing one (e.g. the slug is taken)", body = crate::openapi::ErrorDetail))
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -380,6 +418,13 @@ async fn update(
     Ok(Json(detail_json(&state, &access, &row)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/0/projects/{org}/{project}/",
+    tag = "projects",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id")),
+    responses((status = 204, description = "Deleted"))
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,

@@ -3,8 +3,7 @@
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use faultline_commands::ids::{next_id, IdKind};
 use faultline_domain::organization::{Organization, OrganizationCommand};
 use faultline_domain::role::Scope;
@@ -19,15 +18,15 @@ use crate::json::{date, JsonBody};
 use crate::pagination::{paged, PageParams};
 use crate::routes::fields::{field_error, slug_field};
 use crate::state::AppState;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The team routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/0/organizations/{org}/teams/", get(list).post(create))
-        .route(
-            "/api/0/teams/{org}/{team}/",
-            get(detail).put(update).delete(remove),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(detail, update, remove))
 }
 
 /// A team as Sentry serializes it, seen by the caller of `access`.
@@ -56,6 +55,13 @@ pub async fn find(state: &AppState, access: &OrgAccess, slug: &str) -> Result<Te
         .ok_or(ApiError::NotFound)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/teams/",
+    tag = "teams",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), crate::pagination::PageParams),
+    responses((status = 200, description = "Teams of the organization", body = Vec<crate::openapi::Team>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,12 +78,21 @@ async fn list(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = TeamCreate)]
 struct CreateBody {
     slug: Option<String>,
     name: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/0/organizations/{org}/teams/",
+    tag = "teams",
+    params(("org" = String, Path, description = "Organization slug or numeric id")),
+    request_body = CreateBody,
+    responses((status = 201, description = "Created", body = crate::openapi::Team), (status = 409, description = "Conflicts with an existing one (e.g. the slug is taken)", body = crate::openapi::ErrorDetail))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -131,6 +146,13 @@ async fn create(
     Ok((StatusCode::CREATED, Json(team_json(&access, &team))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/teams/{org}/{team}/",
+    tag = "teams",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("team" = String, Path, description = "Team slug")),
+    responses((status = 200, description = "The team", body = crate::openapi::Team))
+)]
 async fn detail(
     State(state): State<AppState>,
     caller: Caller,
@@ -142,12 +164,21 @@ async fn detail(
     Ok(Json(team_json(&access, &team)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = TeamUpdate)]
 struct UpdateBody {
     slug: Option<String>,
     name: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/0/teams/{org}/{team}/",
+    tag = "teams",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("team" = String, Path, description = "Team slug")),
+    request_body = UpdateBody,
+    responses((status = 200, description = "Updated", body = crate::openapi::Team), (status = 409, description = "Conflicts with an existing one (e.g. the slug is taken)", body = crate::openapi::ErrorDetail))
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -183,6 +214,13 @@ async fn update(
     Ok(Json(team_json(&access, &team)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/0/teams/{org}/{team}/",
+    tag = "teams",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("team" = String, Path, description = "Team slug")),
+    responses((status = 204, description = "Deleted"))
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,

@@ -6,8 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use faultline_commands::ids::{next_id, IdKind};
 use faultline_commands::secrets::new_token;
 use faultline_domain::role::Scope;
@@ -21,10 +20,14 @@ use crate::error::ApiError;
 use crate::json::{date, JsonBody};
 use crate::routes::fields::field_error;
 use crate::state::AppState;
+use utoipa::IntoParams;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The API token routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/0/api-tokens/", get(list).post(create).delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create, remove))
 }
 
 fn token_json(token: &TokenRow) -> Value {
@@ -39,17 +42,31 @@ fn token_json(token: &TokenRow) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/0/api-tokens/",
+    tag = "tokens",
+    responses((status = 200, description = "The caller's tokens", body = Vec<crate::openapi::ApiToken>))
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let tokens = tokens_of(&state.pool, caller.user_id()).await?;
     Ok(Json(Value::Array(tokens.iter().map(token_json).collect())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ApiTokenCreate)]
 struct CreateBody {
     scopes: Option<Vec<String>>,
     name: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/0/api-tokens/",
+    tag = "tokens",
+    request_body = CreateBody,
+    responses((status = 201, description = "Created; the only answer that holds the token", body = crate::openapi::ApiToken))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -101,13 +118,15 @@ async fn create(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RemoveQuery {
     #[serde(rename = "tokenId")]
     token_id: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = ApiTokenRemove)]
 struct RemoveParams {
     #[serde(rename = "tokenId")]
     token_id: Option<Value>,
@@ -123,6 +142,14 @@ fn token_id(value: Option<Value>) -> Result<i64, ApiError> {
     id.ok_or_else(|| field_error("tokenId", "A valid integer is required."))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/0/api-tokens/",
+    tag = "tokens",
+    params(RemoveQuery),
+    request_body = Option<RemoveParams>,
+    responses((status = 204, description = "Revoked"))
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod accounts_projects;
+mod api_contract;
 mod audit_log;
 mod bootstrap;
 mod crash;
