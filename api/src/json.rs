@@ -27,6 +27,15 @@ where
         check_json_depth(&bytes, MAX_JSON_DEPTH).map_err(|e| {
             ApiError::BadRequest(format!("Failed to parse the request body as JSON: {e}"))
         })?;
+        // PostgreSQL text cannot hold NUL: refuse it here, as Sentry's serializers do,
+        // rather than fail when the value reaches the database.
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            if contains_nul(&value) {
+                return Err(ApiError::BadRequest(
+                    "Null characters are not allowed.".into(),
+                ));
+            }
+        }
         let request = Request::from_parts(parts, Body::from(bytes));
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(JsonBody(value)),
@@ -35,7 +44,35 @@ where
     }
 }
 
+/// Whether any string or key of `value` holds a NUL character.
+fn contains_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(contains_nul),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| key.contains('\0') || contains_nul(value)),
+        _ => false,
+    }
+}
+
 /// Formats a time as Sentry does: ISO 8601 UTC with a `Z`.
 pub fn date(time: chrono::DateTime<chrono::Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_nul;
+    use serde_json::json;
+
+    #[test]
+    fn a_nul_anywhere_in_a_body_is_found() {
+        assert!(contains_nul(&json!({"name": "a\u{0}b"})));
+        assert!(contains_nul(&json!({"teams": ["ok", "x\u{0}"]})));
+        assert!(contains_nul(&json!({"k\u{0}": 1})));
+        assert!(!contains_nul(
+            &json!({"name": "plain \\u0000 text", "n": 1})
+        ));
+    }
 }

@@ -384,11 +384,6 @@ impl Shadow {
     /// transaction of its own; returns how many it applied (0: nothing readable).
     pub async fn step(&self, batch: i64, until: Option<LogPosition>) -> Result<usize, ReplayError> {
         let mut tx = self.pool.begin().await?;
-        // A batch lost to a crash is simply rebuilt again (its checkpoint goes with
-        // it), so the rebuild need not wait for each commit's fsync. The swap does.
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *tx)
-            .await?;
         let applied = self.step_in(&mut tx, batch, until.unwrap_or(END)).await?;
         tx.commit().await?;
         Ok(applied)
@@ -400,6 +395,50 @@ impl Shadow {
         batch: i64,
         until: LogPosition,
     ) -> Result<usize, ReplayError> {
+        let from = self.state_in(conn, false).await?.position;
+        let events = self.read(conn, from, batch, until).await?;
+        self.apply_in(conn, from, &events).await
+    }
+
+    /// Up to `batch` events of the projection after `after`, none past `until`.
+    async fn read(
+        &self,
+        conn: &mut PgConnection,
+        after: LogPosition,
+        batch: i64,
+        until: LogPosition,
+    ) -> Result<Vec<crate::StoredEvent>, ReplayError> {
+        Ok(read_between(
+            conn,
+            self.projection.aggregate_types(),
+            self.projection.payload_sql(),
+            after,
+            until,
+            batch,
+        )
+        .await?)
+    }
+
+    /// Applies `events` (which follow `from`) to the shadow tables and moves the
+    /// shadow's checkpoint, inside the caller's transaction.
+    async fn apply_in(
+        &self,
+        conn: &mut PgConnection,
+        from: LogPosition,
+        events: &[crate::StoredEvent],
+    ) -> Result<usize, ReplayError> {
+        let Some(last) = events.last().map(|e| e.log_position()) else {
+            return Ok(0);
+        };
+        let state = self.state_in(conn, true).await?;
+        if state.position != from {
+            // Another rebuild of this shadow moved it meanwhile.
+            return Err(ReplayError::Diverged {
+                projection: self.projection.name(),
+                live: from,
+                rebuilt: state.position,
+            });
+        }
         sqlx::query(&format!(
             "SET LOCAL search_path TO {}, {}",
             self.quoted(),
@@ -407,28 +446,16 @@ impl Shadow {
         ))
         .execute(&mut *conn)
         .await?;
-        let state = self.state_in(conn, true).await?;
-        let events = read_between(
-            conn,
-            self.projection.aggregate_types(),
-            self.projection.payload_sql(),
-            state.position,
-            until,
-            batch,
-        )
-        .await?;
-        let Some(last) = events.last().map(|e| e.log_position()) else {
-            sqlx::query(&format!("SET LOCAL search_path TO {}", quote(&self.live)))
-                .execute(&mut *conn)
-                .await?;
-            return Ok(0);
-        };
-        if let Err(error) = self.projection.apply_batch(conn, &events).await {
+        if let Err(error) = self.projection.apply_batch(conn, events).await {
             if let ProjectionError::Database(error) = error {
                 return Err(ReplayError::Database(error));
             }
-            return Err(self.pinpoint(error, &events));
+            return Err(self.pinpoint(error, events));
         }
+        // The caller's transaction may go on with live tables (swap, compare).
+        sqlx::query(&format!("SET LOCAL search_path TO {}", quote(&self.live)))
+            .execute(&mut *conn)
+            .await?;
         sqlx::query(&format!(
             "UPDATE {}._replay_checkpoint
                 SET last_tx_id = $1::text::xid8, last_position = $2,
@@ -440,11 +467,53 @@ impl Shadow {
         .bind(events.len() as i64)
         .execute(&mut *conn)
         .await?;
-        // The caller's transaction may go on with live tables (swap, compare).
-        sqlx::query(&format!("SET LOCAL search_path TO {}", quote(&self.live)))
-            .execute(&mut *conn)
-            .await?;
         Ok(events.len())
+    }
+
+    /// Applies batches of up to `batch` events until nothing more is readable, `until`
+    /// is reached or `limit` events were applied (then returns false), reading the
+    /// next batch on a second connection while the current one is applied, so that
+    /// PostgreSQL reads and writes on two cores. `applied` hears of each batch.
+    pub async fn fill(
+        &self,
+        until: Option<LogPosition>,
+        batch: i64,
+        limit: Option<i64>,
+        mut applied: impl FnMut(usize),
+    ) -> Result<bool, ReplayError> {
+        let until = until.unwrap_or(END);
+        // Events this run may still read.
+        let mut left = limit.unwrap_or(i64::MAX);
+        let mut reader = self.pool.acquire().await?;
+        let mut from = self.state().await?.position;
+        let mut events = self.read(&mut reader, from, batch.min(left), until).await?;
+        left -= events.len() as i64;
+        while let Some(last) = events.last().map(|e| e.log_position()) {
+            let next_size = batch.min(left);
+            let apply = async {
+                let mut tx = self.pool.begin().await?;
+                // A batch lost to a crash is simply rebuilt again (its checkpoint goes
+                // with it), so the rebuild need not wait for each commit's fsync.
+                sqlx::query("SET LOCAL synchronous_commit = off")
+                    .execute(&mut *tx)
+                    .await?;
+                let n = self.apply_in(&mut tx, from, &events).await?;
+                tx.commit().await?;
+                Ok::<usize, ReplayError>(n)
+            };
+            let read_ahead = async {
+                if next_size <= 0 {
+                    return Ok(Vec::new());
+                }
+                self.read(&mut reader, last, next_size, until).await
+            };
+            let (n, next) = tokio::join!(apply, read_ahead);
+            applied(n?);
+            from = last;
+            events = next?;
+            left -= events.len() as i64;
+        }
+        Ok(left > 0)
     }
 
     /// A batch failed on a decode or invariant error: name its first event that is

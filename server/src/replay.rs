@@ -147,22 +147,7 @@ async fn fill(
     let started = Instant::now();
     let mut last_log = Instant::now();
     let mut applied: u64 = 0;
-    loop {
-        if budget.is_some_and(|left| left <= 0) {
-            bar.abandon();
-            return Ok(false);
-        }
-        let size = budget.map_or(batch, |left| left.min(batch));
-        let n = shadow
-            .step(size, until)
-            .await
-            .with_context(|| format!("the rebuild of {name} failed"))?;
-        if n == 0 {
-            break;
-        }
-        if let Some(left) = budget.as_mut() {
-            *left -= n as i64;
-        }
+    let report = |n: usize| {
         applied += n as u64;
         bar.inc(n as u64);
         if bar.is_hidden() && last_log.elapsed() >= LOG_EVERY {
@@ -176,6 +161,18 @@ async fn fill(
                 "rebuilding"
             );
         }
+    };
+    let limit = *budget;
+    let finished = shadow
+        .fill(until, batch, limit, report)
+        .await
+        .with_context(|| format!("the rebuild of {name} failed"))?;
+    if let Some(left) = budget.as_mut() {
+        *left -= applied as i64;
+    }
+    if !finished {
+        bar.abandon();
+        return Ok(false);
     }
     bar.finish_and_clear();
     Ok(true)
