@@ -9,7 +9,7 @@ use faultline_domain::log_position::LogPosition;
 use faultline_projections::registry;
 use faultline_projections::replay::{Purpose, Shadow};
 use faultline_projections::Projection;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 
 use crate::config::{ProjectionSelection, ReplayArgs, VerifyArgs};
@@ -18,55 +18,83 @@ use crate::config::{ProjectionSelection, ReplayArgs, VerifyArgs};
 const LOG_EVERY: Duration = Duration::from_secs(2);
 
 /// Rebuilds the selected read models and swaps each in; on `--stop-after` leaves
-/// them half-built, to be resumed.
+/// them half-built, to be resumed. Read models are independent, so without a budget
+/// they are rebuilt side by side (one small model need not wait for a large one).
 pub async fn replay(pool: &PgPool, args: &ReplayArgs) -> anyhow::Result<()> {
-    let mut budget = args.stop_after;
-    for projection in select(&args.selection)? {
-        let name = projection.name();
-        let (shadow, resumed) = Shadow::open(pool, projection, Purpose::Replay, args.fresh)
-            .await
-            .with_context(|| format!("cannot prepare the rebuild of {name}"))?;
-        let before = shadow.state().await?;
-        if resumed {
-            tracing::info!(
-                projection = name,
-                events_applied = before.events_applied,
-                "resuming an interrupted rebuild"
-            );
+    let selected = select(&args.selection)?;
+    let bars = MultiProgress::new();
+    if args.stop_after.is_none() {
+        let rebuilds = selected
+            .into_iter()
+            .map(|projection| replay_one(pool, projection, args, &bars, None));
+        for outcome in futures::future::join_all(rebuilds).await {
+            outcome?;
         }
-        let started = Instant::now();
-        let finished = fill(&shadow, args.batch_size, None, &mut budget).await?;
-        if !finished {
-            let state = shadow.state().await?;
-            tracing::warn!(
-                projection = name,
-                events_applied = state.events_applied,
-                "rebuild stopped before the end; run replay again to resume"
-            );
+        return Ok(());
+    }
+    let mut budget = args.stop_after;
+    for projection in selected {
+        if !replay_one(pool, projection, args, &bars, Some(&mut budget)).await? {
             return Ok(());
         }
-        let state = shadow
-            .swap(args.batch_size)
-            .await
-            .with_context(|| format!("cannot swap in the rebuilt {name}"))?;
-        let applied = state.events_applied - before.events_applied;
-        let seconds = started.elapsed().as_secs_f64();
-        tracing::info!(
-            projection = name,
-            events = state.events_applied,
-            seconds,
-            events_per_second = (applied as f64 / seconds.max(1e-9)).round(),
-            position = state.position.position,
-            "read model rebuilt and swapped in"
-        );
-        println!(
-            "{name}: {} events, {applied} in this run in {seconds:.1} s ({:.0} events/s), live at position {}",
-            state.events_applied,
-            applied as f64 / seconds.max(1e-9),
-            state.position.position
-        );
     }
     Ok(())
+}
+
+/// Rebuilds and swaps in one read model; false if the budget stopped it first.
+async fn replay_one(
+    pool: &PgPool,
+    projection: Arc<dyn Projection>,
+    args: &ReplayArgs,
+    bars: &MultiProgress,
+    budget: Option<&mut Option<i64>>,
+) -> anyhow::Result<bool> {
+    let name = projection.name();
+    let (shadow, resumed) = Shadow::open(pool, projection, Purpose::Replay, args.fresh)
+        .await
+        .with_context(|| format!("cannot prepare the rebuild of {name}"))?;
+    let before = shadow.state().await?;
+    if resumed {
+        tracing::info!(
+            projection = name,
+            events_applied = before.events_applied,
+            "resuming an interrupted rebuild"
+        );
+    }
+    let started = Instant::now();
+    let mut unlimited = None;
+    let budget = budget.unwrap_or(&mut unlimited);
+    let finished = fill(&shadow, args.batch_size, None, budget, bars).await?;
+    if !finished {
+        let state = shadow.state().await?;
+        tracing::warn!(
+            projection = name,
+            events_applied = state.events_applied,
+            "rebuild stopped before the end; run replay again to resume"
+        );
+        return Ok(false);
+    }
+    let state = shadow
+        .swap(args.batch_size)
+        .await
+        .with_context(|| format!("cannot swap in the rebuilt {name}"))?;
+    let applied = state.events_applied - before.events_applied;
+    let seconds = started.elapsed().as_secs_f64();
+    tracing::info!(
+        projection = name,
+        events = state.events_applied,
+        seconds,
+        events_per_second = (applied as f64 / seconds.max(1e-9)).round(),
+        position = state.position.position,
+        "read model rebuilt and swapped in"
+    );
+    println!(
+        "{name}: {} events, {applied} in this run in {seconds:.1} s ({:.0} events/s), live at position {}",
+        state.events_applied,
+        applied as f64 / seconds.max(1e-9),
+        state.position.position
+    );
+    Ok(true)
 }
 
 /// Rebuilds the selected read models into shadow tables up to where the live ones
@@ -79,7 +107,14 @@ pub async fn verify(pool: &PgPool, args: &VerifyArgs) -> anyhow::Result<bool> {
             .await
             .with_context(|| format!("cannot prepare the rebuild of {name}"))?;
         let live = shadow.live_position().await?;
-        fill(&shadow, args.batch_size, Some(live), &mut None).await?;
+        fill(
+            &shadow,
+            args.batch_size,
+            Some(live),
+            &mut None,
+            &MultiProgress::new(),
+        )
+        .await?;
         let comparison = shadow.compare(args.batch_size, args.max_rows).await;
         shadow.discard().await?;
         let comparison = comparison.with_context(|| format!("cannot compare {name}"))?;
@@ -140,10 +175,11 @@ async fn fill(
     batch: i64,
     until: Option<LogPosition>,
     budget: &mut Option<i64>,
+    bars: &MultiProgress,
 ) -> anyhow::Result<bool> {
     let name = shadow.projection().name();
     let remaining = shadow.remaining().await?;
-    let bar = progress_bar(name, remaining);
+    let bar = progress_bar(bars, name, remaining);
     let started = Instant::now();
     let mut last_log = Instant::now();
     let mut applied: u64 = 0;
@@ -178,11 +214,11 @@ async fn fill(
     Ok(true)
 }
 
-fn progress_bar(name: &str, total: i64) -> ProgressBar {
+fn progress_bar(bars: &MultiProgress, name: &str, total: i64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(total.max(0) as u64);
+    let bar = bars.add(ProgressBar::new(total.max(0) as u64));
     bar.set_style(
         ProgressStyle::with_template(
             "{prefix:>14} [{bar:40}] {pos}/{len} events {per_sec} eta {eta}",
