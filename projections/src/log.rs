@@ -80,16 +80,41 @@ pub async fn read_after(
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    read_after_as(conn, aggregate_types, "payload", after, limit).await
+    read_after_as(conn, aggregate_types, Columns::ALL, after, limit).await
 }
 
-/// [`read_after`], with the payload read through `payload_sql`, an SQL expression
-/// over `payload` written in code (never from input): a projection that needs
-/// little of a large event can leave the rest in the database.
+/// How the payload and metadata columns are read: SQL expressions written in code
+/// (never from input), so that a projection that needs little of a large event (or
+/// nothing of some event types) can leave the rest in the database.
+#[derive(Debug, Clone, Copy)]
+pub struct Columns {
+    /// The expression read as `payload`.
+    pub payload: &'static str,
+    /// The expression read as `metadata`.
+    pub metadata: &'static str,
+}
+
+impl Columns {
+    /// Both columns as stored.
+    pub const ALL: Columns = Columns {
+        payload: "payload",
+        metadata: "metadata",
+    };
+
+    /// What `projection` reads.
+    pub fn of(projection: &dyn crate::Projection) -> Columns {
+        Columns {
+            payload: projection.payload_sql(),
+            metadata: projection.metadata_sql(),
+        }
+    }
+}
+
+/// [`read_after`], with the columns read through `columns`.
 pub async fn read_after_as(
     conn: &mut PgConnection,
     aggregate_types: &[&str],
-    payload_sql: &'static str,
+    columns: Columns,
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
@@ -97,7 +122,7 @@ pub async fn read_after_as(
         tx_id: i64::MAX,
         position: i64::MAX,
     };
-    read_between(conn, aggregate_types, payload_sql, after, end, limit).await
+    read_between(conn, aggregate_types, columns, after, end, limit).await
 }
 
 /// [`read_after_as`], stopping at `until` (inclusive): a rebuild that must end exactly
@@ -105,21 +130,22 @@ pub async fn read_after_as(
 pub async fn read_between(
     conn: &mut PgConnection,
     aggregate_types: &[&str],
-    payload_sql: &'static str,
+    columns: Columns,
     after: LogPosition,
     until: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
-                event_type, event_version, {payload_sql} AS payload, metadata, recorded_at
+                event_type, event_version, {} AS payload, {} AS metadata, recorded_at
            FROM events
           WHERE aggregate_type = ANY($1)
             AND (tx_id, position) > ($2::text::xid8, $3)
             AND (tx_id, position) <= ($4::text::xid8, $5)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
           ORDER BY events.tx_id, events.position
-          LIMIT $6"
+          LIMIT $6",
+        columns.payload, columns.metadata
     ))
     .bind(aggregate_types)
     .bind(after.tx_id.to_string())

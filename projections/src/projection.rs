@@ -29,6 +29,12 @@ pub trait Projection: Send + Sync + 'static {
         "payload"
     }
 
+    /// The SQL expression the metadata is read through (default: all of it). A
+    /// projection that skips whole event types can leave their metadata unread.
+    fn metadata_sql(&self) -> &'static str {
+        "metadata"
+    }
+
     /// Applies one event.
     async fn apply(
         &self,

@@ -20,7 +20,7 @@ use sqlx::{PgConnection, PgPool, Row};
 
 use crate::checkpoint;
 use crate::error::ProjectionError;
-use crate::log::read_between;
+use crate::log::{read_between, Columns};
 use crate::projection::Projection;
 use crate::runner::LOCK_NAMESPACE;
 
@@ -411,7 +411,7 @@ impl Shadow {
         Ok(read_between(
             conn,
             self.projection.aggregate_types(),
-            self.projection.payload_sql(),
+            Columns::of(&*self.projection),
             after,
             until,
             batch,

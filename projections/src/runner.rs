@@ -10,7 +10,7 @@ use tracing::Instrument;
 
 use crate::checkpoint;
 use crate::error::ProjectionError;
-use crate::log::read_after_as;
+use crate::log::{read_after_as, Columns};
 use crate::notify::LogListener;
 use crate::progress::Progress;
 use crate::projection::Projection;
@@ -117,7 +117,7 @@ impl ProjectionRunner {
         let events = read_after_as(
             &mut tx,
             self.projection.aggregate_types(),
-            self.projection.payload_sql(),
+            Columns::of(&*self.projection),
             start,
             self.config.batch_size,
         )
@@ -170,7 +170,7 @@ impl ProjectionRunner {
             let events = read_after_as(
                 &mut tx,
                 self.projection.aggregate_types(),
-                self.projection.payload_sql(),
+                Columns::of(&*self.projection),
                 position,
                 1,
             )

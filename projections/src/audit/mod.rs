@@ -105,6 +105,10 @@ impl Projection for AuditLogProjection {
         "CASE WHEN event_type = 'EventIngested' THEN 'null'::jsonb ELSE payload END"
     }
 
+    fn metadata_sql(&self) -> &'static str {
+        "CASE WHEN event_type = 'EventIngested' THEN 'null'::jsonb ELSE metadata END"
+    }
+
     async fn apply(
         &self,
         conn: &mut PgConnection,
