@@ -235,8 +235,8 @@ pub struct ReplayArgs {
     #[command(flatten)]
     pub selection: ProjectionSelection,
     /// Events per transaction of the rebuild: larger batches fold more events of one
-    /// issue into one row change (~10 KB of memory per event in a batch).
-    #[arg(long, default_value_t = 20_000)]
+    /// issue into one row change (up to ~8 KB of memory per event of a batch).
+    #[arg(long, default_value_t = 50_000)]
     pub batch_size: i64,
     /// Start over instead of resuming an interrupted rebuild.
     #[arg(long)]
@@ -254,8 +254,8 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub selection: ProjectionSelection,
     /// Events per transaction of the rebuild: larger batches fold more events of one
-    /// issue into one row change (~10 KB of memory per event in a batch).
-    #[arg(long, default_value_t = 20_000)]
+    /// issue into one row change (up to ~8 KB of memory per event of a batch).
+    #[arg(long, default_value_t = 50_000)]
     pub batch_size: i64,
     /// Differing rows to print per table and side.
     #[arg(long, default_value_t = 20)]
