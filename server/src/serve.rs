@@ -83,10 +83,12 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
         crate::accounts::bootstrap_if_empty(&state).await?;
     }
+    // Handlers first: whoever saw "listening" may send SIGTERM at once.
+    let stop = stop_signal(shutdown.clone());
     tracing::info!(address = %bound, public_url = %state.public_url, "faultline listening");
     let header_timeout = state.request_timeout;
     let app = faultline_api::router(state);
-    crate::http::serve(tcp, app, header_timeout, stop_signal(shutdown.clone())).await;
+    crate::http::serve(tcp, app, header_timeout, stop).await;
 
     tracing::info!("requests drained, stopping background jobs");
     // Every handler is done, so the last ingestor handle went with the state: the
@@ -108,15 +110,18 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM (or when `shutdown` is cancelled elsewhere).
-async fn stop_signal(shutdown: CancellationToken) {
+/// Installs the SIGINT and SIGTERM handlers now; the future resolves on either signal
+/// (or when `shutdown` is cancelled elsewhere).
+fn stop_signal(shutdown: CancellationToken) -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("installing the SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!(signal = "SIGTERM", "shutting down"),
-        _ = int.recv() => tracing::info!(signal = "SIGINT", "shutting down"),
-        _ = shutdown.cancelled() => {}
+    async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!(signal = "SIGTERM", "shutting down"),
+            _ = int.recv() => tracing::info!(signal = "SIGINT", "shutting down"),
+            _ = shutdown.cancelled() => {}
+        }
+        shutdown.cancel();
     }
-    shutdown.cancel();
 }
