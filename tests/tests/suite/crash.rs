@@ -10,7 +10,8 @@ use nix::sys::signal::Signal;
 use serde_json::json;
 
 use crate::helpers::{
-    create_user, event_envelope, fresh_database, project_with_key, Api, TestServer,
+    create_user, event_envelope, fresh_database, ingest_tally, project_with_key, Api, IngestTally,
+    TestServer,
 };
 
 const CLIENTS: usize = 16;
@@ -66,32 +67,11 @@ async fn a_server_killed_under_load_keeps_every_acknowledged_event_exactly_once(
     let restarted = TestServer::on_database(&url);
     let api = Api::new(&restarted, &token);
     let acknowledged: Vec<String> = acknowledged.lock().unwrap().clone();
-    let mut counted = 0_i64;
-    for _ in 0..600 {
-        counted = sqlx::query_scalar("SELECT coalesce(sum(times_seen), 0)::bigint FROM issues")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        let logged: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'EventIngested'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        if counted == logged {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let logged_ids: Vec<String> = sqlx::query_scalar(
-        "SELECT payload->'EventIngested'->>'event_id' FROM events WHERE event_type = 'EventIngested'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let projected: i64 = sqlx::query_scalar("SELECT count(*) FROM issue_events")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let IngestTally {
+        logged_ids,
+        counted,
+        projected,
+    } = ingest_tally(&pool, Duration::from_secs(60)).await;
     let ready = api.get_ok("/_ready").await;
 
     let unique_logged: HashSet<&String> = logged_ids.iter().collect();

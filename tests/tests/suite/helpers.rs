@@ -338,3 +338,53 @@ pub fn event_envelope(event: &serde_json::Value) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+/// What the log and the issue read model hold of ingested events.
+pub struct IngestTally {
+    /// The event id of every `EventIngested` in the log, in log order.
+    pub logged_ids: Vec<String>,
+    /// `sum(times_seen)` over the issues.
+    pub counted: i64,
+    /// Rows of `issue_events`.
+    pub projected: i64,
+}
+
+impl IngestTally {
+    /// How many `EventIngested` the log holds.
+    pub fn logged(&self) -> i64 {
+        self.logged_ids.len() as i64
+    }
+}
+
+/// Waits (up to `timeout`) until the issue read model counts every `EventIngested` of
+/// the log, then tallies both; returns the last tally if it never does.
+pub async fn ingest_tally(pool: &PgPool, timeout: Duration) -> IngestTally {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let counted: i64 =
+            sqlx::query_scalar("SELECT coalesce(sum(times_seen), 0)::bigint FROM issues")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        let logged_ids: Vec<String> = sqlx::query_scalar(
+            "SELECT payload->'EventIngested'->>'event_id' FROM events
+              WHERE event_type = 'EventIngested' ORDER BY position",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let projected: i64 = sqlx::query_scalar("SELECT count(*) FROM issue_events")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let tally = IngestTally {
+            logged_ids,
+            counted,
+            projected,
+        };
+        if tally.counted == tally.logged() || std::time::Instant::now() >= deadline {
+            return tally;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

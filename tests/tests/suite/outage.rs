@@ -18,7 +18,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    create_user, event_envelope, faultline_bin, project_with_key, Api, TestServer,
+    create_user, event_envelope, faultline_bin, ingest_tally, project_with_key, Api, TestServer,
 };
 
 const INGEST_CLIENTS: usize = 8;
@@ -161,29 +161,6 @@ async fn pool_on(url: &str) -> PgPool {
         .connect(url)
         .await
         .expect("connect to the test cluster")
-}
-
-/// Waits (bounded) until the issue read model counts every `EventIngested` of the log.
-async fn counted_and_logged(pool: &PgPool) -> (i64, i64) {
-    let mut figures = (-1, -2);
-    for _ in 0..300 {
-        let counted: i64 =
-            sqlx::query_scalar("SELECT coalesce(sum(times_seen), 0)::bigint FROM issues")
-                .fetch_one(pool)
-                .await
-                .unwrap();
-        let logged: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'EventIngested'")
-                .fetch_one(pool)
-                .await
-                .unwrap();
-        figures = (counted, logged);
-        if counted == logged {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    figures
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -377,17 +354,9 @@ async fn outage_under_load(outage: Outage) {
     }
 
     let pool = pool_on(&url_after).await;
-    let (counted, logged) = counted_and_logged(&pool).await;
-    let logged_ids: Vec<String> = sqlx::query_scalar(
-        "SELECT payload->'EventIngested'->>'event_id' FROM events WHERE event_type = 'EventIngested'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let projected: i64 = sqlx::query_scalar("SELECT count(*) FROM issue_events")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let tally = ingest_tally(&pool, Duration::from_secs(30)).await;
+    let (counted, logged, projected) = (tally.counted, tally.logged(), tally.projected);
+    let logged_ids = tally.logged_ids;
     let mut ready_after = serde_json::Value::Null;
     for _ in 0..100 {
         let (status, body) = api.call("GET", "/_ready", None).await;

@@ -17,7 +17,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    create_user, event_envelope, fresh_database, project_with_key, Api, TestServer,
+    create_user, event_envelope, fresh_database, ingest_tally, project_with_key, Api, TestServer,
 };
 
 const CLIENTS: usize = 16;
@@ -159,20 +159,8 @@ async fn a_server_killed_repeatedly_while_projections_catch_up_applies_every_eve
     }
     let caught_up_in = catch_up_started.elapsed();
     let applied = events_applied(&pool, "issues").await;
-    let logged: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'EventIngested'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    let counted: i64 =
-        sqlx::query_scalar("SELECT coalesce(sum(times_seen), 0)::bigint FROM issues")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    let projected: i64 = sqlx::query_scalar("SELECT count(*) FROM issue_events")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let tally = ingest_tally(&pool, Duration::ZERO).await;
+    let (counted, logged, projected) = (tally.counted, tally.logged(), tally.projected);
     let issue_count: i64 = sqlx::query_scalar("SELECT count(*) FROM issues")
         .fetch_one(&pool)
         .await
