@@ -154,7 +154,6 @@ fn fuzz_envelope_seed_mutations() {
 }
 
 #[test]
-#[ignore = "long run: FAULTLINE_FUZZ_SECONDS=600 cargo test --release --test fuzz -- --ignored"]
 fn fuzz_envelope_long() {
     run_long("envelope", inputs(), Clone::clone, check);
 }

@@ -154,8 +154,8 @@ pub fn run_fixed<S: Strategy>(
     }
 }
 
-/// The long run: fresh random cases until `FAULTLINE_FUZZ_SECONDS` (default 60) are
-/// up. Prints the cases executed; on a failure saves the shrunk input (as bytes, via
+/// Fresh random cases until `FAULTLINE_FUZZ_SECONDS` are up: 2 by default, so that
+/// every `cargo test` explores a little beyond the fixed cases; 600 for a real run. Prints the cases executed; on a failure saves the shrunk input (as bytes, via
 /// `to_bytes`) under `target/fuzz-crashers/<name>/` and panics.
 pub fn run_long<S: Strategy>(
     name: &str,
@@ -168,7 +168,7 @@ pub fn run_long<S: Strategy>(
     let seconds: u64 = std::env::var("FAULTLINE_FUZZ_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
+        .unwrap_or(2);
     let seed: u64 = std::env::var("FAULTLINE_FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

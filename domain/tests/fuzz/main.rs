@@ -8,12 +8,13 @@
 //!   JSON values, mutated seed events and byte-mutated seed events,
 //! - `search`: the issue search parser on mutated queries.
 //!
-//! `cargo test` runs every seed and a fixed, seeded number of mutations (the same
-//! cases on every run, a few seconds in all). The long-run mode is `#[ignore]`d:
+//! `cargo test` runs every seed, a fixed, seeded number of mutations (the same cases
+//! on every run), and two seconds of fresh random cases per target. The long run is
+//! the same tests with more time:
 //!
 //! ```sh
 //! FAULTLINE_FUZZ_SECONDS=600 nice -n 19 cargo test -p faultline-domain --release \
-//!     --test fuzz fuzz_envelope_long -- --ignored --nocapture
+//!     --test fuzz fuzz_envelope_long -- --nocapture
 //! ```
 //!
 //! It runs fresh random cases until the time is up (`FAULTLINE_FUZZ_SEED` replays a

@@ -298,7 +298,6 @@ fn fuzz_normalize_mutations_and_arbitrary_json() {
 }
 
 #[test]
-#[ignore = "long run: FAULTLINE_FUZZ_SECONDS=600 cargo test --release --test fuzz -- --ignored"]
 fn fuzz_normalize_long() {
     run_long(
         "normalize",

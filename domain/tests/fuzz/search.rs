@@ -83,7 +83,6 @@ fn fuzz_search_seed_mutations() {
 }
 
 #[test]
-#[ignore = "long run: FAULTLINE_FUZZ_SECONDS=600 cargo test --release --test fuzz -- --ignored"]
 fn fuzz_search_long() {
     run_long("search", mutated(seed_bytes(), TOKENS), Clone::clone, check);
 }
