@@ -22,6 +22,12 @@ impl LogPosition {
         tx_id: 0,
         position: 0,
     };
+
+    /// The position after every event: a read bounded by it is not bounded.
+    pub const END: LogPosition = LogPosition {
+        tx_id: i64::MAX,
+        position: i64::MAX,
+    };
 }
 
 #[cfg(test)]

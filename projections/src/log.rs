@@ -118,11 +118,15 @@ pub async fn read_after_as(
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    let end = LogPosition {
-        tx_id: i64::MAX,
-        position: i64::MAX,
-    };
-    read_between(conn, aggregate_types, columns, after, end, limit).await
+    read_between(
+        conn,
+        aggregate_types,
+        columns,
+        after,
+        LogPosition::END,
+        limit,
+    )
+    .await
 }
 
 /// [`read_after_as`], stopping at `until` (inclusive): a rebuild that must end exactly

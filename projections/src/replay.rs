@@ -24,12 +24,6 @@ use crate::log::{read_between, Columns};
 use crate::projection::Projection;
 use crate::runner::LOCK_NAMESPACE;
 
-/// The end of the log: no upper bound.
-const END: LogPosition = LogPosition {
-    tx_id: i64::MAX,
-    position: i64::MAX,
-};
-
 /// What a shadow is for; each has its own schema, so a `verify` never disturbs a
 /// `replay` in progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -384,7 +378,9 @@ impl Shadow {
     /// transaction of its own; returns how many it applied (0: nothing readable).
     pub async fn step(&self, batch: i64, until: Option<LogPosition>) -> Result<usize, ReplayError> {
         let mut tx = self.pool.begin().await?;
-        let applied = self.step_in(&mut tx, batch, until.unwrap_or(END)).await?;
+        let applied = self
+            .step_in(&mut tx, batch, until.unwrap_or(LogPosition::END))
+            .await?;
         tx.commit().await?;
         Ok(applied)
     }
@@ -481,7 +477,7 @@ impl Shadow {
         limit: Option<i64>,
         mut applied: impl FnMut(usize),
     ) -> Result<bool, ReplayError> {
-        let until = until.unwrap_or(END);
+        let until = until.unwrap_or(LogPosition::END);
         // Events this run may still read.
         let mut left = limit.unwrap_or(i64::MAX);
         let mut reader = self.pool.acquire().await?;
@@ -551,7 +547,7 @@ impl Shadow {
         checkpoint::register(&self.pool, name).await?;
         let mut tx = self.pool.begin().await?;
         pause_live_runner(&mut tx, name).await?;
-        while self.step_in(&mut tx, batch, END).await? > 0 {}
+        while self.step_in(&mut tx, batch, LogPosition::END).await? > 0 {}
         let live = checkpoint::lock(&mut tx, name).await?.position();
         let state = self.state_in(&mut tx, true).await?;
         if state.position < live {
