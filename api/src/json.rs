@@ -29,12 +29,10 @@ where
         })?;
         // PostgreSQL text cannot hold NUL: refuse it here, as Sentry's serializers do,
         // rather than fail when the value reaches the database.
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-            if contains_nul(&value) {
-                return Err(ApiError::BadRequest(
-                    "Null characters are not allowed.".into(),
-                ));
-            }
+        if has_escaped_nul(&bytes) {
+            return Err(ApiError::BadRequest(
+                "Null characters are not allowed.".into(),
+            ));
         }
         let request = Request::from_parts(parts, Body::from(bytes));
         match axum::Json::<T>::from_request(request, state).await {
@@ -44,16 +42,14 @@ where
     }
 }
 
-/// Whether any string or key of `value` holds a NUL character.
-fn contains_nul(value: &serde_json::Value) -> bool {
-    match value {
-        serde_json::Value::String(s) => s.contains('\0'),
-        serde_json::Value::Array(items) => items.iter().any(contains_nul),
-        serde_json::Value::Object(map) => map
-            .iter()
-            .any(|(key, value)| key.contains('\0') || contains_nul(value)),
-        _ => false,
-    }
+/// Whether a JSON text holds a NUL character. A JSON string can only carry one as the
+/// escape `\u0000` (raw control characters are invalid), so a scan of the bytes does,
+/// without parsing: an escape is a `\` preceded by an even number of `\`.
+fn has_escaped_nul(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(at, window)| {
+        window == b"\\u0000"
+            && json[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
+    })
 }
 
 /// Formats a time as Sentry does: ISO 8601 UTC with a `Z`.
@@ -63,16 +59,20 @@ pub fn date(time: chrono::DateTime<chrono::Utc>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::contains_nul;
-    use serde_json::json;
+    use super::has_escaped_nul;
 
     #[test]
-    fn a_nul_anywhere_in_a_body_is_found() {
-        assert!(contains_nul(&json!({"name": "a\u{0}b"})));
-        assert!(contains_nul(&json!({"teams": ["ok", "x\u{0}"]})));
-        assert!(contains_nul(&json!({"k\u{0}": 1})));
-        assert!(!contains_nul(
-            &json!({"name": "plain \\u0000 text", "n": 1})
+    fn a_nul_escape_anywhere_in_a_body_is_found() {
+        assert!(has_escaped_nul(br#"{"name": "a\u0000b"}"#));
+        assert!(has_escaped_nul(br#"{"teams": ["ok", "x\\\u0000"]}"#));
+        assert!(has_escaped_nul(br#"{"k\u0000": 1}"#));
+    }
+
+    #[test]
+    fn an_escaped_backslash_before_u0000_is_plain_text() {
+        assert!(!has_escaped_nul(
+            br#"{"name": "plain \\u0000 text", "n": 1}"#
         ));
+        assert!(!has_escaped_nul(br#"{"name": "u0000"}"#));
     }
 }
