@@ -46,6 +46,14 @@ pub async fn register(pool: &PgPool, name: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Reads the checkpoint (callers hold the projection's advisory lock).
+pub async fn read(conn: &mut PgConnection, name: &str) -> Result<Checkpoint, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT} WHERE name = $1"))
+        .bind(name)
+        .fetch_one(conn)
+        .await
+}
+
 /// Reads the checkpoint and locks its row until the end of the transaction.
 pub async fn lock(conn: &mut PgConnection, name: &str) -> Result<Checkpoint, sqlx::Error> {
     sqlx::query_as(&format!("{SELECT} WHERE name = $1 FOR UPDATE"))

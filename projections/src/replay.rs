@@ -252,6 +252,17 @@ impl Shadow {
         ))
         .execute(&mut *conn)
         .await?;
+        // Storage parameters (fillfactor) are not part of LIKE.
+        let options: Option<Vec<String>> =
+            sqlx::query_scalar("SELECT reloptions FROM pg_class WHERE oid = $1::regclass")
+                .bind(&live)
+                .fetch_one(&mut *conn)
+                .await?;
+        if let Some(options) = options.filter(|options| !options.is_empty()) {
+            sqlx::query(&format!("ALTER TABLE {shadow} SET ({})", options.join(", ")))
+                .execute(&mut *conn)
+                .await?;
+        }
         let constraints: Vec<(String, String)> = sqlx::query_as(
             "SELECT conname::text, pg_get_constraintdef(oid)
                FROM pg_constraint
