@@ -35,20 +35,25 @@ pub struct TooDeep {
 /// asked to recurse deeper than `max`. Stops at the first level over the limit.
 pub fn check_json_depth(bytes: &[u8], max: usize) -> Result<(), TooDeep> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &byte in bytes {
-        if in_string {
-            match (escaped, byte) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                // Most of an event's bytes are string contents (context lines,
+                // variables): jump to the closing quote instead of looking at each byte.
+                at += 1;
+                loop {
+                    let rest = bytes.get(at..).unwrap_or_default();
+                    match memchr::memchr2(b'"', b'\\', rest) {
+                        None => return Ok(()),
+                        Some(offset) if bytes[at + offset] == b'\\' => at += offset + 2,
+                        Some(offset) => {
+                            at += offset;
+                            break;
+                        }
+                    }
+                }
             }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
@@ -58,6 +63,7 @@ pub fn check_json_depth(bytes: &[u8], max: usize) -> Result<(), TooDeep> {
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        at += 1;
     }
     Ok(())
 }
@@ -68,6 +74,16 @@ mod tests {
 
     fn nested_arrays(depth: usize) -> String {
         format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn an_escape_at_the_very_end_of_the_input_ends_the_scan() {
+        assert_eq!(check_json_depth(b"\"\\", 64), Ok(()));
+        assert_eq!(check_json_depth(b"[\"a\\\"]]\\", 64), Ok(()));
+        assert_eq!(
+            check_json_depth(b"[[\"\\\"]]\"]]", 1),
+            Err(TooDeep { max: 1 })
+        );
     }
 
     #[test]

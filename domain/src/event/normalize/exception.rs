@@ -82,10 +82,10 @@ pub(crate) fn normalize_exceptions(data: &mut Map<String, Value>) -> Vec<Excepti
     let typed = values.iter().map(typed_exception).collect();
     if !values.is_empty() {
         let values = values.into_iter().map(Value::Object).collect();
-        data.insert(
-            "exception".into(),
-            serde_json::json!({ "values": Value::Array(values) }),
-        );
+        // Built by hand: `json!` would serialise the whole tree into a copy of itself.
+        let mut exception = Map::new();
+        exception.insert("values".into(), Value::Array(values));
+        data.insert("exception".into(), Value::Object(exception));
     }
     typed
 }
