@@ -18,6 +18,16 @@ use crate::projection::Projection;
 /// Namespace of the advisory locks that elect one process per projection.
 pub(crate) const LOCK_NAMESPACE: i32 = 0x0FA1;
 
+/// Takes the projection for this transaction, if no other process has it.
+///
+/// It also turns off `synchronous_commit` for the transaction: a read model is derived
+/// from the durable log and moves with its checkpoint in one transaction, so a commit
+/// lost to a database crash is simply applied again from the older checkpoint, and the
+/// projection need not wait for its WAL to reach the disk. One statement for both saves
+/// a round trip per batch.
+const TAKE_PROJECTION: &str = "SELECT pg_try_advisory_xact_lock($1, hashtext($2))
+                                 FROM set_config('synchronous_commit', 'off', true)";
+
 /// Tunables of a runner.
 #[derive(Debug, Clone, Copy)]
 pub struct RunnerConfig {
@@ -111,7 +121,7 @@ impl ProjectionRunner {
     pub async fn run_batch(&self) -> Result<BatchOutcome, BatchError> {
         let name = self.projection.name();
         let mut tx = self.pool.begin().await?;
-        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
+        let locked: bool = sqlx::query_scalar(TAKE_PROJECTION)
             .bind(LOCK_NAMESPACE)
             .bind(name)
             .fetch_one(&mut *tx)
@@ -135,7 +145,6 @@ impl ProjectionRunner {
             self.progress.observe(name, start);
             return Ok(BatchOutcome::Applied(0));
         };
-        relax_durability(&mut tx).await?;
         if events.len() == 1 {
             self.projection
                 .apply(&mut tx, &events[0])
@@ -168,16 +177,14 @@ impl ProjectionRunner {
         let mut position = start;
         while applied < count {
             let mut tx = self.pool.begin().await?;
-            let locked: bool =
-                sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
-                    .bind(LOCK_NAMESPACE)
-                    .bind(name)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let locked: bool = sqlx::query_scalar(TAKE_PROJECTION)
+                .bind(LOCK_NAMESPACE)
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await?;
             if !locked || checkpoint::read(&mut tx, name).await?.position() != position {
                 return Ok(BatchOutcome::Applied(applied));
             }
-            relax_durability(&mut tx).await?;
             let events = read_after_as(
                 &mut tx,
                 self.projection.aggregate_types(),
@@ -270,15 +277,6 @@ impl ProjectionRunner {
     }
 }
 
-/// A read model is derived from the durable log and moves with its checkpoint in one
-/// transaction, so a commit lost to a database crash is simply applied again from the
-/// older checkpoint: the projection need not wait for its WAL to reach the disk.
-async fn relax_durability(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SET LOCAL synchronous_commit = off")
-        .execute(conn)
-        .await?;
-    Ok(())
-}
 
 async fn sleep_until_or_cancel(
     shutdown: &CancellationToken,

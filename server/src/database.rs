@@ -41,6 +41,11 @@ impl Database {
         let pool = PgPoolOptions::new()
             .max_connections(32)
             .acquire_timeout(Duration::from_secs(5))
+            // sqlx pings every connection it hands out by default: a round trip (and a
+            // wakeup on both sides) before every query. A connection that died is
+            // found by the query itself instead, which fails like any database error
+            // (503 / projection retry), and the broken connection is not reused.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Self { pool, cluster })

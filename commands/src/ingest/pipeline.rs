@@ -359,6 +359,12 @@ impl Worker {
             }
         }
 
+        if snapshot_due.is_empty() {
+            // One statement is its own transaction: no BEGIN and COMMIT round trips.
+            let mut conn = self.log.pool().acquire().await?;
+            let positions = EventLog::append_in(&mut conn, &rows).await?;
+            return Ok(self.settle(working, &ingested_rows, &positions));
+        }
         let mut tx = self.log.pool().begin().await?;
         let positions = EventLog::append_in(&mut tx, &rows).await?;
         for stream in &snapshot_due {
@@ -380,15 +386,21 @@ impl Worker {
             .await?;
         }
         tx.commit().await?;
+        Ok(self.settle(working, &ingested_rows, &positions))
+    }
 
+    /// After a commit: the working copies become the cache; each job's position.
+    fn settle(
+        &mut self,
+        working: HashMap<String, Cached>,
+        ingested_rows: &[usize],
+        positions: &[LogPosition],
+    ) -> Vec<LogPosition> {
         if self.issues.len() > MAX_CACHED_ISSUES {
             self.issues.clear();
         }
         self.issues.extend(working);
-        Ok(ingested_rows
-            .into_iter()
-            .map(|row| positions[row])
-            .collect())
+        ingested_rows.iter().map(|row| positions[*row]).collect()
     }
 
     /// Numeric ids and per-project numbers for the issues this batch will create.

@@ -2,7 +2,7 @@
 
 use faultline_domain::log_position::LogPosition;
 use serde_json::Value;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool};
 
 use crate::error::StoreError;
 
@@ -92,7 +92,7 @@ impl EventLog {
     /// this transaction before (a transaction's id is taken at its first write, and
     /// readers rely on a stream's later events having later transaction ids).
     pub async fn append_in(
-        tx: &mut Transaction<'_, Postgres>,
+        conn: &mut PgConnection,
         events: &[NewEvent],
     ) -> Result<Vec<LogPosition>, StoreError> {
         if events.is_empty() {
@@ -135,7 +135,7 @@ impl EventLog {
         .bind(&versions)
         .bind(&payloads)
         .bind(&metadata)
-        .fetch_all(&mut **tx)
+        .fetch_all(conn)
         .await
         .map_err(|error| conflict_or_database(error, &events[0]))?;
         let mut positions: Vec<LogPosition> = rows
