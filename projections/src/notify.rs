@@ -1,6 +1,6 @@
 //! Postgres `LISTEN/NOTIFY` turned into in-process wakeups.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use faultline_domain::log_position::LogPosition;
@@ -11,35 +11,75 @@ use tokio_util::sync::CancellationToken;
 
 use crate::progress::Progress;
 
-/// Channel notified (by a trigger) at the commit of every write to `events`.
+/// Channel notified at the commit of every write to `events`, with the aggregate type
+/// written as payload (empty: any type).
 pub const EVENTS_CHANNEL: &str = "faultline_events";
 /// Channel notified when a projection's checkpoint moves: `"<name> <tx_id> <position>"`.
 pub const CHECKPOINTS_CHANNEL: &str = "faultline_checkpoints";
 
 /// Wakeups for everything that tails the log in this process.
+///
+/// Writers notify with the aggregate type they appended (see
+/// `EventLog::append_in`), so a tailer of `project` events is not woken by the
+/// thousands of `issue` commits a second of ingestion makes; an empty payload (or a
+/// reconnect) wakes every tailer.
 #[derive(Clone)]
 pub struct LogListener {
-    events: watch::Sender<u64>,
+    /// `None`: tails every type.
+    tailers: Arc<Mutex<Vec<Tailer>>>,
     progress: Arc<Progress>,
+}
+
+struct Tailer {
+    types: Option<Vec<String>>,
+    wake: watch::Sender<u64>,
 }
 
 impl LogListener {
     /// A listener that feeds `progress` with checkpoint moves.
     pub fn new(progress: Arc<Progress>) -> Self {
         Self {
-            events: watch::Sender::new(0),
+            tailers: Arc::default(),
             progress,
         }
     }
 
-    /// A receiver that changes whenever new events may be readable.
+    /// A receiver that changes whenever new events of any type may be readable.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.events.subscribe()
+        self.register(None)
+    }
+
+    /// A receiver that changes whenever new events of one of `types` may be readable.
+    pub fn subscribe_to(&self, types: &[&str]) -> watch::Receiver<u64> {
+        self.register(Some(types.iter().map(|t| (*t).to_owned()).collect()))
+    }
+
+    fn register(&self, types: Option<Vec<String>>) -> watch::Receiver<u64> {
+        let wake = watch::Sender::new(0);
+        let receiver = wake.subscribe();
+        let mut tailers = self.tailers.lock().unwrap_or_else(|e| e.into_inner());
+        tailers.retain(|tailer| !tailer.wake.is_closed());
+        tailers.push(Tailer { types, wake });
+        receiver
     }
 
     /// Wakes every tailer of this process (used after local commits too).
     pub fn wake(&self) {
-        self.events.send_modify(|n| *n = n.wrapping_add(1));
+        self.wake_for(None);
+    }
+
+    /// Wakes the tailers of `aggregate_type` (all of them for `None`).
+    fn wake_for(&self, aggregate_type: Option<&str>) {
+        let tailers = self.tailers.lock().unwrap_or_else(|e| e.into_inner());
+        for tailer in tailers.iter() {
+            let wanted = match (&tailer.types, aggregate_type) {
+                (Some(types), Some(written)) => types.iter().any(|t| t == written),
+                _ => true,
+            };
+            if wanted {
+                tailer.wake.send_modify(|n| *n = n.wrapping_add(1));
+            }
+        }
     }
 
     /// Listens until `shutdown`. Notifications lost while the connection is down are
@@ -81,7 +121,10 @@ impl LogListener {
                 continue;
             };
             match notification.channel() {
-                EVENTS_CHANNEL => self.wake(),
+                EVENTS_CHANNEL => match notification.payload() {
+                    "" => self.wake(),
+                    aggregate_type => self.wake_for(Some(aggregate_type)),
+                },
                 CHECKPOINTS_CHANNEL => {
                     if let Some((name, position)) = parse_checkpoint(notification.payload()) {
                         self.progress.observe(name, position);

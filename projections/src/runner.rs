@@ -218,7 +218,7 @@ impl ProjectionRunner {
 
     async fn run_loop(self, shutdown: CancellationToken) {
         let name = self.projection.name();
-        let mut wake = self.listener.subscribe();
+        let mut wake = self.listener.subscribe_to(self.projection.aggregate_types());
         while let Err(error) = checkpoint::register(&self.pool, name).await {
             tracing::warn!(%error, "cannot register checkpoint, retrying");
             if sleep_or_cancel(&shutdown, self.config.retry_after).await {

@@ -96,6 +96,7 @@ fn runner(pool: &PgPool, projection: Arc<dyn Projection>, batch_size: i64) -> Pr
         RunnerConfig {
             batch_size,
             idle_poll: Duration::from_millis(50),
+            gather: Duration::from_millis(5),
             retry_after: Duration::from_millis(50),
         },
     )
