@@ -26,7 +26,10 @@ pub struct Upcast {
 }
 
 /// Every upcast, oldest first per event type.
-pub const UPCASTS: &[Upcast] = &[crate::issue::COMMENT_ADDED_1_TO_2];
+pub const UPCASTS: &[Upcast] = &[
+    crate::issue::COMMENT_ADDED_1_TO_2,
+    crate::issue::EVENT_INGESTED_1_TO_2,
+];
 
 /// The upcast that applies to a stored `(aggregate_type, event_type, version)`.
 pub fn find(aggregate_type: &str, event_type: &str, version: &str) -> Option<&'static Upcast> {

@@ -59,7 +59,9 @@ impl MemoryTail {
 
     /// Folds and follows the log until `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut wake = self.listener.subscribe_to(self.projection.aggregate_types());
+        let mut wake = self
+            .listener
+            .subscribe_to(self.projection.aggregate_types());
         let mut position = LogPosition::START;
         loop {
             wake.borrow_and_update();

@@ -259,9 +259,12 @@ impl Shadow {
                 .fetch_one(&mut *conn)
                 .await?;
         if let Some(options) = options.filter(|options| !options.is_empty()) {
-            sqlx::query(&format!("ALTER TABLE {shadow} SET ({})", options.join(", ")))
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(&format!(
+                "ALTER TABLE {shadow} SET ({})",
+                options.join(", ")
+            ))
+            .execute(&mut *conn)
+            .await?;
         }
         let constraints: Vec<(String, String)> = sqlx::query_as(
             "SELECT conname::text, pg_get_constraintdef(oid)

@@ -218,7 +218,9 @@ impl ProjectionRunner {
 
     async fn run_loop(self, shutdown: CancellationToken) {
         let name = self.projection.name();
-        let mut wake = self.listener.subscribe_to(self.projection.aggregate_types());
+        let mut wake = self
+            .listener
+            .subscribe_to(self.projection.aggregate_types());
         while let Err(error) = checkpoint::register(&self.pool, name).await {
             tracing::warn!(%error, "cannot register checkpoint, retrying");
             if sleep_or_cancel(&shutdown, self.config.retry_after).await {
@@ -237,8 +239,7 @@ impl ProjectionRunner {
                     if n > 0 {
                         tracing::debug!(events = n, "batch applied");
                         // More is likely on its way: let it gather, then read again.
-                        if sleep_until_or_cancel(&shutdown, started + self.config.gather).await
-                        {
+                        if sleep_until_or_cancel(&shutdown, started + self.config.gather).await {
                             return;
                         }
                         continue;
@@ -276,7 +277,6 @@ impl ProjectionRunner {
         }
     }
 }
-
 
 async fn sleep_until_or_cancel(
     shutdown: &CancellationToken,

@@ -37,7 +37,8 @@ pub struct NewIssue {
 ///
 /// JSON: `{"event_id": "9ec7…", "timestamp": "2026-01-01T00:00:00Z", "received": "…",
 /// "level": "error", "release": null, "environment": "production", "user_key":
-/// "id:42", "tags": [["level", "error"]], "title": "…", "culprit": "…", "data": {…}}`
+/// "id:42", "tags": [["level", "error"]], "title": "…", "culprit": "…", "data": "<deflate,
+/// base64>"}` (`data` was the JSON object itself before `EventIngested` 2.0).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Occurrence {
     /// 32 lowercase hex.
@@ -61,8 +62,12 @@ pub struct Occurrence {
     /// Its own culprit.
     pub culprit: String,
     /// The full normalized event. Readers that need only the head read the stored
-    /// event without it (`null` then).
-    #[serde(default)]
+    /// event without it (`null` then). Stored compressed: see [`super::body`].
+    #[serde(
+        default,
+        serialize_with = "super::body::serialize",
+        deserialize_with = "super::body::deserialize"
+    )]
     pub data: serde_json::Value,
 }
 

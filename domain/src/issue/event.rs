@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::command::Occurrence;
 use super::details::{Assignee, IgnoreDetails, ResolveDetails};
@@ -257,11 +258,32 @@ impl DomainEvent for IssueEvent {
 
     fn event_version(&self) -> String {
         match self {
-            IssueEvent::CommentAdded { .. } => "2.0",
+            IssueEvent::CommentAdded { .. } | IssueEvent::EventIngested(_) => "2.0",
             _ => "1.0",
         }
         .to_owned()
     }
+}
+
+/// `EventIngested` 1.0 → 2.0: the body (`data`) is stored compressed (see
+/// [`super::body`]) instead of as a JSON object.
+pub const EVENT_INGESTED_1_TO_2: Upcast = Upcast {
+    aggregate_type: "issue",
+    event_type: "EventIngested",
+    from_version: "1.0",
+    to_version: "2.0",
+    upcast: compress_body,
+};
+
+fn compress_body(mut payload: Value) -> Value {
+    if let Some(data) = payload.pointer_mut("/EventIngested/data") {
+        if data.is_object() {
+            if let Ok(stored) = super::body::encode(data) {
+                *data = Value::String(stored);
+            }
+        }
+    }
+    payload
 }
 
 /// `CommentAdded` 1.0 → 2.0: the author's `user_id` became `author_id`.

@@ -65,3 +65,51 @@ fn an_old_snapshot_of_a_resolved_issue_regresses_on_any_event() {
         .unwrap();
     assert!(matches!(events[0], IssueEvent::IssueRegressed { .. }));
 }
+
+#[test]
+fn an_event_ingested_1_0_payload_with_its_body_inline_loads_as_the_same_occurrence() {
+    let body = json!({"message": "boom", "exception": {"values": [{"type": "KeyError"}]}});
+    let head = json!({
+        "event_id": "9ec79c33ec9942ab8353589fcb2e04dc", "timestamp": "2026-01-01T00:00:01Z",
+        "received": "2026-01-01T00:00:02Z", "level": "error", "release": null,
+        "environment": "production", "user_key": null, "tags": [["level", "error"]],
+        "title": "KeyError", "culprit": "app.view"});
+    let mut old = head.clone();
+    old["data"] = body.clone();
+    let old = json!({ "EventIngested": old });
+
+    let upcast = crate::upcast::current("issue", "EventIngested", "1.0", &old);
+    assert!(upcast["EventIngested"]["data"].is_string(), "{upcast}");
+    let from_upcast: IssueEvent = serde_json::from_value(upcast.into_owned()).unwrap();
+    let from_inline: IssueEvent = serde_json::from_value(old).unwrap();
+
+    let IssueEvent::EventIngested(occurrence) = &from_upcast else {
+        panic!("{from_upcast:?}");
+    };
+    assert_eq!(occurrence.data, body);
+    assert_eq!(from_upcast, from_inline);
+    let stored = serde_json::to_value(&from_upcast).unwrap();
+    assert_eq!(
+        stored["EventIngested"]["data"]
+            .as_str()
+            .map(|s| !s.is_empty()),
+        Some(true)
+    );
+    assert_eq!(
+        serde_json::from_value::<IssueEvent>(stored).unwrap(),
+        from_upcast
+    );
+}
+
+#[test]
+fn an_event_ingested_head_read_without_its_body_has_null_data() {
+    let head = json!({"EventIngested": {
+        "event_id": "9ec79c33ec9942ab8353589fcb2e04dc", "timestamp": "2026-01-01T00:00:01Z",
+        "received": "2026-01-01T00:00:02Z", "level": "error", "release": null,
+        "environment": "production", "user_key": null, "tags": [],
+        "title": "t", "culprit": "c"}});
+    let IssueEvent::EventIngested(occurrence) = serde_json::from_value(head).unwrap() else {
+        panic!("not an EventIngested");
+    };
+    assert!(occurrence.data.is_null());
+}
