@@ -40,7 +40,7 @@ fn stored<E: Serialize + cqrs_es::DomainEvent>(
         sequence: n,
         event_type: event.event_type(),
         event_version: "1.0".into(),
-        payload: serde_json::to_value(&event).unwrap(),
+        payload: serde_json::value::to_raw_value(&event).unwrap(),
         metadata: json!({"actor": actor, "ip_address": "10.0.0.1", "request_id": "r",
                          "time": time.to_rfc3339()}),
         recorded_at: t0(),
@@ -384,7 +384,7 @@ async fn an_occurrence_is_read_without_its_payload(pool: PgPool) {
         .bind(event.sequence)
         .bind(&event.event_type)
         .bind(&event.event_version)
-        .bind(&event.payload)
+        .bind(sqlx::types::Json(&event.payload))
         .bind(&event.metadata)
         .execute(&pool)
         .await

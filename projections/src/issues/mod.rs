@@ -56,6 +56,11 @@ impl Projection for IssuesProjection {
         "payload #- '{EventIngested,data}'"
     }
 
+    /// Nothing here reads an event's metadata: no need to ship and parse it.
+    fn metadata_sql(&self) -> &'static str {
+        "'null'::jsonb"
+    }
+
     async fn apply(
         &self,
         conn: &mut PgConnection,

@@ -33,7 +33,7 @@ fn stored(position: i64, stream: &str, event: &IssueEvent) -> StoredEvent {
         sequence: position,
         event_type: cqrs_es::DomainEvent::event_type(event),
         event_version: cqrs_es::DomainEvent::event_version(event),
-        payload: serde_json::to_value(event).unwrap(),
+        payload: serde_json::value::to_raw_value(event).unwrap(),
         metadata: json!({}),
         recorded_at: t0(),
     }
