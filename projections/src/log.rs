@@ -133,6 +133,7 @@ pub async fn read_after_as(
     read_between(
         conn,
         aggregate_types,
+        &[],
         columns,
         after,
         LogPosition::END,
@@ -142,10 +143,12 @@ pub async fn read_after_as(
 }
 
 /// [`read_after_as`], stopping at `until` (inclusive): a rebuild that must end exactly
-/// where a live read model stands.
+/// where a live read model stands. Events of the types in `skip` are not returned.
+#[allow(clippy::too_many_arguments)]
 pub async fn read_between(
     conn: &mut PgConnection,
     aggregate_types: &[&str],
+    skip: &[&str],
     columns: Columns,
     after: LogPosition,
     until: LogPosition,
@@ -159,6 +162,7 @@ pub async fn read_between(
             AND (tx_id, position) > ($2::text::xid8, $3)
             AND (tx_id, position) <= ($4::text::xid8, $5)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+            AND event_type <> ALL($7)
           ORDER BY events.tx_id, events.position
           LIMIT $6",
         columns.payload, columns.metadata
@@ -169,6 +173,7 @@ pub async fn read_between(
     .bind(until.tx_id.to_string())
     .bind(until.position)
     .bind(limit)
+    .bind(skip)
     .fetch_all(conn)
     .await
 }

@@ -35,6 +35,13 @@ pub trait Projection: Send + Sync + 'static {
         "metadata"
     }
 
+    /// Event types this projection ignores entirely (applying them writes nothing). A
+    /// rebuild does not read them at all; the live runner still reads past them, so
+    /// that its checkpoint moves over them.
+    fn replay_skips(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Applies one event.
     async fn apply(
         &self,

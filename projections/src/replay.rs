@@ -407,7 +407,73 @@ impl Shadow {
     ) -> Result<usize, ReplayError> {
         let from = self.state_in(conn, false).await?.position;
         let events = self.read(conn, from, batch, until).await?;
+        if events.is_empty() {
+            self.pass_skipped(conn, until).await?;
+        }
         self.apply_in(conn, from, &events).await
+    }
+
+    /// Once nothing is left to apply: moves the shadow's checkpoint over the skipped
+    /// events (`replay_skips`) that follow it, up to the first event it must apply,
+    /// `until` or the end of what is readable, and counts every event of its types up
+    /// to there as applied. The rebuild then ends on the position and count of a live
+    /// runner that read them all, and the swap finds it level with the live
+    /// checkpoint. One statement, so no event can slip in between.
+    async fn pass_skipped(
+        &self,
+        conn: &mut PgConnection,
+        until: LogPosition,
+    ) -> Result<(), ReplayError> {
+        let skip = self.projection.replay_skips();
+        if skip.is_empty() {
+            return Ok(());
+        }
+        let from = self.state_in(conn, true).await?;
+        let (tx_id, position, applied): (i64, i64, i64) = sqlx::query_as(
+            "WITH span AS (
+                 SELECT tx_id, position, event_type FROM events
+                  WHERE aggregate_type = ANY($1)
+                    AND (tx_id, position) > ($2::text::xid8, $3)
+                    AND (tx_id, position) <= ($4::text::xid8, $5)
+                    AND tx_id < pg_snapshot_xmin(pg_current_snapshot())),
+             stop AS (
+                 SELECT tx_id, position FROM span WHERE event_type <> ALL($6)
+                  ORDER BY tx_id, position LIMIT 1),
+             passed AS (
+                 SELECT s.tx_id, s.position FROM span s
+                  WHERE NOT EXISTS (SELECT 1 FROM stop)
+                     OR (s.tx_id, s.position) < (SELECT tx_id, position FROM stop)
+                  ORDER BY s.tx_id DESC, s.position DESC
+                  LIMIT 1),
+             target AS (
+                 SELECT tx_id, position FROM passed
+                 UNION ALL
+                 SELECT $2::text::xid8, $3 WHERE NOT EXISTS (SELECT 1 FROM passed))
+             SELECT t.tx_id::text::bigint, t.position,
+                    (SELECT count(*) FROM events e
+                      WHERE e.aggregate_type = ANY($1)
+                        AND (e.tx_id, e.position) <= (t.tx_id, t.position))
+               FROM target t",
+        )
+        .bind(self.projection.aggregate_types())
+        .bind(from.position.tx_id.to_string())
+        .bind(from.position.position)
+        .bind(until.tx_id.to_string())
+        .bind(until.position)
+        .bind(skip)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query(&format!(
+            "UPDATE {}._replay_checkpoint
+                SET last_tx_id = $1::text::xid8, last_position = $2, events_applied = $3",
+            self.quoted()
+        ))
+        .bind(tx_id.to_string())
+        .bind(position)
+        .bind(applied)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 
     /// Up to `batch` events of the projection after `after`, none past `until`.
@@ -421,6 +487,7 @@ impl Shadow {
         Ok(read_between(
             conn,
             self.projection.aggregate_types(),
+            self.projection.replay_skips(),
             Columns::of(&*self.projection),
             after,
             until,
@@ -522,6 +589,11 @@ impl Shadow {
             from = last;
             events = next?;
             left -= events.len() as i64;
+        }
+        if left > 0 {
+            let mut tx = self.pool.begin().await?;
+            self.pass_skipped(&mut tx, until).await?;
+            tx.commit().await?;
         }
         Ok(left > 0)
     }

@@ -105,6 +105,11 @@ impl Projection for AuditLogProjection {
         "CASE WHEN event_type = 'EventIngested' THEN 'null'::jsonb ELSE payload END"
     }
 
+    /// The issue events `issues::entry` drops by type before decoding.
+    fn replay_skips(&self) -> &'static [&'static str] {
+        issues::SKIPPED
+    }
+
     fn metadata_sql(&self) -> &'static str {
         "CASE WHEN event_type = 'EventIngested' THEN 'null'::jsonb ELSE metadata END"
     }
