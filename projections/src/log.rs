@@ -54,26 +54,29 @@ impl StoredEvent {
         let decoded =
             match upcast::find(&self.aggregate_type, &self.event_type, &self.event_version) {
                 None => serde_json::from_str(self.payload.get()),
-                Some(_) => E::deserialize(&*self.current_payload()),
+                Some(_) => E::deserialize(self.current_payload()?),
             };
-        decoded.map_err(|source| ProjectionError::Decode {
-            position: self.position,
-            source,
-        })
+        decoded.map_err(|source| self.undecodable(source))
     }
 
     /// The payload in the current shape of its event type.
-    pub fn current_payload(&self) -> std::borrow::Cow<'_, Value> {
-        let stored: Value = serde_json::from_str(self.payload.get()).unwrap_or(Value::Null);
-        std::borrow::Cow::Owned(
-            upcast::current(
-                &self.aggregate_type,
-                &self.event_type,
-                &self.event_version,
-                &stored,
-            )
-            .into_owned(),
+    pub fn current_payload(&self) -> Result<Value, ProjectionError> {
+        let stored: Value =
+            serde_json::from_str(self.payload.get()).map_err(|source| self.undecodable(source))?;
+        Ok(upcast::current(
+            &self.aggregate_type,
+            &self.event_type,
+            &self.event_version,
+            &stored,
         )
+        .into_owned())
+    }
+
+    fn undecodable(&self, source: serde_json::Error) -> ProjectionError {
+        ProjectionError::Decode {
+            position: self.position,
+            source,
+        }
     }
 
     /// A metadata field (`actor`, `request_id`, `time`, ...), if present.
@@ -104,6 +107,8 @@ pub struct Columns {
     pub payload: &'static str,
     /// The expression read as `metadata`.
     pub metadata: &'static str,
+    /// Event types not read at all.
+    pub skip: &'static [&'static str],
 }
 
 impl Columns {
@@ -111,13 +116,24 @@ impl Columns {
     pub const ALL: Columns = Columns {
         payload: "payload",
         metadata: "metadata",
+        skip: &[],
     };
 
-    /// What `projection` reads.
+    /// What `projection` reads live: every event of its types, so that its checkpoint
+    /// moves over those it ignores.
     pub fn of(projection: &dyn crate::Projection) -> Columns {
         Columns {
             payload: projection.payload_sql(),
             metadata: projection.metadata_sql(),
+            skip: &[],
+        }
+    }
+
+    /// What a rebuild of `projection` reads: not the event types it ignores.
+    pub fn rebuilding(projection: &dyn crate::Projection) -> Columns {
+        Columns {
+            skip: projection.replay_skips(),
+            ..Columns::of(projection)
         }
     }
 }
@@ -133,7 +149,6 @@ pub async fn read_after_as(
     read_between(
         conn,
         aggregate_types,
-        &[],
         columns,
         after,
         LogPosition::END,
@@ -143,12 +158,10 @@ pub async fn read_after_as(
 }
 
 /// [`read_after_as`], stopping at `until` (inclusive): a rebuild that must end exactly
-/// where a live read model stands. Events of the types in `skip` are not returned.
-#[allow(clippy::too_many_arguments)]
+/// where a live read model stands.
 pub async fn read_between(
     conn: &mut PgConnection,
     aggregate_types: &[&str],
-    skip: &[&str],
     columns: Columns,
     after: LogPosition,
     until: LogPosition,
@@ -173,7 +186,7 @@ pub async fn read_between(
     .bind(until.tx_id.to_string())
     .bind(until.position)
     .bind(limit)
-    .bind(skip)
+    .bind(columns.skip)
     .fetch_all(conn)
     .await
 }

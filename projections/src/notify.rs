@@ -19,18 +19,18 @@ pub const CHECKPOINTS_CHANNEL: &str = "faultline_checkpoints";
 
 /// Wakeups for everything that tails the log in this process.
 ///
-/// Writers notify with the aggregate type they appended (see
-/// `EventLog::append_in`), so a tailer of `project` events is not woken by the
-/// thousands of `issue` commits a second of ingestion makes; an empty payload (or a
-/// reconnect) wakes every tailer.
+/// A row trigger on `events` (migration 0013) notifies with each written row's
+/// aggregate type, so a tailer of `project` events is not woken by the thousands of
+/// `issue` commits a second of ingestion makes; an empty payload (or a reconnect)
+/// wakes every tailer.
 #[derive(Clone)]
 pub struct LogListener {
-    /// `None`: tails every type.
     tailers: Arc<Mutex<Vec<Tailer>>>,
     progress: Arc<Progress>,
 }
 
 struct Tailer {
+    /// `None`: tails every type.
     types: Option<Vec<String>>,
     wake: watch::Sender<u64>,
 }

@@ -487,8 +487,7 @@ impl Shadow {
         Ok(read_between(
             conn,
             self.projection.aggregate_types(),
-            self.projection.replay_skips(),
-            Columns::of(&*self.projection),
+            Columns::rebuilding(&*self.projection),
             after,
             until,
             batch,

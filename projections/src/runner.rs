@@ -233,16 +233,15 @@ impl ProjectionRunner {
             }
             wake.borrow_and_update();
             let started = tokio::time::Instant::now();
+            // After a partial batch more is likely on its way: read again without
+            // waiting for a wakeup.
+            let mut more = false;
             match self.run_batch().await {
                 Ok(BatchOutcome::Applied(n)) if n as i64 == self.config.batch_size => continue,
                 Ok(BatchOutcome::Applied(n)) => {
                     if n > 0 {
                         tracing::debug!(events = n, "batch applied");
-                        // More is likely on its way: let it gather, then read again.
-                        if sleep_until_or_cancel(&shutdown, started + self.config.gather).await {
-                            return;
-                        }
-                        continue;
+                        more = true;
                     }
                 }
                 Ok(BatchOutcome::Busy) => {}
@@ -264,27 +263,24 @@ impl ProjectionRunner {
                     return;
                 }
             }
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = wake.changed() => {}
-                _ = tokio::time::sleep(self.config.idle_poll) => {}
+            if !more {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = wake.changed() => {}
+                    _ = tokio::time::sleep(self.config.idle_poll) => {}
+                }
             }
-            // Every commit to the log wakes every runner; most have nothing to read
-            // (another aggregate type), so they look at most once per `gather`.
-            if sleep_until_or_cancel(&shutdown, started + self.config.gather).await {
+            // Under a steady stream every commit wakes the runner: reading at most
+            // once per `gather` folds many commits into one batch.
+            if sleep_or_cancel(
+                &shutdown,
+                self.config.gather.saturating_sub(started.elapsed()),
+            )
+            .await
+            {
                 return;
             }
         }
-    }
-}
-
-async fn sleep_until_or_cancel(
-    shutdown: &CancellationToken,
-    deadline: tokio::time::Instant,
-) -> bool {
-    tokio::select! {
-        _ = shutdown.cancelled() => true,
-        _ = tokio::time::sleep_until(deadline) => false,
     }
 }
 

@@ -31,8 +31,22 @@ thread_local! {
 /// adds a little).
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
+/// Why a body could not be encoded or decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// Not JSON, or not serialisable as JSON.
+    #[error("event body is not JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The stored string is not base64.
+    #[error("event body is not base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    /// DEFLATE refused it.
+    #[error("event body does not {0}")]
+    Deflate(String),
+}
+
 /// The stored string of `body`.
-pub fn encode(body: &Value) -> Result<String, serde_json::Error> {
+pub fn encode(body: &Value) -> Result<String, BodyError> {
     let json = serde_json::to_vec(body)?;
     let mut deflated = Vec::new();
     let size = COMPRESSOR
@@ -41,16 +55,14 @@ pub fn encode(body: &Value) -> Result<String, serde_json::Error> {
             deflated.resize(compressor.deflate_compress_bound(json.len()), 0);
             compressor.deflate_compress(&json, &mut deflated)
         })
-        .map_err(|e| serde_json::Error::io(std::io::Error::other(e.to_string())))?;
+        .map_err(|e| BodyError::Deflate(format!("deflate: {e}")))?;
     deflated.truncate(size);
     Ok(BASE64.encode(deflated))
 }
 
 /// The body a stored string holds.
-pub fn decode(stored: &str) -> Result<Value, String> {
-    let deflated = BASE64
-        .decode(stored)
-        .map_err(|e| format!("event body is not base64: {e}"))?;
+pub fn decode(stored: &str) -> Result<Value, BodyError> {
+    let deflated = BASE64.decode(stored)?;
     // DEFLATE expands at most ~1032x; start at 8x and grow on demand.
     let mut capacity = (deflated.len() * 8).max(1024);
     loop {
@@ -63,13 +75,12 @@ pub fn decode(stored: &str) -> Result<Value, String> {
         match inflated {
             Ok(size) => {
                 json.truncate(size);
-                return serde_json::from_slice(&json)
-                    .map_err(|e| format!("event body is not JSON: {e}"));
+                return Ok(serde_json::from_slice(&json)?);
             }
             Err(libdeflater::DecompressionError::InsufficientSpace) if capacity < MAX_BODY => {
                 capacity *= 4;
             }
-            Err(e) => return Err(format!("event body does not inflate: {e}")),
+            Err(e) => return Err(BodyError::Deflate(format!("inflate: {e}"))),
         }
     }
 }

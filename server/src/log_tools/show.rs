@@ -26,7 +26,7 @@ pub async fn run(pool: &PgPool, aggregate: AggregateArg, id: &str) -> anyhow::Re
         None,
         Payload::Head,
         |event| {
-            let payload = event.current_payload();
+            let payload = event.current_payload()?;
             writeln!(
                 out,
                 "{:>8}  {}  {:<24}  {:<18}  {}",

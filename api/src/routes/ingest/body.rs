@@ -86,7 +86,11 @@ fn gunzip(raw: &[u8], limits: &Limits) -> Result<Vec<u8>, ApiError> {
 }
 
 fn gunzip_one_member(raw: &[u8], limits: &Limits) -> Option<Vec<u8>> {
-    let trailer = raw.len().checked_sub(8).filter(|_| raw.len() >= 18)?;
+    // A gzip member is at least a 10-byte header and an 8-byte trailer.
+    if raw.len() < 18 {
+        return None;
+    }
+    let trailer = raw.len() - 8;
     let crc = u32::from_le_bytes(raw[trailer..trailer + 4].try_into().ok()?);
     let size = u32::from_le_bytes(raw[trailer + 4..].try_into().ok()?) as usize;
     if size > limits.decompressed {
