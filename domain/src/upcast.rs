@@ -29,6 +29,7 @@ pub struct Upcast {
 pub const UPCASTS: &[Upcast] = &[
     crate::issue::COMMENT_ADDED_1_TO_2,
     crate::issue::EVENT_INGESTED_1_TO_2,
+    crate::issue::EVENT_INGESTED_2_TO_3,
 ];
 
 /// The upcast that applies to a stored `(aggregate_type, event_type, version)`.

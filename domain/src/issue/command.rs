@@ -37,8 +37,9 @@ pub struct NewIssue {
 ///
 /// JSON: `{"event_id": "9ec7…", "timestamp": "2026-01-01T00:00:00Z", "received": "…",
 /// "level": "error", "release": null, "environment": "production", "user_key":
-/// "id:42", "tags": [["level", "error"]], "title": "…", "culprit": "…", "data": "<deflate,
-/// base64>"}` (`data` was the JSON object itself before `EventIngested` 2.0).
+/// "id:42", "tags": [["level", "error"]], "title": "…", "culprit": "…", "data": "<snappy,
+/// base64>"}` (`data` was the JSON object itself before `EventIngested` 2.0, and
+/// DEFLATE-compressed before 3.0).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Occurrence {
     /// 32 lowercase hex.

@@ -258,28 +258,41 @@ impl DomainEvent for IssueEvent {
 
     fn event_version(&self) -> String {
         match self {
-            IssueEvent::CommentAdded { .. } | IssueEvent::EventIngested(_) => "2.0",
+            IssueEvent::CommentAdded { .. } => "2.0",
+            IssueEvent::EventIngested(_) => "3.0",
             _ => "1.0",
         }
         .to_owned()
     }
 }
 
-/// `EventIngested` 1.0 → 2.0: the body (`data`) is stored compressed (see
-/// [`super::body`]) instead of as a JSON object.
+/// `EventIngested` 1.0 → 2.0: the body (`data`) became a compressed string (see
+/// [`super::body`]) instead of a JSON object. Readers take an object as it is, so an
+/// inline 1.0 body stays inline rather than being compressed only to be read back.
 pub const EVENT_INGESTED_1_TO_2: Upcast = Upcast {
     aggregate_type: "issue",
     event_type: "EventIngested",
     from_version: "1.0",
     to_version: "2.0",
-    upcast: compress_body,
+    upcast: |payload| payload,
 };
 
-fn compress_body(mut payload: Value) -> Value {
+/// `EventIngested` 2.0 → 3.0: the stored body's codec went from raw DEFLATE to Snappy
+/// (see [`super::body`]); the upcast transcodes it.
+pub const EVENT_INGESTED_2_TO_3: Upcast = Upcast {
+    aggregate_type: "issue",
+    event_type: "EventIngested",
+    from_version: "2.0",
+    to_version: "3.0",
+    upcast: transcode_body,
+};
+
+fn transcode_body(mut payload: Value) -> Value {
     if let Some(data) = payload.pointer_mut("/EventIngested/data") {
-        if data.is_object() {
-            if let Ok(stored) = super::body::encode(data) {
-                *data = Value::String(stored);
+        if let Some(stored) = data.as_str() {
+            // An undecodable body stays as it was: reading it reports the error.
+            if let Ok(current) = super::body::deflated_to_current(stored) {
+                *data = Value::String(current);
             }
         }
     }

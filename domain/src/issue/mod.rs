@@ -37,7 +37,9 @@ use uuid::Uuid;
 pub use command::{IssueCommand, NewIssue, Occurrence};
 pub use details::{Assignee, IgnoreDetails, ResolveDetails};
 pub use error::IssueError;
-pub use event::{IssueEvent, UnignoreReason, COMMENT_ADDED_1_TO_2, EVENT_INGESTED_1_TO_2};
+pub use event::{
+    IssueEvent, UnignoreReason, COMMENT_ADDED_1_TO_2, EVENT_INGESTED_1_TO_2, EVENT_INGESTED_2_TO_3,
+};
 pub use status::{IssueStatus, NEW_ISSUE_DAYS};
 
 use ignore::Ignore;

@@ -79,7 +79,6 @@ fn an_event_ingested_1_0_payload_with_its_body_inline_loads_as_the_same_occurren
     let old = json!({ "EventIngested": old });
 
     let upcast = crate::upcast::current("issue", "EventIngested", "1.0", &old);
-    assert!(upcast["EventIngested"]["data"].is_string(), "{upcast}");
     let from_upcast: IssueEvent = serde_json::from_value(upcast.into_owned()).unwrap();
     let from_inline: IssueEvent = serde_json::from_value(old).unwrap();
 
@@ -99,6 +98,36 @@ fn an_event_ingested_1_0_payload_with_its_body_inline_loads_as_the_same_occurren
         serde_json::from_value::<IssueEvent>(stored).unwrap(),
         from_upcast
     );
+}
+
+#[test]
+fn an_event_ingested_2_0_payload_with_its_body_deflated_loads_as_the_same_occurrence() {
+    use base64::Engine;
+    let body = json!({"message": "boom", "exception": {"values": [{"type": "KeyError"}]}});
+    let json = serde_json::to_vec(&body).unwrap();
+    let mut compressor = libdeflater::Compressor::new(libdeflater::CompressionLvl::new(1).unwrap());
+    let mut deflated = vec![0; compressor.deflate_compress_bound(json.len())];
+    let size = compressor.deflate_compress(&json, &mut deflated).unwrap();
+    deflated.truncate(size);
+    let old = json!({"EventIngested": {
+        "event_id": "9ec79c33ec9942ab8353589fcb2e04dc", "timestamp": "2026-01-01T00:00:01Z",
+        "received": "2026-01-01T00:00:02Z", "level": "error", "release": null,
+        "environment": "production", "user_key": null, "tags": [["level", "error"]],
+        "title": "KeyError", "culprit": "app.view",
+        "data": base64::engine::general_purpose::STANDARD.encode(deflated)}});
+
+    let upcast = crate::upcast::current("issue", "EventIngested", "2.0", &old);
+    assert_ne!(
+        upcast["EventIngested"]["data"],
+        old["EventIngested"]["data"]
+    );
+    let IssueEvent::EventIngested(occurrence) =
+        serde_json::from_value(upcast.into_owned()).unwrap()
+    else {
+        panic!("not an EventIngested");
+    };
+    assert_eq!(occurrence.data, body);
+    assert_eq!(occurrence.title, "KeyError");
 }
 
 #[test]
