@@ -265,11 +265,16 @@ impl Batch {
             rows.push((issue_id, project_id, ingested));
         }
 
-        // An event id seen before in the project is a resend: it changes nothing.
+        // An event id seen before in the project is a resend: it changes nothing. Rows
+        // go in in primary-key order (random event ids otherwise land on random index
+        // pages: a third of a rebuild's insert time), the earlier position first among
+        // resends within the batch, so that the first one is the one kept.
         let accepted: HashSet<i64> = sqlx::query_scalar(
             "INSERT INTO issue_events (event_id, project_id, issue_id, position, timestamp, received)
              SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[],
                                   $5::timestamptz[], $6::timestamptz[])
+                           AS input(event_id, project_id, issue_id, position, timestamp, received)
+              ORDER BY project_id, event_id, position
              ON CONFLICT DO NOTHING
              RETURNING position",
         )
