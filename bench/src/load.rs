@@ -94,13 +94,12 @@ pub async fn run(
     make: Maker,
     options: &LoadOptions,
 ) -> (LoadResult, Instant) {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(options.concurrency)
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("http client");
-    let url: Arc<str> = format!("{base}/api/{}/envelope/", project.id).into();
+    let address: Arc<str> = base
+        .strip_prefix("http://")
+        .expect("the bench server speaks plain http")
+        .trim_end_matches('/')
+        .into();
+    let url: Arc<str> = format!("/api/{}/envelope/", project.id).into();
     let auth: Arc<str> = format!(
         "Sentry sentry_version=7, sentry_client={USER_AGENT}, sentry_key={}",
         project.public_key
@@ -124,8 +123,8 @@ pub async fn run(
     });
     let mut tasks = Vec::new();
     for _ in 0..options.concurrency {
-        let (client, url, auth, next, done, make) = (
-            client.clone(),
+        let (address, url, auth, next, done, make) = (
+            address.clone(),
             url.clone(),
             auth.clone(),
             next.clone(),
@@ -138,6 +137,7 @@ pub async fn run(
         tasks.push(tokio::spawn(async move {
             let mut r = LoadResult::default();
             let mut last = Instant::now();
+            let mut connection: Option<Connection> = None;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n {
@@ -147,23 +147,11 @@ pub async fn run(
                 let mut backoff = Duration::from_millis(20);
                 loop {
                     let t0 = Instant::now();
-                    let mut request = client
-                        .post(&*url)
-                        .header("X-Sentry-Auth", &*auth)
-                        .header("User-Agent", USER_AGENT)
-                        .header("Content-Type", "application/x-sentry-envelope");
-                    if gzip {
-                        request = request.header("Content-Encoding", "gzip");
-                    }
-                    let answer = request.body(body.bytes.clone()).send().await;
-                    let status = match answer {
-                        Ok(response) => {
-                            let status = response.status().as_u16();
-                            let _ = response.bytes().await;
-                            status.to_string()
-                        }
-                        Err(error) if error.is_timeout() => "timeout".to_owned(),
-                        Err(_) => "connection error".to_owned(),
+                    let request = envelope_request(&url, &auth, gzip, body.bytes.clone());
+                    let status = match send(&mut connection, &address, request).await {
+                        Ok(status) => status.to_string(),
+                        Err(Failure::Timeout) => "timeout".to_owned(),
+                        Err(Failure::Connection) => "connection error".to_owned(),
                     };
                     last = Instant::now();
                     let overloaded = status == "503" || status == "429";
@@ -340,4 +328,79 @@ pub async fn wait_visible(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// One keep-alive HTTP/1.1 connection of one load worker. Raw hyper rather than a
+/// pooled client: the generator shares the cores with the server it measures, and a
+/// connection per worker needs no pool, URL parsing or redirect handling per request.
+type Connection = hyper::client::conn::http1::SendRequest<http_body_util::Full<Bytes>>;
+
+enum Failure {
+    Timeout,
+    Connection,
+}
+
+fn envelope_request(
+    url: &str,
+    auth: &str,
+    gzip: bool,
+    body: Bytes,
+) -> hyper::Request<http_body_util::Full<Bytes>> {
+    let mut request = hyper::Request::post(url)
+        .header("Host", "faultline")
+        .header("X-Sentry-Auth", auth)
+        .header("User-Agent", USER_AGENT)
+        .header("Content-Type", "application/x-sentry-envelope");
+    if gzip {
+        request = request.header("Content-Encoding", "gzip");
+    }
+    request
+        .body(http_body_util::Full::new(body))
+        .expect("a valid request")
+}
+
+/// Sends `request` on the worker's connection (opening one if there is none) and
+/// reads the whole answer; a failed connection is dropped so the next request opens
+/// a fresh one.
+async fn send(
+    connection: &mut Option<Connection>,
+    address: &str,
+    request: hyper::Request<http_body_util::Full<Bytes>>,
+) -> Result<u16, Failure> {
+    use http_body_util::BodyExt;
+    let exchange = async {
+        if connection.as_ref().is_none_or(|c| c.is_closed()) {
+            let stream = tokio::net::TcpStream::connect(address)
+                .await
+                .map_err(|_| Failure::Connection)?;
+            stream.set_nodelay(true).map_err(|_| Failure::Connection)?;
+            let (sender, driver) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .map_err(|_| Failure::Connection)?;
+            tokio::spawn(driver);
+            *connection = Some(sender);
+        }
+        let sender = connection.as_mut().expect("opened above");
+        sender.ready().await.map_err(|_| Failure::Connection)?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|_| Failure::Connection)?;
+        let status = response.status().as_u16();
+        response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|_| Failure::Connection)?;
+        Ok(status)
+    };
+    let outcome = match tokio::time::timeout(Duration::from_secs(60), exchange).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Failure::Timeout),
+    };
+    if outcome.is_err() {
+        *connection = None;
+    }
+    outcome
 }
