@@ -42,14 +42,6 @@ pub trait Projection: Send + Sync + 'static {
         &[]
     }
 
-    /// The fillfactor a rebuild fills `table`'s shadow with, for tables whose rows a
-    /// rebuild updates again in batch after batch (issue counters): the shadow has no
-    /// non-unique indexes while it fills, so with room left on each page those updates
-    /// are HOT. Default: the live table's own storage parameters.
-    fn rebuild_fillfactor(&self, _table: &str) -> Option<u8> {
-        None
-    }
-
     /// Applies one event.
     async fn apply(
         &self,

@@ -266,13 +266,6 @@ impl Shadow {
             .execute(&mut *conn)
             .await?;
         }
-        if let Some(fillfactor) = self.projection.rebuild_fillfactor(table) {
-            sqlx::query(&format!(
-                "ALTER TABLE {shadow} SET (fillfactor = {fillfactor})"
-            ))
-            .execute(&mut *conn)
-            .await?;
-        }
         let constraints: Vec<(String, String)> = sqlx::query_as(
             "SELECT conname::text, pg_get_constraintdef(oid)
                FROM pg_constraint

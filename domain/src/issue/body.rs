@@ -19,8 +19,7 @@
 
 use base64::Engine;
 use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::value::RawValue;
+use serde::{Deserialize, Deserializer, Serializer};
 use serde_json::Value;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -55,9 +54,13 @@ pub enum BodyError {
 /// The stored string of `body`.
 pub fn encode(body: &Value) -> Result<String, BodyError> {
     // sonic-rs escapes strings with SIMD: a third faster than serde_json here.
-    let json = sonic_rs::to_vec(body)?;
+    compress(&sonic_rs::to_vec(body)?)
+}
+
+/// The stored string of a body's JSON text.
+fn compress(json: &[u8]) -> Result<String, BodyError> {
     let compressed = ENCODER
-        .with(|encoder| encoder.borrow_mut().compress_vec(&json))
+        .with(|encoder| encoder.borrow_mut().compress_vec(json))
         .map_err(|e| BodyError::Codec(format!("compress: {e}")))?;
     Ok(BASE64.encode(compressed))
 }
@@ -90,8 +93,7 @@ pub fn deflated_to_current(stored: &str) -> Result<String, BodyError> {
         match decompressor.deflate_decompress(&deflated, &mut json) {
             Ok(size) => {
                 json.truncate(size);
-                let body: Value = serde_json::from_slice(&json)?;
-                return encode(&body);
+                return compress(&json);
             }
             Err(libdeflater::DecompressionError::InsufficientSpace) if capacity < MAX_BODY => {
                 capacity *= 4;
@@ -107,10 +109,7 @@ pub fn serialize<S: Serializer>(body: &Value, serializer: S) -> Result<S::Ok, S:
         return serializer.serialize_unit();
     }
     let stored = encode(body).map_err(serde::ser::Error::custom)?;
-    // Base64 never needs escaping: hand over the finished JSON string rather than have
-    // the serializer scan its few KB for characters to escape.
-    let json = RawValue::from_string(format!("\"{stored}\"")).map_err(serde::ser::Error::custom)?;
-    json.serialize(serializer)
+    serializer.serialize_str(&stored)
 }
 
 /// Serde `deserialize_with` for `Occurrence::data`: both stored forms.

@@ -361,8 +361,8 @@ async fn rebuilt_read_models_equal_the_live_ones_after_a_randomized_workload() {
         .unwrap();
         assert_eq!(applied, in_log, "{}", projection.name());
     }
-    // The rebuilt issues table keeps the fillfactor it was filled with (its counters
-    // are updated in every batch of a rebuild; half-empty pages keep that HOT).
+    // The rebuilt issues table carries the live table's storage parameters (migration
+    // 0015: its counters are updated in every batch of a rebuild).
     let options: Option<Vec<String>> =
         sqlx::query_scalar("SELECT reloptions FROM pg_class WHERE oid = 'issues'::regclass")
             .fetch_one(&pool)
