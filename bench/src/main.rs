@@ -629,7 +629,7 @@ impl Report {
         let mut out = String::new();
         let m = &self.machine;
         out.push_str(&format!(
-            "\nfaultline-bench ({}), {} cpus ({}), {} GiB, PostgreSQL {} [{}], fsync={} synchronous_commit={}\n",
+            "\nfaultline-bench ({}), {} cpus ({}), {} GiB, PostgreSQL {} [{}], fsync={} synchronous_commit={} shared_buffers={}\n",
             if self.quick { "--quick" } else { "full" },
             m["cpus"],
             m["cpu_model"].as_str().unwrap_or(""),
@@ -638,6 +638,7 @@ impl Report {
             m["database"].as_str().unwrap_or(""),
             m["postgres_settings"]["fsync"].as_str().unwrap_or(""),
             m["postgres_settings"]["synchronous_commit"].as_str().unwrap_or(""),
+            m["postgres_settings"]["shared_buffers"].as_str().unwrap_or(""),
         ));
         out.push_str(&format!(
             "ingestion: {} realistic events per run (~{:.0} B JSON, ~{:.0} B gzip envelope), {} concurrent keep-alive connections\n\n",
