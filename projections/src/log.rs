@@ -175,10 +175,12 @@ pub async fn read_between(
             AND (tx_id, position) > ($2::text::xid8, $3)
             AND (tx_id, position) <= ($4::text::xid8, $5)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-            AND event_type <> ALL($7)
+            {}
           ORDER BY events.tx_id, events.position
           LIMIT $6",
-        columns.payload, columns.metadata
+        columns.payload,
+        columns.metadata,
+        not_of_types(columns.skip)
     ))
     .bind(aggregate_types)
     .bind(after.tx_id.to_string())
@@ -186,9 +188,23 @@ pub async fn read_between(
     .bind(until.tx_id.to_string())
     .bind(until.position)
     .bind(limit)
-    .bind(columns.skip)
     .fetch_all(conn)
     .await
+}
+
+/// `AND event_type NOT IN (...)` for `skip` (nothing when empty). The types are
+/// written as literals, not bound: only then can the planner prove that a rebuild
+/// skipping `EventIngested` may read `events_tx_position_not_ingested` (migration
+/// 0016), which a bound array would rule out in a generic plan.
+pub(crate) fn not_of_types(skip: &[&str]) -> String {
+    if skip.is_empty() {
+        return String::new();
+    }
+    let literals: Vec<String> = skip
+        .iter()
+        .map(|event_type| format!("'{}'", event_type.replace('\'', "''")))
+        .collect();
+    format!("AND event_type NOT IN ({})", literals.join(", "))
 }
 
 /// How many events of `aggregate_types` lie after `after` (committed or not yet
@@ -212,4 +228,22 @@ pub async fn count_after(
     .bind(cap)
     .fetch_one(conn)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_of_types;
+
+    #[test]
+    fn a_read_that_skips_nothing_adds_no_condition() {
+        assert_eq!(not_of_types(&[]), "");
+    }
+
+    #[test]
+    fn skipped_types_are_written_as_quoted_literals() {
+        assert_eq!(
+            not_of_types(&["EventIngested", "It's"]),
+            "AND event_type NOT IN ('EventIngested', 'It''s')"
+        );
+    }
 }
