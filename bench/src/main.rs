@@ -468,6 +468,7 @@ async fn machine(pool: &PgPool, cluster: &Cluster) -> anyhow::Result<Value> {
         "synchronous_commit",
         "full_page_writes",
         "shared_buffers",
+        "max_wal_size",
     ] {
         let value: String = sqlx::query_scalar(&format!("SHOW {name}"))
             .fetch_one(pool)
@@ -629,7 +630,7 @@ impl Report {
         let mut out = String::new();
         let m = &self.machine;
         out.push_str(&format!(
-            "\nfaultline-bench ({}), {} cpus ({}), {} GiB, PostgreSQL {} [{}], fsync={} synchronous_commit={} shared_buffers={}\n",
+            "\nfaultline-bench ({}), {} cpus ({}), {} GiB, PostgreSQL {} [{}], fsync={} synchronous_commit={} shared_buffers={} max_wal_size={}\n",
             if self.quick { "--quick" } else { "full" },
             m["cpus"],
             m["cpu_model"].as_str().unwrap_or(""),
@@ -639,6 +640,7 @@ impl Report {
             m["postgres_settings"]["fsync"].as_str().unwrap_or(""),
             m["postgres_settings"]["synchronous_commit"].as_str().unwrap_or(""),
             m["postgres_settings"]["shared_buffers"].as_str().unwrap_or(""),
+            m["postgres_settings"]["max_wal_size"].as_str().unwrap_or(""),
         ));
         out.push_str(&format!(
             "ingestion: {} realistic events per run (~{:.0} B JSON, ~{:.0} B gzip envelope), {} concurrent keep-alive connections\n\n",
