@@ -1,5 +1,7 @@
 //! The projection trait.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use sqlx::PgConnection;
 
@@ -42,6 +44,12 @@ pub trait Projection: Send + Sync + 'static {
         &[]
     }
 
+    /// How a rebuild from position 0 may fill this projection's empty shadow tables
+    /// faster (default: as the live runner does, with every key in place).
+    fn rebuilding(&self) -> Option<Rebuilding> {
+        None
+    }
+
     /// Applies one event.
     async fn apply(
         &self,
@@ -63,4 +71,20 @@ pub trait Projection: Send + Sync + 'static {
         }
         Ok(())
     }
+}
+
+/// A projection that keeps some unique keys of its tables by itself while a rebuild
+/// fills them: the shadow tables are created without those constraints, which then
+/// cost an index probe and an index insert per row, and get them after the fill as
+/// they get their non-unique indexes (one sorted build).
+pub struct Rebuilding {
+    /// Applies the rebuild's events in place of the projection: the same rows, with
+    /// `deferred_keys` checked some other way (in memory).
+    pub projection: Arc<dyn Projection>,
+    /// Names of the unique constraints (as on the live tables) left out until the
+    /// fill ends.
+    pub deferred_keys: &'static [&'static str],
+    /// The largest rebuild (events of the projection's types) to start this way: the
+    /// memory `projection` needs grows with it. Beyond it, the keys stay in place.
+    pub max_events: i64,
 }

@@ -20,7 +20,7 @@ use sqlx::{PgConnection, PgPool, Row};
 
 use crate::checkpoint;
 use crate::error::ProjectionError;
-use crate::log::{not_of_types, read_between, Columns};
+use crate::log::{count_after, not_of_types, read_between, Columns};
 use crate::projection::Projection;
 use crate::runner::LOCK_NAMESPACE;
 
@@ -180,7 +180,27 @@ impl Shadow {
             false => None,
         };
         let resumed = !fresh && stored == Some(migration);
+        let rebuilding = shadow.projection.rebuilding();
         if !resumed {
+            // Keys are left to the projection only for a rebuild small enough for the
+            // memory that takes.
+            let deferred = match &rebuilding {
+                Some(rebuilding) => {
+                    let events = count_after(
+                        &mut tx,
+                        shadow.projection.aggregate_types(),
+                        LogPosition::START,
+                        rebuilding.max_events + 1,
+                    )
+                    .await?;
+                    if events <= rebuilding.max_events {
+                        rebuilding.deferred_keys
+                    } else {
+                        &[]
+                    }
+                }
+                None => &[],
+            };
             sqlx::query(&format!(
                 "DROP SCHEMA IF EXISTS {} CASCADE",
                 shadow.quoted()
@@ -191,7 +211,7 @@ impl Shadow {
                 .execute(&mut *tx)
                 .await?;
             for table in shadow.projection.tables() {
-                shadow.create_table(&mut tx, table).await?;
+                shadow.create_table(&mut tx, table, deferred).await?;
             }
             sqlx::query(&format!(
                 "CREATE TABLE {}._replay_checkpoint (
@@ -212,8 +232,40 @@ impl Shadow {
             .execute(&mut *tx)
             .await?;
         }
+        // A shadow without its deferred keys (new, or resumed) must be filled by the
+        // projection that keeps them.
+        let mut shadow = shadow;
+        if let Some(rebuilding) = rebuilding {
+            if shadow
+                .lacks_constraints(&mut tx, rebuilding.deferred_keys)
+                .await?
+            {
+                shadow.projection = rebuilding.projection;
+            }
+        }
         tx.commit().await?;
         Ok((shadow, resumed))
+    }
+
+    /// Whether the shadow schema lacks any of the named constraints.
+    async fn lacks_constraints(
+        &self,
+        conn: &mut PgConnection,
+        names: &[&str],
+    ) -> Result<bool, sqlx::Error> {
+        if names.is_empty() {
+            return Ok(false);
+        }
+        let present: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_constraint c
+               JOIN pg_namespace n ON n.oid = c.connamespace
+              WHERE n.nspname = $1 AND c.conname = ANY($2)",
+        )
+        .bind(&self.schema)
+        .bind(names)
+        .fetch_one(conn)
+        .await?;
+        Ok(present < names.len() as i64)
     }
 
     /// The projection rebuilt.
@@ -242,9 +294,15 @@ impl Shadow {
 
     /// An empty copy of a live table: columns, defaults and checks, then its primary
     /// key, unique constraints and unique indexes under their live names (upserts need
-    /// them). Other indexes wait for [`Shadow::build_indexes`]: filling a table without
-    /// them is several times faster.
-    async fn create_table(&self, conn: &mut PgConnection, table: &str) -> Result<(), ReplayError> {
+    /// them), but for the `deferred` constraints the projection keeps by itself. Those
+    /// and the other indexes wait for [`Shadow::build_indexes`]: filling a table
+    /// without them is several times faster.
+    async fn create_table(
+        &self,
+        conn: &mut PgConnection,
+        table: &str,
+        deferred: &[&str],
+    ) -> Result<(), ReplayError> {
         let (live, shadow) = (self.qualified_live(table), self.qualified(table));
         sqlx::query(&format!(
             "CREATE TABLE {shadow} (LIKE {live} INCLUDING DEFAULTS INCLUDING CONSTRAINTS
@@ -266,25 +324,43 @@ impl Shadow {
             .execute(&mut *conn)
             .await?;
         }
+        self.add_missing_constraints(conn, table, deferred).await?;
+        for definition in self.missing_indexes(conn, table, true).await? {
+            sqlx::query(&definition).execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds the live table's primary key, unique and exclusion constraints that the
+    /// shadow lacks, under their live names, but for those named in `except`.
+    async fn add_missing_constraints(
+        &self,
+        conn: &mut PgConnection,
+        table: &str,
+        except: &[&str],
+    ) -> Result<(), ReplayError> {
         let constraints: Vec<(String, String)> = sqlx::query_as(
             "SELECT conname::text, pg_get_constraintdef(oid)
                FROM pg_constraint
               WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'x')
+                AND conname <> ALL($3)
+                AND conname NOT IN (SELECT conname FROM pg_constraint
+                                     WHERE conrelid = $2::regclass)
               ORDER BY conname",
         )
-        .bind(&live)
+        .bind(self.qualified_live(table))
+        .bind(self.qualified(table))
+        .bind(except)
         .fetch_all(&mut *conn)
         .await?;
         for (name, definition) in constraints {
             sqlx::query(&format!(
-                "ALTER TABLE {shadow} ADD CONSTRAINT {} {definition}",
+                "ALTER TABLE {} ADD CONSTRAINT {} {definition}",
+                self.qualified(table),
                 quote(&name)
             ))
             .execute(&mut *conn)
             .await?;
-        }
-        for definition in self.missing_indexes(conn, table, true).await? {
-            sqlx::query(&definition).execute(&mut *conn).await?;
         }
         Ok(())
     }
@@ -623,10 +699,11 @@ impl Shadow {
         }
     }
 
-    /// Creates the indexes left out while filling (idempotent).
+    /// Creates the constraints and indexes left out while filling (idempotent).
     pub async fn build_indexes(&self) -> Result<(), ReplayError> {
         let mut conn = self.pool.acquire().await?;
         for table in self.projection.tables() {
+            self.add_missing_constraints(&mut conn, table, &[]).await?;
             for definition in self.missing_indexes(&mut conn, table, false).await? {
                 sqlx::query(&definition).execute(&mut *conn).await?;
             }

@@ -5,8 +5,10 @@
 //! server-side) instead of several statements per event. The events themselves stay in
 //! the log: `issue_events.position` points at each one.
 
+mod accepted;
 pub mod due;
 pub mod queries;
+mod rebuilding;
 pub mod search;
 #[cfg(test)]
 mod search_tests;
@@ -15,13 +17,17 @@ mod tests;
 mod workflow;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use faultline_domain::issue::{IssueEvent, Occurrence};
 use sqlx::PgConnection;
 
+use crate::projection::Rebuilding;
 use crate::{Projection, ProjectionError, StoredEvent};
+
+use accepted::AcceptedIds;
 
 /// Projects issue streams.
 pub struct IssuesProjection;
@@ -61,6 +67,17 @@ impl Projection for IssuesProjection {
         "'null'::jsonb"
     }
 
+    /// A rebuild of up to 3 M events fills `issue_events` without its primary key:
+    /// [`rebuilding::RebuildingIssues`] tells resent event ids apart in memory
+    /// (~100 MB at most), which leaves a plain append per row.
+    fn rebuilding(&self) -> Option<Rebuilding> {
+        Some(Rebuilding {
+            projection: Arc::new(rebuilding::RebuildingIssues::default()),
+            deferred_keys: &["issue_events_pkey"],
+            max_events: 3_000_000,
+        })
+    }
+
     async fn apply(
         &self,
         conn: &mut PgConnection,
@@ -74,24 +91,44 @@ impl Projection for IssuesProjection {
         conn: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        // Occurrences fold set-wise; a workflow event (status, assignment, comment,
-        // deletion, merge) flushes the run before it and applies on its own, so
-        // everything lands in log order.
-        let mut start = 0;
-        for (index, event) in events.iter().enumerate() {
-            if !is_hot(&event.event_type) {
-                if start < index {
-                    Batch::decode(&events[start..index])?.write(conn).await?;
-                }
-                workflow::apply(conn, event).await?;
-                start = index + 1;
-            }
-        }
-        if start < events.len() {
-            Batch::decode(&events[start..])?.write(conn).await?;
-        }
-        Ok(())
+        apply_in_order(conn, events, None).await
     }
+}
+
+/// Applies `events` in log order. Occurrences fold set-wise; a workflow event
+/// (status, assignment, comment, deletion, merge) flushes the run before it and
+/// applies on its own, so everything lands in log order. With `accepted`, resent
+/// event ids are told apart by it instead of by `issue_events`' primary key.
+async fn apply_in_order(
+    conn: &mut PgConnection,
+    events: &[StoredEvent],
+    mut accepted: Option<&mut AcceptedIds>,
+) -> Result<(), ProjectionError> {
+    let mut start = 0;
+    for (index, event) in events.iter().enumerate() {
+        if !is_hot(&event.event_type) {
+            if start < index {
+                Batch::decode(&events[start..index])?
+                    .write(conn, accepted.as_deref_mut())
+                    .await?;
+            }
+            workflow::apply(conn, event).await?;
+            if let Some(accepted) = accepted.as_deref_mut() {
+                if event.event_type == "IssueDeleted" {
+                    // The deleted issue's events left `issue_events`: a resend of one
+                    // of them is accepted again, as the key would.
+                    *accepted = AcceptedIds::load(conn).await?;
+                }
+            }
+            start = index + 1;
+        }
+    }
+    if start < events.len() {
+        Batch::decode(&events[start..])?
+            .write(conn, accepted)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The event types of the ingestion path, folded in sets.
@@ -195,9 +232,13 @@ impl Batch {
         Ok(batch)
     }
 
-    async fn write(self, conn: &mut PgConnection) -> Result<(), ProjectionError> {
+    async fn write(
+        self,
+        conn: &mut PgConnection,
+        accepted: Option<&mut AcceptedIds>,
+    ) -> Result<(), ProjectionError> {
         self.insert_created(conn).await?;
-        self.fold_occurrences(conn).await?;
+        self.fold_occurrences(conn, accepted).await?;
         self.set_statuses(conn).await
     }
 
@@ -238,7 +279,11 @@ impl Batch {
         Ok(())
     }
 
-    async fn fold_occurrences(&self, conn: &mut PgConnection) -> Result<(), ProjectionError> {
+    async fn fold_occurrences(
+        &self,
+        conn: &mut PgConnection,
+        accepted: Option<&mut AcceptedIds>,
+    ) -> Result<(), ProjectionError> {
         if self.ingested.is_empty() {
             return Ok(());
         }
@@ -263,6 +308,10 @@ impl Batch {
                 ))
             })?;
             rows.push((issue_id, project_id, ingested));
+        }
+        if let Some(accepted) = accepted {
+            // In log order, so the first of a batch's resends is the one kept.
+            rows.retain(|r| accepted.insert(r.1, &r.2.occurrence.event_id));
         }
 
         // An event id seen before in the project is a resend: it changes nothing. Rows
