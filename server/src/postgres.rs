@@ -325,12 +325,11 @@ impl ManagedPostgres {
 
 /// WAL kept between checkpoints on a durable cluster (PostgreSQL's default is 1 GB).
 /// Ingesting ~4,000 realistic events/s writes ~25 MB of WAL a second: at 1 GB a
-/// checkpoint started every 20 s ("checkpoints are occurring too frequently"), and
-/// after each one every page touched again went into the WAL whole (full-page
-/// writes), so a run that met a checkpoint paid for it and one that did not ran
-/// free (K=1 0.80 of K=50 in the same full bench run). At 8 GB the time limit
-/// (`checkpoint_timeout`, 5 min) spaces them instead. A soft limit: the WAL only
-/// grows that large under sustained writes, and is recycled down to `min_wal_size`.
+/// checkpoint started every 20 s ("checkpoints are occurring too frequently"), each
+/// flushing 0.5-1 GB, and after each one every page touched again went into the WAL
+/// whole (full-page writes). At 8 GB the time limit (`checkpoint_timeout`, 5 min)
+/// spaces them instead. A soft limit: the WAL only grows that large under sustained
+/// writes, and is recycled down to `min_wal_size`.
 const MAX_WAL_SIZE: &str = "8GB";
 
 /// Shared buffers for a durable cluster: a quarter of the machine's memory, as
