@@ -33,11 +33,17 @@ impl AcceptedIds {
     /// Records the pair; false if it was accepted before (a resend).
     pub fn insert(&mut self, project_id: i64, event_id: &str) -> bool {
         match packed(event_id) {
-            Some(id) => self
-                .hex
-                .insert([project_id as u64, (id >> 64) as u64, id as u64]),
+            Some(id) => self.hex.insert(key(project_id, id)),
             None => self.other.insert((project_id, event_id.to_owned())),
         }
+    }
+
+    /// Forgets the pair (its row left `issue_events`): the next one is no resend.
+    pub fn forget(&mut self, project_id: i64, event_id: &str) {
+        match packed(event_id) {
+            Some(id) => self.hex.remove(&key(project_id, id)),
+            None => self.other.remove(&(project_id, event_id.to_owned())),
+        };
     }
 
     /// How many pairs are kept.
@@ -45,6 +51,11 @@ impl AcceptedIds {
     pub fn len(&self) -> usize {
         self.hex.len() + self.other.len()
     }
+}
+
+/// A packed id with its project, in 24 bytes (a `(i64, u128)` would take 32).
+fn key(project_id: i64, id: u128) -> [u64; 3] {
+    [project_id as u64, (id >> 64) as u64, id as u64]
 }
 
 /// The id as a number, if it is exactly 32 lowercase hex digits (no sign, no
@@ -86,6 +97,17 @@ mod tests {
         assert!(accepted.insert(1, ID));
         assert!(accepted.insert(1, &ID.to_uppercase()));
         assert!(!accepted.insert(1, &ID.to_uppercase()));
+    }
+
+    #[test]
+    fn a_forgotten_event_id_is_accepted_again() {
+        let mut accepted = AcceptedIds::default();
+        assert!(accepted.insert(1, ID));
+        assert!(accepted.insert(1, "e1"));
+        accepted.forget(1, ID);
+        accepted.forget(1, "e1");
+        assert!(accepted.insert(1, ID));
+        assert!(accepted.insert(1, "e1"));
     }
 
     #[test]

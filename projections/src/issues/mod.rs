@@ -112,14 +112,7 @@ async fn apply_in_order(
                     .write(conn, accepted.as_deref_mut())
                     .await?;
             }
-            workflow::apply(conn, event).await?;
-            if let Some(accepted) = accepted.as_deref_mut() {
-                if event.event_type == "IssueDeleted" {
-                    // The deleted issue's events left `issue_events`: a resend of one
-                    // of them is accepted again, as the key would.
-                    *accepted = AcceptedIds::load(conn).await?;
-                }
-            }
+            workflow::apply(conn, event, accepted.as_deref_mut()).await?;
             start = index + 1;
         }
     }

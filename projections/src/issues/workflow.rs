@@ -8,10 +8,16 @@ use faultline_domain::issue::{
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 
+use super::accepted::AcceptedIds;
 use crate::{ProjectionError, StoredEvent};
 
-/// Applies one workflow event.
-pub async fn apply(conn: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+/// Applies one workflow event. A rebuild passes the event ids it keeps in place of
+/// `issue_events`' primary key (`accepted`), so that a deletion forgets them too.
+pub async fn apply(
+    conn: &mut PgConnection,
+    event: &StoredEvent,
+    accepted: Option<&mut AcceptedIds>,
+) -> Result<(), ProjectionError> {
     let Some(issue_id) = issue_of(conn, &event.aggregate_id).await? else {
         // The issue left the read models (deleted or merged away) before this event.
         return Ok(());
@@ -225,8 +231,10 @@ pub async fn apply(conn: &mut PgConnection, event: &StoredEvent) -> Result<(), P
                 .await?;
             Ok(())
         }
-        IssueEvent::IssueDeleted { .. } => remove(conn, issue_id).await,
-        IssueEvent::IssueMerged { into_issue_id, .. } => merge(conn, issue_id, into_issue_id).await,
+        IssueEvent::IssueDeleted { .. } => remove(conn, issue_id, accepted).await,
+        IssueEvent::IssueMerged { into_issue_id, .. } => {
+            merge(conn, issue_id, into_issue_id, accepted).await
+        }
         IssueEvent::IssuesMergedIn {
             from_issue_ids,
             at,
@@ -347,21 +355,47 @@ const ISSUE_TABLES: [&str; 9] = [
     "issues",
 ];
 
-/// Takes an issue out of every read model (its events stay in the log).
-async fn remove(conn: &mut PgConnection, issue_id: i64) -> Result<(), ProjectionError> {
+/// Takes an issue out of every read model (its events stay in the log); its event
+/// ids leave `accepted` with its `issue_events` rows, so a resend of one of them
+/// counts again, as it does against the primary key.
+async fn remove(
+    conn: &mut PgConnection,
+    issue_id: i64,
+    mut accepted: Option<&mut AcceptedIds>,
+) -> Result<(), ProjectionError> {
     for table in ISSUE_TABLES {
         let column = if table == "issues" { "id" } else { "issue_id" };
-        sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1"))
-            .bind(issue_id)
-            .execute(&mut *conn)
-            .await?;
+        let delete = format!("DELETE FROM {table} WHERE {column} = $1");
+        match (table, accepted.as_deref_mut()) {
+            ("issue_events", Some(accepted)) => {
+                let gone: Vec<(i64, String)> =
+                    sqlx::query_as(&format!("{delete} RETURNING project_id, event_id"))
+                        .bind(issue_id)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                for (project_id, event_id) in gone {
+                    accepted.forget(project_id, &event_id);
+                }
+            }
+            _ => {
+                sqlx::query(&delete)
+                    .bind(issue_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
     }
     Ok(())
 }
 
 /// Folds a merged issue into its primary: its events, users and tag counts move
 /// over, then it leaves the read models.
-async fn merge(conn: &mut PgConnection, from: i64, into: i64) -> Result<(), ProjectionError> {
+async fn merge(
+    conn: &mut PgConnection,
+    from: i64,
+    into: i64,
+    accepted: Option<&mut AcceptedIds>,
+) -> Result<(), ProjectionError> {
     let statements = [
         "UPDATE issue_events SET issue_id = $2 WHERE issue_id = $1",
         "INSERT INTO issue_users (issue_id, user_key) SELECT $2, user_key FROM issue_users WHERE issue_id = $1
@@ -385,5 +419,5 @@ async fn merge(conn: &mut PgConnection, from: i64, into: i64) -> Result<(), Proj
             .execute(&mut *conn)
             .await?;
     }
-    remove(conn, from).await
+    remove(conn, from, accepted).await
 }
