@@ -3,6 +3,7 @@
 
 mod baseline;
 mod export;
+mod floor;
 mod load;
 mod payload;
 mod queries;
@@ -150,6 +151,25 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let base = baseline::run(&database_url, jsons).await?;
     log(format!("baseline: {:.0} rows/s", base.rows_per_s()));
 
+    // (2b) The floor: the least work per event any server needs, costed in machine CPU.
+    log(format!(
+        "floor: {} K=50 envelopes to a bare hyper server, then into a bytea table",
+        sizes.events
+    ));
+    let floor = {
+        let templates = Templates::build(50, 4, Size::Realistic);
+        let bodies = Arc::new(load::prebuild(&templates, "floor", sizes.events));
+        floor::run(&database_url, bodies, args.concurrency).await?
+    };
+    log(format!(
+        "floor: requests {:.0}/s ({:?} ms CPU each), storage {:.0} rows/s ({:?} ms CPU each), both {:?}/s",
+        floor.requests.per_s(),
+        floor.requests.cpu_ms(),
+        floor.storage.per_s(),
+        floor.storage.cpu_ms(),
+        floor.per_s()
+    ));
+
     // (3) Queries after seeding through the real write path.
     let peak_reset_3 = server::reset_peak(pid);
     let seed = seed(&args, &srv, &pool, &bench, &sizes).await?;
@@ -185,6 +205,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         run50,
         run1,
         base,
+        floor,
         seed,
         queries: query_results,
         rebuild,
@@ -209,6 +230,8 @@ struct IngestRun {
     visible: Visible,
     /// CPU seconds used from the first request until visible: (server, generator).
     cpu_s: (Option<f64>, Option<f64>),
+    /// Busy CPU seconds of the whole machine over the same time (PostgreSQL too).
+    machine_busy_s: Option<f64>,
 }
 
 impl IngestRun {
@@ -216,6 +239,12 @@ impl IngestRun {
         self.visible
             .after_s
             .map(|s| self.load.accepted as f64 / s.max(1e-9))
+    }
+
+    /// Machine CPU milliseconds per accepted event, from the first request until visible.
+    fn machine_cpu_ms(&self) -> Option<f64> {
+        self.machine_busy_s
+            .map(|s| s * 1e3 / self.load.accepted.max(1) as f64)
     }
 }
 
@@ -260,6 +289,7 @@ async fn ingest(
         server::cpu_seconds(&server_pid),
         server::cpu_seconds("self"),
     );
+    let busy0 = floor::machine_busy_seconds();
     let (result, start) = load::run(&srv.url, project, n, make, &options).await;
     log(format!(
         "ingest K={k}: {} accepted in {:.2} s ({:.0}/s), statuses {:?}; waiting for the read model",
@@ -282,6 +312,7 @@ async fn ingest(
         delta(cpu0.0, server::cpu_seconds(&server_pid)),
         delta(cpu0.1, server::cpu_seconds("self")),
     );
+    let machine_busy_s = delta(busy0, floor::machine_busy_seconds());
     let run = IngestRun {
         k,
         json_bytes_avg,
@@ -289,6 +320,7 @@ async fn ingest(
         load: result,
         visible,
         cpu_s,
+        machine_busy_s,
     };
     log(format!(
         "ingest K={k}: visible ({:?}) after {:?} s: {:?}/s",
@@ -489,6 +521,7 @@ struct Report {
     run50: IngestRun,
     run1: IngestRun,
     base: baseline::BaselineResult,
+    floor: floor::FloorResult,
     seed: (LoadResult, Visible),
     queries: Vec<queries::QueryResult>,
     rebuild: Option<rebuild::RebuildResult>,
@@ -501,6 +534,10 @@ struct Report {
 
 fn ms(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.1}"))
+}
+
+fn ms2(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.2}"))
 }
 
 fn mib(kib: u64) -> String {
@@ -537,6 +574,12 @@ impl Report {
                 String::new(),
             ]);
             rows.push([
+                format!("ingest {label}: machine CPU per event (every process)"),
+                format!("{} ms", ms2(run.machine_cpu_ms())),
+                String::new(),
+                String::new(),
+            ]);
+            rows.push([
                 format!("ingest {label}: accept latency p50 / p99"),
                 format!(
                     "{} / {} ms",
@@ -547,6 +590,39 @@ impl Report {
                 String::new(),
             ]);
         }
+        let floor = &self.floor;
+        rows.push([
+            "floor: bare hyper, gunzip + JSON check, nothing stored: events/s, CPU".into(),
+            format!(
+                "{:.0}/s, {} ms",
+                floor.requests.per_s(),
+                ms2(floor.requests.cpu_ms())
+            ),
+            String::new(),
+            String::new(),
+        ]);
+        rows.push([
+            "floor: PostgreSQL stores the gzip bodies (bytea): rows/s, CPU".into(),
+            format!(
+                "{:.0}/s, {} ms",
+                floor.storage.per_s(),
+                ms2(floor.storage.cpu_ms())
+            ),
+            String::new(),
+            String::new(),
+        ]);
+        let floor_per_s = floor.per_s();
+        rows.push([
+            format!(
+                "floor: both, all {} cpus busy: events/s (ratio: K=50 / floor)",
+                floor.cpus
+            ),
+            floor_per_s.map_or("n/a".into(), |f| format!("{f:.0}/s")),
+            String::new(),
+            floor_per_s
+                .zip(self.run50.visible_per_s())
+                .map_or("n/a".into(), |(f, v)| format!("{:.3}", v / f)),
+        ]);
         let (seed, seed_visible) = &self.seed;
         rows.push([
             format!(
@@ -698,6 +774,10 @@ impl Report {
             "baseline: the K=50 payloads (uncompressed event JSON) into bench_baseline(id bigserial, payload jsonb), INSERTs of {} rows from {} connections, one transaction each; {} rows in {:.2} s",
             baseline::BATCH, baseline::CONNECTIONS, self.base.rows, self.base.wall_s
         ));
+        notes.push(format!(
+            "floor: the K=50 envelopes against a bare hyper server inside the bench (gunzip, envelope split, JSON well-formedness check, nothing stored; {} requests in {:.2} s), then the same gzip bodies into bench_floor(id bigserial, body bytea) by INSERTs of 100 from 8 connections ({} rows in {:.2} s); each part costed in busy CPU seconds of the whole machine (/proc/stat) per event, floor = cpus / (sum of both)",
+            self.floor.requests.items, self.floor.requests.wall_s, self.floor.storage.items, self.floor.storage.wall_s
+        ));
         notes
     }
 
@@ -717,6 +797,8 @@ impl Report {
                 "visible_per_s": r.visible_per_s(),
                 "server_cpu_s": r.cpu_s.0,
                 "generator_cpu_s": r.cpu_s.1,
+                "machine_busy_s": r.machine_busy_s,
+                "machine_cpu_ms_per_event": r.machine_cpu_ms(),
                 "ratio_to_baseline": r.visible_per_s().map(|v| v / self.base.rows_per_s()),
                 "latency_ms": {
                     "p50": load::pct(&r.load.latencies_ms, 50.0),
@@ -740,6 +822,21 @@ impl Report {
             "baseline": {
                 "rows": self.base.rows, "wall_s": self.base.wall_s, "rows_per_s": self.base.rows_per_s(),
                 "batch": baseline::BATCH, "connections": baseline::CONNECTIONS,
+            },
+            "floor": {
+                "requests": {
+                    "events": self.floor.requests.items, "wall_s": self.floor.requests.wall_s,
+                    "per_s": self.floor.requests.per_s(), "machine_busy_s": self.floor.requests.busy_s,
+                    "cpu_ms_per_event": self.floor.requests.cpu_ms(),
+                },
+                "storage": {
+                    "rows": self.floor.storage.items, "wall_s": self.floor.storage.wall_s,
+                    "per_s": self.floor.storage.per_s(), "machine_busy_s": self.floor.storage.busy_s,
+                    "cpu_ms_per_row": self.floor.storage.cpu_ms(),
+                },
+                "cpus": self.floor.cpus,
+                "per_s": self.floor.per_s(),
+                "k50_ratio_to_floor": self.floor.per_s().zip(self.run50.visible_per_s()).map(|(f, v)| v / f),
             },
             "seed": {
                 "issues": self.sizes.seed_issues, "events": self.sizes.seed_events,
