@@ -23,12 +23,43 @@ impl BaselineResult {
 }
 
 pub async fn run(database_url: &str, jsons: Vec<String>) -> anyhow::Result<BaselineResult> {
-    let pool: PgPool = crate::server::pool(database_url, CONNECTIONS).await?;
-    sqlx::query(
+    let inserted = insert_batched(
+        database_url,
         "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY, payload jsonb NOT NULL)",
+        |n| insert_sql("bench_baseline (payload)", "::jsonb", n),
+        Arc::new(jsons),
+        |query, json: &String| query.bind(json.as_str()),
     )
-    .execute(&pool)
     .await?;
+    Ok(BaselineResult {
+        rows: inserted.rows,
+        wall_s: inserted.wall_s,
+    })
+}
+
+/// What [`insert_batched`] wrote, and what it cost.
+pub struct Inserted {
+    pub rows: u64,
+    pub wall_s: f64,
+    /// Busy CPU seconds of the whole machine meanwhile.
+    pub busy_s: Option<f64>,
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Creates a table (`create`) and inserts `items` into it by `BATCH`-row INSERTs
+/// (`insert(n)` is the statement for `n` rows, `bind` binds one item) from
+/// `CONNECTIONS` connections, each INSERT its own transaction: how fast this
+/// PostgreSQL takes rows, the way both the baseline and the floor measure it.
+pub async fn insert_batched<T: Send + Sync + 'static>(
+    database_url: &str,
+    create: &str,
+    insert: fn(usize) -> String,
+    items: Arc<Vec<T>>,
+    bind: for<'q> fn(PgQuery<'q>, &'q T) -> PgQuery<'q>,
+) -> anyhow::Result<Inserted> {
+    let pool: PgPool = crate::server::pool(database_url, CONNECTIONS).await?;
+    sqlx::query(create).execute(&pool).await?;
     // Open every connection before the clock starts.
     let mut warm = Vec::new();
     for _ in 0..CONNECTIONS {
@@ -36,15 +67,15 @@ pub async fn run(database_url: &str, jsons: Vec<String>) -> anyhow::Result<Basel
     }
     drop(warm);
 
-    let full_sql = insert_sql(BATCH);
-    let jsons = Arc::new(jsons);
-    let batches = jsons.len().div_ceil(BATCH);
+    let full_sql = insert(BATCH);
+    let batches = items.len().div_ceil(BATCH);
     let next = Arc::new(AtomicUsize::new(0));
+    let busy0 = crate::floor::machine_busy_seconds();
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CONNECTIONS {
-        let (pool, jsons, next, full_sql) =
-            (pool.clone(), jsons.clone(), next.clone(), full_sql.clone());
+        let (pool, items, next, full_sql) =
+            (pool.clone(), items.clone(), next.clone(), full_sql.clone());
         tasks.push(tokio::spawn(async move {
             let mut rows = 0u64;
             loop {
@@ -52,15 +83,15 @@ pub async fn run(database_url: &str, jsons: Vec<String>) -> anyhow::Result<Basel
                 if b >= batches {
                     break;
                 }
-                let chunk = &jsons[b * BATCH..((b + 1) * BATCH).min(jsons.len())];
+                let chunk = &items[b * BATCH..((b + 1) * BATCH).min(items.len())];
                 let sql = if chunk.len() == BATCH {
                     full_sql.clone()
                 } else {
-                    insert_sql(chunk.len())
+                    insert(chunk.len())
                 };
                 let mut query = sqlx::query(&sql);
-                for json in chunk {
-                    query = query.bind(json.as_str());
+                for item in chunk {
+                    query = bind(query, item);
                 }
                 rows += query.execute(&pool).await?.rows_affected();
             }
@@ -72,14 +103,19 @@ pub async fn run(database_url: &str, jsons: Vec<String>) -> anyhow::Result<Basel
         rows += task.await??;
     }
     let wall_s = start.elapsed().as_secs_f64();
+    let busy_s = crate::floor::machine_busy_seconds()
+        .zip(busy0)
+        .map(|(b, a)| b - a);
     pool.close().await;
-    Ok(BaselineResult { rows, wall_s })
+    Ok(Inserted {
+        rows,
+        wall_s,
+        busy_s,
+    })
 }
 
-fn insert_sql(n: usize) -> String {
-    let values: Vec<String> = (1..=n).map(|i| format!("(${i}::jsonb)")).collect();
-    format!(
-        "INSERT INTO bench_baseline (payload) VALUES {}",
-        values.join(",")
-    )
+/// `INSERT INTO {table} VALUES ($1{cast}),($2{cast}),...` for `n` rows.
+pub fn insert_sql(table: &str, cast: &str, n: usize) -> String {
+    let values: Vec<String> = (1..=n).map(|i| format!("(${i}{cast})")).collect();
+    format!("INSERT INTO {table} VALUES {}", values.join(","))
 }

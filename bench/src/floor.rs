@@ -10,7 +10,8 @@
 //!    normalisation, grouping, storage or read model.
 //! 2. *Storage*: PostgreSQL taking the same gzip bodies, as the client sent them (the
 //!    smallest form at hand), into `bench_floor(id bigserial, body bytea)` by
-//!    100-row INSERTs from 8 connections, one transaction each, like the baseline.
+//!    100-row INSERTs from 8 connections, one transaction each, like the baseline
+//!    (`baseline::insert_batched`).
 //!
 //! Each part is costed in CPU seconds of the whole machine (`/proc/stat`: every
 //! process and the kernel, the generator included, as in the real run) per event, so
@@ -19,21 +20,15 @@
 //! the server does.
 
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
+use crate::baseline;
+use crate::load::{self, LoadOptions};
+use crate::server::Project;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use sqlx::PgPool;
-
-use crate::load::{self, LoadOptions};
-use crate::server::Project;
-
-const STORE_CONNECTIONS: u32 = 8;
-const STORE_BATCH: usize = 100;
 
 /// What one part of the floor cost.
 pub struct Part {
@@ -193,54 +188,18 @@ fn event_id(gzip: &[u8]) -> Option<String> {
 }
 
 async fn storage(database_url: &str, bodies: Arc<Vec<load::Body>>) -> anyhow::Result<Part> {
-    let pool: PgPool = crate::server::pool(database_url, STORE_CONNECTIONS).await?;
-    sqlx::query(
+    let inserted = baseline::insert_batched(
+        database_url,
         "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, body bytea NOT NULL)",
+        |n| baseline::insert_sql("bench_floor (body)", "", n),
+        bodies,
+        |query, body: &load::Body| query.bind(&body.bytes[..]),
     )
-    .execute(&pool)
     .await?;
-    let mut warm = Vec::new();
-    for _ in 0..STORE_CONNECTIONS {
-        warm.push(pool.acquire().await?);
-    }
-    drop(warm);
-    let batches = bodies.len().div_ceil(STORE_BATCH);
-    let next = Arc::new(AtomicUsize::new(0));
-    let busy0 = machine_busy_seconds();
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..STORE_CONNECTIONS {
-        let (pool, bodies, next) = (pool.clone(), bodies.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut rows = 0u64;
-            loop {
-                let b = next.fetch_add(1, Ordering::Relaxed);
-                if b >= batches {
-                    break;
-                }
-                let chunk = &bodies[b * STORE_BATCH..((b + 1) * STORE_BATCH).min(bodies.len())];
-                let values: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i})")).collect();
-                let sql = format!("INSERT INTO bench_floor (body) VALUES {}", values.join(","));
-                let mut query = sqlx::query(&sql);
-                for body in chunk {
-                    query = query.bind(&body.bytes[..]);
-                }
-                rows += query.execute(&pool).await?.rows_affected();
-            }
-            Ok::<u64, sqlx::Error>(rows)
-        }));
-    }
-    let mut rows = 0;
-    for task in tasks {
-        rows += task.await??;
-    }
-    let wall_s = start.elapsed().as_secs_f64();
-    let busy = machine_busy_seconds().zip(busy0).map(|(b, a)| b - a);
-    pool.close().await;
     Ok(Part {
-        items: rows,
-        wall_s,
-        busy_s: busy,
+        items: inserted.rows,
+        wall_s: inserted.wall_s,
+        busy_s: inserted.busy_s,
     })
 }
 
