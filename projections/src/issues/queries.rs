@@ -450,16 +450,15 @@ pub async fn tag_keys(
     keys: Option<&[String]>,
     top: i64,
 ) -> Result<Vec<TagKeyRow>, sqlx::Error> {
-    let totals: Vec<(String, i64, i64)> = sqlx::query_as(
+    let totals = sqlx::query_as::<_, (String, i64, i64)>(
         "SELECT key, sum(times_seen)::bigint, count(*) FROM issue_tag_values
           WHERE issue_id = $1 AND ($2::text[] IS NULL OR key = ANY($2))
           GROUP BY key ORDER BY key",
     )
     .bind(issue_id)
     .bind(keys)
-    .fetch_all(pool)
-    .await?;
-    let values: Vec<TagValueRow> = sqlx::query_as(
+    .fetch_all(pool);
+    let values = sqlx::query_as::<_, TagValueRow>(
         "SELECT key, value, times_seen, first_seen, last_seen FROM (
              SELECT *, row_number() OVER (PARTITION BY key ORDER BY times_seen DESC, value) AS rank
                FROM issue_tag_values
@@ -470,8 +469,9 @@ pub async fn tag_keys(
     .bind(issue_id)
     .bind(keys)
     .bind(top)
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(pool);
+    // Two connections at once: a request waits for one round trip, not two.
+    let (totals, values) = tokio::try_join!(totals, values)?;
     let mut values = values.into_iter().peekable();
     Ok(totals
         .into_iter()
