@@ -399,8 +399,7 @@ pub async fn neighbours(
     .bind(event.issue_id)
     .bind(event.timestamp)
     .bind(event.position)
-    .fetch_optional(pool)
-    .await?;
+    .fetch_optional(pool);
     let next = sqlx::query_scalar(
         "SELECT event_id FROM issue_events
           WHERE issue_id = $1 AND (timestamp, position) > ($2, $3)
@@ -409,9 +408,9 @@ pub async fn neighbours(
     .bind(event.issue_id)
     .bind(event.timestamp)
     .bind(event.position)
-    .fetch_optional(pool)
-    .await?;
-    Ok((previous, next))
+    .fetch_optional(pool);
+    // Two connections at once: an event read waits for one round trip here, not two.
+    tokio::try_join!(previous, next)
 }
 
 /// How often one tag value was seen on an issue.
