@@ -592,26 +592,23 @@ impl Report {
             ]);
         }
         let floor = &self.floor;
-        rows.push([
-            "floor: bare hyper, gunzip + JSON check, nothing stored: events/s, CPU".into(),
-            format!(
-                "{:.0}/s, {} ms",
-                floor.requests.per_s(),
-                ms2(floor.requests.cpu_ms())
+        for (figure, part) in [
+            (
+                "floor: bare hyper, gunzip + JSON check, nothing stored: events/s, CPU",
+                &floor.requests,
             ),
-            String::new(),
-            String::new(),
-        ]);
-        rows.push([
-            "floor: PostgreSQL stores the gzip bodies (bytea): rows/s, CPU".into(),
-            format!(
-                "{:.0}/s, {} ms",
-                floor.storage.per_s(),
-                ms2(floor.storage.cpu_ms())
+            (
+                "floor: PostgreSQL stores the gzip bodies (bytea): rows/s, CPU",
+                &floor.storage,
             ),
-            String::new(),
-            String::new(),
-        ]);
+        ] {
+            rows.push([
+                figure.into(),
+                format!("{:.0}/s, {} ms", part.per_s(), ms2(part.cpu_ms())),
+                String::new(),
+                String::new(),
+            ]);
+        }
         let floor_per_s = floor.per_s();
         rows.push([
             format!(
