@@ -15,7 +15,7 @@ pub fn durable() -> Vec<Arc<dyn Projection>> {
         Arc::new(UsersProjection),
         Arc::new(OrganizationsProjection),
         Arc::new(ProjectsProjection),
-        Arc::new(IssuesProjection),
+        Arc::new(IssuesProjection::live()),
         Arc::new(AuditLogProjection),
     ]
 }

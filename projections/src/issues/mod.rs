@@ -28,9 +28,22 @@ use crate::projection::Rebuilding;
 use crate::{Projection, ProjectionError, StoredEvent};
 
 use accepted::AcceptedIds;
+use rebuilding::RebuildIds;
 
 /// Projects issue streams.
-pub struct IssuesProjection;
+#[derive(Default)]
+pub struct IssuesProjection {
+    /// Set for a rebuild that fills `issue_events` without its primary key: the
+    /// event ids already there, kept in memory instead.
+    rebuild: Option<RebuildIds>,
+}
+
+impl IssuesProjection {
+    /// The projection as the live runner applies it, every key in place.
+    pub fn live() -> Self {
+        Self::default()
+    }
+}
 
 #[async_trait]
 impl Projection for IssuesProjection {
@@ -68,11 +81,13 @@ impl Projection for IssuesProjection {
     }
 
     /// A rebuild of up to 3 M events fills `issue_events` without its primary key:
-    /// [`rebuilding::RebuildingIssues`] tells resent event ids apart in memory
+    /// [`RebuildIds`] tells resent event ids apart in memory
     /// (~100 MB at most), which leaves a plain append per row.
     fn rebuilding(&self) -> Option<Rebuilding> {
         Some(Rebuilding {
-            projection: Arc::new(rebuilding::RebuildingIssues::default()),
+            projection: Arc::new(IssuesProjection {
+                rebuild: Some(RebuildIds::default()),
+            }),
             deferred_keys: &["issue_events_pkey"],
             max_events: 3_000_000,
         })
@@ -91,7 +106,10 @@ impl Projection for IssuesProjection {
         conn: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        apply_in_order(conn, events, None).await
+        match &self.rebuild {
+            Some(ids) => ids.apply_in_order(conn, events).await,
+            None => apply_in_order(conn, events, None).await,
+        }
     }
 }
 

@@ -140,7 +140,7 @@ async fn clear(pool: &PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_batch_counts_events_users_and_tags_per_issue(pool: PgPool) {
     let mut conn = pool.acquire().await.unwrap();
-    IssuesProjection
+    IssuesProjection::live()
         .apply_batch(&mut conn, &history())
         .await
         .unwrap();
@@ -223,7 +223,7 @@ async fn a_batch_counts_events_users_and_tags_per_issue(pool: PgPool) {
 async fn events_applied_one_by_one_give_the_same_rows_as_one_batch(pool: PgPool) {
     let events = history();
     let mut conn = pool.acquire().await.unwrap();
-    IssuesProjection
+    IssuesProjection::live()
         .apply_batch(&mut conn, &events)
         .await
         .unwrap();
@@ -231,13 +231,16 @@ async fn events_applied_one_by_one_give_the_same_rows_as_one_batch(pool: PgPool)
 
     clear(&pool).await;
     for event in &events {
-        IssuesProjection.apply(&mut conn, event).await.unwrap();
+        IssuesProjection::live()
+            .apply(&mut conn, event)
+            .await
+            .unwrap();
     }
     assert_eq!(dump(&pool).await, batched);
 
     clear(&pool).await;
     for chunk in events.chunks(3) {
-        IssuesProjection
+        IssuesProjection::live()
             .apply_batch(&mut conn, chunk)
             .await
             .unwrap();
@@ -269,7 +272,7 @@ async fn a_regression_marks_the_issue_unresolved_and_regressed(pool: PgPool) {
         .map(|(i, e)| stored(i as i64 + 1, &a, e))
         .collect();
     let mut conn = pool.acquire().await.unwrap();
-    IssuesProjection
+    IssuesProjection::live()
         .apply_batch(&mut conn, &events)
         .await
         .unwrap();
@@ -288,7 +291,7 @@ async fn a_regression_marks_the_issue_unresolved_and_regressed(pool: PgPool) {
 async fn an_event_of_an_issue_never_created_is_refused(pool: PgPool) {
     let a = issue_stream_id(7, "a");
     let mut conn = pool.acquire().await.unwrap();
-    let result = IssuesProjection
+    let result = IssuesProjection::live()
         .apply(&mut conn, &stored(1, &a, &occurrence(1, 0, "error", None)))
         .await;
     assert!(matches!(result, Err(crate::ProjectionError::Invalid(_))));
@@ -322,7 +325,7 @@ async fn a_comment_stored_by_an_older_binary_is_projected_with_its_author(pool: 
     .await
     .unwrap();
 
-    IssuesProjection
+    IssuesProjection::live()
         .apply_batch(&mut conn, &events)
         .await
         .unwrap();
