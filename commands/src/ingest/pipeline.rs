@@ -45,7 +45,7 @@ pub struct IngestJob {
     pub hash: String,
     /// The issue to create if it does not exist.
     pub draft: IssueDraft,
-    /// The event, with `data` left out (`null`): the ingestor decides on the rest.
+    /// The event without its body (`data` is `null`): the ingestor decides on the rest.
     pub occurrence: Occurrence,
     /// The stored form of this event's `EventIngested`, `data` included, serialised
     /// by the request handler (see [`ingested_payload`]).
@@ -54,20 +54,15 @@ pub struct IngestJob {
     pub metadata: EventMetadata,
 }
 
-/// Splits an occurrence into what the ingestor decides on (everything but `data`)
-/// and the JSON text of its `EventIngested` event (everything), so the heavy
-/// serialisation happens in the caller's task.
-pub fn ingested_payload(
-    mut occurrence: Occurrence,
-) -> Result<(Occurrence, std::sync::Arc<str>), serde_json::Error> {
-    // Exactly serde's form of `IssueEvent::EventIngested(Box<Occurrence>)`, without
-    // cloning the occurrence to build one.
-    let payload = format!(
-        "{{\"EventIngested\":{}}}",
-        serde_json::to_string(&occurrence)?
-    );
-    occurrence.data = Value::Null;
-    Ok((occurrence, payload.into()))
+/// The JSON text of an event's `EventIngested`: `head` (whose `data` is ignored) with
+/// `body` as its data. The request handler calls it so that the heavy serialisation
+/// runs on every core rather than in the ingestor task; `body` is whatever JSON value
+/// the caller holds (the ingest path's is a sonic-rs value, never a `serde_json` one).
+pub fn ingested_payload<B: serde::Serialize + ?Sized>(
+    head: &Occurrence,
+    body: &B,
+) -> Result<std::sync::Arc<str>, faultline_domain::issue::body::BodyError> {
+    Ok(faultline_domain::issue::body::ingested_json(head, body)?.into())
 }
 
 /// Why an event was not stored.
@@ -101,10 +96,13 @@ mod tests {
             culprit: "c".into(),
             data: serde_json::json!({"message": "hi"}),
         };
-        let (light, payload) = ingested_payload(occurrence.clone()).unwrap();
+        let head = Occurrence {
+            data: Value::Null,
+            ..occurrence.clone()
+        };
+        let payload = ingested_payload(&head, &occurrence.data).unwrap();
         let stored: IssueEvent = serde_json::from_str(&payload).unwrap();
         assert_eq!(stored, IssueEvent::EventIngested(Box::new(occurrence)));
-        assert_eq!(light.data, Value::Null);
     }
 }
 

@@ -8,9 +8,9 @@ use std::sync::OnceLock;
 
 use md5::{Digest, Md5};
 use regex::Regex;
-use serde_json::Value;
+use sonic_rs::{JsonValueTrait, Value};
 
-use super::normalize::{frames_of, Frame, NormalizedEvent};
+use super::normalize::{child, frames_of, Frame, NormalizedEvent};
 
 /// The hash from the event's own content, ignoring any client fingerprint.
 ///
@@ -90,7 +90,7 @@ fn default_components(event: &NormalizedEvent) -> Vec<String> {
     if !event.exceptions.is_empty() {
         return exception_components(event);
     }
-    let top_level = frames_of(event.data.get("stacktrace"));
+    let top_level = frames_of(child(&event.data, "stacktrace"));
     if !top_level.is_empty() {
         let mut components = vec!["stacktrace".to_string()];
         let any_in_app = top_level.iter().any(|f| f.in_app == Some(true));
@@ -143,10 +143,8 @@ fn push_frames(components: &mut Vec<String>, frames: &[Frame], in_app_only: bool
 
 /// The message template (`logentry.message`) if present, else the formatted message.
 fn message_template(event: &NormalizedEvent) -> Option<String> {
-    event
-        .data
-        .get("logentry")
-        .and_then(|l| l.get("message"))
+    child(&event.data, "logentry")
+        .and_then(|l| child(l, "message"))
         .and_then(Value::as_str)
         .map(str::to_string)
         .or_else(|| event.message.clone())

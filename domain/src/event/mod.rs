@@ -18,7 +18,8 @@ pub use envelope::{parse_envelope, Envelope, EnvelopeError, EnvelopeItem, MAX_EN
 pub use grouping::{default_hash, grouping_hash};
 pub use json_depth::{check_json_depth, TooDeep, MAX_JSON_DEPTH};
 pub use normalize::{
-    normalize, Exception, Frame, NormalizeContext, NormalizeError, NormalizedEvent,
+    normalize, payload_event_id, Exception, Frame, NormalizeContext, NormalizeError,
+    NormalizedEvent,
 };
 pub use summary::{summarize, IssueSummary};
 

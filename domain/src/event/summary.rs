@@ -2,9 +2,12 @@
 //!
 //! Follows Sentry's `get_culprit`/`get_frame_culprit` and the error/default event types.
 
-use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
-use super::normalize::{frames_of, Frame, NormalizedEvent};
+use serde_json::{json, Map, Value};
+use sonic_rs::JsonValueTrait;
+
+use super::normalize::{child, frames_of, Frame, NormalizedEvent};
 use super::truncate_chars;
 
 /// What an issue shows about its latest event.
@@ -18,7 +21,8 @@ pub struct IssueSummary {
     pub title: String,
     /// Where it happened: client culprit, transaction, crash frame or request URL (≤ 200).
     pub culprit: String,
-    /// `{type, value, filename, function}` for errors, `{title}` for default events.
+    /// `{type, value, filename, function}` for errors, `{title}` for default events. A
+    /// serde_json value: small, built here, and stored in a domain event.
     pub metadata: Value,
     /// `error` or `default`.
     pub issue_type: String,
@@ -36,7 +40,7 @@ pub fn summarize(event: &NormalizedEvent) -> IssueSummary {
         Some(main) => error_title_and_metadata(main, frame),
         None => default_title_and_metadata(event),
     };
-    if let Some(client_title) = event.data.get("title").and_then(Value::as_str) {
+    if let Some(client_title) = child(&event.data, "title").and_then(|t| t.as_str()) {
         if !client_title.trim().is_empty() {
             title = client_title.to_string();
             metadata.insert("title".into(), json!(client_title));
@@ -53,10 +57,10 @@ pub fn summarize(event: &NormalizedEvent) -> IssueSummary {
 }
 
 /// The main exception's frames, or the top-level stack trace's.
-fn culprit_frames(event: &NormalizedEvent) -> Vec<Frame> {
+fn culprit_frames(event: &NormalizedEvent) -> Cow<'_, [Frame]> {
     match event.exceptions.last() {
-        Some(main) if !main.frames.is_empty() => main.frames.clone(),
-        _ => frames_of(event.data.get("stacktrace")),
+        Some(main) if !main.frames.is_empty() => Cow::Borrowed(&main.frames),
+        _ => Cow::Owned(frames_of(child(&event.data, "stacktrace"))),
     }
 }
 

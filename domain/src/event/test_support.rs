@@ -1,7 +1,6 @@
 //! Helpers shared by the event rule tests.
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde_json::Value;
 
 use super::{normalize, NormalizeContext, NormalizedEvent};
 
@@ -21,7 +20,23 @@ pub(crate) fn context() -> NormalizeContext {
     }
 }
 
+/// `text` parsed as the ingest endpoint parses an event payload.
+pub(crate) fn parse(text: &str) -> sonic_rs::Value {
+    sonic_rs::from_str(text).expect("test payload is valid JSON")
+}
+
+/// A payload written with `serde_json::json!`, parsed as the ingest endpoint parses it
+/// (into sonic-rs's arena, not built node by node), so tests see what production sees.
+pub(crate) fn sonic(raw: serde_json::Value) -> sonic_rs::Value {
+    parse(&raw.to_string())
+}
+
 /// `raw` normalized with [`context`].
-pub(crate) fn event(raw: Value) -> NormalizedEvent {
-    normalize(raw, &context()).expect("test event normalizes")
+pub(crate) fn event(raw: serde_json::Value) -> NormalizedEvent {
+    normalize(sonic(raw), &context()).expect("test event normalizes")
+}
+
+/// The normalized JSON as a reader of the stored body sees it.
+pub(crate) fn data(event: &NormalizedEvent) -> serde_json::Value {
+    serde_json::to_value(&event.data).expect("normalized data serializes")
 }

@@ -18,9 +18,12 @@
 //! `EventIngested` 1.0, or `null` when a reader left the body out) is taken as it is.
 
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+
+use super::command::Occurrence;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -51,8 +54,9 @@ pub enum BodyError {
     Codec(String),
 }
 
-/// The stored string of `body`.
-pub fn encode(body: &Value) -> Result<String, BodyError> {
+/// The stored string of `body` (any JSON value: the ingest path holds its events as
+/// sonic-rs values, readers as `serde_json` ones).
+pub fn encode<B: Serialize + ?Sized>(body: &B) -> Result<String, BodyError> {
     // sonic-rs escapes strings with SIMD: a third faster than serde_json here.
     compress(&sonic_rs::to_vec(body)?)
 }
@@ -63,6 +67,62 @@ fn compress(json: &[u8]) -> Result<String, BodyError> {
         .with(|encoder| encoder.borrow_mut().compress_vec(json))
         .map_err(|e| BodyError::Codec(format!("compress: {e}")))?;
     Ok(BASE64.encode(compressed))
+}
+
+/// The stored JSON of `{"EventIngested": head}` with `body` as the occurrence's data:
+/// what serialising `IssueEvent::EventIngested` gives, without first turning the body
+/// into the `serde_json::Value` that [`Occurrence::data`] holds. `head.data` is ignored.
+pub fn ingested_json<B: Serialize + ?Sized>(
+    head: &Occurrence,
+    body: &B,
+) -> Result<String, BodyError> {
+    // Field for field the serde form of `Occurrence`; destructuring without `..` makes
+    // a new field of `Occurrence` a compile error here.
+    #[derive(Serialize)]
+    struct Stored<'a> {
+        event_id: &'a str,
+        timestamp: &'a DateTime<Utc>,
+        received: &'a DateTime<Utc>,
+        level: &'a str,
+        release: &'a Option<String>,
+        environment: &'a str,
+        user_key: &'a Option<String>,
+        tags: &'a [(String, String)],
+        title: &'a str,
+        culprit: &'a str,
+        data: &'a str,
+    }
+    let Occurrence {
+        event_id,
+        timestamp,
+        received,
+        level,
+        release,
+        environment,
+        user_key,
+        tags,
+        title,
+        culprit,
+        data: _,
+    } = head;
+    let data = encode(body)?;
+    let stored = Stored {
+        event_id,
+        timestamp,
+        received,
+        level,
+        release,
+        environment,
+        user_key,
+        tags,
+        title,
+        culprit,
+        data: &data,
+    };
+    Ok(format!(
+        "{{\"EventIngested\":{}}}",
+        serde_json::to_string(&stored)?
+    ))
 }
 
 /// The body a stored string holds.
@@ -171,6 +231,31 @@ mod tests {
     fn a_body_that_compresses_very_well_still_decodes_whole() {
         let body = json!({"extra": {"zeros": "0".repeat(2_000_000)}});
         assert_eq!(decode(&encode(&body).unwrap()).unwrap(), body);
+    }
+
+    #[test]
+    fn the_ingested_json_of_a_head_and_body_reads_back_as_the_whole_event() {
+        let body = json!({"message": "hi", "tags": [["a", "b"]]});
+        let head = Occurrence {
+            event_id: "e1".into(),
+            timestamp: chrono::Utc::now(),
+            received: chrono::Utc::now(),
+            level: "error".into(),
+            release: Some("1.0".into()),
+            environment: "production".into(),
+            user_key: None,
+            tags: vec![("a".into(), "b".into())],
+            title: "t".into(),
+            culprit: "c".into(),
+            data: Value::Null,
+        };
+        let stored = ingested_json(&head, &body).unwrap();
+        let read: crate::issue::IssueEvent = serde_json::from_str(&stored).unwrap();
+        let whole = Occurrence { data: body, ..head };
+        assert_eq!(
+            read,
+            crate::issue::IssueEvent::EventIngested(Box::new(whole))
+        );
     }
 
     #[test]

@@ -95,7 +95,7 @@ pub(crate) fn django_error(
 pub(crate) fn job(org_id: i64, project_id: i64, raw: Value) -> IngestJob {
     let received = Utc::now();
     let event = normalize(
-        raw,
+        sonic_rs::from_str(&raw.to_string()).expect("the event is JSON"),
         &NormalizeContext {
             received,
             client_ip: Some("203.0.113.7".into()),
@@ -120,9 +120,9 @@ pub(crate) fn job(org_id: i64, project_id: i64, raw: Value) -> IngestJob {
         tags: event.tags.clone(),
         title,
         culprit,
-        data: event.data,
+        data: Value::Null,
     };
-    let (occurrence, ingested_payload) = ingested_payload(occurrence).unwrap();
+    let ingested_payload = ingested_payload(&occurrence, &event.data).unwrap();
     IngestJob {
         project_id,
         org_id,

@@ -1,7 +1,7 @@
 //! Scalar top-level fields: timestamp, level, platform, logger, release, dist, environment.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
-use serde_json::Value;
+use sonic_rs::{JsonNumberTrait, JsonValueTrait, Value, ValueRef};
 
 use super::exception::scalar_string;
 use crate::event::truncate_chars;
@@ -37,9 +37,9 @@ const MAX_SECS_IN_PAST: i64 = 30 * 24 * 3600;
 /// The event time: RFC 3339 (offset optional) or Unix seconds; the receive time when
 /// missing, unreadable, more than 60 s ahead or more than 30 days behind.
 pub(crate) fn timestamp(value: Option<&Value>, received: DateTime<Utc>) -> DateTime<Utc> {
-    let parsed = match value {
-        Some(Value::Number(n)) => n.as_f64().and_then(from_unix_seconds),
-        Some(Value::String(s)) => parse_time_string(s),
+    let parsed = match value.map(Value::as_ref) {
+        Some(ValueRef::Number(n)) => n.as_f64().and_then(from_unix_seconds),
+        Some(ValueRef::String(s)) => parse_time_string(s),
         _ => None,
     };
     match parsed {
@@ -73,21 +73,21 @@ fn from_unix_seconds(secs: f64) -> Option<DateTime<Utc>> {
 /// A time as float Unix seconds with microsecond precision, as Relay writes it.
 pub(crate) fn unix_seconds(t: DateTime<Utc>) -> Value {
     let micros = t.timestamp_micros();
-    Value::from(micros as f64 / 1_000_000.0)
+    Value::new_f64(micros as f64 / 1_000_000.0).unwrap_or_default()
 }
 
 /// `fatal|error|warning|info|debug`; `warn` → `warning`, `critical` → `fatal`,
 /// Python logging numbers map to their names; anything else → `error`.
 pub(crate) fn level(value: Option<&Value>) -> String {
-    match value {
-        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+    match value.map(Value::as_ref) {
+        Some(ValueRef::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
             l @ ("fatal" | "error" | "warning" | "info" | "debug") => l.to_string(),
             "warn" => "warning".into(),
             "critical" => "fatal".into(),
             "log" => "info".into(),
             _ => "error".into(),
         },
-        Some(Value::Number(n)) => match n.as_u64() {
+        Some(ValueRef::Number(n)) => match n.as_u64() {
             Some(10) => "debug".into(),
             Some(20) => "info".into(),
             Some(30) => "warning".into(),
@@ -150,7 +150,7 @@ pub(crate) fn environment(value: Option<&str>) -> Option<String> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use serde_json::json;
+    use sonic_rs::json;
 
     fn received() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2024, 6, 1, 12, 0, 0).unwrap()

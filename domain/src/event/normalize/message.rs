@@ -1,8 +1,9 @@
 //! The event message: `message` (string or object) and `logentry` merge into `logentry`.
 
-use serde_json::{Map, Value};
+use sonic_rs::{JsonContainerTrait, JsonValueTrait, Object, Value, ValueRef};
 
 use super::exception::non_empty_string;
+use super::{field, string_value};
 use crate::event::truncate_chars;
 
 /// Relay's `MaxChars::Message` and its allowance.
@@ -11,35 +12,36 @@ const MESSAGE_ALLOWANCE: usize = 200;
 
 /// Moves `message` into `logentry {formatted, message, params}` and returns the formatted
 /// text: `formatted`, else the template with simple `%` params applied, else the template.
-pub(crate) fn normalize_message(data: &mut Map<String, Value>) -> Option<String> {
-    let message = data.remove("message");
-    let logentry = match (data.remove("logentry"), message) {
-        (Some(Value::Object(entry)), _) | (_, Some(Value::Object(entry))) => entry,
-        (Some(Value::String(text)), _) | (_, Some(Value::String(text))) => {
-            let mut entry = Map::new();
-            entry.insert("formatted".into(), Value::String(text));
-            entry
-        }
+pub(crate) fn normalize_message(data: &mut Object) -> Option<String> {
+    let formatted_only = |text: Value| {
+        let mut entry = Object::new();
+        entry.insert("formatted", text);
+        entry
+    };
+    let logentry = match (data.remove(&"logentry"), data.remove(&"message")) {
+        (Some(entry), _) if entry.is_object() => entry.into_object()?,
+        (_, Some(entry)) if entry.is_object() => entry.into_object()?,
+        (Some(text), _) if text.is_str() => formatted_only(text),
+        (_, Some(text)) if text.is_str() => formatted_only(text),
         _ => return None,
     };
-    let template = non_empty_string(logentry.get("message"));
-    let formatted = non_empty_string(logentry.get("formatted")).or_else(|| {
+    let template = non_empty_string(field(&logentry, "message"));
+    let params = field(&logentry, "params");
+    let formatted = non_empty_string(field(&logentry, "formatted")).or_else(|| {
         let template = template.as_deref()?;
-        Some(apply_params(template, logentry.get("params")).unwrap_or_else(|| template.into()))
+        Some(apply_params(template, params).unwrap_or_else(|| template.into()))
     })?;
     let formatted = trim_message(&formatted);
-    let mut clean = Map::new();
-    clean.insert("formatted".into(), Value::String(formatted.clone()));
+    let mut clean = Object::new();
+    clean.insert("formatted", formatted.as_str());
     if let Some(template) = template.filter(|t| *t != formatted) {
-        clean.insert("message".into(), Value::String(trim_message(&template)));
+        clean.insert("message", string_value(trim_message(&template)));
     }
-    if let Some(params) = logentry
-        .get("params")
-        .filter(|p| p.is_array() || p.is_object())
-    {
-        clean.insert("params".into(), params.clone());
+    if let Some(params) = params.filter(|p| p.is_array() || p.is_object()) {
+        // References the parse arena (or shares the map); no copy of the params.
+        clean.insert("params", params.clone());
     }
-    data.insert("logentry".into(), Value::Object(clean));
+    data.insert("logentry", clean);
     Some(formatted)
 }
 
@@ -71,7 +73,7 @@ fn apply_params(template: &str, params: Option<&Value>) -> Option<String> {
             '(' => {
                 let name: String = chars.by_ref().take_while(|&c| c != ')').collect();
                 chars.next()?;
-                params.as_object()?.get(&name)?
+                field(params.as_object()?, &name)?
             }
             's' | 'd' | 'r' | 'i' | 'f' => {
                 next_positional += 1;
@@ -87,22 +89,31 @@ fn apply_params(template: &str, params: Option<&Value>) -> Option<String> {
     all_used.then_some(out)
 }
 
+/// A parameter as serde_json printed it: strings bare, anything else as compact JSON.
 fn param_text(param: &Value) -> String {
-    match param {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+    match param.as_ref() {
+        ValueRef::String(s) => s.to_string(),
+        ValueRef::Number(n) => n.to_string(),
+        ValueRef::Bool(b) => b.to_string(),
+        ValueRef::Null => "null".to_string(),
+        // Rare; through serde_json for its sorted keys and last-of-a-repeated-key.
+        ValueRef::Array(_) | ValueRef::Object(_) => serde_json::to_value(param)
+            .map(|json| json.to_string())
+            .unwrap_or_default(),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use serde_json::json;
 
-    fn run(event: Value) -> (Option<String>, Value) {
-        let mut data = event.as_object().unwrap().clone();
+    use super::*;
+    use crate::event::test_support::sonic;
+
+    fn run(event: serde_json::Value) -> (Option<String>, serde_json::Value) {
+        let mut data = sonic(event).into_object().unwrap();
         let formatted = normalize_message(&mut data);
-        (formatted, Value::Object(data))
+        (formatted, serde_json::to_value(&data).unwrap())
     }
 
     #[test]

@@ -1,6 +1,19 @@
 //! Event normalization: a raw SDK payload becomes a [`NormalizedEvent`], as Relay's
 //! light normalization does. Lenient: invalid fields are dropped or defaulted, and only
 //! a payload that is not a JSON object (or has no usable event id) is refused.
+//!
+//! Payloads are sonic-rs values: parsed into one arena, they cost a fifth of a
+//! serde_json tree to build and almost nothing to drop. Subtrees are moved, never
+//! copied: cloning a parsed node only references the arena. Changing a parsed object or
+//! list copies its entries (shallowly) into a map or vector, so cleaning reads first and
+//! writes only what differs; an SDK's exceptions, frames and breadcrumbs usually stay as
+//! parsed.
+//!
+//! Two things differ from the serde_json maps this code was written against, and the
+//! helpers at the end of this module keep the old results: a parsed object keeps
+//! repeated keys (serde_json, and so every reader of a stored body, keeps the last one)
+//! and its keys in document order (serde_json's were sorted, which decides the order of
+//! tags from an object and which context of a type is found first).
 
 mod exception;
 mod fields;
@@ -10,7 +23,9 @@ mod tags;
 mod tests;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use sonic_rs::{
+    Array, FastStr, JsonContainerTrait, JsonValueMutTrait, JsonValueTrait, Object, Value,
+};
 use thiserror::Error;
 
 pub(crate) use exception::frames_of;
@@ -75,7 +90,7 @@ pub struct NormalizedEvent {
     /// Client tags plus the derived ones (`level`, `environment`, `release`,
     /// `server_name`, `user`, `url`, `os.name`, `browser.name`, `runtime.name`).
     pub tags: Vec<(String, String)>,
-    /// The cleaned `user` object.
+    /// The cleaned `user` object (the same value as `data.user`).
     pub user: Option<Value>,
     /// The `user` tag value (`id:…`, `email:…`, `username:…` or `ip:…`), for `userCount`.
     pub user_key: Option<String>,
@@ -90,15 +105,18 @@ pub struct NormalizedEvent {
     pub request_url: Option<String>,
     /// `error` when there are exceptions, else `default`.
     pub event_type: String,
-    /// The full normalized event JSON. Times are float Unix seconds; `message` lives in
-    /// `logentry {formatted, message, params}`; `exception` and `breadcrumbs` are
-    /// `{values: [...]}`; `tags` are pairs; `server_name` is a tag.
+    /// The full normalized event JSON, always an object. Times are float Unix seconds;
+    /// `message` lives in `logentry {formatted, message, params}`; `exception` and
+    /// `breadcrumbs` are `{values: [...]}`; `tags` are pairs; `server_name` is a tag.
+    /// Key order is not meaningful, and an object the client sent that needed no
+    /// cleaning may still repeat a key (read it back with serde_json, which keeps the last).
     pub data: Value,
 }
 
-/// Normalizes a raw event payload. See the module docs for what is accepted.
+/// Normalizes a raw event payload (as parsed by sonic-rs). See the module docs for what
+/// is accepted.
 pub fn normalize(raw: Value, ctx: &NormalizeContext) -> Result<NormalizedEvent, NormalizeError> {
-    let Value::Object(mut data) = raw else {
+    let Some(mut data) = raw.into_object() else {
         return Err(NormalizeError::NotAnObject);
     };
     move_legacy_aliases(&mut data);
@@ -107,25 +125,25 @@ pub fn normalize(raw: Value, ctx: &NormalizeContext) -> Result<NormalizedEvent, 
         .as_deref()
         .and_then(normalize_event_id)
         .or_else(|| {
-            data.get("event_id")
+            data.get(&"event_id")
                 .and_then(Value::as_str)
                 .and_then(normalize_event_id)
         })
         .ok_or(NormalizeError::MissingEventId)?;
-    let timestamp = fields::timestamp(data.get("timestamp"), ctx.received);
-    let level = fields::level(data.get("level"));
-    let platform = fields::platform(data.get("platform"), ctx.platform_hint.as_deref());
-    let logger = fields::logger(data.get("logger"));
-    let release = fields::release(data.get("release"));
-    let dist = fields::dist(data.get("dist"));
-    let mut client_tags = tags::client_tags(data.get("tags"));
+    let timestamp = fields::timestamp(data.get(&"timestamp"), ctx.received);
+    let level = fields::level(data.get(&"level"));
+    let platform = fields::platform(data.get(&"platform"), ctx.platform_hint.as_deref());
+    let logger = fields::logger(data.get(&"logger"));
+    let release = fields::release(data.get(&"release"));
+    let dist = fields::dist(data.get(&"dist"));
+    let mut client_tags = tags::client_tags(data.get(&"tags"));
     let environment = environment(&data, &mut client_tags);
     let message = message::normalize_message(&mut data);
     let exceptions = exception::normalize_exceptions(&mut data);
     let request_url = clean_request(&mut data);
     let remote_addr = remote_addr(&data);
     let user = tags::normalize_user(
-        data.remove("user"),
+        data.remove(&"user"),
         remote_addr,
         ctx.client_ip.as_deref(),
         &platform,
@@ -136,24 +154,24 @@ pub fn normalize(raw: Value, ctx: &NormalizeContext) -> Result<NormalizedEvent, 
         ("level", Some(level.clone())),
         ("environment", Some(environment.clone())),
         ("release", release.clone()),
-        ("server_name", text(data.remove("server_name"))),
-        ("site", text(data.remove("site"))),
+        ("server_name", text(data.remove(&"server_name").as_ref())),
+        ("site", text(data.remove(&"site").as_ref())),
         ("user", user_key.clone()),
         ("url", request_url.clone()),
-        ("os.name", tags::context_name(data.get("contexts"), "os")),
+        ("os.name", tags::context_name(data.get(&"contexts"), "os")),
         (
             "browser.name",
-            tags::context_name(data.get("contexts"), "browser"),
+            tags::context_name(data.get(&"contexts"), "browser"),
         ),
         (
             "runtime.name",
-            tags::context_name(data.get("contexts"), "runtime"),
+            tags::context_name(data.get(&"contexts"), "runtime"),
         ),
     ];
     tags::add_derived(&mut client_tags, derived);
-    let fingerprint = fingerprint(data.get("fingerprint"));
-    let transaction = text(data.get("transaction").cloned());
-    let culprit = text(data.get("culprit").cloned()).map(|c| truncate_chars(&c, 200));
+    let fingerprint = fingerprint(data.get(&"fingerprint"));
+    let transaction = text(data.get(&"transaction"));
+    let culprit = text(data.get(&"culprit")).map(|c| truncate_chars(&c, 200));
     let event_type = if exceptions.is_empty() {
         "default"
     } else {
@@ -163,37 +181,37 @@ pub fn normalize(raw: Value, ctx: &NormalizeContext) -> Result<NormalizedEvent, 
 
     clean_breadcrumbs(&mut data);
     clean_sdk(&mut data, ctx.sdk_name_version.as_deref());
-    let extra = match data.remove("extra") {
-        Some(Value::Object(extra)) => extra,
-        _ => Map::new(),
+    let extra = match data.remove(&"extra") {
+        Some(extra) if extra.is_object() => extra,
+        _ => Object::new().into_value(),
     };
-    let mut set = |key: &str, value: Value| {
-        data.insert(key.to_string(), value);
-    };
-    set("event_id", json!(event_id));
-    set("timestamp", fields::unix_seconds(timestamp));
-    set("received", fields::unix_seconds(ctx.received));
-    set("level", json!(level));
-    set("platform", json!(platform));
-    set("logger", json!(logger));
-    set("environment", json!(environment));
-    set("type", json!(event_type));
-    set("tags", tags::tags_json(&client_tags));
-    set("extra", Value::Object(extra));
-    set_optional(&mut data, "release", release.clone().map(Value::from));
-    set_optional(&mut data, "dist", dist.clone().map(Value::from));
+    data.insert("event_id", event_id.as_str());
+    data.insert("timestamp", fields::unix_seconds(timestamp));
+    data.insert("received", fields::unix_seconds(ctx.received));
+    data.insert("level", level.as_str());
+    data.insert("platform", platform.as_str());
+    data.insert("logger", logger.as_str());
+    data.insert("environment", environment.as_str());
+    data.insert("type", event_type.as_str());
+    data.insert("tags", tags::tags_json(&client_tags));
+    data.insert("extra", extra);
+    set_optional(&mut data, "release", release.as_deref().map(Value::from));
+    set_optional(&mut data, "dist", dist.as_deref().map(Value::from));
+    // A clone of a modified object shares its map, so `user` costs no copy.
     set_optional(&mut data, "user", user.clone());
     set_optional(
         &mut data,
         "fingerprint",
-        fingerprint.clone().map(Value::from),
+        fingerprint
+            .as_ref()
+            .map(|parts| parts.iter().map(String::as_str).collect()),
     );
     set_optional(
         &mut data,
         "transaction",
-        transaction.clone().map(Value::from),
+        transaction.as_deref().map(Value::from),
     );
-    set_optional(&mut data, "culprit", culprit.clone().map(Value::from));
+    set_optional(&mut data, "culprit", culprit.as_deref().map(Value::from));
 
     Ok(NormalizedEvent {
         event_id,
@@ -215,13 +233,25 @@ pub fn normalize(raw: Value, ctx: &NormalizeContext) -> Result<NormalizedEvent, 
         culprit,
         request_url,
         event_type,
-        data: Value::Object(data),
+        data: data.into_value(),
     })
+}
+
+/// The payload's own event id, normalized: its last `event_id` key (as serde_json read
+/// a repeated key), for a caller that must choose an id before [`normalize`].
+pub fn payload_event_id(raw: &Value) -> Option<String> {
+    field(raw.as_object()?, "event_id")?
+        .as_str()
+        .and_then(normalize_event_id)
 }
 
 /// `sentry.interfaces.Exception` → `exception`, `sentry.interfaces.Message` → `logentry`,
 /// and the other legacy interface names, unless the modern key is already there.
-fn move_legacy_aliases(data: &mut Map<String, Value>) {
+///
+/// Also the first change to the payload object, which turns sonic-rs's parsed key/value
+/// list into a map that keeps the last of a repeated key: from here on `data.get` reads
+/// each top-level key as serde_json did.
+fn move_legacy_aliases(data: &mut Object) {
     const ALIASES: &[(&str, &str)] = &[
         ("sentry.interfaces.Exception", "exception"),
         ("sentry.interfaces.Message", "logentry"),
@@ -231,96 +261,129 @@ fn move_legacy_aliases(data: &mut Map<String, Value>) {
         ("sentry.interfaces.Breadcrumbs", "breadcrumbs"),
     ];
     for (legacy, modern) in ALIASES {
-        if let Some(value) = data.remove(*legacy) {
-            data.entry(modern.to_string()).or_insert(value);
+        if let Some(value) = data.remove(legacy) {
+            data.entry(modern).or_insert(value);
         }
     }
 }
 
 /// The `environment` field, else a client `environment` tag (which is then removed),
 /// else `production`.
-fn environment(data: &Map<String, Value>, client_tags: &mut Vec<(String, String)>) -> String {
+fn environment(data: &Object, client_tags: &mut Vec<(String, String)>) -> String {
     let from_tag = client_tags
         .iter()
         .find(|(k, _)| k == "environment")
         .map(|(_, v)| v.clone());
     client_tags.retain(|(k, _)| k != "environment");
-    fields::environment(data.get("environment").and_then(Value::as_str))
+    fields::environment(data.get(&"environment").and_then(Value::as_str))
         .or_else(|| fields::environment(from_tag.as_deref()))
         .unwrap_or_else(|| "production".to_string())
 }
 
 /// Drops a `request` that is not an object; returns `request.url`.
-fn clean_request(data: &mut Map<String, Value>) -> Option<String> {
-    if !data.get("request").is_some_and(Value::is_object) {
-        data.remove("request");
+fn clean_request(data: &mut Object) -> Option<String> {
+    if !data.get(&"request").is_some_and(Value::is_object) {
+        data.remove(&"request");
         return None;
     }
-    data.get("request")
-        .and_then(|r| r.get("url"))
+    data.get(&"request")
+        .and_then(|r| child(r, "url"))
         .and_then(Value::as_str)
         .filter(|u| !u.is_empty())
         .map(str::to_string)
 }
 
-fn remote_addr(data: &Map<String, Value>) -> Option<String> {
-    data.get("request")?
-        .get("env")?
-        .get("REMOTE_ADDR")?
+fn remote_addr(data: &Object) -> Option<String> {
+    let env = child(data.get(&"request")?, "env")?;
+    child(env, "REMOTE_ADDR")?
         .as_str()
         .filter(|ip| !ip.is_empty())
         .map(str::to_string)
 }
 
 /// Drops `contexts` that is not an object, and `contexts.reprocessing`.
-fn clean_contexts(data: &mut Map<String, Value>) {
-    match data.get_mut("contexts") {
-        Some(Value::Object(contexts)) => {
-            contexts.remove("reprocessing");
+fn clean_contexts(data: &mut Object) {
+    let Some(contexts) = data.get(&"contexts") else {
+        return;
+    };
+    let Some(contexts) = contexts.as_object() else {
+        data.remove(&"contexts");
+        return;
+    };
+    // Changing a parsed object copies it into a map: only when there is something to drop.
+    if field(contexts, "reprocessing").is_some() {
+        if let Some(contexts) = data
+            .get_mut(&"contexts")
+            .and_then(JsonValueMutTrait::as_object_mut)
+        {
+            contexts.remove(&"reprocessing");
         }
-        Some(_) => {
-            data.remove("contexts");
-        }
-        None => {}
     }
 }
 
 /// `{values: [...]}` or a bare list → `{values: [...]}` of objects with a default
 /// `type` (`default`) and `level` (`info`); nothing left → removed.
-fn clean_breadcrumbs(data: &mut Map<String, Value>) {
-    let crumbs = match data.remove("breadcrumbs") {
-        Some(Value::Object(mut obj)) => obj.remove("values"),
-        Some(list @ Value::Array(_)) => Some(list),
+fn clean_breadcrumbs(data: &mut Object) {
+    let crumbs = match data.remove(&"breadcrumbs") {
+        Some(obj) if obj.is_object() => into_field(obj, "values"),
+        Some(list) if list.is_array() => Some(list),
         _ => None,
     };
-    let Some(Value::Array(crumbs)) = crumbs else {
+    let Some(crumbs) = crumbs.filter(Value::is_array) else {
         return;
     };
-    let crumbs: Vec<Value> = crumbs
-        .into_iter()
-        .filter_map(|crumb| match crumb {
-            Value::Object(mut crumb) => {
-                crumb.entry("type").or_insert_with(|| json!("default"));
-                crumb.entry("level").or_insert_with(|| json!("info"));
-                Some(Value::Object(crumb))
+    let complete = |crumb: &Value| {
+        crumb.as_object().is_some_and(|crumb| {
+            let (mut has_type, mut has_level) = (false, false);
+            for (key, _) in crumb.iter() {
+                has_type |= key == "type";
+                has_level |= key == "level";
             }
-            _ => None,
+            has_type && has_level
         })
-        .collect();
-    if !crumbs.is_empty() {
-        data.insert("breadcrumbs".into(), json!({ "values": crumbs }));
+    };
+    // Changing a parsed list or object copies it: SDKs' crumbs are kept as they are.
+    let crumbs = if crumbs
+        .as_array()
+        .is_some_and(|list| list.iter().all(complete))
+    {
+        crumbs
+    } else {
+        let list = crumbs.into_array().unwrap_or_default();
+        let list: Array = list
+            .into_iter()
+            .filter_map(Value::into_object)
+            .map(|mut crumb| {
+                if field(&crumb, "type").is_none() {
+                    crumb.insert("type", "default");
+                }
+                if field(&crumb, "level").is_none() {
+                    crumb.insert("level", "info");
+                }
+                crumb.into_value()
+            })
+            .collect();
+        list.into_value()
+    };
+    if crumbs.as_array().is_some_and(|list| !list.is_empty()) {
+        let mut breadcrumbs = Object::new();
+        breadcrumbs.insert("values", crumbs);
+        data.insert("breadcrumbs", breadcrumbs);
     }
 }
 
 /// Keeps an `sdk` object; without one, derives `{name, version}` from `sentry_client`.
-fn clean_sdk(data: &mut Map<String, Value>, sdk_name_version: Option<&str>) {
-    if data.get("sdk").is_some_and(Value::is_object) {
+fn clean_sdk(data: &mut Object, sdk_name_version: Option<&str>) {
+    if data.get(&"sdk").is_some_and(Value::is_object) {
         return;
     }
-    data.remove("sdk");
+    data.remove(&"sdk");
     let derived = sdk_name_version.and_then(|s| s.split_once('/'));
     if let Some((name, version)) = derived.filter(|(n, v)| !n.is_empty() && !v.is_empty()) {
-        data.insert("sdk".into(), json!({"name": name, "version": version}));
+        let mut sdk = Object::new();
+        sdk.insert("name", name);
+        sdk.insert("version", version);
+        data.insert("sdk", sdk);
     }
 }
 
@@ -334,16 +397,59 @@ fn fingerprint(value: Option<&Value>) -> Option<Vec<String>> {
     (!parts.is_empty()).then_some(parts)
 }
 
-fn text(value: Option<Value>) -> Option<String> {
-    match value? {
-        Value::String(s) if !s.is_empty() => Some(s),
-        _ => None,
-    }
+fn text(value: Option<&Value>) -> Option<String> {
+    value?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
-fn set_optional(data: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+fn set_optional(data: &mut Object, key: &str, value: Option<Value>) {
     match value {
-        Some(value) => data.insert(key.to_string(), value),
-        None => data.remove(key),
+        Some(value) => data.insert(key, value),
+        None => data.remove(&key),
     };
+}
+
+/// `obj[key]`; of a repeated key the last, as serde_json reads it. (`Object::get` finds
+/// the first in a parsed object.) Scans the object: for the small objects of an event,
+/// cheaper than copying them into a map.
+pub(crate) fn field<'a>(obj: &'a Object, key: &str) -> Option<&'a Value> {
+    obj.iter()
+        .filter(|(k, _)| *k == key)
+        .last()
+        .map(|(_, value)| value)
+}
+
+/// [`field`] of a value that may not be an object.
+pub(crate) fn child<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    field(value.as_object()?, key)
+}
+
+/// `value[key]`, moved out of an object that is dropped. Removing the key would first
+/// copy a parsed object into a map; a clone of a parsed child only references the arena.
+pub(crate) fn into_field(value: Value, key: &str) -> Option<Value> {
+    child(&value, key).cloned()
+}
+
+/// The entries of `obj` as a serde_json map held them: sorted by key, and of a repeated
+/// key only the last. For the places where their order shows.
+pub(crate) fn sorted_entries(obj: &Object) -> Vec<(&str, &Value)> {
+    let mut entries: Vec<(&str, &Value)> = obj.iter().collect();
+    // Stable, so the entries of a repeated key stay in document order.
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries.dedup_by(|later, kept| {
+        let repeated = later.0 == kept.0;
+        if repeated {
+            kept.1 = later.1;
+        }
+        repeated
+    });
+    entries
+}
+
+/// A string value that takes over `text`'s buffer rather than copying it (short text is
+/// stored inline).
+pub(crate) fn string_value(text: String) -> Value {
+    Value::from(FastStr::from(text))
 }

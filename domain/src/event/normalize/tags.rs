@@ -1,8 +1,11 @@
 //! Tags (client and derived) and the user interface.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use sonic_rs::{JsonContainerTrait, JsonValueTrait, Object, Value, ValueRef};
 
 use super::exception::scalar_string;
+use super::{child, field, sorted_entries, string_value};
 use crate::event::truncate_chars;
 
 /// Tag keys a client may not set: Sentry derives them or refuses them.
@@ -16,17 +19,18 @@ const IP_BACKFILL_PLATFORMS: &[&str] = &["javascript", "cocoa", "objc"];
 
 /// Client tags from an object or a list of pairs: reserved keys, empty keys or values,
 /// values with newlines and duplicates (first wins) are dropped; keys and values are cut
-/// to 200 characters.
+/// to 200 characters. An object's tags come in key order, the last of a repeated key
+/// winning, as when events were parsed into serde_json maps.
 pub(crate) fn client_tags(value: Option<&Value>) -> Vec<(String, String)> {
-    let raw: Vec<(String, Option<String>)> = match value {
-        Some(Value::Object(obj)) => obj
-            .iter()
-            .map(|(k, v)| (k.clone(), scalar_string(Some(v))))
+    let raw: Vec<(&str, Option<Cow<'_, str>>)> = match value.map(Value::as_ref) {
+        Some(ValueRef::Object(obj)) => sorted_entries(obj)
+            .into_iter()
+            .map(|(k, v)| (k, scalar_text(v)))
             .collect(),
-        Some(Value::Array(pairs)) => pairs
+        Some(ValueRef::Array(pairs)) => pairs
             .iter()
             .filter_map(|pair| match pair.as_array()?.as_slice() {
-                [k, v] => Some((k.as_str()?.to_string(), scalar_string(Some(v)))),
+                [k, v] => Some((k.as_str()?, scalar_text(v))),
                 _ => None,
             })
             .collect(),
@@ -49,6 +53,14 @@ pub(crate) fn client_tags(value: Option<&Value>) -> Vec<(String, String)> {
     tags
 }
 
+/// [`scalar_string`] without copying a string.
+fn scalar_text(value: &Value) -> Option<Cow<'_, str>> {
+    match value.as_str() {
+        Some(text) => Some(Cow::Borrowed(text)),
+        None => scalar_string(Some(value)).map(Cow::Owned),
+    }
+}
+
 /// Sets each derived tag that has a value, replacing a client tag of the same key.
 pub(crate) fn add_derived(tags: &mut Vec<(String, String)>, derived: Vec<(&str, Option<String>)>) {
     for (key, value) in derived {
@@ -65,22 +77,22 @@ pub(crate) fn add_derived(tags: &mut Vec<(String, String)>, derived: Vec<(&str, 
 
 /// Tags as JSON pairs `[[key, value], ...]`.
 pub(crate) fn tags_json(tags: &[(String, String)]) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|(k, v)| Value::Array(vec![Value::from(k.as_str()), Value::from(v.as_str())]))
-            .collect(),
-    )
+    tags.iter()
+        .map(|(k, v)| Value::from(vec![k.as_str(), v.as_str()]))
+        .collect()
 }
 
-/// `contexts.{kind}.name` (or the context whose `type` is `kind`).
+/// `contexts.{kind}.name` (or that of the first context, in key order, whose `type` is
+/// `kind`).
 pub(crate) fn context_name(contexts: Option<&Value>, kind: &str) -> Option<String> {
     let contexts = contexts?.as_object()?;
-    let context = contexts.get(kind).or_else(|| {
-        contexts
-            .values()
-            .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+    let context = field(contexts, kind).or_else(|| {
+        sorted_entries(contexts)
+            .into_iter()
+            .map(|(_, context)| context)
+            .find(|c| child(c, "type").and_then(Value::as_str) == Some(kind))
     })?;
-    scalar_string(context.get("name"))
+    scalar_string(child(context, "name"))
 }
 
 /// Cleans `user`: ids as strings, `{{auto}}` and missing IPs filled from the request or
@@ -91,28 +103,26 @@ pub(crate) fn normalize_user(
     client_ip: Option<&str>,
     platform: &str,
 ) -> Option<Value> {
-    let mut user = match user {
-        Some(Value::Object(obj)) => obj,
-        _ => Map::new(),
-    };
+    let mut user = user.and_then(Value::into_object).unwrap_or_default();
+    // The first change: `user` is a map from here on, with one entry per key.
     user.retain(|_, v| !v.is_null());
     move_unknown_keys_into_data(&mut user);
     for key in ["id", "username"] {
-        match scalar_string(user.get(key)).filter(|s| !s.is_empty()) {
-            Some(text) => user.insert(key.into(), Value::String(text)),
-            None => user.remove(key),
+        match scalar_string(user.get(&key)).filter(|s| !s.is_empty()) {
+            Some(text) => user.insert(key, string_value(text)),
+            None => user.remove(&key),
         };
     }
-    match user.get("email").and_then(Value::as_str).map(str::trim) {
+    match user.get(&"email").and_then(Value::as_str).map(str::trim) {
         Some(email) if !email.is_empty() => {
             let email = truncate_chars(email, EMAIL_MAX);
-            user.insert("email".into(), Value::String(email));
+            user.insert("email", string_value(email));
         }
         _ => {
-            user.remove("email");
+            user.remove(&"email");
         }
     }
-    let ip = match user.get("ip_address").and_then(Value::as_str) {
+    let ip = match user.get(&"ip_address").and_then(Value::as_str) {
         Some("{{auto}}") => client_ip.map(str::to_string),
         Some(ip) if !ip.is_empty() => Some(ip.to_string()),
         _ => remote_addr.or_else(|| {
@@ -121,13 +131,13 @@ pub(crate) fn normalize_user(
         }),
     };
     match ip {
-        Some(ip) => user.insert("ip_address".into(), Value::String(ip)),
-        None => user.remove("ip_address"),
+        Some(ip) => user.insert("ip_address", string_value(ip)),
+        None => user.remove(&"ip_address"),
     };
-    (!user.is_empty()).then_some(Value::Object(user))
+    (!user.is_empty()).then_some(user.into_value())
 }
 
-fn move_unknown_keys_into_data(user: &mut Map<String, Value>) {
+fn move_unknown_keys_into_data(user: &mut Object) {
     const KNOWN: &[&str] = &[
         "id",
         "email",
@@ -140,23 +150,24 @@ fn move_unknown_keys_into_data(user: &mut Map<String, Value>) {
         "sentry_user",
     ];
     let unknown: Vec<String> = user
-        .keys()
-        .filter(|k| !KNOWN.contains(&k.as_str()))
-        .cloned()
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| !KNOWN.contains(k))
+        .map(str::to_string)
         .collect();
     if unknown.is_empty() {
         return;
     }
-    let mut data = match user.remove("data") {
-        Some(Value::Object(data)) => data,
-        _ => Map::new(),
-    };
+    let mut data = user
+        .remove(&"data")
+        .and_then(Value::into_object)
+        .unwrap_or_default();
     for key in unknown {
         if let Some(value) = user.remove(&key) {
-            data.insert(key, value);
+            data.insert(&key, value);
         }
     }
-    user.insert("data".into(), Value::Object(data));
+    user.insert("data", data);
 }
 
 /// The value counted for `userCount`: `id:`, `email:`, `username:` or `ip:`, first present.
@@ -169,21 +180,32 @@ pub(crate) fn user_key(user: Option<&Value>) -> Option<String> {
         ("ip_address", "ip"),
     ]
     .iter()
-    .find_map(|(field, prefix)| {
-        let value = user.get(*field)?.as_str()?;
+    .find_map(|(key, prefix)| {
+        let value = child(user, key)?.as_str()?;
         Some(format!("{prefix}:{value}"))
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use serde_json::json;
+
+    use super::*;
+    use crate::event::test_support::sonic;
+
+    fn tags_of(raw: serde_json::Value) -> Vec<(String, String)> {
+        client_tags(Some(&sonic(raw)))
+    }
+
+    fn user_of(user: Option<serde_json::Value>, platform: &str) -> Option<serde_json::Value> {
+        normalize_user(user.map(sonic), None, Some("198.51.100.4"), platform)
+            .map(|user| serde_json::to_value(&user).unwrap())
+    }
 
     #[test]
     fn tags_as_an_object_or_as_pairs_read_the_same() {
-        let from_object = client_tags(Some(&json!({"region": "eu", "tier": 2})));
-        let from_pairs = client_tags(Some(&json!([["region", "eu"], ["tier", 2]])));
+        let from_object = tags_of(json!({"region": "eu", "tier": 2}));
+        let from_pairs = tags_of(json!([["region", "eu"], ["tier", 2]]));
 
         let expected = vec![("region".into(), "eu".into()), ("tier".into(), "2".into())];
         assert_eq!(from_object, expected);
@@ -191,8 +213,24 @@ mod tests {
     }
 
     #[test]
+    fn tags_from_an_object_come_in_key_order_and_a_repeated_key_keeps_its_last_value() {
+        let raw =
+            crate::event::test_support::parse(r#"{"zone": "a", "region": "eu", "region": "us"}"#);
+
+        let tags = client_tags(Some(&raw));
+
+        assert_eq!(
+            tags,
+            vec![
+                ("region".to_string(), "us".to_string()),
+                ("zone".to_string(), "a".to_string())
+            ]
+        );
+    }
+
+    #[test]
     fn reserved_empty_duplicate_and_multiline_tags_are_dropped() {
-        let tags = client_tags(Some(&json!([
+        let tags = tags_of(json!([
             ["release", "1.0"],
             ["user", "x"],
             ["", "v"],
@@ -202,25 +240,42 @@ mod tests {
             ["multi", "a\nb"],
             ["bad"],
             ["n", null]
-        ])));
+        ]));
 
         assert_eq!(tags, vec![("k".to_string(), "first".to_string())]);
     }
 
     #[test]
     fn long_tag_keys_and_values_are_cut_to_200_characters() {
-        let tags = client_tags(Some(&json!({ "k".repeat(250): "v".repeat(250) })));
+        let tags = tags_of(json!({ "k".repeat(250): "v".repeat(250) }));
 
         assert_eq!(tags[0].0.chars().count(), 200);
         assert_eq!(tags[0].1.chars().count(), 200);
     }
 
     #[test]
+    fn a_context_found_by_type_is_the_first_in_key_order() {
+        let contexts = sonic(json!({
+            "zz": {"type": "browser", "name": "Chrome"},
+            "aa": {"type": "browser", "name": "Firefox"},
+            "os": {"name": "Linux"}
+        }));
+
+        assert_eq!(
+            context_name(Some(&contexts), "browser").as_deref(),
+            Some("Firefox")
+        );
+        assert_eq!(
+            context_name(Some(&contexts), "os").as_deref(),
+            Some("Linux")
+        );
+        assert_eq!(context_name(Some(&contexts), "runtime"), None);
+    }
+
+    #[test]
     fn an_auto_ip_is_replaced_by_the_client_ip_and_unknown_user_keys_move_into_data() {
-        let user = normalize_user(
+        let user = user_of(
             Some(json!({"id": 7, "ip_address": "{{auto}}", "plan": "gold"})),
-            None,
-            Some("198.51.100.4"),
             "python",
         );
 
@@ -232,8 +287,8 @@ mod tests {
 
     #[test]
     fn javascript_events_without_a_user_get_the_client_ip() {
-        let js = normalize_user(None, None, Some("198.51.100.4"), "javascript");
-        let py = normalize_user(None, None, Some("198.51.100.4"), "python");
+        let js = user_of(None, "javascript");
+        let py = user_of(None, "python");
 
         assert_eq!(js, Some(json!({"ip_address": "198.51.100.4"})));
         assert_eq!(py, None);
@@ -241,8 +296,8 @@ mod tests {
 
     #[test]
     fn the_user_key_prefers_id_then_email_then_username_then_ip() {
-        let full = json!({"id": "1", "email": "a@b.c", "ip_address": "10.0.0.1"});
-        let ip_only = json!({"ip_address": "10.0.0.1"});
+        let full = sonic(json!({"id": "1", "email": "a@b.c", "ip_address": "10.0.0.1"}));
+        let ip_only = sonic(json!({"ip_address": "10.0.0.1"}));
 
         assert_eq!(user_key(Some(&full)).as_deref(), Some("id:1"));
         assert_eq!(user_key(Some(&ip_only)).as_deref(), Some("ip:10.0.0.1"));

@@ -1,12 +1,18 @@
 use chrono::Duration;
 use serde_json::{json, Value};
+use sonic_rs::JsonContainerTrait;
 
 use super::*;
-use crate::event::test_support::{context, event, received};
+use crate::event::test_support::{context, data, event, parse, received, sonic};
 use crate::event::{default_hash, grouping_hash, summarize};
 
 /// A sentry-python 2.x Django event as `tools/loadgen.py` sends it, cut to four frames.
 const SENTRY_PYTHON_DJANGO: &str = include_str!("../testdata/sentry_python_django.json");
+
+/// `data.user`, which the typed `user` field must equal.
+fn data_user(event: &NormalizedEvent) -> Option<&sonic_rs::Value> {
+    event.data.as_object().and_then(|data| data.get(&"user"))
+}
 
 fn tag<'a>(event: &'a NormalizedEvent, key: &str) -> Option<&'a str> {
     event
@@ -42,15 +48,10 @@ fn a_realistic_sentry_python_event_normalizes_groups_and_summarizes() {
         tag(&event, "url"),
         Some("https://shop.example.com/api/v2/payments/27757/resolve/")
     );
-    assert!(event.data.get("server_name").is_none());
-    assert_eq!(
-        event.data["breadcrumbs"]["values"]
-            .as_array()
-            .unwrap()
-            .len(),
-        3
-    );
-    assert_eq!(event.data["sdk"]["name"], "sentry.python.django");
+    let data = data(&event);
+    assert!(data.get("server_name").is_none());
+    assert_eq!(data["breadcrumbs"]["values"].as_array().unwrap().len(), 3);
+    assert_eq!(data["sdk"]["name"], "sentry.python.django");
     assert_eq!(
         summary.title,
         "AttributeError: could not resolve 'payment_d': missing field 'voucher'"
@@ -69,7 +70,7 @@ fn a_realistic_sentry_python_event_normalizes_groups_and_summarizes() {
 #[test]
 fn a_payload_that_is_not_an_object_is_refused() {
     assert_eq!(
-        normalize(json!([1, 2]), &context()),
+        normalize(sonic(json!([1, 2])), &context()),
         Err(NormalizeError::NotAnObject)
     );
 }
@@ -79,13 +80,13 @@ fn the_envelope_event_id_wins_and_a_payload_id_is_the_fallback() {
     let raw = json!({"event_id": "11111111-2222-3333-4444-555555555555"});
     let mut ctx = context();
     assert_eq!(
-        normalize(raw.clone(), &ctx).unwrap().event_id,
+        normalize(sonic(raw.clone()), &ctx).unwrap().event_id,
         "9ec79c33ec9942ab8353589fcb2e04dc"
     );
 
     ctx.event_id = None;
     assert_eq!(
-        normalize(raw, &ctx).unwrap().event_id,
+        normalize(sonic(raw), &ctx).unwrap().event_id,
         "11111111222233334444555555555555"
     );
 }
@@ -98,7 +99,7 @@ fn an_event_without_any_valid_id_is_refused() {
     };
 
     assert_eq!(
-        normalize(json!({"event_id": 5}), &ctx),
+        normalize(sonic(json!({"event_id": 5})), &ctx),
         Err(NormalizeError::MissingEventId)
     );
 }
@@ -113,13 +114,14 @@ fn an_empty_event_gets_sentry_defaults() {
     assert_eq!(event.environment, "production");
     assert_eq!(event.event_type, "default");
     assert_eq!(event.timestamp, received());
-    assert_eq!(event.data["extra"], json!({}));
+    let data = data(&event);
+    assert_eq!(data["extra"], json!({}));
     assert_eq!(
-        event.data["sdk"],
+        data["sdk"],
         json!({"name": "sentry.python", "version": "2.0.0"})
     );
     assert_eq!(
-        event.data["timestamp"].as_f64(),
+        data["timestamp"].as_f64(),
         Some(received().timestamp() as f64)
     );
 }
@@ -134,8 +136,13 @@ fn a_bare_exception_list_and_the_legacy_alias_read_like_values() {
 
     assert_eq!(from_list.exceptions, from_values.exceptions);
     assert_eq!(from_alias.exceptions, from_values.exceptions);
-    assert_eq!(from_list.data["exception"], from_values.data["exception"]);
-    assert!(from_alias.data.get("sentry.interfaces.Exception").is_none());
+    assert_eq!(
+        data(&from_list)["exception"],
+        data(&from_values)["exception"]
+    );
+    assert!(data(&from_alias)
+        .get("sentry.interfaces.Exception")
+        .is_none());
 }
 
 #[test]
@@ -148,7 +155,7 @@ fn an_untyped_exception_value_of_the_form_type_colon_message_is_split() {
         Some("division by zero")
     );
     assert_eq!(
-        event.data["exception"]["values"][0]["type"],
+        data(&event)["exception"]["values"][0]["type"],
         "ZeroDivisionError"
     );
 }
@@ -169,7 +176,7 @@ fn a_top_level_stacktrace_moves_into_the_only_exception_lacking_one() {
     }));
 
     assert_eq!(event.exceptions[0].frames.len(), 1);
-    assert!(event.data.get("stacktrace").is_none());
+    assert!(data(&event).get("stacktrace").is_none());
 }
 
 #[test]
@@ -184,7 +191,7 @@ fn a_question_mark_function_reads_as_none_and_context_gets_a_context_line() {
     assert_eq!(frame.function, None);
     assert_eq!(frame.context_line.as_deref(), Some(""));
     assert!(
-        event.data["exception"]["values"][0]["stacktrace"]["frames"][0]
+        data(&event)["exception"]["values"][0]["stacktrace"]["frames"][0]
             .get("function")
             .is_none()
     );
@@ -211,7 +218,7 @@ fn derived_tags_replace_client_tags_and_reserved_keys_are_removed() {
             ("user".to_string(), "email:a@example.com".to_string()),
         ]
     );
-    assert_eq!(event.data["tags"][0], json!(["team", "core"]));
+    assert_eq!(data(&event)["tags"][0], json!(["team", "core"]));
 }
 
 #[test]
@@ -227,7 +234,8 @@ fn the_request_remote_addr_fills_a_missing_user_ip() {
     let event =
         event(json!({"request": {"url": "https://x.test/a", "env": {"REMOTE_ADDR": "10.1.2.3"}}}));
 
-    assert_eq!(event.user, Some(json!({"ip_address": "10.1.2.3"})));
+    assert_eq!(data(&event)["user"], json!({"ip_address": "10.1.2.3"}));
+    assert_eq!(event.user.as_ref(), data_user(&event));
     assert_eq!(event.user_key.as_deref(), Some("ip:10.1.2.3"));
     assert_eq!(event.request_url.as_deref(), Some("https://x.test/a"));
 }
@@ -237,7 +245,7 @@ fn breadcrumbs_as_a_bare_list_get_values_and_defaults() {
     let event = event(json!({"breadcrumbs": [{"message": "clicked"}, "junk"]}));
 
     assert_eq!(
-        event.data["breadcrumbs"],
+        data(&event)["breadcrumbs"],
         json!({"values": [{"message": "clicked", "type": "default", "level": "info"}]})
     );
 }
@@ -258,7 +266,7 @@ fn oversized_fields_are_trimmed_as_sentry_does() {
         Some(200)
     );
     assert_eq!(
-        event.data["user"]["email"]
+        data(&event)["user"]["email"]
             .as_str()
             .unwrap()
             .chars()
@@ -293,8 +301,9 @@ fn invalid_optional_fields_are_dropped_rather_than_refused() {
     assert_eq!(event.request_url, None);
     assert_eq!(event.transaction, None);
     assert_eq!(event.platform, "other");
-    assert!(event.data.get("contexts").is_none());
-    assert_eq!(event.data["extra"], json!({}));
+    let data = data(&event);
+    assert!(data.get("contexts").is_none());
+    assert_eq!(data["extra"], json!({}));
 }
 
 #[test]
@@ -306,4 +315,233 @@ fn the_same_payload_always_normalizes_and_hashes_the_same() {
 
     assert_eq!(first, second);
     assert_eq!(default_hash(&first), default_hash(&second));
+}
+
+#[test]
+fn a_repeated_key_reads_as_its_last_value_as_the_stored_body_does() {
+    let raw = parse(
+        r#"{"level": "info", "level": "fatal", "exception": [{"type": "A", "type": "B",
+            "stacktrace": {"frames": [{"function": "f", "in_app": true, "function": "g"}]}}]}"#,
+    );
+
+    let event = normalize(raw, &context()).unwrap();
+
+    assert_eq!(event.level, "fatal");
+    assert_eq!(event.exceptions[0].ty.as_deref(), Some("B"));
+    assert_eq!(event.exceptions[0].frames[0].function.as_deref(), Some("g"));
+    let stored = data(&event);
+    assert_eq!(stored["exception"]["values"][0]["type"], "B");
+    assert_eq!(
+        stored["exception"]["values"][0]["stacktrace"]["frames"][0]["function"],
+        "g"
+    );
+}
+
+/// Golden events: raw payloads and everything derived from them, recorded from the
+/// serde_json implementation before the port to sonic-rs values. Grouping hashes are the
+/// compatibility contract (a changed hash splits existing issues), so they are spelled
+/// out here as well as in the recorded files.
+mod golden {
+    use serde::Serialize;
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    struct Case {
+        name: &'static str,
+        raw: &'static str,
+        expected: &'static str,
+        grouping_hash: &'static str,
+        default_hash: &'static str,
+        context: fn() -> NormalizeContext,
+    }
+
+    /// What a store endpoint sees without an envelope: no event id header, no
+    /// `sentry_client`, a platform hint.
+    fn store_context() -> NormalizeContext {
+        NormalizeContext {
+            event_id: None,
+            sdk_name_version: None,
+            platform_hint: Some("python".into()),
+            ..context()
+        }
+    }
+
+    macro_rules! case {
+        ($name:literal, $grouping:literal, $default:literal) => {
+            case!($name, $grouping, $default, context)
+        };
+        ($name:literal, $grouping:literal, $default:literal, $context:expr) => {
+            Case {
+                name: $name,
+                raw: include_str!(concat!("../testdata/golden/", $name, ".json")),
+                expected: include_str!(concat!("../testdata/golden/", $name, ".expected.json")),
+                grouping_hash: $grouping,
+                default_hash: $default,
+                context: $context,
+            }
+        };
+    }
+
+    fn cases() -> Vec<Case> {
+        vec![
+            case!(
+                "python_django",
+                "b8a27f2af3054eea2a8c83f870fd292c",
+                "b8a27f2af3054eea2a8c83f870fd292c"
+            ),
+            case!(
+                "message_params",
+                "17c8f474d0270672698d0ce13b55ddf1",
+                "17c8f474d0270672698d0ce13b55ddf1"
+            ),
+            case!(
+                "message_named_params",
+                "b228e79f0a54d530ab5f590be0c204a9",
+                "b228e79f0a54d530ab5f590be0c204a9"
+            ),
+            case!(
+                "message_at_limit",
+                "af9b61567190242db69922a2d95e95c9",
+                "af9b61567190242db69922a2d95e95c9"
+            ),
+            case!(
+                "chained_exception",
+                "9acc3f906565eb4b626d6656ddb74b86",
+                "9acc3f906565eb4b626d6656ddb74b86"
+            ),
+            case!(
+                "fingerprint_variables",
+                "e9dfebf10f3ba8411da072df5b80418d",
+                "46723189cffd1a0cf29a1ac9f2c346cd"
+            ),
+            case!(
+                "fingerprint_default_only",
+                "7940f96ba65ad2cbca9bdd02db891e65",
+                "7940f96ba65ad2cbca9bdd02db891e65"
+            ),
+            case!(
+                "legacy_interfaces",
+                "a398352669c1f5eb88db0781f5f25d86",
+                "a398352669c1f5eb88db0781f5f25d86",
+                store_context
+            ),
+            case!(
+                "bare_breadcrumbs",
+                "3634bc8d264bc620e01912cb55806c6b",
+                "3634bc8d264bc620e01912cb55806c6b"
+            ),
+            case!(
+                "top_level_stacktrace",
+                "5fe0075c1fddfdc7c17d4207ce2e2cd3",
+                "5fe0075c1fddfdc7c17d4207ce2e2cd3"
+            ),
+            case!(
+                "garbage_fields",
+                "8374dbb14eb845b782693b0af2b0a8bc",
+                "8374dbb14eb845b782693b0af2b0a8bc"
+            ),
+            case!(
+                "odd_scalars",
+                "f968a13acd7bd2e33556e24e0dc5f18b",
+                "f968a13acd7bd2e33556e24e0dc5f18b"
+            ),
+            case!(
+                "long_fields",
+                "0e20bca02a0398abf50b7713576b72f3",
+                "0e20bca02a0398abf50b7713576b72f3"
+            ),
+            case!(
+                "duplicate_keys",
+                "2fb61ace09983fa493cef5ddfdab2637",
+                "2fb61ace09983fa493cef5ddfdab2637"
+            ),
+        ]
+    }
+
+    /// A value as a reader of the stored body sees it: written by sonic-rs (as
+    /// `issue::body` does), read back by serde_json.
+    fn stored<T: Serialize>(value: &T) -> Value {
+        serde_json::from_str(&sonic_rs::to_string(value).unwrap()).unwrap()
+    }
+
+    fn frames_json(frames: &[Frame]) -> Value {
+        frames
+            .iter()
+            .map(|f| {
+                json!({
+                    "filename": f.filename, "abs_path": f.abs_path, "module": f.module,
+                    "function": f.function, "lineno": f.lineno, "in_app": f.in_app,
+                    "context_line": f.context_line, "platform": f.platform,
+                })
+            })
+            .collect()
+    }
+
+    fn snapshot(event: &NormalizedEvent) -> Value {
+        let summary = summarize(event);
+        let exceptions: Value = event
+            .exceptions
+            .iter()
+            .map(|e| {
+                json!({
+                    "ty": e.ty, "value": e.value, "module": e.module,
+                    "mechanism_synthetic": e.mechanism_synthetic,
+                    "frames": frames_json(&e.frames),
+                })
+            })
+            .collect();
+        let time = |t: chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+        };
+        json!({
+            "grouping_hash": grouping_hash(event),
+            "default_hash": default_hash(event),
+            "summary": {
+                "title": summary.title,
+                "culprit": summary.culprit,
+                "metadata": summary.metadata,
+                "issue_type": summary.issue_type,
+                "level": summary.level,
+                "platform": summary.platform,
+            },
+            "event": {
+                "event_id": event.event_id,
+                "timestamp": time(event.timestamp),
+                "received": time(event.received),
+                "level": event.level,
+                "platform": event.platform,
+                "logger": event.logger,
+                "release": event.release,
+                "dist": event.dist,
+                "environment": event.environment,
+                "message": event.message,
+                "exceptions": exceptions,
+                "tags": event.tags,
+                "user": event.user.as_ref().map(stored),
+                "user_key": event.user_key,
+                "fingerprint": event.fingerprint,
+                "transaction": event.transaction,
+                "culprit": event.culprit,
+                "request_url": event.request_url,
+                "event_type": event.event_type,
+            },
+            "data": stored(&event.data),
+        })
+    }
+
+    #[test]
+    fn golden_events_normalize_group_and_summarize_exactly_as_recorded() {
+        for case in cases() {
+            let event = normalize(parse(case.raw), &(case.context)()).unwrap();
+            let actual = snapshot(&event);
+            let expected: Value = serde_json::from_str(case.expected).unwrap();
+
+            assert_eq!(grouping_hash(&event), case.grouping_hash, "{}", case.name);
+            assert_eq!(default_hash(&event), case.default_hash, "{}", case.name);
+            for part in ["grouping_hash", "default_hash", "summary", "event", "data"] {
+                assert_eq!(actual[part], expected[part], "{}: {part}", case.name);
+            }
+        }
+    }
 }
