@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use cqrs_es::{Aggregate, DomainEvent};
+use faultline_domain::issue::body::{self, BodyError};
 use faultline_domain::issue::{
     issue_stream_id, Issue, IssueCommand, IssueEvent, NewIssue, Occurrence,
 };
@@ -54,15 +55,26 @@ pub struct IngestJob {
     pub metadata: EventMetadata,
 }
 
-/// The JSON text of an event's `EventIngested`: `head` (whose `data` is ignored) with
-/// `body` as its data. The request handler calls it so that the heavy serialisation
-/// runs on every core rather than in the ingestor task; `body` is whatever JSON value
-/// the caller holds (the ingest path's is a sonic-rs value, never a `serde_json` one).
+/// Splits an occurrence (whose `data` is ignored) and its body into what the ingestor
+/// decides on (the occurrence without a body) and the JSON text of its
+/// `EventIngested` event, body included. The request handler calls it so that the
+/// heavy serialisation runs on every core rather than in the ingestor task; `body` is
+/// whatever JSON value the caller holds (the ingest path's is a sonic-rs value, which
+/// is encoded into its stored form without becoming a `serde_json` one).
 pub fn ingested_payload<B: serde::Serialize + ?Sized>(
-    head: &Occurrence,
+    mut occurrence: Occurrence,
     body: &B,
-) -> Result<std::sync::Arc<str>, faultline_domain::issue::body::BodyError> {
-    Ok(faultline_domain::issue::body::ingested_json(head, body)?.into())
+) -> Result<(Occurrence, std::sync::Arc<str>), BodyError> {
+    // A string `data` is a body in its stored form: serde writes it as it is.
+    occurrence.data = Value::String(body::encode(body)?);
+    // Exactly serde's form of `IssueEvent::EventIngested(Box<Occurrence>)`, without
+    // cloning the occurrence to build one.
+    let payload = format!(
+        "{{\"EventIngested\":{}}}",
+        serde_json::to_string(&occurrence)?
+    );
+    occurrence.data = Value::Null;
+    Ok((occurrence, payload.into()))
 }
 
 /// Why an event was not stored.
@@ -96,13 +108,10 @@ mod tests {
             culprit: "c".into(),
             data: serde_json::json!({"message": "hi"}),
         };
-        let head = Occurrence {
-            data: Value::Null,
-            ..occurrence.clone()
-        };
-        let payload = ingested_payload(&head, &occurrence.data).unwrap();
+        let (light, payload) = ingested_payload(occurrence.clone(), &occurrence.data).unwrap();
         let stored: IssueEvent = serde_json::from_str(&payload).unwrap();
         assert_eq!(stored, IssueEvent::EventIngested(Box::new(occurrence)));
+        assert_eq!(light.data, Value::Null);
     }
 }
 

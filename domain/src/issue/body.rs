@@ -18,12 +18,9 @@
 //! `EventIngested` 1.0, or `null` when a reader left the body out) is taken as it is.
 
 use base64::Engine;
-use chrono::{DateTime, Utc};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
-
-use super::command::Occurrence;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -69,62 +66,6 @@ fn compress(json: &[u8]) -> Result<String, BodyError> {
     Ok(BASE64.encode(compressed))
 }
 
-/// The stored JSON of `{"EventIngested": head}` with `body` as the occurrence's data:
-/// what serialising `IssueEvent::EventIngested` gives, without first turning the body
-/// into the `serde_json::Value` that [`Occurrence::data`] holds. `head.data` is ignored.
-pub fn ingested_json<B: Serialize + ?Sized>(
-    head: &Occurrence,
-    body: &B,
-) -> Result<String, BodyError> {
-    // Field for field the serde form of `Occurrence`; destructuring without `..` makes
-    // a new field of `Occurrence` a compile error here.
-    #[derive(Serialize)]
-    struct Stored<'a> {
-        event_id: &'a str,
-        timestamp: &'a DateTime<Utc>,
-        received: &'a DateTime<Utc>,
-        level: &'a str,
-        release: &'a Option<String>,
-        environment: &'a str,
-        user_key: &'a Option<String>,
-        tags: &'a [(String, String)],
-        title: &'a str,
-        culprit: &'a str,
-        data: &'a str,
-    }
-    let Occurrence {
-        event_id,
-        timestamp,
-        received,
-        level,
-        release,
-        environment,
-        user_key,
-        tags,
-        title,
-        culprit,
-        data: _,
-    } = head;
-    let data = encode(body)?;
-    let stored = Stored {
-        event_id,
-        timestamp,
-        received,
-        level,
-        release,
-        environment,
-        user_key,
-        tags,
-        title,
-        culprit,
-        data: &data,
-    };
-    Ok(format!(
-        "{{\"EventIngested\":{}}}",
-        serde_json::to_string(&stored)?
-    ))
-}
-
 /// The body a stored string holds.
 pub fn decode(stored: &str) -> Result<Value, BodyError> {
     let compressed = BASE64.decode(stored)?;
@@ -163,13 +104,19 @@ pub fn deflated_to_current(stored: &str) -> Result<String, BodyError> {
     }
 }
 
-/// Serde `serialize_with` for `Occurrence::data`: `null` stays `null` (a head).
+/// Serde `serialize_with` for `Occurrence::data`: `null` stays `null` (a head), a string
+/// is a body already in its stored form (as [`deserialize`] reads one: the ingest path
+/// encodes its sonic-rs value itself rather than convert it), and a JSON object is
+/// encoded.
 pub fn serialize<S: Serializer>(body: &Value, serializer: S) -> Result<S::Ok, S::Error> {
-    if body.is_null() {
-        return serializer.serialize_unit();
+    match body {
+        Value::Null => serializer.serialize_unit(),
+        Value::String(stored) => serializer.serialize_str(stored),
+        _ => {
+            let stored = encode(body).map_err(serde::ser::Error::custom)?;
+            serializer.serialize_str(&stored)
+        }
     }
-    let stored = encode(body).map_err(serde::ser::Error::custom)?;
-    serializer.serialize_str(&stored)
 }
 
 /// Serde `deserialize_with` for `Occurrence::data`: both stored forms.
@@ -234,28 +181,15 @@ mod tests {
     }
 
     #[test]
-    fn the_ingested_json_of_a_head_and_body_reads_back_as_the_whole_event() {
-        let body = json!({"message": "hi", "tags": [["a", "b"]]});
-        let head = Occurrence {
-            event_id: "e1".into(),
-            timestamp: chrono::Utc::now(),
-            received: chrono::Utc::now(),
-            level: "error".into(),
-            release: Some("1.0".into()),
-            environment: "production".into(),
-            user_key: None,
-            tags: vec![("a".into(), "b".into())],
-            title: "t".into(),
-            culprit: "c".into(),
-            data: Value::Null,
-        };
-        let stored = ingested_json(&head, &body).unwrap();
-        let read: crate::issue::IssueEvent = serde_json::from_str(&stored).unwrap();
-        let whole = Occurrence { data: body, ..head };
-        assert_eq!(
-            read,
-            crate::issue::IssueEvent::EventIngested(Box::new(whole))
+    fn a_body_already_in_its_stored_form_is_written_as_it_is() {
+        let body = json!({"message": "boom"});
+        let stored = encode(&body).unwrap();
+        let written = serialize(
+            &Value::String(stored.clone()),
+            serde_json::value::Serializer,
         );
+        assert_eq!(written.unwrap(), Value::String(stored.clone()));
+        assert_eq!(decode(&stored).unwrap(), body);
     }
 
     #[test]

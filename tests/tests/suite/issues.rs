@@ -122,7 +122,7 @@ pub(crate) fn job(org_id: i64, project_id: i64, raw: Value) -> IngestJob {
         culprit,
         data: Value::Null,
     };
-    let ingested_payload = ingested_payload(&occurrence, &event.data).unwrap();
+    let (occurrence, ingested_payload) = ingested_payload(occurrence, &event.data).unwrap();
     IngestJob {
         project_id,
         org_id,

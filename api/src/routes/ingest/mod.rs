@@ -221,8 +221,8 @@ async fn ingest_event(
         culprit: summary.culprit.clone(),
         data: Value::Null,
     };
-    let ingested_payload =
-        ingested_payload(&occurrence, &event.data).map_err(ApiError::internal)?;
+    let (occurrence, ingested_payload) =
+        ingested_payload(occurrence, &event.data).map_err(ApiError::internal)?;
     let job = IngestJob {
         project_id: sender.project_id,
         org_id: sender.key.org_id,
