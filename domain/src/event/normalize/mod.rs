@@ -124,11 +124,7 @@ pub fn normalize(raw: Value, ctx: &NormalizeContext) -> Result<NormalizedEvent, 
         .event_id
         .as_deref()
         .and_then(normalize_event_id)
-        .or_else(|| {
-            data.get(&"event_id")
-                .and_then(Value::as_str)
-                .and_then(normalize_event_id)
-        })
+        .or_else(|| event_id_of(&data))
         .ok_or(NormalizeError::MissingEventId)?;
     let timestamp = fields::timestamp(data.get(&"timestamp"), ctx.received);
     let level = fields::level(data.get(&"level"));
@@ -240,7 +236,11 @@ pub fn normalize(raw: Value, ctx: &NormalizeContext) -> Result<NormalizedEvent, 
 /// The payload's own event id, normalized: its last `event_id` key (as serde_json read
 /// a repeated key), for a caller that must choose an id before [`normalize`].
 pub fn payload_event_id(raw: &Value) -> Option<String> {
-    field(raw.as_object()?, "event_id")?
+    event_id_of(raw.as_object()?)
+}
+
+fn event_id_of(data: &Object) -> Option<String> {
+    field(data, "event_id")?
         .as_str()
         .and_then(normalize_event_id)
 }
