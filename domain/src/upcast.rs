@@ -57,6 +57,39 @@ pub fn current<'a>(
     payload
 }
 
+/// The payload of a stored row in the current shape of its event type, with the row's
+/// `body` column (set only on `EventIngested` 4.0 rows, see [`crate::issue::body`])
+/// put back into it first.
+pub fn current_of_row(
+    aggregate_type: &str,
+    event_type: &str,
+    version: &str,
+    payload: Value,
+    body: Option<&[u8]>,
+) -> Value {
+    let (payload, version) = rejoin_row(version, payload, body);
+    match current(aggregate_type, event_type, version, &payload) {
+        Cow::Borrowed(_) => payload,
+        Cow::Owned(upcast) => upcast,
+    }
+}
+
+/// A stored row's payload with its `body` column put back into it, and the version
+/// it then reads as (an `EventIngested` 4.0 row with its body reads as 3.0).
+pub fn rejoin_row<'a>(
+    version: &'a str,
+    mut payload: Value,
+    body: Option<&[u8]>,
+) -> (Value, &'a str) {
+    match body {
+        Some(column) if version == crate::issue::body::IN_COLUMN_VERSION => {
+            crate::issue::body::rejoin(&mut payload, column);
+            (payload, crate::issue::body::INLINE_VERSION)
+        }
+        _ => (payload, version),
+    }
+}
+
 /// Renames `from` to `to` in the object under `variant` (`{"Variant": {...}}`),
 /// leaving anything else as it is.
 pub fn rename_field(mut payload: Value, variant: &str, from: &str, to: &str) -> Value {
@@ -87,6 +120,52 @@ mod tests {
         let read = current("issue", "CommentAdded", "1.0", &payload);
         assert_eq!(
             *read,
+            json!({"CommentAdded": {"comment_id": 3, "author_id": 7, "text": "x"}})
+        );
+    }
+
+    #[test]
+    fn an_ingested_event_with_its_body_in_the_column_reads_as_the_one_with_it_inline() {
+        use crate::issue::{body, IssueEvent, Occurrence};
+        let occurrence = Occurrence {
+            event_id: "e1".into(),
+            timestamp: chrono::Utc::now(),
+            received: chrono::Utc::now(),
+            level: "error".into(),
+            release: None,
+            environment: "production".into(),
+            user_key: None,
+            tags: vec![("a".into(), "b".into())],
+            title: "t".into(),
+            culprit: "c".into(),
+            data: json!({"message": "boom", "extra": {"n": 1}}),
+        };
+        let inline = serde_json::to_value(IssueEvent::EventIngested(Box::new(occurrence.clone())));
+        let column = body::encode_to_column(&occurrence.data).unwrap();
+        let head = serde_json::to_value(IssueEvent::EventIngested(Box::new(Occurrence {
+            data: Value::Null,
+            ..occurrence.clone()
+        })));
+
+        let read = current_of_row(
+            "issue",
+            "EventIngested",
+            "4.0",
+            head.unwrap(),
+            Some(&column),
+        );
+
+        assert_eq!(read, inline.unwrap());
+        let event: IssueEvent = serde_json::from_value(read).unwrap();
+        assert_eq!(event, IssueEvent::EventIngested(Box::new(occurrence)));
+    }
+
+    #[test]
+    fn a_row_without_a_body_column_is_upcast_as_before() {
+        let payload = json!({"CommentAdded": {"comment_id": 3, "user_id": 7, "text": "x"}});
+        let read = current_of_row("issue", "CommentAdded", "1.0", payload, None);
+        assert_eq!(
+            read,
             json!({"CommentAdded": {"comment_id": 3, "author_id": 7, "text": "x"}})
         );
     }

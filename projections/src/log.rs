@@ -32,6 +32,10 @@ pub struct StoredEvent {
     /// issues read model a third of its CPU).
     #[sqlx(json)]
     pub payload: Box<RawValue>,
+    /// The row's `body` column: an `EventIngested` 4.0's compressed body, put back into
+    /// the payload on decoding (`faultline_domain::issue::body`); `None` for other
+    /// events and for readers that left it out ([`Columns::body`]).
+    pub body: Option<Vec<u8>>,
     /// Actor, request id, time.
     pub metadata: Value,
     /// When the row was written.
@@ -51,25 +55,27 @@ impl StoredEvent {
     /// (`faultline_domain::upcast`) bring an older stored version to the current
     /// shape, exactly as the write side reads it.
     pub fn decode<E: DeserializeOwned>(&self) -> Result<E, ProjectionError> {
-        let decoded =
-            match upcast::find(&self.aggregate_type, &self.event_type, &self.event_version) {
-                None => serde_json::from_str(self.payload.get()),
-                Some(_) => E::deserialize(self.current_payload()?),
-            };
+        let as_stored = self.body.is_none()
+            && upcast::find(&self.aggregate_type, &self.event_type, &self.event_version).is_none();
+        let decoded = if as_stored {
+            serde_json::from_str(self.payload.get())
+        } else {
+            E::deserialize(self.current_payload()?)
+        };
         decoded.map_err(|source| self.undecodable(source))
     }
 
-    /// The payload in the current shape of its event type.
+    /// The payload in the current shape of its event type, its body column put back.
     pub fn current_payload(&self) -> Result<Value, ProjectionError> {
         let stored: Value =
             serde_json::from_str(self.payload.get()).map_err(|source| self.undecodable(source))?;
-        Ok(upcast::current(
+        Ok(upcast::current_of_row(
             &self.aggregate_type,
             &self.event_type,
             &self.event_version,
-            &stored,
-        )
-        .into_owned())
+            stored,
+            self.body.as_deref(),
+        ))
     }
 
     fn undecodable(&self, source: serde_json::Error) -> ProjectionError {
@@ -107,6 +113,8 @@ pub struct Columns {
     pub payload: &'static str,
     /// The expression read as `metadata`.
     pub metadata: &'static str,
+    /// The expression read as `body` (`bytea`).
+    pub body: &'static str,
     /// Event types not read at all.
     pub skip: &'static [&'static str],
 }
@@ -116,6 +124,7 @@ impl Columns {
     pub const ALL: Columns = Columns {
         payload: "payload",
         metadata: "metadata",
+        body: "body",
         skip: &[],
     };
 
@@ -125,6 +134,7 @@ impl Columns {
         Columns {
             payload: projection.payload_sql(),
             metadata: projection.metadata_sql(),
+            body: projection.body_sql(),
             skip: &[],
         }
     }
@@ -169,7 +179,7 @@ pub async fn read_between(
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
-                event_type, event_version, {} AS payload, {} AS metadata, recorded_at
+                event_type, event_version, {} AS payload, {} AS body, {} AS metadata, recorded_at
            FROM events
           WHERE aggregate_type = ANY($1)
             AND (tx_id, position) > ($2::text::xid8, $3)
@@ -179,6 +189,7 @@ pub async fn read_between(
           ORDER BY events.tx_id, events.position
           LIMIT $6",
         columns.payload,
+        columns.body,
         columns.metadata,
         not_of_types(columns.skip)
     ))

@@ -37,6 +37,13 @@ pub trait Projection: Send + Sync + 'static {
         "metadata"
     }
 
+    /// The SQL expression the `body` column (an ingested event's body) is read
+    /// through (default: all of it). A projection that never reads an event's body
+    /// sets `NULL::bytea`.
+    fn body_sql(&self) -> &'static str {
+        "body"
+    }
+
     /// Event types this projection ignores entirely (applying them writes nothing). A
     /// rebuild does not read them at all; the live runner still reads past them, so
     /// that its checkpoint moves over them.

@@ -36,7 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The occurrence stored at an event's log position.
 fn occurrence(row: &EventRow) -> Result<Occurrence, ApiError> {
-    match serde_json::from_value::<IssueEvent>(row.payload.clone()) {
+    match serde_json::from_value::<IssueEvent>(row.current_payload()) {
         Ok(IssueEvent::EventIngested(occurrence)) => Ok(*occurrence),
         Ok(_) => Err(ApiError::Internal(
             format!("log position {} is not an ingested event", row.position).into(),

@@ -13,5 +13,5 @@
 mod pipeline;
 
 pub use pipeline::{
-    ingested_payload, IngestError, IngestJob, Ingestor, IngestorConfig, IssueDraft,
+    ingested_payload, IngestError, IngestJob, IngestedPayload, Ingestor, IngestorConfig, IssueDraft,
 };

@@ -48,33 +48,50 @@ pub struct IngestJob {
     pub draft: IssueDraft,
     /// The event without its body (`data` is `null`): the ingestor decides on the rest.
     pub occurrence: Occurrence,
-    /// The stored form of this event's `EventIngested`, `data` included, serialised
-    /// by the request handler (see [`ingested_payload`]).
-    pub ingested_payload: std::sync::Arc<str>,
+    /// The stored form of this event's `EventIngested` 4.0, serialised by the request
+    /// handler (see [`ingested_payload`]): the payload (`data` is `null`) and the body
+    /// for the row's `body` column.
+    pub ingested_payload: IngestedPayload,
     /// Who sent it (`key:<public key>`), request id, time.
     pub metadata: EventMetadata,
 }
 
+/// An `EventIngested` 4.0 row's payload and body, as the request handler serialised
+/// them.
+#[derive(Debug, Clone)]
+pub struct IngestedPayload {
+    /// The payload's JSON text; its `data` is `null`.
+    pub payload: std::sync::Arc<str>,
+    /// The compressed body (`faultline_domain::issue::body`), for the `body` column.
+    pub body: std::sync::Arc<[u8]>,
+}
+
 /// Splits an occurrence (whose `data` is ignored) and its body into what the ingestor
-/// decides on (the occurrence without a body) and the JSON text of its
-/// `EventIngested` event, body included. The request handler calls it so that the
-/// heavy serialisation runs on every core rather than in the ingestor task; `body` is
-/// whatever JSON value the caller holds (the ingest path's is a sonic-rs value, which
-/// is encoded into its stored form without becoming a `serde_json` one).
+/// decides on (the occurrence without a body) and the stored form of its
+/// `EventIngested` 4.0 row: the payload's JSON text and the compressed body for the
+/// `body` column. The request handler calls it so that the heavy serialisation runs on
+/// every core rather than in the ingestor task; `body` is whatever JSON value the
+/// caller holds (the ingest path's is a sonic-rs value, which is encoded without
+/// becoming a `serde_json` one).
 pub fn ingested_payload<B: serde::Serialize + ?Sized>(
     mut occurrence: Occurrence,
     body: &B,
-) -> Result<(Occurrence, std::sync::Arc<str>), BodyError> {
-    // A string `data` is a body in its stored form: serde writes it as it is.
-    occurrence.data = Value::String(body::encode(body)?);
+) -> Result<(Occurrence, IngestedPayload), BodyError> {
+    let body = body::encode_to_column(body)?;
+    occurrence.data = Value::Null;
     // Exactly serde's form of `IssueEvent::EventIngested(Box<Occurrence>)`, without
     // cloning the occurrence to build one.
     let payload = format!(
         "{{\"EventIngested\":{}}}",
         serde_json::to_string(&occurrence)?
     );
-    occurrence.data = Value::Null;
-    Ok((occurrence, payload.into()))
+    Ok((
+        occurrence,
+        IngestedPayload {
+            payload: payload.into(),
+            body: body.into(),
+        },
+    ))
 }
 
 /// Why an event was not stored.
@@ -108,10 +125,19 @@ mod tests {
             culprit: "c".into(),
             data: serde_json::json!({"message": "hi"}),
         };
-        let (light, payload) = ingested_payload(occurrence.clone(), &occurrence.data).unwrap();
-        let stored: IssueEvent = serde_json::from_str(&payload).unwrap();
-        assert_eq!(stored, IssueEvent::EventIngested(Box::new(occurrence)));
+        let (light, stored) = ingested_payload(occurrence.clone(), &occurrence.data).unwrap();
+        let payload = serde_json::from_str(&stored.payload).unwrap();
+        let read = faultline_domain::upcast::current_of_row(
+            "issue",
+            "EventIngested",
+            body::IN_COLUMN_VERSION,
+            payload,
+            Some(&stored.body),
+        );
+        let read: IssueEvent = serde_json::from_value(read).unwrap();
+        assert_eq!(read, IssueEvent::EventIngested(Box::new(occurrence)));
         assert_eq!(light.data, Value::Null);
+        assert!(!stored.payload.contains("hi"), "{}", stored.payload);
     }
 }
 
@@ -338,21 +364,31 @@ impl Worker {
             let before = state.sequence;
             for event in events {
                 state.sequence += 1;
-                let payload = if matches!(event, IssueEvent::EventIngested(_)) {
-                    ingested_rows.push(rows.len());
-                    EventPayload::Json(job.ingested_payload.clone())
-                } else {
-                    serde_json::to_value(&event)
-                        .map_err(StoreError::Encode)?
-                        .into()
-                };
+                let (payload, body, event_version) =
+                    if matches!(event, IssueEvent::EventIngested(_)) {
+                        ingested_rows.push(rows.len());
+                        (
+                            EventPayload::Json(job.ingested_payload.payload.clone()),
+                            Some(job.ingested_payload.body.clone()),
+                            body::IN_COLUMN_VERSION.to_owned(),
+                        )
+                    } else {
+                        (
+                            serde_json::to_value(&event)
+                                .map_err(StoreError::Encode)?
+                                .into(),
+                            None,
+                            event.event_version(),
+                        )
+                    };
                 rows.push(NewEvent {
                     aggregate_type: Issue::TYPE.to_owned(),
                     aggregate_id: stream.clone(),
                     sequence: state.sequence,
                     event_type: event.event_type(),
-                    event_version: event.event_version(),
+                    event_version,
                     payload,
+                    body,
                     metadata: metadata.clone(),
                 });
                 state.issue.apply(event);

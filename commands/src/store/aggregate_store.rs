@@ -8,6 +8,7 @@ use cqrs_es::{
     Aggregate, AggregateContext, AggregateError, DomainEvent, EventEnvelope, EventStore,
 };
 use faultline_domain::log_position::LogPosition;
+use faultline_domain::upcast;
 use serde_json::Value;
 
 use super::event_log::{EventLog, NewEvent, StoredRow};
@@ -129,13 +130,15 @@ impl<A: Aggregate> AggregateStore<A> {
     }
 
     fn decode(&self, aggregate_id: &str, row: StoredRow) -> Result<EventEnvelope<A>, StoreError> {
+        let (payload, version) =
+            upcast::rejoin_row(&row.event_version, row.payload, row.body.as_deref());
         let mut serialized = SerializedEvent {
             aggregate_id: aggregate_id.to_owned(),
             sequence: row.sequence as usize,
             aggregate_type: A::TYPE.to_owned(),
             event_type: row.event_type,
-            event_version: row.event_version,
-            payload: row.payload,
+            event_version: version.to_owned(),
+            payload,
             metadata: row.metadata,
         };
         for upcaster in &self.upcasters {
@@ -209,6 +212,7 @@ impl<A: Aggregate> AggregateStore<A> {
                 payload: serde_json::to_value(&event)
                     .map_err(StoreError::Encode)?
                     .into(),
+                body: None,
                 metadata: metadata_json.clone(),
             });
             envelopes.push(EventEnvelope {

@@ -41,6 +41,9 @@ pub struct NewEvent {
     pub event_version: String,
     /// The event itself.
     pub payload: EventPayload,
+    /// The `body` column: an `EventIngested` 4.0's compressed body
+    /// (`faultline_domain::issue::body`), `None` for every other event.
+    pub body: Option<std::sync::Arc<[u8]>>,
     /// Actor, request id, time.
     pub metadata: Value,
 }
@@ -54,8 +57,10 @@ pub struct StoredRow {
     pub event_type: String,
     /// The version of the event's payload shape.
     pub event_version: String,
-    /// The event itself.
+    /// The event itself (without its body when that is in `body`).
     pub payload: Value,
+    /// The `body` column (see [`NewEvent::body`]).
+    pub body: Option<Vec<u8>>,
     /// Actor, request id, time.
     pub metadata: Value,
 }
@@ -105,6 +110,7 @@ impl EventLog {
         let mut versions = Vec::with_capacity(events.len());
         let mut payloads = Vec::with_capacity(events.len());
         let mut metadata = Vec::with_capacity(events.len());
+        let mut bodies = Vec::with_capacity(events.len());
         for event in events {
             types.push(event.aggregate_type.as_str());
             ids.push(event.aggregate_id.as_str());
@@ -116,15 +122,17 @@ impl EventLog {
                 EventPayload::Json(text) => std::borrow::Cow::Borrowed(&**text),
             });
             metadata.push(&event.metadata);
+            bodies.push(event.body.as_deref());
         }
         // ORDER BY ordinality makes the rows, and so their positions, follow the input.
         let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
             "INSERT INTO events
-                 (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-             SELECT t, i, s, e, v, p::jsonb, m
+                 (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
+                  body)
+             SELECT t, i, s, e, v, p::jsonb, m, b
                FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                           $6::text[], $7::jsonb[])
-                    WITH ORDINALITY AS input(t, i, s, e, v, p, m, ordinal)
+                           $6::text[], $7::jsonb[], $8::bytea[])
+                    WITH ORDINALITY AS input(t, i, s, e, v, p, m, b, ordinal)
               ORDER BY ordinal
              RETURNING position, tx_id::text::bigint, sequence",
         )
@@ -135,6 +143,7 @@ impl EventLog {
         .bind(&versions)
         .bind(&payloads)
         .bind(&metadata)
+        .bind(&bodies)
         .fetch_all(conn)
         .await
         .map_err(|error| conflict_or_database(error, &events[0]))?;
@@ -158,7 +167,7 @@ impl EventLog {
         after_sequence: i64,
     ) -> Result<Vec<StoredRow>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT sequence, event_type, event_version, payload, metadata
+            "SELECT sequence, event_type, event_version, payload, body, metadata
                FROM events
               WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
               ORDER BY sequence",

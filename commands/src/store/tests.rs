@@ -111,6 +111,7 @@ async fn one_commit_is_one_transaction_with_increasing_positions(pool: PgPool) {
             event_type: "Added".into(),
             event_version: "1.0".into(),
             payload: serde_json::json!({"Added": {"by": 1}}).into(),
+            body: None,
             metadata: serde_json::json!({}),
         })
         .collect();

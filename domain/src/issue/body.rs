@@ -16,6 +16,12 @@
 //!
 //! Reading accepts both forms: a string is decoded, anything else (the object of
 //! `EventIngested` 1.0, or `null` when a reader left the body out) is taken as it is.
+//!
+//! Since `EventIngested` 4.0 (written by the ingest path) the compressed bytes sit in
+//! the row's own `body` column (`bytea`, migration 0017) and the payload's `data` is
+//! `null`: PostgreSQL 15 lexes a JSON string byte by byte, so the 5.4 KB of base64 in
+//! a 3.0 payload cost it ~13 µs per event, and the server ~4 µs of base64 and
+//! escaping. A reader puts the column back with [`rejoin`] and reads a 3.0 payload.
 
 use base64::Engine;
 use serde::de::Error as _;
@@ -51,19 +57,41 @@ pub enum BodyError {
     Codec(String),
 }
 
+/// The `event_version` of an `EventIngested` row whose body is in its `body` column.
+pub const IN_COLUMN_VERSION: &str = "4.0";
+
+/// The version such a row reads as once [`rejoin`] has put its body back.
+pub const INLINE_VERSION: &str = "3.0";
+
 /// The stored string of `body` (any JSON value: the ingest path holds its events as
 /// sonic-rs values, readers as `serde_json` ones).
 pub fn encode<B: Serialize + ?Sized>(body: &B) -> Result<String, BodyError> {
+    Ok(BASE64.encode(encode_to_column(body)?))
+}
+
+/// The stored bytes of `body` as a 4.0 row's `body` column holds them: the stored
+/// string without its base64.
+pub fn encode_to_column<B: Serialize + ?Sized>(body: &B) -> Result<Vec<u8>, BodyError> {
     // sonic-rs escapes strings with SIMD: a third faster than serde_json here.
     compress(&sonic_rs::to_vec(body)?)
 }
 
-/// The stored string of a body's JSON text.
-fn compress(json: &[u8]) -> Result<String, BodyError> {
-    let compressed = ENCODER
+/// The compressed bytes of a body's JSON text.
+fn compress(json: &[u8]) -> Result<Vec<u8>, BodyError> {
+    ENCODER
         .with(|encoder| encoder.borrow_mut().compress_vec(json))
-        .map_err(|e| BodyError::Codec(format!("compress: {e}")))?;
-    Ok(BASE64.encode(compressed))
+        .map_err(|e| BodyError::Codec(format!("compress: {e}")))
+}
+
+/// Puts a 4.0 row's `body` column back into its payload's `data`, which makes it the
+/// payload of a 3.0 row (read as [`INLINE_VERSION`]).
+pub fn rejoin(payload: &mut Value, column: &[u8]) {
+    if let Some(fields) = payload
+        .get_mut("EventIngested")
+        .and_then(Value::as_object_mut)
+    {
+        fields.insert("data".to_owned(), Value::String(BASE64.encode(column)));
+    }
 }
 
 /// The body a stored string holds.
@@ -94,7 +122,7 @@ pub fn deflated_to_current(stored: &str) -> Result<String, BodyError> {
         match decompressor.deflate_decompress(&deflated, &mut json) {
             Ok(size) => {
                 json.truncate(size);
-                return compress(&json);
+                return Ok(BASE64.encode(compress(&json)?));
             }
             Err(libdeflater::DecompressionError::InsufficientSpace) if capacity < MAX_BODY => {
                 capacity *= 4;
@@ -190,6 +218,18 @@ mod tests {
         );
         assert_eq!(written.unwrap(), Value::String(stored.clone()));
         assert_eq!(decode(&stored).unwrap(), body);
+    }
+
+    #[test]
+    fn a_body_column_rejoined_with_its_payload_reads_as_the_inline_body() {
+        let body = json!({"message": "boom", "extra": {"n": 1}});
+        let mut payload = json!({"EventIngested": {"event_id": "e1", "data": null}});
+        rejoin(&mut payload, &encode_to_column(&body).unwrap());
+        let stored = payload
+            .pointer("/EventIngested/data")
+            .and_then(Value::as_str);
+        assert_eq!(stored, Some(encode(&body).unwrap().as_str()));
+        assert_eq!(decode(stored.unwrap()).unwrap(), body);
     }
 
     #[test]

@@ -259,6 +259,9 @@ impl DomainEvent for IssueEvent {
     fn event_version(&self) -> String {
         match self {
             IssueEvent::CommentAdded { .. } => "2.0",
+            // The body inline; the ingest path writes its rows as 4.0, with the body in
+            // the row's `body` column (`body::IN_COLUMN_VERSION`, read back through
+            // `upcast::current_of_row`).
             IssueEvent::EventIngested(_) => "3.0",
             _ => "1.0",
         }

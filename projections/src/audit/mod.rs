@@ -110,6 +110,11 @@ impl Projection for AuditLogProjection {
         issues::SKIPPED
     }
 
+    /// No audit row holds an event body.
+    fn body_sql(&self) -> &'static str {
+        "NULL::bytea"
+    }
+
     fn metadata_sql(&self) -> &'static str {
         "CASE WHEN event_type = 'EventIngested' THEN 'null'::jsonb ELSE metadata END"
     }

@@ -41,6 +41,7 @@ fn stored<E: Serialize + cqrs_es::DomainEvent>(
         event_type: event.event_type(),
         event_version: "1.0".into(),
         payload: serde_json::value::to_raw_value(&event).unwrap(),
+        body: None,
         metadata: json!({"actor": actor, "ip_address": "10.0.0.1", "request_id": "r",
                          "time": time.to_rfc3339()}),
         recorded_at: t0(),

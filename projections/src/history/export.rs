@@ -11,6 +11,9 @@
 //!
 //! Payloads are exported as stored, in the shape of their `event_version`: an export
 //! is evidence, and a reader can upcast it the way `faultline_domain::upcast` does.
+//! A row with a `body` column (`EventIngested` 4.0) has one more key after `payload`,
+//! `"body"`: the column's bytes in standard base64, the string a 3.0 payload holds in
+//! its `data` (`faultline_domain::issue::body::rejoin`).
 //! The query is one statement read through a sqlx `fetch` stream and written line by
 //! line: Postgres sends rows as they are consumed, so memory stays flat however long
 //! the log is. Payloads and metadata arrive as JSON text and are copied, not parsed.
@@ -51,6 +54,7 @@ struct Row {
     event_type: String,
     event_version: String,
     payload: String,
+    body: Option<String>,
     metadata: String,
     recorded_at: DateTime<Utc>,
 }
@@ -58,9 +62,14 @@ struct Row {
 impl Row {
     fn write_line(&self, out: &mut impl Write) -> std::io::Result<()> {
         let text = |value: &str| serde_json::Value::from(value).to_string();
+        // Base64 needs no escaping.
+        let body = match &self.body {
+            Some(body) => format!(",\"body\":\"{body}\""),
+            None => String::new(),
+        };
         writeln!(
             out,
-            "{{\"position\":{},\"tx_id\":{},\"aggregate_type\":{},\"aggregate_id\":{},\"sequence\":{},\"event_type\":{},\"event_version\":{},\"payload\":{},\"metadata\":{},\"recorded_at\":\"{}\"}}",
+            "{{\"position\":{},\"tx_id\":{},\"aggregate_type\":{},\"aggregate_id\":{},\"sequence\":{},\"event_type\":{},\"event_version\":{},\"payload\":{}{},\"metadata\":{},\"recorded_at\":\"{}\"}}",
             self.position,
             self.tx_id,
             text(&self.aggregate_type),
@@ -69,6 +78,7 @@ impl Row {
             text(&self.event_type),
             text(&self.event_version),
             self.payload,
+            body,
             self.metadata,
             self.recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true),
         )
@@ -95,7 +105,8 @@ pub async fn export(
 fn select(filter: &ExportFilter) -> QueryBuilder<'_, Postgres> {
     let mut query = QueryBuilder::new(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
-                event_type, event_version, payload::text AS payload, metadata::text AS metadata,
+                event_type, event_version, payload::text AS payload,
+                translate(encode(body, 'base64'), E'\n', '') AS body, metadata::text AS metadata,
                 recorded_at
            FROM events WHERE true",
     );

@@ -26,13 +26,14 @@ pub async fn for_each(
     payload: Payload,
     mut each: impl FnMut(StoredEvent) -> Result<(), HistoryError>,
 ) -> Result<u64, HistoryError> {
-    let payload_sql = match payload {
-        Payload::Whole => "payload",
-        Payload::Head => "payload #- '{EventIngested,data}'",
+    let (payload_sql, body_sql) = match payload {
+        Payload::Whole => ("payload", "body"),
+        Payload::Head => ("payload #- '{EventIngested,data}'", "NULL::bytea"),
     };
     let sql = format!(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
-                event_type, event_version, {payload_sql} AS payload, metadata, recorded_at
+                event_type, event_version, {payload_sql} AS payload, {body_sql} AS body, metadata,
+                recorded_at
            FROM events
           WHERE aggregate_type = $1 AND aggregate_id = $2
             AND ($3::timestamptz IS NULL OR recorded_at <= $3)

@@ -75,6 +75,11 @@ impl Projection for IssuesProjection {
         "payload #- '{EventIngested,data}'"
     }
 
+    /// Nor the body of a 4.0 row.
+    fn body_sql(&self) -> &'static str {
+        "NULL::bytea"
+    }
+
     /// Nothing here reads an event's metadata: no need to ship and parse it.
     fn metadata_sql(&self) -> &'static str {
         "'null'::jsonb"

@@ -309,13 +309,30 @@ pub struct EventRow {
     pub timestamp: DateTime<Utc>,
     /// When it arrived.
     pub received: DateTime<Utc>,
-    /// The stored `IssueEvent`.
+    /// The stored `IssueEvent`, in the shape of `event_version`.
     pub payload: Value,
+    /// Its stored version.
+    pub event_version: String,
+    /// The row's `body` column (see `faultline_domain::upcast::current_of_row`).
+    pub body: Option<Vec<u8>>,
+}
+
+impl EventRow {
+    /// The stored event in the current shape, its body put back.
+    pub fn current_payload(&self) -> Value {
+        faultline_domain::upcast::current_of_row(
+            "issue",
+            "EventIngested",
+            &self.event_version,
+            self.payload.clone(),
+            self.body.as_deref(),
+        )
+    }
 }
 
 const SELECT_EVENT: &str =
     "SELECT ie.event_id, ie.project_id, ie.issue_id, ie.position, ie.timestamp, ie.received,
-            e.payload
+            e.payload, e.event_version, e.body
        FROM issue_events ie JOIN events e ON e.position = ie.position";
 
 /// The events of issue `issue_id` (already scoped by the caller), newest first.

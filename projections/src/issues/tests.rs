@@ -34,6 +34,7 @@ fn stored(position: i64, stream: &str, event: &IssueEvent) -> StoredEvent {
         event_type: cqrs_es::DomainEvent::event_type(event),
         event_version: cqrs_es::DomainEvent::event_version(event),
         payload: serde_json::value::to_raw_value(event).unwrap(),
+        body: None,
         metadata: json!({}),
         recorded_at: t0(),
     }
@@ -318,7 +319,7 @@ async fn a_comment_stored_by_an_older_binary_is_projected_with_its_author(pool: 
     // the shared cluster may hold it back).
     let events: Vec<StoredEvent> = sqlx::query_as(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
-                event_type, event_version, payload, metadata, recorded_at
+                event_type, event_version, payload, body, metadata, recorded_at
            FROM events ORDER BY position",
     )
     .fetch_all(&mut *conn)

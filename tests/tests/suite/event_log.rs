@@ -23,6 +23,7 @@ fn commit_of(writer: usize, stream: i64, first_sequence: i64, size: i64) -> Vec<
             event_type: "Probed".into(),
             event_version: "1.0".into(),
             payload: serde_json::json!({ "writer": writer }).into(),
+            body: None,
             metadata: serde_json::json!({ "actor": "system:test" }),
         })
         .collect()

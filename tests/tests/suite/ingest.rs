@@ -583,3 +583,40 @@ async fn an_envelope_with_too_many_items_is_refused_with_413() {
     assert_eq!(health.status(), 200);
     assert_eq!(setup.ingested().await, vec![format!("{limit:032x}")]);
 }
+
+#[tokio::test]
+async fn an_ingested_event_keeps_its_compressed_body_in_the_body_column_not_in_its_json() {
+    let setup = setup().await;
+    let event_id = format!("{:032x}", 7);
+
+    let (status, _) = setup
+        .send(event_envelope(&exception_event(&event_id, "main")), None)
+        .await;
+
+    assert_eq!(status, 200);
+    let (version, payload, body): (String, serde_json::Value, Vec<u8>) = sqlx::query_as(
+        "SELECT event_version, payload, body FROM events WHERE event_type = 'EventIngested'",
+    )
+    .fetch_one(&setup.pool)
+    .await
+    .unwrap();
+    assert_eq!(version, "4.0");
+    assert_eq!(payload["EventIngested"]["data"], serde_json::Value::Null);
+    assert!(!payload.to_string().contains("lib.py"), "{payload}");
+    let read = faultline_domain::upcast::current_of_row(
+        "issue",
+        "EventIngested",
+        &version,
+        payload,
+        Some(&body),
+    );
+    let event: faultline_domain::issue::IssueEvent = serde_json::from_value(read).unwrap();
+    let faultline_domain::issue::IssueEvent::EventIngested(occurrence) = event else {
+        panic!("not an ingested event");
+    };
+    assert_eq!(occurrence.event_id, event_id);
+    assert_eq!(
+        occurrence.data["exception"]["values"][0]["value"],
+        json!(format!("bad value {event_id}"))
+    );
+}
