@@ -304,6 +304,19 @@ async fn log_export_writes_exactly_the_filtered_events_as_ndjson() {
         resolve["metadata"]["actor"],
         json!(format!("user:{}", h.owner_id))
     );
+    // An ingested event's body is its row's `body` column, exported beside the payload
+    // as the string a 3.0 payload holds in `data`.
+    let ingested = everything
+        .iter()
+        .find(|line| line["event_type"] == "EventIngested")
+        .unwrap();
+    assert_eq!(ingested["event_version"], json!("4.0"));
+    assert_eq!(ingested["payload"]["EventIngested"]["data"], Value::Null);
+    let body = faultline_domain::issue::body::decode(ingested["body"].as_str().unwrap());
+    assert_eq!(
+        body.unwrap()["event_id"],
+        ingested["payload"]["EventIngested"]["event_id"]
+    );
 }
 
 #[tokio::test]
