@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
-pub use state::AppState;
+pub use state::{AppState, Shared};
 
 /// The whole HTTP API, ready to serve.
 pub fn router(state: AppState) -> Router {

@@ -1,4 +1,5 @@
-//! One span per HTTP request: method, route, status, latency, request id.
+//! One span per HTTP request: method, route, request id; status and latency on the
+//! `request finished` event.
 
 use std::time::Duration;
 
@@ -16,31 +17,34 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request<_>| {
+            // Borrowed: a span records its fields when it is made.
             let route = request
                 .extensions()
                 .get::<MatchedPath>()
-                .map(|path| path.as_str().to_owned())
-                .unwrap_or_else(|| "unmatched".to_owned());
+                .map_or("unmatched", MatchedPath::as_str);
             let request_id = request
                 .headers()
                 .get(REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
+                .unwrap_or("");
             tracing::info_span!(
                 "faultline.http",
                 method = %request.method(),
                 route,
                 request_id,
-                status = tracing::field::Empty,
-                latency_ms = tracing::field::Empty,
             )
         })
         .on_request(())
-        .on_response(|response: &Response<_>, latency: Duration, span: &Span| {
-            span.record("status", response.status().as_u16());
-            span.record("latency_ms", latency.as_secs_f64() * 1000.0);
-            tracing::debug!("request finished");
+        // Status and latency go on the event, not the span: recording a field on a
+        // span makes the JSON log format parse and re-serialise all its fields, twice
+        // per request (2-3 % of the server's CPU under ingestion load) for values no
+        // later log line of the request would carry anyway.
+        .on_response(|response: &Response<_>, latency: Duration, _: &Span| {
+            tracing::debug!(
+                status = response.status().as_u16(),
+                latency_ms = latency.as_secs_f64() * 1000.0,
+                "request finished"
+            );
         })
         .on_failure(());
     router

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use faultline_api::routes::ingest::{Limits, ProjectLimiter};
-use faultline_api::AppState;
+use faultline_api::{AppState, Shared};
 use faultline_commands::ingest::{Ingestor, IngestorConfig};
 use faultline_commands::CommandBus;
 use faultline_projections::accounts::key_cache::KeyCache;
@@ -65,7 +65,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         bus.clone(),
         shutdown.clone(),
     ));
-    let state = AppState {
+    let state = AppState::new(Shared {
         pool: pool.clone(),
         bus,
         progress,
@@ -79,7 +79,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         project_limiter: Arc::new(ProjectLimiter::new(args.project_rate_limit)),
         ingest_counts: Arc::default(),
         request_timeout: args.request_timeout,
-    };
+    });
     if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
         crate::accounts::bootstrap_if_empty(&state).await?;
     }

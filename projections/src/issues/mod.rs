@@ -70,9 +70,10 @@ impl Projection for IssuesProjection {
     }
 
     /// Every column here comes from the occurrence's head; its `data` (the whole
-    /// normalized event, most of the bytes) stays in the log.
+    /// normalized event, most of the bytes) stays in the log. A row with a `body`
+    /// column (`EventIngested` 4.0) has no body in its payload: no need to rewrite it.
     fn payload_sql(&self) -> &'static str {
-        "payload #- '{EventIngested,data}'"
+        "CASE WHEN body IS NULL THEN payload #- '{EventIngested,data}' ELSE payload END"
     }
 
     /// Nor the body of a 4.0 row.
