@@ -161,7 +161,9 @@ pub struct IngestorConfig {
     /// Snapshot an issue every this many events.
     pub snapshot_every: i64,
     /// Ingestor tasks; each issue stream belongs to one of them, so appends to
-    /// different issues commit in parallel while one issue never races itself.
+    /// different issues commit in parallel while one issue never races itself. One
+    /// by default: on two cores, one task's larger batches cost less per event than
+    /// two tasks' parallel commits gain (BENCHMARKS.md, session 9).
     pub workers: usize,
 }
 
@@ -171,7 +173,7 @@ impl Default for IngestorConfig {
             queue: 20_000,
             max_batch: 1_000,
             snapshot_every: 100,
-            workers: 2,
+            workers: 1,
         }
     }
 }

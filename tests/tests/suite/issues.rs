@@ -507,3 +507,45 @@ async fn ingested_events_are_readable_as_sentry_issues_events_and_tags() {
         .await;
     assert_eq!(foreign, json!([]));
 }
+
+#[tokio::test]
+async fn several_ingest_tasks_store_every_event_of_many_issues_in_gapless_streams() {
+    let (_url, pool) = fresh_database().await;
+    sqlx::migrate!("../migrations").run(&pool).await.unwrap();
+    let config = faultline_commands::ingest::IngestorConfig {
+        workers: 3,
+        ..Default::default()
+    };
+    let (ingestor, _task) = Ingestor::start(pool.clone(), config);
+
+    let submissions = (0..60).map(|n| {
+        let raw = django_error(
+            &format!("{n:032x}"),
+            1,
+            &format!("Error{}", n % 10),
+            "boom",
+            "1",
+        );
+        let ingestor = ingestor.clone();
+        async move { ingestor.submit(job(1, 1, raw)).await }
+    });
+    let results = futures::future::join_all(submissions).await;
+
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let streams: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE event_type = 'EventIngested'), count(*), max(sequence)
+           FROM events WHERE aggregate_type = 'issue' GROUP BY aggregate_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(streams.len(), 10);
+    assert!(
+        streams.iter().all(|(ingested, _, _)| *ingested == 6),
+        "{streams:?}"
+    );
+    assert!(
+        streams.iter().all(|(_, count, last)| count == last),
+        "{streams:?}"
+    );
+}
