@@ -508,44 +508,87 @@ async fn ingested_events_are_readable_as_sentry_issues_events_and_tags() {
     assert_eq!(foreign, json!([]));
 }
 
-#[tokio::test]
-async fn several_ingest_tasks_store_every_event_of_many_issues_in_gapless_streams() {
+/// `clients` senders, each submitting `each` events one after the other (as SDK
+/// connections do), over ten fingerprints, to an ingestor started with `config` on a
+/// fresh database; returns its pool once every event is answered.
+async fn ingest_concurrently(
+    config: faultline_commands::ingest::IngestorConfig,
+    clients: usize,
+    each: usize,
+) -> sqlx::PgPool {
     let (_url, pool) = fresh_database().await;
     sqlx::migrate!("../migrations").run(&pool).await.unwrap();
+    let (ingestor, _task) = Ingestor::start(pool.clone(), config);
+    let senders = (0..clients).map(|client| {
+        let ingestor = ingestor.clone();
+        async move {
+            for n in 0..each {
+                let id = client * each + n;
+                let kind = format!("Error{}", id % 10);
+                let raw = django_error(&format!("{id:032x}"), 1, &kind, "boom", "1");
+                ingestor.submit(job(1, 1, raw)).await.unwrap();
+            }
+        }
+    });
+    futures::future::join_all(senders).await;
+    pool
+}
+
+/// Per issue stream: (EventIngested count, events, last sequence, whether reading in
+/// log order (`tx_id`, `position`), as projections do, gives sequence order).
+async fn issue_streams(pool: &sqlx::PgPool) -> Vec<(i64, i64, i64, bool)> {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE event_type = 'EventIngested'), count(*), max(sequence),
+                array_agg(sequence ORDER BY tx_id, position) = array_agg(sequence ORDER BY sequence)
+           FROM events WHERE aggregate_type = 'issue' GROUP BY aggregate_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn several_ingest_tasks_store_every_event_of_many_issues_in_gapless_streams() {
     let config = faultline_commands::ingest::IngestorConfig {
         workers: 3,
         ..Default::default()
     };
-    let (ingestor, _task) = Ingestor::start(pool.clone(), config);
 
-    let submissions = (0..60).map(|n| {
-        let raw = django_error(
-            &format!("{n:032x}"),
-            1,
-            &format!("Error{}", n % 10),
-            "boom",
-            "1",
-        );
-        let ingestor = ingestor.clone();
-        async move { ingestor.submit(job(1, 1, raw)).await }
-    });
-    let results = futures::future::join_all(submissions).await;
+    let pool = ingest_concurrently(config, 60, 1).await;
 
-    assert!(results.iter().all(Result::is_ok), "{results:?}");
-    let streams: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE event_type = 'EventIngested'), count(*), max(sequence)
-           FROM events WHERE aggregate_type = 'issue' GROUP BY aggregate_id",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let streams = issue_streams(&pool).await;
     assert_eq!(streams.len(), 10);
     assert!(
-        streams.iter().all(|(ingested, _, _)| *ingested == 6),
+        streams.iter().all(|(ingested, _, _, _)| *ingested == 6),
         "{streams:?}"
     );
     assert!(
-        streams.iter().all(|(_, count, last)| count == last),
+        streams.iter().all(|(_, count, last, _)| count == last),
+        "{streams:?}"
+    );
+    assert!(
+        streams.iter().all(|(_, _, _, in_order)| *in_order),
+        "{streams:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn senders_one_after_another_on_many_connections_keep_each_issue_stream_gapless_and_in_log_order(
+) {
+    let pool = ingest_concurrently(Default::default(), 20, 20).await;
+
+    let streams = issue_streams(&pool).await;
+    assert_eq!(streams.len(), 10);
+    assert!(
+        streams.iter().all(|(ingested, _, _, _)| *ingested == 40),
+        "{streams:?}"
+    );
+    assert!(
+        streams.iter().all(|(_, count, last, _)| count == last),
+        "{streams:?}"
+    );
+    assert!(
+        streams.iter().all(|(_, _, _, in_order)| *in_order),
         "{streams:?}"
     );
 }
