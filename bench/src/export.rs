@@ -66,7 +66,9 @@ pub async fn run(
     pool: &PgPool,
 ) -> anyhow::Result<ExportResult> {
     let (events, log_bytes): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), coalesce(sum(length(payload::text) + length(metadata::text)), 0)::bigint
+        "SELECT count(*),
+                coalesce(sum(length(payload::text) + length(metadata::text)
+                             + coalesce((octet_length(body) + 2) / 3 * 4, 0)), 0)::bigint
            FROM events",
     )
     .fetch_one(pool)

@@ -90,8 +90,13 @@ pub fn rejoin(payload: &mut Value, column: &[u8]) {
         .get_mut("EventIngested")
         .and_then(Value::as_object_mut)
     {
-        fields.insert("data".to_owned(), Value::String(BASE64.encode(column)));
+        fields.insert("data".to_owned(), Value::String(stored_string(column)));
     }
+}
+
+/// The stored string (a 3.0 payload's `data`) of a 4.0 row's `body` column.
+pub fn stored_string(column: &[u8]) -> String {
+    BASE64.encode(column)
 }
 
 /// The body a stored string holds.

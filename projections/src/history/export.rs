@@ -21,6 +21,7 @@
 use std::io::Write;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use faultline_domain::issue::body;
 use futures::TryStreamExt;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
@@ -54,7 +55,7 @@ struct Row {
     event_type: String,
     event_version: String,
     payload: String,
-    body: Option<String>,
+    body: Option<Vec<u8>>,
     metadata: String,
     recorded_at: DateTime<Utc>,
 }
@@ -64,7 +65,7 @@ impl Row {
         let text = |value: &str| serde_json::Value::from(value).to_string();
         // Base64 needs no escaping.
         let body = match &self.body {
-            Some(body) => format!(",\"body\":\"{body}\""),
+            Some(column) => format!(",\"body\":\"{}\"", body::stored_string(column)),
             None => String::new(),
         };
         writeln!(
@@ -105,9 +106,8 @@ pub async fn export(
 fn select(filter: &ExportFilter) -> QueryBuilder<'_, Postgres> {
     let mut query = QueryBuilder::new(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
-                event_type, event_version, payload::text AS payload,
-                translate(encode(body, 'base64'), E'\n', '') AS body, metadata::text AS metadata,
-                recorded_at
+                event_type, event_version, payload::text AS payload, body,
+                metadata::text AS metadata, recorded_at
            FROM events WHERE true",
     );
     if let Some(org_id) = filter.org_id {
