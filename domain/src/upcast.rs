@@ -125,42 +125,6 @@ mod tests {
     }
 
     #[test]
-    fn an_ingested_event_with_its_body_in_the_column_reads_as_the_one_with_it_inline() {
-        use crate::issue::{body, IssueEvent, Occurrence};
-        let occurrence = Occurrence {
-            event_id: "e1".into(),
-            timestamp: chrono::Utc::now(),
-            received: chrono::Utc::now(),
-            level: "error".into(),
-            release: None,
-            environment: "production".into(),
-            user_key: None,
-            tags: vec![("a".into(), "b".into())],
-            title: "t".into(),
-            culprit: "c".into(),
-            data: json!({"message": "boom", "extra": {"n": 1}}),
-        };
-        let inline = serde_json::to_value(IssueEvent::EventIngested(Box::new(occurrence.clone())));
-        let column = body::encode_to_column(&occurrence.data).unwrap();
-        let head = serde_json::to_value(IssueEvent::EventIngested(Box::new(Occurrence {
-            data: Value::Null,
-            ..occurrence.clone()
-        })));
-
-        let read = current_of_row(
-            "issue",
-            "EventIngested",
-            "4.0",
-            head.unwrap(),
-            Some(&column),
-        );
-
-        assert_eq!(read, inline.unwrap());
-        let event: IssueEvent = serde_json::from_value(read).unwrap();
-        assert_eq!(event, IssueEvent::EventIngested(Box::new(occurrence)));
-    }
-
-    #[test]
     fn a_row_without_a_body_column_is_upcast_as_before() {
         let payload = json!({"CommentAdded": {"comment_id": 3, "user_id": 7, "text": "x"}});
         let read = current_of_row("issue", "CommentAdded", "1.0", payload, None);

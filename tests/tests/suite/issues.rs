@@ -534,6 +534,27 @@ async fn ingest_concurrently(
     pool
 }
 
+/// The log holds ten issue streams of `per_issue` ingested events each, every stream
+/// gapless and in sequence order when read in log order.
+async fn assert_ten_gapless_streams_in_log_order(pool: &sqlx::PgPool, per_issue: i64) {
+    let streams = issue_streams(pool).await;
+    assert_eq!(streams.len(), 10);
+    assert!(
+        streams
+            .iter()
+            .all(|(ingested, _, _, _)| *ingested == per_issue),
+        "{streams:?}"
+    );
+    assert!(
+        streams.iter().all(|(_, count, last, _)| count == last),
+        "{streams:?}"
+    );
+    assert!(
+        streams.iter().all(|(_, _, _, in_order)| *in_order),
+        "{streams:?}"
+    );
+}
+
 /// Per issue stream: (EventIngested count, events, last sequence, whether reading in
 /// log order (`tx_id`, `position`), as projections do, gives sequence order).
 async fn issue_streams(pool: &sqlx::PgPool) -> Vec<(i64, i64, i64, bool)> {
@@ -556,20 +577,7 @@ async fn several_ingest_tasks_store_every_event_of_many_issues_in_gapless_stream
 
     let pool = ingest_concurrently(config, 60, 1).await;
 
-    let streams = issue_streams(&pool).await;
-    assert_eq!(streams.len(), 10);
-    assert!(
-        streams.iter().all(|(ingested, _, _, _)| *ingested == 6),
-        "{streams:?}"
-    );
-    assert!(
-        streams.iter().all(|(_, count, last, _)| count == last),
-        "{streams:?}"
-    );
-    assert!(
-        streams.iter().all(|(_, _, _, in_order)| *in_order),
-        "{streams:?}"
-    );
+    assert_ten_gapless_streams_in_log_order(&pool, 6).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -577,18 +585,5 @@ async fn senders_one_after_another_on_many_connections_keep_each_issue_stream_ga
 ) {
     let pool = ingest_concurrently(Default::default(), 20, 20).await;
 
-    let streams = issue_streams(&pool).await;
-    assert_eq!(streams.len(), 10);
-    assert!(
-        streams.iter().all(|(ingested, _, _, _)| *ingested == 40),
-        "{streams:?}"
-    );
-    assert!(
-        streams.iter().all(|(_, count, last, _)| count == last),
-        "{streams:?}"
-    );
-    assert!(
-        streams.iter().all(|(_, _, _, in_order)| *in_order),
-        "{streams:?}"
-    );
+    assert_ten_gapless_streams_in_log_order(&pool, 40).await;
 }

@@ -142,3 +142,27 @@ fn an_event_ingested_head_read_without_its_body_has_null_data() {
     };
     assert!(occurrence.data.is_null());
 }
+
+#[test]
+fn an_event_ingested_4_0_row_with_its_body_in_the_column_loads_as_the_same_occurrence() {
+    let mut occurrence = occurrence("e1", 1);
+    occurrence.data = json!({"message": "boom", "extra": {"n": 1}});
+    let inline = serde_json::to_value(IssueEvent::EventIngested(Box::new(occurrence.clone())));
+    let column = super::super::body::encode_to_column(&occurrence.data).unwrap();
+    let head = serde_json::to_value(IssueEvent::EventIngested(Box::new(Occurrence {
+        data: serde_json::Value::Null,
+        ..occurrence.clone()
+    })));
+
+    let read = crate::upcast::current_of_row(
+        "issue",
+        "EventIngested",
+        "4.0",
+        head.unwrap(),
+        Some(&column),
+    );
+
+    assert_eq!(read, inline.unwrap());
+    let event: IssueEvent = serde_json::from_value(read).unwrap();
+    assert_eq!(event, IssueEvent::EventIngested(Box::new(occurrence)));
+}
