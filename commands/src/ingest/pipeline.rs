@@ -105,7 +105,6 @@ pub enum IngestError {
     Unavailable,
 }
 
-/// Why a batch was not appended.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +140,7 @@ mod tests {
     }
 }
 
+/// Why a batch was not appended.
 #[derive(Debug, thiserror::Error)]
 enum BatchError {
     #[error(transparent)]
