@@ -67,7 +67,7 @@ pub fn current_of_row(
     payload: Value,
     body: Option<&[u8]>,
 ) -> Value {
-    let (payload, version) = rejoin_row(version, payload, body);
+    let (payload, version) = rejoin_row(event_type, version, payload, body);
     match current(aggregate_type, event_type, version, &payload) {
         Cow::Borrowed(_) => payload,
         Cow::Owned(upcast) => upcast,
@@ -75,14 +75,19 @@ pub fn current_of_row(
 }
 
 /// A stored row's payload with its `body` column put back into it, and the version
-/// it then reads as (an `EventIngested` 4.0 row with its body reads as 3.0).
+/// it then reads as (an `EventIngested` 4.0 row with its body reads as 3.0; any other
+/// row is returned as it is).
 pub fn rejoin_row<'a>(
+    event_type: &str,
     version: &'a str,
     mut payload: Value,
     body: Option<&[u8]>,
 ) -> (Value, &'a str) {
     match body {
-        Some(column) if version == crate::issue::body::IN_COLUMN_VERSION => {
+        Some(column)
+            if event_type == "EventIngested"
+                && version == crate::issue::body::IN_COLUMN_VERSION =>
+        {
             crate::issue::body::rejoin(&mut payload, column);
             (payload, crate::issue::body::INLINE_VERSION)
         }

@@ -130,8 +130,12 @@ impl<A: Aggregate> AggregateStore<A> {
     }
 
     fn decode(&self, aggregate_id: &str, row: StoredRow) -> Result<EventEnvelope<A>, StoreError> {
-        let (payload, version) =
-            upcast::rejoin_row(&row.event_version, row.payload, row.body.as_deref());
+        let (payload, version) = upcast::rejoin_row(
+            &row.event_type,
+            &row.event_version,
+            row.payload,
+            row.body.as_deref(),
+        );
         let mut serialized = SerializedEvent {
             aggregate_id: aggregate_id.to_owned(),
             sequence: row.sequence as usize,
