@@ -21,6 +21,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
+
+/// Faultline's version, as `faultline --version` prints it (the workspace shares one).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub use state::{AppState, Shared};
 
 /// The whole HTTP API, ready to serve.

@@ -16,8 +16,9 @@ pub fn router() -> Router<AppState> {
         .route("/_ready", get(ready))
 }
 
+/// Which Faultline answers, so an operator can tell what runs.
 async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+    Json(json!({ "status": "ok", "version": crate::VERSION }))
 }
 
 /// 200 when the database answers and no projection has stopped; 503 otherwise.

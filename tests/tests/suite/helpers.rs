@@ -74,6 +74,9 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// How long a server may take to listen: `cargo run` may first have to build it.
+const START_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// A running `faultline serve` process.
 pub struct TestServer {
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -87,18 +90,34 @@ impl TestServer {
     /// Starts `faultline serve` on a free port with `env` added.
     pub fn spawn(env: &[(&str, &str)]) -> TestServer {
         let mut command = Command::new(faultline_bin());
-        command
-            .arg("serve")
-            .env_remove("DATABASE_URL")
-            .env("FAULTLINE_BIND", "127.0.0.1:0")
-            .env("FAULTLINE_LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.arg("serve");
         for (key, value) in env {
             command.env(key, value);
         }
+        Self::spawn_command(command)
+    }
+
+    /// Starts `command`, which runs `faultline serve` (possibly through another
+    /// program, e.g. `cargo run`), by default on a free port with JSON logs.
+    pub fn spawn_command(mut command: Command) -> TestServer {
+        let explicit: Vec<_> = command.get_envs().map(|(key, _)| key.to_owned()).collect();
+        if !explicit.iter().any(|key| key == "DATABASE_URL") {
+            command.env_remove("DATABASE_URL");
+        }
+        let defaults = [
+            ("FAULTLINE_BIND", "127.0.0.1:0"),
+            ("FAULTLINE_LOG_FORMAT", "json"),
+            ("RUST_LOG", "info"),
+        ];
+        for (key, value) in defaults {
+            if !explicit.iter().any(|k| k == key) {
+                command.env(key, value);
+            }
+        }
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = command.spawn().expect("spawn faultline");
         let stdout_lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let stdout = child.stdout.take().unwrap();
@@ -134,7 +153,7 @@ impl TestServer {
             }
         });
         let address = address_rx
-            .recv_timeout(Duration::from_secs(60))
+            .recv_timeout(START_TIMEOUT)
             .expect("server did not start listening (run with TEST_LOG=1 to see its logs)");
         TestServer {
             url: format!("http://{address}"),

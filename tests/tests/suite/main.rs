@@ -23,6 +23,7 @@ mod openapi;
 mod outage;
 mod project_rate_limit;
 mod projection_crash;
+mod readme;
 mod replay;
 mod request_timeouts;
 mod scale_out;
