@@ -26,6 +26,9 @@ pub enum ApiError {
     /// 404: unknown, or not the caller's to see.
     #[error("The requested resource does not exist")]
     NotFound,
+    /// 405: the path exists, the method does not (the method as sent).
+    #[error("Method \"{0}\" not allowed.")]
+    MethodNotAllowed(String),
     /// 409: a uniqueness rule or a concurrent change.
     #[error("{0}")]
     Conflict(String),
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden | ApiError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

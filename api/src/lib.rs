@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod error;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod routes;
@@ -26,17 +27,50 @@ pub use error::ApiError;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub use state::{AppState, Shared};
 
-/// The whole HTTP API, ready to serve.
+/// The whole HTTP surface, ready to serve.
 pub fn router(state: AppState) -> Router {
+    serve_layers(app_routes().merge(routes::metrics::router()), state)
+}
+
+/// [`router`] without `/metrics`, for a server that serves it on an address of its
+/// own ([`metrics_router`]).
+pub fn router_without_metrics(state: AppState) -> Router {
+    serve_layers(app_routes(), state)
+}
+
+/// `GET /metrics` alone.
+pub fn metrics_router(state: AppState) -> Router {
+    serve_layers(routes::metrics::router(), state)
+}
+
+fn app_routes() -> Router<AppState> {
     let (rest, _) = rest_routes().split_for_parts();
     // Health checks and ingestion are not part of the REST API (`/api/0/`): they are
     // plain routes, outside the OpenAPI document.
-    let routes = Router::new()
+    Router::new()
+        .merge(routes::home::router())
         .merge(routes::health::router())
         .merge(routes::ingest::router())
-        .merge(rest);
+        .merge(rest)
+}
+
+/// Unknown paths and methods answer `{"detail"}` like every other error; then the
+/// timeout, request ids, the request span and metrics.
+fn serve_layers(routes: Router<AppState>, state: AppState) -> Router {
+    let routes = routes
+        .fallback(not_found)
+        // Last: it is set on the routes registered so far.
+        .method_not_allowed_fallback(method_not_allowed);
     let routes = timeout::layer(routes, state.request_timeout);
     telemetry::layer(routes).with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::MethodNotAllowed(method.to_string())
 }
 
 /// The OpenAPI document of the REST API, as served at `/api/0/openapi.json`.

@@ -11,10 +11,11 @@ use faultline_domain::metadata::EventMetadata;
 use faultline_projections::accounts::key_cache::KeyCache;
 use faultline_projections::progress::Progress;
 use faultline_projections::Projection;
+use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 
 use crate::error::{ApiError, Refusal};
-use crate::routes::ingest::{IngestCounts, Limits, ProjectLimiter, RateLimiter};
+use crate::routes::ingest::{Limits, ProjectLimiter, RateLimiter};
 
 /// How long a write waits for its read models before answering anyway.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -64,8 +65,9 @@ pub struct Shared {
     pub limiter: Arc<RateLimiter>,
     /// The global per-project rate limit, leased from the database.
     pub project_limiter: Arc<ProjectLimiter>,
-    /// Accepted envelope items by type.
-    pub ingest_counts: Arc<IngestCounts>,
+    /// Renders this process's metrics (`/metrics`); `None` when they are served on
+    /// an address of their own, or not recorded at all.
+    pub metrics: Option<PrometheusHandle>,
     /// How long one request may take, body included ([`crate::timeout`]).
     pub request_timeout: Duration,
 }

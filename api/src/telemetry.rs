@@ -1,5 +1,5 @@
 //! One span per HTTP request: method, route, request id; status and latency on the
-//! `request finished` event.
+//! `request finished` event and in the latency histogram (`crate::metrics`).
 
 use std::time::Duration;
 
@@ -48,6 +48,7 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
         })
         .on_failure(());
     router
+        .layer(axum::middleware::from_fn(crate::metrics::record_request))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

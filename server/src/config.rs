@@ -101,6 +101,10 @@ pub struct ServeArgs {
     /// [default: no limit].
     #[arg(long, env = "FAULTLINE_PROJECT_RATE_LIMIT", value_parser = rate_limit)]
     pub project_rate_limit: Option<RateLimit>,
+    /// Serve Prometheus metrics (`GET /metrics`) on this address instead of on the
+    /// main one [default: `/metrics` on the main address, without authentication].
+    #[arg(long, env = "FAULTLINE_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// `<count>/<seconds>`, both above zero.

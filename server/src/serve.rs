@@ -28,6 +28,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     db.migrate().await?;
     let pool = db.pool.clone();
     let shutdown = CancellationToken::new();
+    let metrics = faultline_api::metrics::install()?;
     let progress = Arc::new(Progress::new(pool.clone()));
     let listener = LogListener::new(progress.clone());
     let projections = Arc::new(faultline_projections::registry::durable());
@@ -55,7 +56,13 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         jobs.spawn(runner.run(shutdown.clone()));
     }
 
+    jobs.spawn(metrics_upkeep(metrics.clone(), shutdown.clone()));
+
     let tcp = TcpListener::bind(args.bind).await?;
+    let metrics_tcp = match args.metrics_bind {
+        Some(address) => Some(TcpListener::bind(address).await?),
+        None => None,
+    };
     let bound = tcp.local_addr()?;
     let bus = Arc::new(CommandBus::new(pool.clone()));
     let (ingestor, ingest_task) = Ingestor::start(pool.clone(), IngestorConfig::default());
@@ -77,7 +84,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         limits: Limits::default(),
         limiter: Arc::default(),
         project_limiter: Arc::new(ProjectLimiter::new(args.project_rate_limit)),
-        ingest_counts: Arc::default(),
+        metrics: Some(metrics),
         request_timeout: args.request_timeout,
     });
     if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
@@ -85,10 +92,27 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     }
     // Handlers first: whoever saw "listening" may send SIGTERM at once.
     let stop = stop_signal(shutdown.clone());
-    tracing::info!(address = %bound, public_url = %state.public_url, "faultline listening");
     let header_timeout = state.request_timeout;
-    let app = faultline_api::router(state);
+    let (app, metrics_server) = match metrics_tcp {
+        Some(metrics_tcp) => {
+            let address = metrics_tcp.local_addr()?;
+            tracing::info!(%address, "metrics listening");
+            let metrics_app = faultline_api::metrics_router(state.clone());
+            let stopped = shutdown.clone().cancelled_owned();
+            let server = crate::http::serve(metrics_tcp, metrics_app, header_timeout, stopped);
+            (
+                faultline_api::router_without_metrics(state.clone()),
+                Some(tokio::spawn(server)),
+            )
+        }
+        None => (faultline_api::router(state.clone()), None),
+    };
+    tracing::info!(address = %bound, public_url = %state.public_url, "faultline listening");
+    drop(state);
     crate::http::serve(tcp, app, header_timeout, stop).await;
+    if let Some(metrics_server) = metrics_server {
+        let _ = metrics_server.await;
+    }
 
     tracing::info!("requests drained, stopping background jobs");
     // Every handler is done, so the last ingestor handle went with the state: the
@@ -108,6 +132,21 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     db.close().await?;
     tracing::info!("faultline stopped");
     Ok(())
+}
+
+/// Drains the recorder's histograms now and then, so memory stays bounded even when
+/// nobody scrapes.
+async fn metrics_upkeep(
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+    shutdown: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => handle.run_upkeep(),
+            () = shutdown.cancelled() => return,
+        }
+    }
 }
 
 /// Installs the SIGINT and SIGTERM handlers now; the future resolves on either signal

@@ -10,8 +10,10 @@
 //! another process writing the same issue makes the batch conflict, and the batch is
 //! decided again from fresh state.
 
+mod metrics;
 mod pipeline;
 
+pub use metrics::describe_metrics;
 pub use pipeline::{
     ingested_payload, IngestError, IngestJob, IngestedPayload, Ingestor, IngestorConfig, IssueDraft,
 };

@@ -261,6 +261,7 @@ impl Worker {
     }
 
     async fn process(&mut self, jobs: Vec<(IngestJob, Reply)>) {
+        let started = std::time::Instant::now();
         let mut outcome = self.try_batch(&jobs).await;
         for attempt in 1..BATCH_ATTEMPTS {
             match &outcome {
@@ -279,6 +280,7 @@ impl Worker {
             }
             outcome = self.try_batch(&jobs).await;
         }
+        super::metrics::record_batch(jobs.len(), started.elapsed(), outcome.is_ok());
         match outcome {
             Ok(positions) => {
                 for ((_, reply), position) in jobs.into_iter().zip(positions) {

@@ -19,6 +19,7 @@ mod issue_workflow;
 mod issues;
 mod log_tools;
 mod managed_postgres;
+mod metrics;
 mod openapi;
 mod outage;
 mod project_rate_limit;

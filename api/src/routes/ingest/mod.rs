@@ -10,17 +10,15 @@
 
 mod auth;
 mod body;
+mod outcome;
 mod project_limit;
 mod rate_limit;
-
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, Method};
 use axum::routing::post;
 use axum::{Json, Router};
-use dashmap::DashMap;
 use faultline_commands::ingest::{ingested_payload, IngestError, IngestJob, IssueDraft};
 use faultline_domain::event::{
     check_json_depth, grouping_hash, normalize, parse_envelope, payload_event_id, summarize,
@@ -40,34 +38,7 @@ pub use rate_limit::RateLimiter;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::telemetry::REQUEST_ID;
-
-/// Accepted envelope items by type, since start (what is not stored is still counted).
-#[derive(Default)]
-pub struct IngestCounts(DashMap<String, AtomicU64>);
-
-impl IngestCounts {
-    fn add(&self, item_type: &str) {
-        self.0
-            .entry(item_type.to_owned())
-            .or_default()
-            .fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The counts as a JSON object.
-    pub fn to_json(&self) -> Value {
-        let map: serde_json::Map<String, Value> = self
-            .0
-            .iter()
-            .map(|entry| {
-                (
-                    entry.key().clone(),
-                    json!(entry.value().load(Ordering::Relaxed)),
-                )
-            })
-            .collect();
-        Value::Object(map)
-    }
-}
+use outcome::Tally;
 
 /// The ingestion routes, with CORS for browser SDKs.
 pub fn router() -> Router<AppState> {
@@ -262,9 +233,19 @@ async fn envelope(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let project_id = parse_project_id(&project_id)?;
-    let bytes = body::read(body, &headers, &state.limits).await?;
-    handle_envelope(&state, project_id, query.as_deref(), peer, &headers, &bytes).await
+    let mut tally = Tally::new("envelope");
+    let result = async {
+        let project_id = parse_project_id(&project_id)?;
+        let bytes = body::read(body, &headers, &state.limits).await?;
+        let query = query.as_deref();
+        handle_envelope(
+            &state, project_id, query, peer, &headers, &bytes, &mut tally,
+        )
+        .await
+    }
+    .await;
+    tally.finish(&result);
+    result
 }
 
 async fn handle_envelope(
@@ -274,12 +255,16 @@ async fn handle_envelope(
     peer: std::net::SocketAddr,
     headers: &HeaderMap,
     bytes: &Bytes,
+    tally: &mut Tally,
 ) -> Result<Json<Value>, ApiError> {
     let envelope = parse_envelope(bytes).map_err(|e| match e {
         // Relay answers an envelope over a count limit (sessions) like one over a size limit.
         EnvelopeError::TooManyItems { .. } => ApiError::PayloadTooLarge(e.to_string()),
         other => ApiError::BadRequest(format!("invalid envelope: {other}")),
     })?;
+    for item in &envelope.items {
+        tally.item(&item.item_type);
+    }
     let mut auth = auth::from_request(headers, query)?;
     if let Some((key, dsn_project)) = envelope.dsn().and_then(auth::from_dsn) {
         if dsn_project != project_id {
@@ -323,10 +308,11 @@ async fn handle_envelope(
         .await?;
     let mut id = envelope.event_id();
     for item in &envelope.items {
-        state.ingest_counts.add(&item.item_type);
         if item.item_type == "event" {
             id = Some(ingest_event(state, &sender, &item.payload, envelope.event_id()).await?);
         }
+        // Types Faultline does not store are accepted all the same.
+        tally.accepted();
     }
     Ok(Json(match id {
         Some(id) => json!({ "id": id }),
@@ -342,21 +328,45 @@ async fn store(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let project_id = parse_project_id(&project_id)?;
-    let bytes = body::read(body, &headers, &state.limits).await?;
+    let mut tally = Tally::new("store");
+    let result = async {
+        let project_id = parse_project_id(&project_id)?;
+        let bytes = body::read(body, &headers, &state.limits).await?;
+        let query = query.as_deref();
+        handle_store(
+            &state, project_id, query, peer, &headers, &bytes, &mut tally,
+        )
+        .await
+    }
+    .await;
+    tally.finish(&result);
+    result
+}
+
+/// A `store` body: one event, or an envelope sent there with its content type.
+async fn handle_store(
+    state: &AppState,
+    project_id: i64,
+    query: Option<&str>,
+    peer: std::net::SocketAddr,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+    tally: &mut Tally,
+) -> Result<Json<Value>, ApiError> {
     let is_envelope = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-sentry-envelope"));
     if is_envelope {
-        return handle_envelope(&state, project_id, query.as_deref(), peer, &headers, &bytes).await;
+        return handle_envelope(state, project_id, query, peer, headers, bytes, tally).await;
     }
-    let auth = auth::from_request(&headers, query.as_deref())?;
+    tally.item("event");
+    let auth = auth::from_request(headers, query)?;
     let sender = sender(
-        &state,
+        state,
         project_id,
         auth,
-        &headers,
+        headers,
         Some(peer.ip().to_string()),
     )
     .await?;
@@ -371,7 +381,7 @@ async fn store(
         .project_limiter
         .admit(&state.pool, project_id, 1, now)
         .await?;
-    state.ingest_counts.add("event");
-    let id = ingest_event(&state, &sender, &bytes, None).await?;
+    let id = ingest_event(state, &sender, bytes, None).await?;
+    tally.accepted();
     Ok(Json(json!({ "id": id })))
 }
