@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod fallback;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
@@ -22,10 +23,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
+pub use state::{AppState, Shared};
 
 /// Faultline's version, as `faultline --version` prints it (the workspace shares one).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-pub use state::{AppState, Shared};
 
 /// The whole HTTP surface, ready to serve.
 pub fn router(state: AppState) -> Router {
@@ -50,27 +51,18 @@ fn app_routes() -> Router<AppState> {
     Router::new()
         .merge(routes::home::router())
         .merge(routes::health::router())
-        .merge(routes::ingest::router())
         .merge(rest)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .merge(routes::ingest::router())
 }
 
-/// Unknown paths and methods answer `{"detail"}` like every other error; then the
+/// Unknown paths answer `{"detail"}` like every other error (each module router
+/// sets the wrong-method answer: [`fallback::method_not_allowed`]); then the
 /// timeout, request ids, the request span and metrics.
 fn serve_layers(routes: Router<AppState>, state: AppState) -> Router {
-    let routes = routes
-        .fallback(not_found)
-        // Last: it is set on the routes registered so far.
-        .method_not_allowed_fallback(method_not_allowed);
+    let routes = routes.fallback(fallback::not_found);
     let routes = timeout::layer(routes, state.request_timeout);
     telemetry::layer(routes).with_state(state)
-}
-
-async fn not_found() -> ApiError {
-    ApiError::NotFound
-}
-
-async fn method_not_allowed(method: axum::http::Method) -> ApiError {
-    ApiError::MethodNotAllowed(method.to_string())
 }
 
 /// The OpenAPI document of the REST API, as served at `/api/0/openapi.json`.

@@ -26,7 +26,9 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The metrics route.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(scrape))
+    Router::new()
+        .route("/metrics", get(scrape))
+        .method_not_allowed_fallback(crate::fallback::method_not_allowed)
 }
 
 async fn scrape(State(state): State<AppState>) -> Response {

@@ -22,3 +22,48 @@ async fn a_server_answers_health_and_readiness_and_stops_cleanly_on_sigterm() {
     let status = server.stop_with(Signal::SIGTERM);
     assert!(status.success(), "exit {status}: {}", server.logs());
 }
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_json_and_the_root_answers_a_page() {
+    let (url, _pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let client = reqwest::Client::new();
+
+    let unknown_api = client
+        .get(server.at("/api/0/no/such/thing/"))
+        .send()
+        .await
+        .unwrap();
+    let unknown = client.get(server.at("/nothing-here")).send().await.unwrap();
+    let wrong_method = client.delete(server.at("/api/0/")).send().await.unwrap();
+    let wrong_ingest_method = client
+        .get(server.at("/api/1/envelope/"))
+        .send()
+        .await
+        .unwrap();
+    let root = client.get(server.at("/")).send().await.unwrap();
+
+    for (response, status) in [
+        (unknown_api, 404),
+        (unknown, 404),
+        (wrong_method, 405),
+        (wrong_ingest_method, 405),
+    ] {
+        assert_eq!(response.status(), status);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{body}"
+        );
+    }
+    assert_eq!(root.status(), 200);
+    assert!(root.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let page = root.text().await.unwrap();
+    assert!(page.contains(env!("CARGO_PKG_VERSION")));
+    assert!(page.contains("/api/0/openapi.json"));
+    assert!(page.contains(&format!("@{}/", server.url.trim_start_matches("http://"))));
+}

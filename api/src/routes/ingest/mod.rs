@@ -68,6 +68,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/{project_id}/envelope/", post(envelope))
         .route("/api/{project_id}/store/", post(store))
+        .method_not_allowed_fallback(crate::fallback::method_not_allowed)
         .layer(cors)
 }
 
