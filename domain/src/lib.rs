@@ -8,6 +8,7 @@
 //! Everything here is deterministic: time, ids and lookups are passed in as data.
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod dsn;
 pub mod event;
 pub mod issue;
