@@ -4,7 +4,9 @@
 mod baseline;
 mod export;
 mod floor;
+mod insert;
 mod load;
+mod machine;
 mod payload;
 mod queries;
 mod rebuild;
@@ -139,8 +141,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let baseline_rows = sizes.events.max(10_000);
     log(format!(
         "baseline: {baseline_rows} rows, multi-row INSERT of {} from {} connections",
-        baseline::BATCH,
-        baseline::CONNECTIONS
+        insert::BATCH,
+        insert::CONNECTIONS
     ));
     let jsons = {
         let templates = Templates::build(50, 4, Size::Realistic);
@@ -290,7 +292,7 @@ async fn ingest(
         server::cpu_seconds(&server_pid),
         server::cpu_seconds("self"),
     );
-    let busy0 = floor::machine_busy_seconds();
+    let busy0 = machine::busy_seconds();
     let (result, start) = load::run(&srv.url, project, n, make, &options).await;
     log(format!(
         "ingest K={k}: {} accepted in {:.2} s ({:.0}/s), statuses {:?}; waiting for the read model",
@@ -313,7 +315,7 @@ async fn ingest(
         delta(cpu0.0, server::cpu_seconds(&server_pid)),
         delta(cpu0.1, server::cpu_seconds("self")),
     );
-    let machine_busy_s = delta(busy0, floor::machine_busy_seconds());
+    let machine_busy_s = delta(busy0, machine::busy_seconds());
     let run = IngestRun {
         k,
         json_bytes_avg,
@@ -770,7 +772,7 @@ impl Report {
         }
         notes.push(format!(
             "baseline: the K=50 payloads (uncompressed event JSON) into bench_baseline(id bigserial, payload jsonb), INSERTs of {} rows from {} connections, one transaction each; {} rows in {:.2} s",
-            baseline::BATCH, baseline::CONNECTIONS, self.base.rows, self.base.wall_s
+            insert::BATCH, insert::CONNECTIONS, self.base.rows, self.base.wall_s
         ));
         notes.push(format!(
             "floor: the K=50 envelopes against a bare hyper server inside the bench (gunzip, envelope split, JSON well-formedness check, nothing stored; {} requests in {:.2} s), then the same gzip bodies into bench_floor(id bigserial, body bytea) by INSERTs of 100 from 8 connections ({} rows in {:.2} s); each part costed in busy CPU seconds of the whole machine (/proc/stat) per event, floor = cpus / (sum of both)",
@@ -819,7 +821,7 @@ impl Report {
             "ingest_k1": run(&self.run1),
             "baseline": {
                 "rows": self.base.rows, "wall_s": self.base.wall_s, "rows_per_s": self.base.rows_per_s(),
-                "batch": baseline::BATCH, "connections": baseline::CONNECTIONS,
+                "batch": insert::BATCH, "connections": insert::CONNECTIONS,
             },
             "floor": {
                 "requests": {
