@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use crate::insert;
+use crate::payload::{Size, Templates};
+use crate::progress::log;
 
 pub struct BaselineResult {
     pub rows: u64,
@@ -17,7 +19,17 @@ impl BaselineResult {
     }
 }
 
-pub async fn run(database_url: &str, jsons: Vec<String>) -> anyhow::Result<BaselineResult> {
+/// Inserts `rows` K=50 event JSONs, built before the clock starts.
+pub async fn run(database_url: &str, rows: usize) -> anyhow::Result<BaselineResult> {
+    log(format!(
+        "baseline: {rows} rows, multi-row INSERT of {} from {} connections",
+        insert::BATCH,
+        insert::CONNECTIONS
+    ));
+    let jsons = {
+        let templates = Templates::build(50, 4, Size::Realistic);
+        (0..rows).map(|i| templates.render(i).1).collect::<Vec<_>>()
+    };
     let inserted = insert::batched(
         database_url,
         "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY, payload jsonb NOT NULL)",
@@ -26,8 +38,10 @@ pub async fn run(database_url: &str, jsons: Vec<String>) -> anyhow::Result<Basel
         |query, json: &String| query.bind(json.as_str()),
     )
     .await?;
-    Ok(BaselineResult {
+    let result = BaselineResult {
         rows: inserted.rows,
         wall_s: inserted.wall_s,
-    })
+    };
+    log(format!("baseline: {:.0} rows/s", result.rows_per_s()));
+    Ok(result)
 }

@@ -25,6 +25,8 @@ use std::sync::Arc;
 use crate::insert;
 use crate::load::{self, LoadOptions};
 use crate::machine;
+use crate::payload::{Size, Templates};
+use crate::progress::log;
 use crate::server::Project;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -64,20 +66,35 @@ impl FloorResult {
     }
 }
 
+/// Measures both parts on `events` K=50 envelopes, built before the clock starts.
 pub async fn run(
     database_url: &str,
-    bodies: Arc<Vec<load::Body>>,
+    events: usize,
     concurrency: usize,
 ) -> anyhow::Result<FloorResult> {
+    log(format!(
+        "floor: {events} K=50 envelopes to a bare hyper server, then into a bytea table"
+    ));
+    let templates = Templates::build(50, 4, Size::Realistic);
+    let bodies = Arc::new(load::prebuild(&templates, "floor", events));
     let requests = requests(bodies.clone(), concurrency).await?;
     let storage = storage(database_url, bodies).await?;
-    Ok(FloorResult {
+    let floor = FloorResult {
         requests,
         storage,
         cpus: std::thread::available_parallelism()
             .map(|p| p.get())
             .unwrap_or(1),
-    })
+    };
+    log(format!(
+        "floor: requests {:.0}/s ({:?} ms CPU each), storage {:.0} rows/s ({:?} ms CPU each), both {:?}/s",
+        floor.requests.per_s(),
+        floor.requests.cpu_ms(),
+        floor.storage.per_s(),
+        floor.storage.cpu_ms(),
+        floor.per_s()
+    ));
+    Ok(floor)
 }
 
 async fn requests(bodies: Arc<Vec<load::Body>>, concurrency: usize) -> anyhow::Result<Part> {
