@@ -68,7 +68,7 @@ impl Args {
         };
         if !path.is_file() {
             bail!(
-                "{} not found: build it first (cargo build --release --bin faultline -p faultline-bench) or pass --faultline",
+                "{} not found: build it first (cargo build --release --bin faultline --bin faultline-bench) or pass --faultline",
                 path.display()
             );
         }
