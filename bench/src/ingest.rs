@@ -84,21 +84,11 @@ pub async fn run(
     let busy0 = machine::busy_seconds();
     let (result, start) = load::run(&srv.url, project, n, make, &options).await;
     log(format!(
-        "ingest K={k}: {} accepted in {:.2} s ({:.0}/s), statuses {:?}; waiting for the read model",
-        result.accepted,
-        result.wall_s,
-        result.accepted_per_s(),
-        result.status
+        "ingest K={k}: {}; waiting for the read model",
+        result.summary(2)
     ));
-    let visible = load::wait_visible(
-        pool,
-        project.id,
-        &marks,
-        result.accepted,
-        start,
-        Duration::from_secs(args.visible_timeout),
-    )
-    .await?;
+    let timeout = Duration::from_secs(args.visible_timeout);
+    let visible = load::wait_visible(pool, &marks, &result, start, timeout).await?;
     let delta = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| b - a);
     let cpu_s = (
         delta(cpu0.0, server::cpu_seconds(&server_pid)),

@@ -44,20 +44,10 @@ pub async fn run(
     };
     let (result, start) = load::run(&srv.url, project, sizes.seed_events, make, &options).await;
     log(format!(
-        "seed: {} accepted in {:.1} s ({:.0}/s), statuses {:?}; waiting for the read model",
-        result.accepted,
-        result.wall_s,
-        result.accepted_per_s(),
-        result.status
+        "seed: {}; waiting for the read model",
+        result.summary(1)
     ));
-    let visible = load::wait_visible(
-        pool,
-        project.id,
-        &marks,
-        result.accepted,
-        start,
-        Duration::from_secs(args.visible_timeout),
-    )
-    .await?;
+    let timeout = Duration::from_secs(args.visible_timeout);
+    let visible = load::wait_visible(pool, &marks, &result, start, timeout).await?;
     Ok((result, visible))
 }
