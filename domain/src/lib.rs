@@ -18,6 +18,7 @@ pub mod organization;
 pub mod project;
 pub mod role;
 pub mod search;
+pub mod service_hook;
 pub mod slug;
 pub mod upcast;
 pub mod user;
