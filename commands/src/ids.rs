@@ -19,6 +19,8 @@ pub enum IdKind {
     Project,
     /// A comment on an issue.
     Comment,
+    /// An alert workflow.
+    Workflow,
 }
 
 impl IdKind {
@@ -31,6 +33,7 @@ impl IdKind {
             IdKind::Team => "team_ids",
             IdKind::Project => "project_ids",
             IdKind::Comment => "comment_ids",
+            IdKind::Workflow => "workflow_ids",
         }
     }
 }

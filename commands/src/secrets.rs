@@ -31,6 +31,17 @@ pub fn new_client_key() -> (String, String) {
     )
 }
 
+/// A new signing secret (a service hook's, a webhook action's): 64 lowercase hex
+/// characters, the HMAC-SHA256 key receivers check `X-ServiceHook-Signature` with.
+pub fn new_signing_secret() -> String {
+    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
+
+/// A new service hook id: 32 lowercase hex characters, as Sentry's.
+pub fn new_hook_id() -> String {
+    Uuid::new_v4().simple().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +61,13 @@ mod tests {
         assert_eq!(public.len(), 32);
         assert!(public.chars().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(public, secret);
+    }
+
+    #[test]
+    fn signing_secrets_are_64_hex_characters_and_differ() {
+        let secret = new_signing_secret();
+        assert_eq!(secret.len(), 64);
+        assert!(secret.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(secret, new_signing_secret());
     }
 }

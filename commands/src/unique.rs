@@ -1,9 +1,11 @@
 //! Uniqueness across aggregates: values claimed in the events' own transaction.
 
 use cqrs_es::Aggregate;
+use faultline_domain::alert::Workflow;
 use faultline_domain::issue::Issue;
 use faultline_domain::organization::{Organization, OrganizationEvent};
 use faultline_domain::project::{Project, ProjectEvent};
+use faultline_domain::service_hook::ServiceHook;
 use faultline_domain::user::{User, UserEvent};
 
 /// Scope of organization slugs (global).
@@ -101,3 +103,9 @@ impl UniqueKeys for Project {
 
 /// Issues hold no value unique across aggregates (their stream id is the fingerprint).
 impl UniqueKeys for Issue {}
+
+/// Workflows are named freely (Sentry allows two with one name).
+impl UniqueKeys for Workflow {}
+
+/// Service hooks are identified by a random id; two may post to one URL.
+impl UniqueKeys for ServiceHook {}
