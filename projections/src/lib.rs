@@ -14,6 +14,7 @@
 //! command wait until the projections it affects have caught up (read-your-writes).
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod checkpoint;
 pub mod error;
@@ -37,3 +38,5 @@ pub use projection::Projection;
 mod replay_tests;
 #[cfg(test)]
 mod runner_tests;
+#[cfg(test)]
+mod test_support;

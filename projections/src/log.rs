@@ -89,6 +89,14 @@ impl StoredEvent {
     pub fn metadata_str(&self, key: &str) -> Option<&str> {
         self.metadata.get(key).and_then(Value::as_str)
     }
+
+    /// When the change was made: the metadata's `time`, else when it was recorded.
+    pub fn time(&self) -> DateTime<Utc> {
+        self.metadata_str(faultline_domain::metadata::TIME)
+            .and_then(|time| DateTime::parse_from_rfc3339(time).ok())
+            .map(|time| time.with_timezone(&Utc))
+            .unwrap_or(self.recorded_at)
+    }
 }
 
 /// Up to `limit` events of `aggregate_types` after `after`, in `(tx_id, position)`

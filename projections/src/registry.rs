@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::accounts::organizations::OrganizationsProjection;
 use crate::accounts::projects::ProjectsProjection;
 use crate::accounts::users::UsersProjection;
+use crate::alerts::AlertRulesProjection;
 use crate::audit::AuditLogProjection;
 use crate::issues::IssuesProjection;
 use crate::projection::Projection;
@@ -16,6 +17,7 @@ pub fn durable() -> Vec<Arc<dyn Projection>> {
         Arc::new(OrganizationsProjection),
         Arc::new(ProjectsProjection),
         Arc::new(IssuesProjection::live()),
+        Arc::new(AlertRulesProjection),
         Arc::new(AuditLogProjection),
     ]
 }

@@ -1,11 +1,13 @@
 //! The organization audit log: `audit_log`, one row per change made to an
-//! organization, its members, teams, projects, client keys or issues, named as in
-//! Sentry (`project.create`, `member.edit`, `issue.resolve`, ...).
+//! organization, its members, teams, projects, client keys, issues, alert rules or
+//! service hooks, named as in Sentry (`project.create`, `member.edit`,
+//! `issue.resolve`, ...).
 //!
 //! - `accounts`: organization and project events (and the user bookkeeping).
 //! - `issues`: issue workflow events.
+//! - `alerts`: alert rule (workflow) and service hook events.
 //! - `names`: the projection's own lookup tables (emails, slugs, an issue stream's
-//!   organization and short id), so rows can name what they are about without
+//!   organization and short id, workflow names, hook URLs), so rows can name what they are about without
 //!   reading another projection's tables.
 //! - `queries`: the list the API serves.
 //!
@@ -19,6 +21,7 @@
 //! the time is the metadata's `time`, so a rebuild gives identical rows.
 
 mod accounts;
+mod alerts;
 mod issues;
 mod names;
 pub mod queries;
@@ -26,7 +29,6 @@ pub mod queries;
 mod tests;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 
@@ -62,6 +64,12 @@ pub const EVENT_NAMES: &[&str] = &[
     "comment.create",
     "comment.edit",
     "comment.remove",
+    "alertrule.add",
+    "alertrule.edit",
+    "alertrule.remove",
+    "servicehook.add",
+    "servicehook.edit",
+    "servicehook.remove",
 ];
 
 /// Projects organization, project, issue and user streams into `audit_log`.
@@ -85,7 +93,14 @@ impl Projection for AuditLogProjection {
     }
 
     fn aggregate_types(&self) -> &'static [&'static str] {
-        &["user", "organization", "project", "issue"]
+        &[
+            "user",
+            "organization",
+            "project",
+            "issue",
+            "workflow",
+            "service_hook",
+        ]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -97,6 +112,8 @@ impl Projection for AuditLogProjection {
             "audit_teams",
             "audit_projects",
             "audit_issues",
+            "audit_workflows",
+            "audit_service_hooks",
         ]
     }
 
@@ -129,6 +146,8 @@ impl Projection for AuditLogProjection {
             "project" => accounts::project(conn, event).await?,
             "user" => accounts::user(conn, event).await?,
             "issue" => issues::entry(conn, event).await?,
+            "workflow" => alerts::workflow(conn, event).await?,
+            "service_hook" => alerts::service_hook(conn, event).await?,
             _ => None,
         };
         match entry {
@@ -169,17 +188,8 @@ async fn insert(
     .bind(entry.target_object)
     .bind(entry.target_user_id)
     .bind(entry.data)
-    .bind(time_of(event))
+    .bind(event.time())
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// When the change was made: the metadata's `time`, else when it was recorded.
-fn time_of(event: &StoredEvent) -> DateTime<Utc> {
-    event
-        .metadata_str(faultline_domain::metadata::TIME)
-        .and_then(|time| DateTime::parse_from_rfc3339(time).ok())
-        .map(|time| time.with_timezone(&Utc))
-        .unwrap_or(event.recorded_at)
 }

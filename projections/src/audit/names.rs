@@ -7,6 +7,52 @@ use crate::ProjectionError;
 
 type Result<T> = std::result::Result<T, ProjectionError>;
 
+/// A lookup table that names one kind of thing: `(table, key column, name column)`.
+type Lookup = (&'static str, &'static str, &'static str);
+
+const USERS: Lookup = ("audit_users", "user_id", "email");
+const TEAMS: Lookup = ("audit_teams", "team_id", "slug");
+const WORKFLOWS: Lookup = ("audit_workflows", "workflow_id", "name");
+const SERVICE_HOOKS: Lookup = ("audit_service_hooks", "hook_id", "url");
+
+/// Remembers (or renames) what `key` is called.
+async fn remember<K>(
+    conn: &mut PgConnection,
+    (table, key_column, name_column): Lookup,
+    key: K,
+    name: &str,
+) -> Result<()>
+where
+    K: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send,
+{
+    sqlx::query(&format!(
+        "INSERT INTO {table} ({key_column}, {name_column}) VALUES ($1, $2)
+         ON CONFLICT ({key_column}) DO UPDATE SET {name_column} = excluded.{name_column}"
+    ))
+    .bind(key)
+    .bind(name)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What `key` is called, if it was ever seen.
+async fn recall<K>(
+    conn: &mut PgConnection,
+    (table, key_column, name_column): Lookup,
+    key: K,
+) -> Result<Option<String>>
+where
+    K: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send,
+{
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT {name_column} FROM {table} WHERE {key_column} = $1"
+    ))
+    .bind(key)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// The user a token belongs to.
 pub async fn token_user(conn: &mut PgConnection, token_id: i64) -> Result<Option<i64>> {
     Ok(
@@ -18,15 +64,7 @@ pub async fn token_user(conn: &mut PgConnection, token_id: i64) -> Result<Option
 }
 
 pub async fn remember_user(conn: &mut PgConnection, user_id: i64, email: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_users (user_id, email) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE SET email = excluded.email",
-    )
-    .bind(user_id)
-    .bind(email)
-    .execute(conn)
-    .await?;
-    Ok(())
+    remember(conn, USERS, user_id, email).await
 }
 
 pub async fn remember_token(conn: &mut PgConnection, token_id: i64, user_id: i64) -> Result<()> {
@@ -43,11 +81,7 @@ pub async fn remember_token(conn: &mut PgConnection, token_id: i64, user_id: i64
 
 /// A user's email, or `user #<id>` for one never seen.
 pub async fn user_email(conn: &mut PgConnection, user_id: i64) -> Result<String> {
-    let email: Option<String> =
-        sqlx::query_scalar("SELECT email FROM audit_users WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_optional(conn)
-            .await?;
+    let email = recall(conn, USERS, user_id).await?;
     Ok(email.unwrap_or_else(|| format!("user #{user_id}")))
 }
 
@@ -83,24 +117,12 @@ pub async fn member(conn: &mut PgConnection, member_id: i64) -> Result<(Option<i
 }
 
 pub async fn remember_team(conn: &mut PgConnection, team_id: i64, slug: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_teams (team_id, slug) VALUES ($1, $2)
-         ON CONFLICT (team_id) DO UPDATE SET slug = excluded.slug",
-    )
-    .bind(team_id)
-    .bind(slug)
-    .execute(conn)
-    .await?;
-    Ok(())
+    remember(conn, TEAMS, team_id, slug).await
 }
 
 /// A team's slug, or its id for one never seen.
 pub async fn team_slug(conn: &mut PgConnection, team_id: i64) -> Result<String> {
-    let slug: Option<String> =
-        sqlx::query_scalar("SELECT slug FROM audit_teams WHERE team_id = $1")
-            .bind(team_id)
-            .fetch_optional(conn)
-            .await?;
+    let slug = recall(conn, TEAMS, team_id).await?;
     Ok(slug.unwrap_or_else(|| team_id.to_string()))
 }
 
@@ -184,4 +206,32 @@ pub async fn issue(conn: &mut PgConnection, stream_id: &str) -> Result<StreamIss
             short_number,
         ),
     })
+}
+
+pub async fn remember_workflow(
+    conn: &mut PgConnection,
+    workflow_id: i64,
+    name: &str,
+) -> Result<()> {
+    remember(conn, WORKFLOWS, workflow_id, name).await
+}
+
+/// A workflow's name, or `#<id>` for one never seen.
+pub async fn workflow_name(conn: &mut PgConnection, workflow_id: i64) -> Result<String> {
+    let name = recall(conn, WORKFLOWS, workflow_id).await?;
+    Ok(name.unwrap_or_else(|| format!("#{workflow_id}")))
+}
+
+pub async fn remember_service_hook(
+    conn: &mut PgConnection,
+    hook_id: &str,
+    url: &str,
+) -> Result<()> {
+    remember(conn, SERVICE_HOOKS, hook_id, url).await
+}
+
+/// A service hook's URL, or its id for one never seen.
+pub async fn service_hook_url(conn: &mut PgConnection, hook_id: &str) -> Result<String> {
+    let url = recall(conn, SERVICE_HOOKS, hook_id).await?;
+    Ok(url.unwrap_or_else(|| hook_id.to_owned()))
 }

@@ -1,51 +1,24 @@
 //! The audit projection on a real Postgres: which events become rows, how they are
 //! named, and that a rebuild from position 0 gives the same rows.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
+use faultline_domain::alert::WorkflowEvent;
 use faultline_domain::issue::{issue_stream_id, Assignee, IssueEvent, Occurrence};
 use faultline_domain::organization::OrganizationEvent;
 use faultline_domain::project::ProjectEvent;
 use faultline_domain::role::OrgRole;
+use faultline_domain::service_hook::ServiceHookEvent;
 use faultline_domain::slug::Slug;
 use faultline_domain::user::UserEvent;
-use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use super::AuditLogProjection;
+use crate::test_support::{self, stored, t0};
 use crate::{Projection, StoredEvent};
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap()
-}
 
 fn slug(s: &str) -> Slug {
     s.parse().unwrap()
-}
-
-/// Event `n` (its position) of `aggregate_type/id`, made by `actor` from 10.0.0.1,
-/// `n` seconds after t0.
-fn stored<E: Serialize + cqrs_es::DomainEvent>(
-    n: i64,
-    (aggregate_type, id): (&str, &str),
-    actor: &str,
-    event: E,
-) -> StoredEvent {
-    let time = t0() + chrono::Duration::seconds(n);
-    StoredEvent {
-        position: n,
-        tx_id: 1,
-        aggregate_type: aggregate_type.into(),
-        aggregate_id: id.into(),
-        sequence: n,
-        event_type: event.event_type(),
-        event_version: "1.0".into(),
-        payload: serde_json::value::to_raw_value(&event).unwrap(),
-        body: None,
-        metadata: json!({"actor": actor, "ip_address": "10.0.0.1", "request_id": "r",
-                         "time": time.to_rfc3339()}),
-        recorded_at: t0(),
-    }
 }
 
 /// Alice (user 1, token 9) sets up org 3 with team `backend` and project `api`
@@ -213,26 +186,11 @@ fn history() -> Vec<StoredEvent> {
 }
 
 async fn apply_all(pool: &PgPool, events: &[StoredEvent]) {
-    let mut conn = pool.acquire().await.unwrap();
-    AuditLogProjection
-        .apply_batch(&mut conn, events)
-        .await
-        .unwrap();
+    test_support::apply_all(&AuditLogProjection, pool, events).await;
 }
 
-/// Every table the projection owns, as JSON, in a stable order.
 async fn dump(pool: &PgPool) -> Value {
-    let mut out = serde_json::Map::new();
-    for table in AuditLogProjection.tables() {
-        let rows: Value = sqlx::query_scalar(&format!(
-            "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text), '[]') FROM {table} t"
-        ))
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        out.insert((*table).to_owned(), rows);
-    }
-    Value::Object(out)
+    test_support::dump(&AuditLogProjection, pool).await
 }
 
 type Row = (
@@ -358,18 +316,7 @@ async fn a_rebuild_from_position_zero_gives_identical_rows(pool: PgPool) {
     apply_all(&pool, &events).await;
     assert_eq!(dump(&pool).await, live);
 
-    sqlx::query(&format!(
-        "TRUNCATE {}",
-        AuditLogProjection.tables().join(", ")
-    ))
-    .execute(&pool)
-    .await
-    .unwrap();
-    let mut conn = pool.acquire().await.unwrap();
-    for event in &events {
-        AuditLogProjection.apply(&mut conn, event).await.unwrap();
-    }
-    assert_eq!(dump(&pool).await, live);
+    test_support::assert_rebuilds_identically(&AuditLogProjection, &pool, &events).await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -412,6 +359,108 @@ async fn an_occurrence_is_read_without_its_payload(pool: PgPool) {
             ("IssueResolved", false),
             ("IssueAssigned", false),
             ("BookmarkSet", false),
+        ]
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn alert_rules_and_service_hooks_are_named_by_name_and_url_without_secrets(pool: PgPool) {
+    let hook_id = "4f9d73e63b7144ecb8944c41620a090b";
+    let secret = "8fcac28aaa4c4f5fa572b61d40a8e084364db25fd37449c299e5a41c0504cbc2";
+    let definition = serde_json::from_value(json!({"name": "Errors", "enabled": true,
+        "environment": null, "frequencyMinutes": 0, "triggers": {"logicType": "any"},
+        "actionFilters": [], "projectIds": [7]}))
+    .unwrap();
+    let (workflow, hook) = (("workflow", "17"), ("service_hook", hook_id));
+    let mut events = history();
+    events.extend([
+        stored(
+            20,
+            workflow,
+            "user:1",
+            WorkflowEvent::WorkflowCreated {
+                workflow_id: 17,
+                org_id: 3,
+                definition,
+                created_by: 1,
+            },
+        ),
+        stored(
+            21,
+            workflow,
+            "user:1",
+            WorkflowEvent::WorkflowDeleted {
+                workflow_id: 17,
+                org_id: 3,
+            },
+        ),
+        stored(
+            22,
+            hook,
+            "user:1",
+            ServiceHookEvent::ServiceHookCreated {
+                hook_id: hook_id.into(),
+                org_id: 3,
+                project_id: 7,
+                url: "https://example.com/hook".into(),
+                events: vec!["event.created".into()],
+                secret: secret.into(),
+            },
+        ),
+        stored(
+            23,
+            hook,
+            "user:1",
+            ServiceHookEvent::ServiceHookDeleted {
+                hook_id: hook_id.into(),
+                org_id: 3,
+                project_id: 7,
+            },
+        ),
+    ]);
+    apply_all(&pool, &events).await;
+
+    let rows: Vec<(i64, String, String, Option<i64>, Value)> = sqlx::query_as(
+        "SELECT org_id, event, note, target_object, data FROM audit_log WHERE id >= 20 ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let hook_data = json!({"id": hook_id, "url": "https://example.com/hook", "project_id": 7,
+                           "project_slug": "api"});
+    let hook_note =
+        |verb| format!("{verb} a service hook for \"https://example.com/hook\" in project api");
+    assert_eq!(
+        rows,
+        vec![
+            (
+                3,
+                "alertrule.add".into(),
+                "added alert rule \"Errors\"".into(),
+                Some(17),
+                json!({"id": 17, "name": "Errors"})
+            ),
+            (
+                3,
+                "alertrule.remove".into(),
+                "removed alert rule \"Errors\"".into(),
+                Some(17),
+                json!({"id": 17, "name": "Errors"})
+            ),
+            (
+                3,
+                "servicehook.add".into(),
+                hook_note("added"),
+                None,
+                hook_data.clone()
+            ),
+            (
+                3,
+                "servicehook.remove".into(),
+                hook_note("removed"),
+                None,
+                hook_data
+            ),
         ]
     );
 }
