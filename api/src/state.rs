@@ -14,7 +14,7 @@ use faultline_projections::Projection;
 use sqlx::PgPool;
 
 use crate::error::{ApiError, Refusal};
-use crate::routes::ingest::{IngestCounts, Limits, ProjectLimiter, RateLimiter};
+use crate::ingest_limits::{IngestCounts, Limits, ProjectLimiter, RateLimiter};
 
 /// How long a write waits for its read models before answering anyway.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);

@@ -10,17 +10,12 @@
 
 mod auth;
 mod body;
-mod project_limit;
-mod rate_limit;
-
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, Method};
 use axum::routing::post;
 use axum::{Json, Router};
-use dashmap::DashMap;
 use faultline_commands::ingest::{ingested_payload, IngestError, IngestJob, IssueDraft};
 use faultline_domain::event::{
     check_json_depth, grouping_hash, normalize, parse_envelope, payload_event_id, summarize,
@@ -33,41 +28,9 @@ use faultline_projections::accounts::queries::keys;
 use serde_json::{json, Value};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-pub use body::Limits;
-pub use project_limit::ProjectLimiter;
-pub use rate_limit::RateLimiter;
-
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::telemetry::REQUEST_ID;
-
-/// Accepted envelope items by type, since start (what is not stored is still counted).
-#[derive(Default)]
-pub struct IngestCounts(DashMap<String, AtomicU64>);
-
-impl IngestCounts {
-    fn add(&self, item_type: &str) {
-        self.0
-            .entry(item_type.to_owned())
-            .or_default()
-            .fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The counts as a JSON object.
-    pub fn to_json(&self) -> Value {
-        let map: serde_json::Map<String, Value> = self
-            .0
-            .iter()
-            .map(|entry| {
-                (
-                    entry.key().clone(),
-                    json!(entry.value().load(Ordering::Relaxed)),
-                )
-            })
-            .collect();
-        Value::Object(map)
-    }
-}
 
 /// The ingestion routes, with CORS for browser SDKs.
 pub fn router() -> Router<AppState> {
