@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod fields;
 pub mod ingest_limits;
 pub mod json;
 pub mod openapi;

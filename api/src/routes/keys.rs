@@ -15,9 +15,9 @@ use serde_json::{json, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::fields::{field_error, nullable};
 use crate::json::{date, JsonBody};
 use crate::pagination::{paged, PageParams};
-use crate::routes::fields::{field_error, nullable};
 use crate::routes::projects::{resolve_project, DEFAULT_KEY_LABEL};
 use crate::state::AppState;
 use utoipa::ToSchema;

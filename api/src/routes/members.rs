@@ -15,9 +15,9 @@ use serde_json::{json, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::fields::field_error;
 use crate::json::{date, JsonBody};
 use crate::pagination::{paged, PageParams};
-use crate::routes::fields::field_error;
 use crate::routes::roles::{org_role_list, team_role_list};
 use crate::routes::teams::{self, team_json};
 use crate::state::AppState;

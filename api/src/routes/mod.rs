@@ -2,7 +2,6 @@
 
 pub mod audit_logs;
 pub mod events;
-pub mod fields;
 pub mod health;
 pub mod index;
 pub mod ingest;

@@ -16,9 +16,9 @@ use serde_json::{json, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::fields::{field_error, slug_field};
 use crate::json::{date, JsonBody};
 use crate::pagination::{paged, PageParams};
-use crate::routes::fields::{field_error, slug_field};
 use crate::routes::projects::project_json;
 use crate::routes::roles::{org_role_list, team_role_list};
 use crate::routes::teams::team_json;

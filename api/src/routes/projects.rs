@@ -20,9 +20,9 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::fields::{field_error, nullable, slug_field};
 use crate::json::{date, JsonBody};
 use crate::pagination::{link_header, paged, PageParams};
-use crate::routes::fields::{field_error, nullable, slug_field};
 use crate::routes::organizations::org_json;
 use crate::state::AppState;
 use utoipa::ToSchema;

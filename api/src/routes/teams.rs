@@ -14,9 +14,9 @@ use serde_json::{json, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::fields::{field_error, slug_field};
 use crate::json::{date, JsonBody};
 use crate::pagination::{paged, PageParams};
-use crate::routes::fields::{field_error, slug_field};
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
