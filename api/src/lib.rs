@@ -12,6 +12,7 @@ pub mod ingest_limits;
 pub mod json;
 pub mod openapi;
 pub mod pagination;
+pub mod render;
 pub mod routes;
 pub mod state;
 pub mod telemetry;

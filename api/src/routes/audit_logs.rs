@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::fields::field_error;
 use crate::json::date;
 use crate::pagination::{link_header, PageParams};
-use crate::routes::members::sentry_user;
+use crate::render::user::sentry_user;
 use crate::state::AppState;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;

@@ -18,8 +18,10 @@ use crate::error::ApiError;
 use crate::fields::field_error;
 use crate::json::{date, JsonBody};
 use crate::pagination::{paged, PageParams};
-use crate::routes::roles::{org_role_list, team_role_list};
-use crate::routes::teams::{self, team_json};
+use crate::render::roles::{org_role_list, team_role_list};
+use crate::render::team::team_json;
+use crate::render::user::sentry_user;
+use crate::routes::teams;
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,35 +33,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(detail, update, remove))
         .routes(routes!(join_team, leave_team))
-}
-
-/// A user as Sentry's `UserSerializer` renders one (member details, audit log actors).
-pub fn sentry_user(
-    id: i64,
-    email: &str,
-    name: &str,
-    date_joined: chrono::DateTime<chrono::Utc>,
-    is_superuser: bool,
-) -> Value {
-    json!({
-        "id": id.to_string(),
-        "name": name,
-        "username": email,
-        "email": email,
-        "avatarUrl": "",
-        "isActive": true,
-        "isSuspended": false,
-        "hasPasswordAuth": false,
-        "isManaged": false,
-        "dateJoined": date(date_joined),
-        "lastLogin": null,
-        "has2fa": false,
-        "lastActive": null,
-        "isSuperuser": is_superuser,
-        "isStaff": false,
-        "experiments": {},
-        "emails": [{ "id": id.to_string(), "email": email, "is_verified": true }],
-    })
 }
 
 fn member_json(member: &MemberRow) -> Value {

@@ -11,6 +11,5 @@ pub mod keys;
 pub mod members;
 pub mod organizations;
 pub mod projects;
-pub mod roles;
 pub mod teams;
 pub mod tokens;

@@ -10,13 +10,14 @@ use faultline_domain::role::Scope;
 use faultline_domain::slug::Slug;
 use faultline_projections::accounts::queries::teams::{self, TeamRow};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::fields::{field_error, slug_field};
-use crate::json::{date, JsonBody};
+use crate::json::JsonBody;
 use crate::pagination::{paged, PageParams};
+use crate::render::team::team_json;
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -27,25 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(detail, update, remove))
-}
-
-/// A team as Sentry serializes it, seen by the caller of `access`.
-pub fn team_json(access: &OrgAccess, team: &TeamRow) -> Value {
-    let scopes: Vec<&str> = access.scopes.iter().map(|s| s.as_str()).collect();
-    json!({
-        "id": team.id.to_string(),
-        "slug": team.slug,
-        "name": team.name,
-        "dateCreated": date(team.date_created),
-        "isMember": team.is_member,
-        "teamRole": if team.is_member { Some("contributor") } else { None },
-        "flags": { "idp:provisioned": false },
-        "access": scopes,
-        "hasAccess": true,
-        "isPending": false,
-        "memberCount": team.member_count,
-        "avatar": { "avatarType": "letter_avatar", "avatarUuid": null },
-    })
 }
 
 /// Team `slug` of the organization of `access`, or 404.
