@@ -13,6 +13,7 @@ pub mod json;
 pub mod openapi;
 pub mod pagination;
 pub mod render;
+pub mod resolve;
 pub mod routes;
 pub mod state;
 pub mod telemetry;

@@ -23,18 +23,14 @@ use serde_json::{json, Map, Value};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::{date, JsonBody};
-use crate::routes::issues::{
-    access_to_issue, detail_for, project_filter, query_values, resolve_issue, user_json, EVENT_READ,
+use crate::resolve::{
+    access_to_issue, resolve_issue, resolve_project, EVENT_ADMIN, EVENT_READ, EVENT_WRITE,
 };
-use crate::routes::projects::resolve_project;
+use crate::routes::issues::{detail_for, project_filter, query_values, user_json};
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Scopes that may change issues and comment on them.
-pub const EVENT_WRITE: [Scope; 2] = [Scope::EventWrite, Scope::EventAdmin];
-/// Scopes that may delete issues.
-pub const EVENT_ADMIN: [Scope; 1] = [Scope::EventAdmin];
 /// The most issues one bulk request changes.
 const MAX_BULK: i64 = 100;
 

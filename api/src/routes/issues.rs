@@ -7,7 +7,6 @@ use axum::response::IntoResponse;
 use axum::Json;
 use chrono::Utc;
 use faultline_domain::issue::short_id;
-use faultline_domain::role::Scope;
 use faultline_domain::search::{self, IssueSort, SearchError, DEFAULT_QUERY};
 use std::collections::HashMap;
 
@@ -24,15 +23,12 @@ use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::date;
 use crate::pagination::{cursor_link_header, paged, PageParams};
+use crate::resolve::{access_to_issue, resolve_issue, resolve_project, EVENT_READ};
 use crate::routes::issue_workflow;
-use crate::routes::projects::resolve_project;
 use crate::state::AppState;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// Scopes that may read issues and events.
-pub const EVENT_READ: [Scope; 3] = [Scope::EventRead, Scope::EventWrite, Scope::EventAdmin];
 
 /// Issues per page when the client asks for none, as in Sentry.
 const DEFAULT_ISSUE_LIMIT: i64 = 25;
@@ -65,20 +61,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tags))
         .routes(routes!(tag_detail))
         .routes(routes!(tag_values))
-}
-
-/// Issue `issue_id` of the caller's organization, once the caller may read events
-/// there; 404 for another organization's issue or a non-numeric id.
-pub async fn resolve_issue(
-    state: &AppState,
-    access: &OrgAccess,
-    issue_id: &str,
-) -> Result<IssueRow, ApiError> {
-    access.require(&EVENT_READ)?;
-    let id: i64 = issue_id.parse().map_err(|_| ApiError::NotFound)?;
-    queries::get(&state.pool, access.org.id, id)
-        .await?
-        .ok_or(ApiError::NotFound)
 }
 
 /// Sentry's default priority for an issue of this level.
@@ -547,20 +529,6 @@ async fn detail(
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     Ok(Json(detail_for(&state, &access, &issue_id).await?))
-}
-
-/// Resolves the organization of an issue named without one; a caller outside that
-/// organization gets the same 404 as for an issue that does not exist.
-pub async fn access_to_issue(
-    state: &AppState,
-    caller: Caller,
-    issue_id: &str,
-) -> Result<OrgAccess, ApiError> {
-    let id: i64 = issue_id.parse().map_err(|_| ApiError::NotFound)?;
-    let org_id = queries::org_of(&state.pool, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    OrgAccess::resolve(state, caller, &org_id.to_string()).await
 }
 
 #[utoipa::path(

@@ -18,7 +18,7 @@ use crate::fields::{field_error, nullable};
 use crate::json::JsonBody;
 use crate::pagination::{paged, PageParams};
 use crate::render::key::{key_json, DEFAULT_KEY_LABEL};
-use crate::routes::projects::resolve_project;
+use crate::resolve::resolve_project;
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

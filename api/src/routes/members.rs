@@ -21,7 +21,7 @@ use crate::pagination::{paged, PageParams};
 use crate::render::roles::{org_role_list, team_role_list};
 use crate::render::team::team_json;
 use crate::render::user::sentry_user;
-use crate::routes::teams;
+use crate::resolve::resolve_team;
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -186,7 +186,7 @@ async fn create(
         .unwrap_or(OrgRole::Member);
     let mut team_ids = Vec::new();
     for slug in &body.teams {
-        let team = teams::find(&state, &access, slug)
+        let team = resolve_team(&state, &access, slug)
             .await
             .map_err(|_| field_error("teams", &format!("Invalid team: {slug}")))?;
         team_ids.push(team.id);
@@ -370,7 +370,7 @@ async fn join_team(
 ) -> Result<Response, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let member = find(&state, &access, &member).await?;
-    let team = teams::find(&state, &access, &team).await?;
+    let team = resolve_team(&state, &access, &team).await?;
     access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::TeamWrite])?;
     let is_self = member.user_id == access.caller.user_id();
     if !(is_self || access.has(Scope::TeamWrite) || access.has(Scope::OrgWrite)) {
@@ -390,7 +390,7 @@ async fn join_team(
             &access.caller.metadata(),
         )
         .await?;
-    let team = teams::find(&state, &access, &team.slug).await?;
+    let team = resolve_team(&state, &access, &team.slug).await?;
     Ok((StatusCode::CREATED, Json(team_json(&access, &team))).into_response())
 }
 
@@ -410,7 +410,7 @@ async fn leave_team(
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let member = find(&state, &access, &member).await?;
-    let team = teams::find(&state, &access, &team).await?;
+    let team = resolve_team(&state, &access, &team).await?;
     access.require(&[
         Scope::OrgRead,
         Scope::OrgWrite,
@@ -436,6 +436,6 @@ async fn leave_team(
             )
             .await?;
     }
-    let team = teams::find(&state, &access, &team.slug).await?;
+    let team = resolve_team(&state, &access, &team.slug).await?;
     Ok(Json(team_json(&access, &team)))
 }

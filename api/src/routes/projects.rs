@@ -26,6 +26,7 @@ use crate::pagination::{link_header, paged, PageParams};
 use crate::render::key::DEFAULT_KEY_LABEL;
 use crate::render::organization::org_json;
 use crate::render::project::project_json;
+use crate::resolve::resolve_project;
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -38,23 +39,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_in_org))
         .routes(routes!(list_for_user))
         .routes(routes!(detail, update, remove))
-}
-
-/// Project `id_or_slug` of the organization the caller resolved; 404 if it belongs
-/// to another organization or does not exist. Slugs are never all digits, so a
-/// number is an id.
-pub async fn resolve_project(
-    state: &AppState,
-    access: &OrgAccess,
-    id_or_slug: &str,
-) -> Result<ProjectRow, ApiError> {
-    let org_id = access.org.id;
-    let user_id = access.caller.user_id();
-    let found = match id_or_slug.parse::<i64>() {
-        Ok(id) => projects::by_id(&state.pool, org_id, user_id, id).await?,
-        Err(_) => projects::by_slug(&state.pool, org_id, user_id, id_or_slug).await?,
-    };
-    found.ok_or(ApiError::NotFound)
 }
 
 /// The project detail: the summary plus settings (Sentry's defaults where Faultline
