@@ -12,6 +12,7 @@ pub mod ingest_limits;
 pub mod json;
 pub mod openapi;
 pub mod pagination;
+pub mod params;
 pub mod render;
 pub mod resolve;
 pub mod routes;

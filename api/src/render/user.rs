@@ -32,3 +32,15 @@ pub fn sentry_user(
         "emails": [{ "id": id.to_string(), "email": email, "is_verified": true }],
     })
 }
+
+/// A user as activity and comments show them: `{id, name, email}` or null.
+pub fn user_json(id: Option<i64>, email: Option<&str>, name: Option<&str>) -> Value {
+    match id {
+        Some(id) => {
+            let email = email.unwrap_or_default();
+            let name = name.filter(|name| !name.is_empty()).unwrap_or(email);
+            json!({"id": id.to_string(), "name": name, "email": email})
+        }
+        None => Value::Null,
+    }
+}

@@ -23,10 +23,12 @@ use serde_json::{json, Map, Value};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::{date, JsonBody};
+use crate::params::{project_filter, query_values};
+use crate::render::user::user_json;
 use crate::resolve::{
     access_to_issue, resolve_issue, resolve_project, EVENT_ADMIN, EVENT_READ, EVENT_WRITE,
 };
-use crate::routes::issues::{detail_for, project_filter, query_values, user_json};
+use crate::routes::issues::detail_for;
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

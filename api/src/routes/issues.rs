@@ -6,13 +6,10 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::IntoResponse;
 use axum::Json;
 use chrono::Utc;
-use faultline_domain::issue::short_id;
 use faultline_domain::search::{self, IssueSort, SearchError, DEFAULT_QUERY};
 use std::collections::HashMap;
 
-use faultline_projections::issues::queries::{
-    self, ActivityRow, IssueRow, TagKeyRow, TagValueRow, ViewerState,
-};
+use faultline_projections::issues::queries::{self, IssueRow, ViewerState};
 use faultline_projections::issues::search::{
     self as issue_search, Cursor, Search, SearchScope, StatsPeriod,
 };
@@ -21,8 +18,9 @@ use serde_json::{json, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
-use crate::json::date;
 use crate::pagination::{cursor_link_header, paged, PageParams};
+use crate::params::{percent_decode, project_filter, query_values};
+use crate::render::issue::{issue_detail_json, issue_json, tag_summary_json, tag_value_json};
 use crate::resolve::{access_to_issue, resolve_issue, resolve_project, EVENT_READ};
 use crate::routes::issue_workflow;
 use crate::state::AppState;
@@ -63,15 +61,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tag_values))
 }
 
-/// Sentry's default priority for an issue of this level.
-fn priority(level: &str) -> &'static str {
-    match level {
-        "fatal" | "error" => "high",
-        "warning" => "medium",
-        _ => "low",
-    }
-}
-
 /// The workflow state of `rows` as `user_id` sees it, by issue id.
 pub async fn viewer_states(
     state: &AppState,
@@ -84,229 +73,6 @@ pub async fn viewer_states(
         .into_iter()
         .map(|viewer| (viewer.issue_id, viewer))
         .collect())
-}
-
-/// Sentry's `assignedTo`: `{type, id, name, email?}` or null.
-fn assigned_to_json(row: &IssueRow, viewer: &ViewerState) -> Value {
-    match (row.assignee_user_id, row.assignee_team_id) {
-        (Some(user_id), _) => {
-            let email = viewer.assignee_email.clone().unwrap_or_default();
-            let name = viewer
-                .assignee_name
-                .clone()
-                .filter(|name| !name.is_empty())
-                .unwrap_or_else(|| email.clone());
-            json!({"type": "user", "id": user_id.to_string(), "name": name, "email": email})
-        }
-        (None, Some(team_id)) => json!({
-            "type": "team",
-            "id": team_id.to_string(),
-            "name": viewer.assignee_team_slug.clone().unwrap_or_default(),
-        }),
-        (None, None) => Value::Null,
-    }
-}
-
-/// The issue as Sentry lists it, as `viewer` sees it. Fields about features Faultline
-/// does not have (inbox, ownership, autofix) carry Sentry's answer for an issue
-/// without them.
-pub fn issue_json(
-    state: &AppState,
-    org_slug: &str,
-    row: &IssueRow,
-    viewer: Option<&ViewerState>,
-) -> Value {
-    let default_viewer = ViewerState::default();
-    let viewer = viewer.unwrap_or(&default_viewer);
-    let first_seen = date(row.first_seen);
-    let last_seen = date(row.last_seen);
-    let mut body = json!({
-        "id": row.id.to_string(),
-        "shareId": null,
-        "shortId": short_id(&row.project_slug, row.short_number),
-        "title": row.title,
-        "culprit": row.culprit,
-        "permalink": format!("{}/organizations/{org_slug}/issues/{}/", state.public_url, row.id),
-        "logger": null,
-        "level": row.level,
-        "status": row.status,
-        "statusDetails": row.status_details,
-        "substatus": row.substatus,
-        "isPublic": row.is_public,
-        "platform": row.platform,
-        "priority": priority(&row.level),
-        "priorityLockedAt": null,
-        "seerFixabilityScore": null,
-        "seerAutofixLastTriggered": null,
-        "seerExplorerAutofixLastTriggered": null,
-        "project": {
-            "id": row.project_id.to_string(),
-            "name": row.project_name,
-            "slug": row.project_slug,
-            "platform": row.project_platform,
-        },
-        "type": row.issue_type,
-        "metadata": row.metadata,
-        "numComments": row.num_comments,
-        "assignedTo": assigned_to_json(row, viewer),
-        "isBookmarked": viewer.is_bookmarked,
-        "isSubscribed": viewer.is_subscribed,
-        "subscriptionDetails": if viewer.is_subscribed { json!({"reason": "unknown"}) } else { Value::Null },
-        "hasSeen": viewer.has_seen,
-        "annotations": [],
-        "issueType": "error",
-        "issueCategory": "error",
-        "isUnhandled": false,
-        "count": row.times_seen.to_string(),
-        "userCount": row.user_count,
-        "firstSeen": first_seen,
-        "lastSeen": last_seen,
-    });
-    // Fields of features Faultline does not have, as the document requires them.
-    let absent = json!({
-        "stats": {},
-        "lifetime": {
-            "count": row.times_seen.to_string(),
-            "userCount": row.user_count,
-            "firstSeen": first_seen,
-            "lastSeen": last_seen,
-            "stats": null,
-        },
-        "filtered": null,
-        "sessionCount": 0,
-        "inbox": {
-            "reason": 0,
-            "reason_details": null,
-            "date_added": first_seen,
-        },
-        "owners": {
-            "type": "",
-            "owner": "",
-            "date_added": first_seen,
-        },
-        "derivedData": {
-            "blocker": "",
-            "progress": "",
-            "status": "",
-            "viewCount": 0,
-            "hasOpenFixPr": false,
-            "isAssigned": row.assignee_user_id.is_some() || row.assignee_team_id.is_some(),
-            "hasRootCause": false,
-            "lastCompletedAutofixStep": "",
-            "lastProgressedAt": null,
-        },
-        "integrationIssues": [],
-        "sentryAppIssues": [],
-        "latestEventHasAttachments": false,
-        "matchingEventId": null,
-        "matchingEventEnvironment": null,
-    });
-    if let (Some(body), Value::Object(absent)) = (body.as_object_mut(), absent) {
-        body.extend(absent);
-    }
-    body
-}
-
-/// A user as activity and comments show them: `{id, name, email}` or null.
-pub fn user_json(id: Option<i64>, email: Option<&str>, name: Option<&str>) -> Value {
-    match id {
-        Some(id) => {
-            let email = email.unwrap_or_default();
-            let name = name.filter(|name| !name.is_empty()).unwrap_or(email);
-            json!({"id": id.to_string(), "name": name, "email": email})
-        }
-        None => Value::Null,
-    }
-}
-
-fn activity_json(row: &ActivityRow) -> Value {
-    json!({
-        "id": row.id.to_string(),
-        "type": row.kind,
-        "data": row.data,
-        "user": user_json(row.user_id, row.user_email.as_deref(), row.user_name.as_deref()),
-        "dateCreated": date(row.date_created),
-    })
-}
-
-/// The issue detail: the list shape plus the detail-only fields.
-fn detail_json(
-    state: &AppState,
-    org_slug: &str,
-    row: &IssueRow,
-    viewer: Option<&ViewerState>,
-    tags: &[TagKeyRow],
-    activity: &[ActivityRow],
-) -> Value {
-    let mut body = issue_json(state, org_slug, row, viewer);
-    // Sentry ends the feed with the issue's first event.
-    let mut feed: Vec<Value> = activity.iter().map(activity_json).collect();
-    feed.push(json!({
-        "id": "0",
-        "type": "first_seen",
-        "data": {},
-        "user": null,
-        "dateCreated": date(row.first_seen),
-    }));
-    let extra = json!({
-        "activity": feed,
-        "seenBy": [],
-        "participants": [],
-        "pluginActions": [],
-        "pluginIssues": [],
-        "pluginContexts": [],
-        "userReportCount": 0,
-        "tags": tags.iter().map(tag_summary_json).collect::<Vec<_>>(),
-        "firstRelease": null,
-        "lastRelease": null,
-        "stats": { "24h": [], "30d": [] },
-        "inbox": null,
-        "owners": null,
-        "forecast": {},
-    });
-    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
-        body.extend(extra);
-    }
-    body
-}
-
-/// Sentry's label of a tag key.
-fn tag_name(key: &str) -> String {
-    match key {
-        "user" => "User",
-        "release" => "Release",
-        "environment" => "Environment",
-        "level" => "Level",
-        "url" => "URL",
-        "server_name" => "Server",
-        "transaction" => "Transaction",
-        "browser.name" => "Browser Name",
-        "os.name" => "OS Name",
-        "runtime.name" => "Runtime Name",
-        other => other,
-    }
-    .to_owned()
-}
-
-fn tag_value_json(row: &TagValueRow) -> Value {
-    json!({
-        "key": row.key,
-        "name": row.value,
-        "value": row.value,
-        "count": row.times_seen,
-        "firstSeen": date(row.first_seen),
-        "lastSeen": date(row.last_seen),
-    })
-}
-
-fn tag_summary_json(row: &TagKeyRow) -> Value {
-    json!({
-        "key": row.key,
-        "name": tag_name(&row.key),
-        "totalValues": row.total_values,
-        "uniqueValues": row.unique_values,
-        "topValues": row.top_values.iter().map(tag_value_json).collect::<Vec<_>>(),
-    })
 }
 
 /// Parameters of the issue lists; `project=` and `environment=` repeat, so they are
@@ -331,33 +97,6 @@ struct ListParams {
 
 /// The most issues a page holds.
 const MAX_ISSUE_LIMIT: i64 = 100;
-
-/// The repeated `project=<id>` parameters; none, or `-1`, means every project.
-pub(crate) fn project_filter(uri: &axum::http::Uri) -> Result<Option<Vec<i64>>, ApiError> {
-    let mut ids = Vec::new();
-    for value in query_values(uri, "project") {
-        let id: i64 = value
-            .parse()
-            .map_err(|_| ApiError::BadRequest("Invalid project parameter.".into()))?;
-        if id == -1 {
-            return Ok(None);
-        }
-        ids.push(id);
-    }
-    Ok((!ids.is_empty()).then_some(ids))
-}
-
-/// The decoded, non-empty values of the repeated parameter `name`.
-pub(crate) fn query_values(uri: &axum::http::Uri, name: &str) -> Vec<String> {
-    uri.query()
-        .unwrap_or("")
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .filter(|(key, _)| *key == name)
-        .map(|(_, value)| percent_decode(value))
-        .filter(|value| !value.is_empty())
-        .collect()
-}
 
 /// One page of the issue search in `project_ids` (all of the organization's when
 /// `None`), with its `Link` header and, when asked, per-issue event stats.
@@ -505,7 +244,7 @@ pub async fn detail_for(
         async { Ok::<_, ApiError>(queries::activity(&state.pool, row.id).await?) },
         viewer_states(state, std::slice::from_ref(&row), access.caller.user_id()),
     )?;
-    Ok(detail_json(
+    Ok(issue_detail_json(
         state,
         &access.org.slug,
         &row,
@@ -557,31 +296,6 @@ fn key_filter(uri: &axum::http::Uri) -> Option<Vec<String>> {
         .map(percent_decode)
         .collect();
     (!keys.is_empty()).then_some(keys)
-}
-
-/// Decodes `%XX` escapes and `+` of a query value.
-fn percent_decode(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(byte) => {
-                        out.push(byte);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            byte => out.push(byte),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[utoipa::path(
@@ -653,16 +367,4 @@ async fn tag_values(
         return Err(ApiError::NotFound);
     }
     Ok(paged(&state.public_url, &uri, page, &found, tag_value_json))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_values_are_percent_decoded() {
-        assert_eq!(percent_decode("os.name"), "os.name");
-        assert_eq!(percent_decode("a%20b+c"), "a b c");
-        assert_eq!(percent_decode("bad%zz"), "bad%zz");
-    }
 }
