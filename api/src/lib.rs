@@ -59,7 +59,6 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .merge(routes::projects::router())
         .merge(routes::keys::router())
         .merge(routes::issues::router())
-        .merge(routes::issue_workflow::router())
         .merge(routes::events::router())
         .merge(routes::tokens::router())
 }

@@ -5,7 +5,6 @@ pub mod events;
 pub mod health;
 pub mod index;
 pub mod ingest;
-pub mod issue_workflow;
 pub mod issues;
 pub mod keys;
 pub mod members;
