@@ -2,6 +2,7 @@
 //! module answers with. A route module renders its own resource here when another
 //! one (or a future one) shows it too; these modules never import a route module.
 
+pub mod event;
 pub mod issue;
 pub mod key;
 pub mod organization;
