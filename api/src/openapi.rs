@@ -502,10 +502,11 @@ pub struct IssueUpdate {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::{Path, PathBuf};
 
-    fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    /// Every `.rs` file under `dir`, for the tests that read the crate's own source.
+    pub(crate) fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).expect("read src dir") {
             let path = entry.expect("dir entry").path();
             if path.is_dir() {
