@@ -21,9 +21,7 @@ pub mod tokens;
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::openapi::tests::sources;
+    use crate::openapi::tests::source_files;
 
     /// Route modules import helper modules, never each other, and helper modules never
     /// import a route module, so no import circles can form. Inside a route folder a
@@ -31,16 +29,8 @@ mod tests {
     /// use `super::` only as `use super::*` in its tests.
     #[test]
     fn route_modules_import_no_other_route_module() {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files = Vec::new();
-        sources(&src, &mut files);
         let mut crossing = Vec::new();
-        for file in &files {
-            let relative = file
-                .strip_prefix(&src)
-                .expect("under src")
-                .to_string_lossy()
-                .replace('\\', "/");
+        for (relative, text) in source_files() {
             // The two places that assemble the routers.
             if relative == "lib.rs" || relative == "routes/mod.rs" {
                 continue;
@@ -51,7 +41,6 @@ mod tests {
                 ["routes", name, ..] => Some(*name),
                 _ => None,
             };
-            let text = std::fs::read_to_string(file).expect("read source");
             for (at, _) in text.match_indices("routes::") {
                 let named: String = text[at + "routes::".len()..]
                     .chars()
