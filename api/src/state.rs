@@ -15,7 +15,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 
 use crate::error::{ApiError, Refusal};
-use crate::routes::ingest::{Limits, ProjectLimiter, RateLimiter};
+use crate::ingest_limits::{Limits, ProjectLimiter, RateLimiter};
 
 /// How long a write waits for its read models before answering anyway.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);

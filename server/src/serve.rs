@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use faultline_api::routes::ingest::{Limits, ProjectLimiter};
+use faultline_api::ingest_limits::{Limits, ProjectLimiter};
 use faultline_api::{AppState, Shared};
 use faultline_commands::ingest::{Ingestor, IngestorConfig};
 use faultline_commands::CommandBus;
