@@ -644,4 +644,4 @@ impl Triggers {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

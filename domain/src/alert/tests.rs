@@ -4,9 +4,8 @@ use cqrs_es::test::TestFramework;
 use cqrs_es::DomainEvent;
 use serde_json::json;
 
-use super::definition::{
-    Action, ActionFilter, DefinitionError, LogicType, Triggers, UrlConfig, WebhookData,
-};
+use super::definition::tests::definition as with_filters;
+use super::definition::{Action, ActionFilter, DefinitionError, LogicType, UrlConfig, WebhookData};
 use super::*;
 
 type WorkflowTest = TestFramework<Workflow>;
@@ -26,22 +25,11 @@ fn webhook(url: &str, secret: Option<&str>) -> Action {
 }
 
 fn definition(actions: Vec<Action>) -> Definition {
-    Definition {
-        name: "New issues".into(),
-        enabled: true,
-        environment: None,
-        frequency_minutes: 30,
-        triggers: Triggers {
-            logic_type: LogicType::AnyShort,
-            conditions: vec![],
-        },
-        action_filters: vec![ActionFilter {
-            logic_type: LogicType::All,
-            conditions: vec![],
-            actions,
-        }],
-        project_ids: vec![42],
-    }
+    with_filters(vec![ActionFilter {
+        logic_type: LogicType::All,
+        conditions: vec![],
+        actions,
+    }])
 }
 
 fn create(definition: Definition, secrets: &[&str]) -> WorkflowCommand {
@@ -253,7 +241,7 @@ fn events_are_stored_in_the_shape_the_evaluator_folds() {
                 "actionFilters": [{"logicType": "all", "conditions": [], "actions": [
                     {"type": "webhook", "config": {"targetIdentifier": HOOK},
                      "data": {"secret": OTHER}}]}],
-                "projectIds": [42]}}})
+                "projectIds": [1]}}})
     );
 }
 

@@ -11,44 +11,37 @@ use crate::{ProjectionError, StoredEvent};
 type Result<T> = std::result::Result<T, ProjectionError>;
 
 pub async fn workflow(conn: &mut PgConnection, event: &StoredEvent) -> Result<Option<Entry>> {
-    let (org_id, workflow_id, event, verb, name) = match event.decode::<WorkflowEvent>()? {
-        WorkflowEvent::WorkflowCreated {
+    use WorkflowEvent::*;
+    let (org_id, workflow_id, name, event, verb) = match event.decode::<WorkflowEvent>()? {
+        WorkflowCreated {
             workflow_id,
             org_id,
             definition,
             ..
-        } => {
-            names::remember_workflow(conn, workflow_id, &definition.name).await?;
-            (
-                org_id,
-                workflow_id,
-                "alertrule.add",
-                "added",
-                definition.name,
-            )
-        }
-        WorkflowEvent::WorkflowUpdated {
+        } => (
+            org_id,
+            workflow_id,
+            Some(definition.name),
+            "alertrule.add",
+            "added",
+        ),
+        WorkflowUpdated {
             workflow_id,
             org_id,
             definition,
-        } => {
-            names::remember_workflow(conn, workflow_id, &definition.name).await?;
-            (
-                org_id,
-                workflow_id,
-                "alertrule.edit",
-                "edited",
-                definition.name,
-            )
-        }
-        WorkflowEvent::WorkflowDeleted {
+        } => (
+            org_id,
+            workflow_id,
+            Some(definition.name),
+            "alertrule.edit",
+            "edited",
+        ),
+        WorkflowDeleted {
             workflow_id,
             org_id,
-        } => {
-            let name = names::workflow_name(conn, workflow_id).await?;
-            (org_id, workflow_id, "alertrule.remove", "removed", name)
-        }
+        } => (org_id, workflow_id, None, "alertrule.remove", "removed"),
     };
+    let name = names::workflow_name(conn, workflow_id, name).await?;
     Ok(Some(Entry {
         org_id,
         event,
@@ -61,34 +54,27 @@ pub async fn workflow(conn: &mut PgConnection, event: &StoredEvent) -> Result<Op
 
 /// Rows name the hook by its URL; its secret never enters them.
 pub async fn service_hook(conn: &mut PgConnection, event: &StoredEvent) -> Result<Option<Entry>> {
-    let (hook_id, project_id, event, verb, url) = match event.decode::<ServiceHookEvent>()? {
-        ServiceHookEvent::ServiceHookCreated {
+    use ServiceHookEvent::*;
+    let (hook_id, project_id, url, event, verb) = match event.decode::<ServiceHookEvent>()? {
+        ServiceHookCreated {
             hook_id,
             project_id,
             url,
             ..
-        } => {
-            names::remember_service_hook(conn, &hook_id, &url).await?;
-            (hook_id, project_id, "servicehook.add", "added", url)
-        }
-        ServiceHookEvent::ServiceHookUpdated {
+        } => (hook_id, project_id, Some(url), "servicehook.add", "added"),
+        ServiceHookUpdated {
             hook_id,
             project_id,
             url,
             ..
-        } => {
-            names::remember_service_hook(conn, &hook_id, &url).await?;
-            (hook_id, project_id, "servicehook.edit", "edited", url)
-        }
-        ServiceHookEvent::ServiceHookDeleted {
+        } => (hook_id, project_id, Some(url), "servicehook.edit", "edited"),
+        ServiceHookDeleted {
             hook_id,
             project_id,
             ..
-        } => {
-            let url = names::service_hook_url(conn, &hook_id).await?;
-            (hook_id, project_id, "servicehook.remove", "removed", url)
-        }
+        } => (hook_id, project_id, None, "servicehook.remove", "removed"),
     };
+    let url = names::service_hook_url(conn, &hook_id, url).await?;
     let (org_id, project_slug) = names::project(conn, project_id).await?;
     Ok(Some(Entry {
         org_id,

@@ -208,30 +208,43 @@ pub async fn issue(conn: &mut PgConnection, stream_id: &str) -> Result<StreamIss
     })
 }
 
-pub async fn remember_workflow(
+/// `name`, remembered as what `key` is called; without one, what `key` was called.
+async fn named<K>(
     conn: &mut PgConnection,
-    workflow_id: i64,
-    name: &str,
-) -> Result<()> {
-    remember(conn, WORKFLOWS, workflow_id, name).await
+    lookup: Lookup,
+    key: K,
+    name: Option<String>,
+) -> Result<Option<String>>
+where
+    K: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send,
+{
+    match name {
+        Some(name) => {
+            remember(conn, lookup, key, &name).await?;
+            Ok(Some(name))
+        }
+        None => recall(conn, lookup, key).await,
+    }
 }
 
-/// A workflow's name, or `#<id>` for one never seen.
-pub async fn workflow_name(conn: &mut PgConnection, workflow_id: i64) -> Result<String> {
-    let name = recall(conn, WORKFLOWS, workflow_id).await?;
+/// A workflow's name, `name` if the event carries it (then remembered), else the
+/// last one seen, or `#<id>`.
+pub async fn workflow_name(
+    conn: &mut PgConnection,
+    workflow_id: i64,
+    name: Option<String>,
+) -> Result<String> {
+    let name = named(conn, WORKFLOWS, workflow_id, name).await?;
     Ok(name.unwrap_or_else(|| format!("#{workflow_id}")))
 }
 
-pub async fn remember_service_hook(
+/// A service hook's URL, `url` if the event carries it (then remembered), else the
+/// last one seen, or the hook's id.
+pub async fn service_hook_url(
     conn: &mut PgConnection,
     hook_id: &str,
-    url: &str,
-) -> Result<()> {
-    remember(conn, SERVICE_HOOKS, hook_id, url).await
-}
-
-/// A service hook's URL, or its id for one never seen.
-pub async fn service_hook_url(conn: &mut PgConnection, hook_id: &str) -> Result<String> {
-    let url = recall(conn, SERVICE_HOOKS, hook_id).await?;
+    url: Option<String>,
+) -> Result<String> {
+    let url = named(conn, SERVICE_HOOKS, hook_id, url).await?;
     Ok(url.unwrap_or_else(|| hook_id.to_owned()))
 }

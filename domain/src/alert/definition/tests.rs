@@ -156,7 +156,8 @@ fn actions_read_sentrys_shape() {
     assert!(matches!(actions[3], Action::Discord { .. }));
 }
 
-fn definition(action_filters: Vec<ActionFilter>) -> Definition {
+/// A valid definition (of project 1) with these action filters.
+pub(crate) fn definition(action_filters: Vec<ActionFilter>) -> Definition {
     Definition {
         name: "New issues".into(),
         enabled: true,
