@@ -18,6 +18,29 @@ pub fn project_filter(uri: &axum::http::Uri) -> Result<Option<Vec<i64>>, ApiErro
     Ok((!ids.is_empty()).then_some(ids))
 }
 
+/// The repeated `project=` parameters as ids and slugs (Sentry's alert lists take
+/// either); `None` when absent or `-1` (every project).
+pub fn project_ids_or_slugs(uri: &axum::http::Uri) -> Option<(Vec<i64>, Vec<String>)> {
+    let (mut ids, mut slugs) = (Vec::new(), Vec::new());
+    for value in query_values(uri, "project") {
+        match value.parse::<i64>() {
+            Ok(-1) => return None,
+            Ok(id) => ids.push(id),
+            Err(_) => slugs.push(value),
+        }
+    }
+    (!ids.is_empty() || !slugs.is_empty()).then_some((ids, slugs))
+}
+
+/// The repeated `id=` parameters; a value that is not a number is a 400.
+pub fn id_filter(uri: &axum::http::Uri) -> Result<Vec<i64>, ApiError> {
+    query_values(uri, "id")
+        .iter()
+        .map(|id| id.parse::<i64>())
+        .collect::<Result<Vec<i64>, _>>()
+        .map_err(|_| ApiError::BadRequest("Invalid id parameter.".into()))
+}
+
 /// The decoded, non-empty values of the repeated parameter `name`.
 pub fn query_values(uri: &axum::http::Uri, name: &str) -> Vec<String> {
     uri.query()

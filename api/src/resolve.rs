@@ -1,6 +1,6 @@
 //! The resources a path names, found within the caller's organization: another
 //! organization's resource, or one that does not exist, is a 404 either way. Also
-//! the scope sets the issue and event routes require.
+//! the scope sets the issue, event and alert routes require.
 
 use faultline_domain::role::Scope;
 use faultline_projections::accounts::queries::projects::{self, ProjectRow};
@@ -17,6 +17,20 @@ pub const EVENT_READ: [Scope; 3] = [Scope::EventRead, Scope::EventWrite, Scope::
 pub const EVENT_WRITE: [Scope; 2] = [Scope::EventWrite, Scope::EventAdmin];
 /// Scopes that may delete issues.
 pub const EVENT_ADMIN: [Scope; 1] = [Scope::EventAdmin];
+/// Scopes that may read a project's settings, keys and hooks.
+pub const PROJECT_READ: [Scope; 3] = [Scope::ProjectRead, Scope::ProjectWrite, Scope::ProjectAdmin];
+/// Scopes that may change a project's settings, keys and hooks.
+pub const PROJECT_WRITE: [Scope; 2] = [Scope::ProjectWrite, Scope::ProjectAdmin];
+/// Scopes that may read alert workflows and detectors (Sentry's).
+pub const ALERTS_READ: [Scope; 5] = [
+    Scope::AlertsRead,
+    Scope::AlertsWrite,
+    Scope::OrgRead,
+    Scope::OrgWrite,
+    Scope::OrgAdmin,
+];
+/// Scopes that may change alert workflows (Sentry's).
+pub const ALERTS_WRITE: [Scope; 3] = [Scope::AlertsWrite, Scope::OrgWrite, Scope::OrgAdmin];
 
 /// Project `id_or_slug` of the organization the caller resolved; 404 if it belongs
 /// to another organization or does not exist. Slugs are never all digits, so a
@@ -33,6 +47,19 @@ pub async fn resolve_project(
         Err(_) => projects::by_slug(&state.pool, org_id, user_id, id_or_slug).await?,
     };
     found.ok_or(ApiError::NotFound)
+}
+
+/// The organization and project a `/projects/{org}/{project}/...` path names, for
+/// `caller`; 404 unless the caller sees the organization and the project is in it.
+pub async fn resolve_org_project(
+    state: &AppState,
+    caller: Caller,
+    org: &str,
+    project: &str,
+) -> Result<(OrgAccess, ProjectRow), ApiError> {
+    let access = OrgAccess::resolve(state, caller, org).await?;
+    let project = resolve_project(state, &access, project).await?;
+    Ok((access, project))
 }
 
 /// Team `slug` of the organization of `access`, or 404.

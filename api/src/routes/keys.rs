@@ -18,7 +18,7 @@ use crate::fields::{field_error, nullable};
 use crate::json::JsonBody;
 use crate::pagination::{paged, PageParams};
 use crate::render::key::{key_json, DEFAULT_KEY_LABEL};
-use crate::resolve::resolve_project;
+use crate::resolve::{resolve_org_project, PROJECT_READ, PROJECT_WRITE};
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,19 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(detail, update, remove))
 }
 
-/// The organization, project and key named in the path; 404 unless all belong
-/// together and to the caller's organization.
-async fn resolve(
-    state: &AppState,
-    caller: Caller,
-    org: &str,
-    project: &str,
-) -> Result<(OrgAccess, ProjectRow), ApiError> {
-    let access = OrgAccess::resolve(state, caller, org).await?;
-    let project = resolve_project(state, &access, project).await?;
-    Ok((access, project))
-}
-
 async fn resolve_key(
     state: &AppState,
     access: &OrgAccess,
@@ -54,9 +41,6 @@ async fn resolve_key(
         .await?
         .ok_or(ApiError::NotFound)
 }
-
-const READ: [Scope; 3] = [Scope::ProjectRead, Scope::ProjectWrite, Scope::ProjectAdmin];
-const WRITE: [Scope; 2] = [Scope::ProjectWrite, Scope::ProjectAdmin];
 
 #[utoipa::path(
     get,
@@ -72,8 +56,8 @@ async fn list(
     OriginalUri(uri): OriginalUri,
     Query(params): Query<PageParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (access, project) = resolve(&state, caller, &org, &project).await?;
-    access.require(&READ)?;
+    let (access, project) = resolve_org_project(&state, caller, &org, &project).await?;
+    access.require(&PROJECT_READ)?;
     let page = params.page()?;
     let found = keys::list(&state.pool, access.org.id, project.id, page).await?;
     Ok(paged(&state.public_url, &uri, page, &found, |key| {
@@ -104,8 +88,8 @@ async fn create(
     Path((org, project)): Path<(String, String)>,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (access, project) = resolve(&state, caller, &org, &project).await?;
-    access.require(&WRITE)?;
+    let (access, project) = resolve_org_project(&state, caller, &org, &project).await?;
+    access.require(&PROJECT_WRITE)?;
     let label = body
         .name
         .map(|n| n.trim().to_owned())
@@ -147,9 +131,9 @@ async fn detail(
     caller: Caller,
     Path((org, project, key_id)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (access, project) = resolve(&state, caller, &org, &project).await?;
+    let (access, project) = resolve_org_project(&state, caller, &org, &project).await?;
     let key = resolve_key(&state, &access, &project, &key_id).await?;
-    access.require(&READ)?;
+    access.require(&PROJECT_READ)?;
     Ok(Json(key_json(&state.public_url, &key)))
 }
 
@@ -178,9 +162,9 @@ async fn update(
     Path((org, project, key_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (access, project) = resolve(&state, caller, &org, &project).await?;
+    let (access, project) = resolve_org_project(&state, caller, &org, &project).await?;
     let key = resolve_key(&state, &access, &project, &key_id).await?;
-    access.require(&WRITE)?;
+    access.require(&PROJECT_WRITE)?;
     let label = body.name.map(|n| n.trim().to_owned());
     if label.as_deref() == Some("") {
         return Err(field_error("name", "This field may not be blank."));
@@ -214,7 +198,7 @@ async fn remove(
     caller: Caller,
     Path((org, project, key_id)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (access, project) = resolve(&state, caller, &org, &project).await?;
+    let (access, project) = resolve_org_project(&state, caller, &org, &project).await?;
     let key = resolve_key(&state, &access, &project, &key_id).await?;
     access.require(&[Scope::ProjectAdmin])?;
     state

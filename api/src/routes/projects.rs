@@ -26,7 +26,7 @@ use crate::pagination::{link_header, paged, PageParams};
 use crate::render::key::DEFAULT_KEY_LABEL;
 use crate::render::organization::org_json;
 use crate::render::project::project_json;
-use crate::resolve::resolve_project;
+use crate::resolve::{resolve_project, PROJECT_READ, PROJECT_WRITE};
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -124,7 +124,7 @@ async fn create(
     let team = teams::by_slug(&state.pool, access.org.id, access.caller.user_id(), &team)
         .await?
         .ok_or(ApiError::NotFound)?;
-    access.require(&[Scope::ProjectWrite, Scope::ProjectAdmin])?;
+    access.require(&PROJECT_WRITE)?;
     let name = body
         .name
         .map(|n| n.trim().to_owned())
@@ -257,7 +257,7 @@ async fn detail(
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let row = resolve_project(&state, &access, &project).await?;
-    access.require(&[Scope::ProjectRead, Scope::ProjectWrite, Scope::ProjectAdmin])?;
+    access.require(&PROJECT_READ)?;
     Ok(Json(detail_json(&state, &access, &row)))
 }
 
@@ -289,7 +289,7 @@ async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let row = resolve_project(&state, &access, &project).await?;
-    access.require(&[Scope::ProjectRead, Scope::ProjectWrite, Scope::ProjectAdmin])?;
+    access.require(&PROJECT_READ)?;
     let elevated = access.has(Scope::ProjectWrite) || access.has(Scope::ProjectAdmin);
     // Sentry's relaxed rule: project:read alone may only (un)bookmark.
     if !elevated && fields.keys().any(|k| !MEMBER_FIELDS.contains(&k.as_str())) {

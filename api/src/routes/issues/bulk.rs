@@ -20,7 +20,7 @@ use super::update_body::{bad, parse_update};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::json::JsonBody;
-use crate::params::{project_filter, query_values};
+use crate::params::{id_filter, project_filter, query_values};
 use crate::resolve::{resolve_project, EVENT_ADMIN, EVENT_WRITE};
 use crate::state::AppState;
 
@@ -35,11 +35,7 @@ async fn selected_issues(
     uri: &axum::http::Uri,
     project_ids: Option<Vec<i64>>,
 ) -> Result<Vec<IssueRow>, ApiError> {
-    let ids = query_values(uri, "id")
-        .iter()
-        .map(|id| id.parse::<i64>())
-        .collect::<Result<Vec<i64>, _>>()
-        .map_err(|_| bad("Invalid id parameter."))?;
+    let ids = id_filter(uri)?;
     if !ids.is_empty() {
         if ids.len() as i64 > MAX_BULK {
             return Err(bad(format!("At most {MAX_BULK} issues at once.")));
