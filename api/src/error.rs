@@ -232,6 +232,33 @@ impl Refusal for faultline_domain::user::UserError {
     }
 }
 
+impl Refusal for faultline_domain::alert::WorkflowError {
+    fn to_api_error(&self) -> ApiError {
+        use faultline_domain::alert::WorkflowError::*;
+        match self {
+            NotFound | WorkflowDeleted => ApiError::NotFound,
+            AlreadyExists => ApiError::Conflict(self.to_string()),
+            Invalid(error) => crate::fields::field_error(error.field, &error.message),
+            // The API passes a fresh secret for every webhook action: a bug if not.
+            MissingSecret => ApiError::internal(self.clone()),
+        }
+    }
+}
+
+impl Refusal for faultline_domain::service_hook::ServiceHookError {
+    fn to_api_error(&self) -> ApiError {
+        use faultline_domain::service_hook::ServiceHookError::*;
+        match self {
+            NotFound | HookDeleted => ApiError::NotFound,
+            AlreadyExists => ApiError::Conflict(self.to_string()),
+            InvalidUrl => crate::fields::field_error("url", &self.to_string()),
+            UnknownEvent(_) => crate::fields::field_error("events", &self.to_string()),
+            // The API makes the id and the secret: a bug if they are malformed.
+            InvalidId | InvalidSecret => ApiError::internal(self.clone()),
+        }
+    }
+}
+
 impl<E: Refusal> From<faultline_commands::CommandError<E>> for ApiError {
     fn from(error: faultline_commands::CommandError<E>) -> Self {
         use faultline_commands::CommandError;

@@ -90,4 +90,7 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .merge(routes::issues::router())
         .merge(routes::events::router())
         .merge(routes::tokens::router())
+        .merge(routes::workflows::router())
+        .merge(routes::detectors::router())
+        .merge(routes::service_hooks::router())
 }

@@ -464,6 +464,95 @@ pub struct ApiToken {
     pub token: Option<String>,
 }
 
+/// An alert workflow, in the shape of Sentry's workflows API.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Workflow {
+    /// Numeric id as a string.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Numeric organization id as a string.
+    pub organization_id: String,
+    /// The creator's user id as a string.
+    pub created_by: Option<String>,
+    /// ISO 8601 UTC.
+    pub date_created: String,
+    /// ISO 8601 UTC.
+    pub date_updated: String,
+    /// `{id, organizationId, logicType, conditions: [{id, type, comparison,
+    /// conditionResult}], actions: []}`.
+    pub triggers: Value,
+    /// `[{id, organizationId, logicType, conditions, actions: [{id, type,
+    /// integrationId, data, config, status}]}]`.
+    pub action_filters: Vec<Value>,
+    /// Only events of this environment; null: every environment.
+    pub environment: Option<String>,
+    /// `{"frequency": minutes}`.
+    pub config: Value,
+    /// The error detectors (project ids as strings) it watches.
+    pub detector_ids: Vec<String>,
+    /// Whether it is evaluated.
+    pub enabled: bool,
+    /// Always null for now.
+    pub last_triggered: Option<String>,
+    /// Always null.
+    pub owner: Option<String>,
+}
+
+/// A project's error detector, in the shape of Sentry's detectors API.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Detector {
+    /// The project's id, as a string.
+    pub id: String,
+    /// The project's id, as a string.
+    pub project_id: String,
+    /// `Error Detector`.
+    pub name: String,
+    /// `error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The workflows attached to it (ids as strings).
+    pub workflow_ids: Vec<String>,
+    /// Always null.
+    pub owner: Option<Value>,
+    /// Always null.
+    pub created_by: Option<String>,
+    /// ISO 8601 UTC (the project's creation).
+    pub date_created: String,
+    /// ISO 8601 UTC (the project's creation).
+    pub date_updated: String,
+    /// Always null.
+    pub data_sources: Option<Vec<Value>>,
+    /// Always null.
+    pub condition_group: Option<Value>,
+    /// Always `{}`.
+    pub config: Value,
+    /// Always true.
+    pub enabled: bool,
+    /// Always null.
+    pub latest_group: Option<Value>,
+}
+
+/// A service hook.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceHook {
+    /// 32 hex digits.
+    pub id: String,
+    /// Where it posts.
+    pub url: String,
+    /// `event.created`, `event.alert`.
+    pub events: Vec<String>,
+    /// The HMAC-SHA256 signing secret (64 hex digits).
+    pub secret: String,
+    /// Always `active`.
+    pub status: String,
+    /// ISO 8601 UTC.
+    pub date_created: String,
+}
+
 /// Body of comment creation and edit.
 #[derive(Serialize, ToSchema)]
 pub struct CommentBody {

@@ -7,6 +7,7 @@
 //! checks it.
 
 pub mod audit_logs;
+pub mod detectors;
 pub mod events;
 pub mod health;
 pub mod home;
@@ -18,8 +19,10 @@ pub mod members;
 pub mod metrics;
 pub mod organizations;
 pub mod projects;
+pub mod service_hooks;
 pub mod teams;
 pub mod tokens;
+pub mod workflows;
 
 #[cfg(test)]
 mod tests {

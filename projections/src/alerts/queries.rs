@@ -84,8 +84,8 @@ impl WorkflowSort {
 pub struct WorkflowFilter {
     /// Only these ids (none: any).
     pub ids: Vec<i64>,
-    /// Only workflows watching one of these projects (`None`: any).
-    pub project_ids: Option<Vec<i64>>,
+    /// Only workflows watching one of these projects, by id or slug (`None`: any).
+    pub projects: Option<(Vec<i64>, Vec<String>)>,
     /// Only names containing this, ignoring case.
     pub name_contains: Option<String>,
 }
@@ -100,8 +100,26 @@ const SELECT: &str = "SELECT w.id, w.org_id, w.definition, w.created_by, w.date_
 
 const FILTER: &str = "w.org_id = $1
                   AND (cardinality($2::bigint[]) = 0 OR w.id = ANY($2))
-                  AND ($3::bigint[] IS NULL OR w.project_ids && $3)
-                  AND ($4::text IS NULL OR strpos(lower(w.name), lower($4)) > 0)";
+                  AND ($3::bigint[] IS NULL
+                       OR w.project_ids && ($3 || ARRAY(SELECT id FROM projects
+                                                         WHERE org_id = $1 AND slug = ANY($4))))
+                  AND ($5::text IS NULL OR strpos(lower(w.name), lower($5)) > 0)";
+
+/// Binds the filter's `$2`..`$5`.
+fn filtered<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    filter: &'q WorkflowFilter,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    let (ids, slugs) = match &filter.projects {
+        Some((ids, slugs)) => (Some(ids), Some(slugs)),
+        None => (None, None),
+    };
+    query
+        .bind(&filter.ids)
+        .bind(ids)
+        .bind(slugs)
+        .bind(&filter.name_contains)
+}
 
 /// Workflow `id` of organization `org_id`.
 pub async fn workflow(
@@ -126,19 +144,16 @@ pub async fn workflows(
     page: Page,
 ) -> Result<Paged<WorkflowRow>, sqlx::Error> {
     let direction = if descending { "DESC" } else { "ASC" };
-    let rows = sqlx::query_as(&format!(
+    let sql = format!(
         "{SELECT} WHERE {FILTER}
-          ORDER BY {} {direction}, w.id {direction} LIMIT $5 OFFSET $6",
+          ORDER BY {} {direction}, w.id {direction} LIMIT $6 OFFSET $7",
         sort.sql()
-    ))
-    .bind(org_id)
-    .bind(&filter.ids)
-    .bind(&filter.project_ids)
-    .bind(&filter.name_contains)
-    .bind(page.limit + 1)
-    .bind(page.offset)
-    .fetch_all(pool)
-    .await?;
+    );
+    let rows = filtered(sqlx::query_as(&sql).bind(org_id), filter)
+        .bind(page.limit + 1)
+        .bind(page.offset)
+        .fetch_all(pool)
+        .await?;
     Ok(Paged::from_overfetch(rows, page))
 }
 
@@ -148,11 +163,21 @@ pub async fn all_workflows(
     org_id: i64,
     filter: &WorkflowFilter,
 ) -> Result<Vec<WorkflowRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE {FILTER} ORDER BY w.id"))
+    let sql = format!("{SELECT} WHERE {FILTER} ORDER BY w.id");
+    filtered(sqlx::query_as(&sql).bind(org_id), filter)
+        .fetch_all(pool)
+        .await
+}
+
+/// Which of `project_ids` are projects of organization `org_id`.
+pub async fn projects_in_org(
+    pool: &PgPool,
+    org_id: i64,
+    project_ids: &[i64],
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = ANY($2) ORDER BY id")
         .bind(org_id)
-        .bind(&filter.ids)
-        .bind(&filter.project_ids)
-        .bind(&filter.name_contains)
+        .bind(project_ids)
         .fetch_all(pool)
         .await
 }
@@ -170,12 +195,13 @@ pub struct DetectorRow {
     pub workflow_ids: Vec<i64>,
 }
 
-/// The error detectors of organization `org_id`: of the projects whose id is in
-/// `ids` or whose slug is in `slugs` when either is given, else of every project.
+/// The error detectors of organization `org_id`: of the projects `projects` names
+/// by id or slug (`None`: every project) whose ids are in `ids` (empty: any).
 pub async fn detectors(
     pool: &PgPool,
     org_id: i64,
-    (ids, slugs): (&[i64], &[String]),
+    projects: Option<&(Vec<i64>, Vec<String>)>,
+    ids: &[i64],
     page: Page,
 ) -> Result<Paged<DetectorRow>, sqlx::Error> {
     let rows = sqlx::query_as(
@@ -185,13 +211,14 @@ pub async fn detectors(
                        ORDER BY w.id) AS workflow_ids
            FROM projects p
           WHERE p.org_id = $1
-            AND ((cardinality($2::bigint[]) = 0 AND cardinality($3::text[]) = 0)
-                 OR p.id = ANY($2) OR p.slug = ANY($3))
-          ORDER BY p.id LIMIT $4 OFFSET $5",
+            AND ($2::bigint[] IS NULL OR p.id = ANY($2) OR p.slug = ANY($3))
+            AND (cardinality($4::bigint[]) = 0 OR p.id = ANY($4))
+          ORDER BY p.id LIMIT $5 OFFSET $6",
     )
     .bind(org_id)
+    .bind(projects.map(|(ids, _)| ids))
+    .bind(projects.map(|(_, slugs)| slugs))
     .bind(ids)
-    .bind(slugs)
     .bind(page.limit + 1)
     .bind(page.offset)
     .fetch_all(pool)

@@ -162,7 +162,8 @@ async fn another_organizations_workflow_is_not_found(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn lists_filter_by_project_id_and_name_and_sort(pool: PgPool) {
+async fn lists_filter_by_project_id_or_slug_and_name_and_sort(pool: PgPool) {
+    projects(&pool).await;
     apply_all(&AlertRulesProjection, &pool, &history()).await;
     let list = |filter: WorkflowFilter, sort: &'static str| {
         let pool = pool.clone();
@@ -178,7 +179,11 @@ async fn lists_filter_by_project_id_and_name_and_sort(pool: PgPool) {
     let all = list(WorkflowFilter::default(), "id").await;
     let by_name = list(WorkflowFilter::default(), "-name").await;
     let of_8 = WorkflowFilter {
-        project_ids: Some(vec![8]),
+        projects: Some((vec![8], vec![])),
+        ..Default::default()
+    };
+    let of_web = WorkflowFilter {
+        projects: Some((vec![], vec!["web".into()])),
         ..Default::default()
     };
     let named = WorkflowFilter {
@@ -199,6 +204,10 @@ async fn lists_filter_by_project_id_and_name_and_sort(pool: PgPool) {
         vec![(2, "Frontend errors"), (1, "Backend errors")]
     );
     assert_eq!(names(&list(of_8, "id").await), vec![(2, "Frontend errors")]);
+    assert_eq!(
+        names(&list(of_web, "id").await),
+        vec![(2, "Frontend errors")]
+    );
     assert_eq!(names(&list(named, "id").await), vec![(1, "Backend errors")]);
     assert_eq!(
         names(&list(by_id, "id").await),
@@ -216,13 +225,12 @@ async fn a_projects_detector_lists_the_workflows_watching_it(pool: PgPool) {
     projects(&pool).await;
     apply_all(&AlertRulesProjection, &pool, &history()).await;
 
-    let all = queries::detectors(&pool, 3, (&[], &[]), PAGE)
+    let all = queries::detectors(&pool, 3, None, &[], PAGE).await.unwrap();
+    let web = (vec![], vec!["web".to_owned()]);
+    let web = queries::detectors(&pool, 3, Some(&web), &[], PAGE)
         .await
         .unwrap();
-    let web = queries::detectors(&pool, 3, (&[], &["web".into()]), PAGE)
-        .await
-        .unwrap();
-    let elsewhere = queries::detectors(&pool, 4, (&[7], &[]), PAGE)
+    let elsewhere = queries::detectors(&pool, 4, None, &[7], PAGE)
         .await
         .unwrap();
 
