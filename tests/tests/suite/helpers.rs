@@ -11,8 +11,13 @@ use nix::unistd::Pid;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
 
-/// The `faultline` binary built next to this test binary.
+/// The `faultline` binary built next to this test binary, or the one
+/// `FAULTLINE_BIN` names: two checkouts that share a target dir overwrite each
+/// other's `debug/faultline`, so each can test a copy of its own.
 pub fn faultline_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("FAULTLINE_BIN") {
+        return bin.into();
+    }
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe
         .parent()
