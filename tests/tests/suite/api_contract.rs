@@ -73,7 +73,7 @@ const NOT_404: &[(&str, &str, &str)] = &[];
 
 /// Path parameters that name a resource (and so must not reach another
 /// organization's); `key` (a tag key) only qualifies an issue.
-const RESOURCE_PARAMS: [&str; 8] = [
+const RESOURCE_PARAMS: [&str; 11] = [
     "org",
     "project",
     "team",
@@ -82,6 +82,9 @@ const RESOURCE_PARAMS: [&str; 8] = [
     "issue_id",
     "comment_id",
     "event_id",
+    "workflow_id",
+    "detector_id",
+    "hook_id",
 ];
 
 /// Organization A's resources, as path parameter values.
@@ -159,6 +162,25 @@ async fn victim(server: &TestServer, owner: &Api, member: &Api) -> Victim {
         .await;
     let comment_id = comment["id"].as_str().unwrap().to_owned();
 
+    let workflow = owner
+        .expect(
+            201,
+            "POST",
+            "/api/0/organizations/acme/workflows/",
+            Some(json!({"name": "mine", "detectorIds": [project_id]})),
+        )
+        .await;
+    let workflow_id = workflow["id"].as_str().unwrap().to_owned();
+    let hook = owner
+        .expect(
+            201,
+            "POST",
+            "/api/0/projects/acme/a-proj/hooks/",
+            Some(json!({"url": "https://example.com/hook", "events": ["event.created"]})),
+        )
+        .await;
+    let hook_id = hook["id"].as_str().unwrap().to_owned();
+
     let watched = vec![
         "/api/0/organizations/acme/".to_owned(),
         "/api/0/organizations/acme/teams/".to_owned(),
@@ -168,6 +190,9 @@ async fn victim(server: &TestServer, owner: &Api, member: &Api) -> Victim {
         format!("/api/0/organizations/acme/issues/{issue_id}/"),
         format!("/api/0/issues/{issue_id}/comments/"),
         format!("/api/0/issues/{issue_id}/events/{event_id}/"),
+        format!("/api/0/organizations/acme/workflows/{workflow_id}/"),
+        format!("/api/0/organizations/acme/detectors/{project_id}/"),
+        format!("/api/0/projects/acme/a-proj/hooks/{hook_id}/"),
     ];
     Victim {
         params: vec![
@@ -179,6 +204,9 @@ async fn victim(server: &TestServer, owner: &Api, member: &Api) -> Victim {
             ("issue_id", issue_id.clone()),
             ("comment_id", comment_id),
             ("event_id", event_id.into()),
+            ("workflow_id", workflow_id),
+            ("detector_id", project_id.clone()),
+            ("hook_id", hook_id),
             ("key", "level".into()),
             // Query parameters of the bulk issue operations.
             ("id", issue_id),

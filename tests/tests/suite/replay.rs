@@ -33,7 +33,7 @@ impl Dice {
 
 /// Runs a `faultline` subcommand on the database at `url`, off the async runtime so
 /// that the test can keep sending events meanwhile.
-async fn faultline(url: &str, args: &[&str]) -> Output {
+pub(crate) async fn faultline(url: &str, args: &[&str]) -> Output {
     let url = url.to_owned();
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     tokio::task::spawn_blocking(move || {
@@ -48,7 +48,7 @@ async fn faultline(url: &str, args: &[&str]) -> Output {
     .unwrap()
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -263,6 +263,7 @@ async fn rebuilt_read_models_equal_the_live_ones_after_a_randomized_workload() {
     owner
         .expect(204, "DELETE", "/api/0/projects/acme/scratch/", None)
         .await;
+    crate::alert_rules::alert_rule_workload(&owner, backend.project_id).await;
     let members = owner.get_ok("/api/0/organizations/acme/members/").await;
     let member_user = members
         .as_array()
@@ -299,6 +300,7 @@ async fn rebuilt_read_models_equal_the_live_ones_after_a_randomized_workload() {
         stdout(&verified)
     );
     assert!(stdout(&verified).contains("issues.issue_events: identical"));
+    assert!(stdout(&verified).contains("alert_rules.workflows: identical (3 rows)"));
 
     // Replay while events keep arriving: the swap takes them in or leaves them to
     // the live runner, never both.
