@@ -31,9 +31,10 @@ use super::HistoryError;
 #[derive(Debug, Clone, Default)]
 pub struct ExportFilter {
     /// Only the streams of this organization (by numeric id): the organization, the
-    /// projects created in it, the issues created in those projects (deleted ones
-    /// too: membership comes from the `ProjectCreated` / `IssueCreated` events, not
-    /// the read models), and the users ever added to it as members.
+    /// projects created in it, the issues created in those projects, its alert
+    /// workflows and service hooks (deleted ones too: membership comes from the
+    /// `*Created` events, not the read models), and the users ever added to it as
+    /// members.
     pub org_id: Option<i64>,
     /// Only events recorded at or after this time.
     pub since: Option<DateTime<Utc>>,
@@ -125,6 +126,18 @@ fn select(filter: &ExportFilter) -> QueryBuilder<'_, Postgres> {
                 " UNION SELECT 'issue', aggregate_id FROM events
                    WHERE aggregate_type = 'issue' AND event_type = 'IssueCreated'
                      AND payload -> 'IssueCreated' ->> 'org_id' = ",
+            )
+            .push_bind(org.clone())
+            .push(
+                " UNION SELECT 'workflow', aggregate_id FROM events
+                   WHERE aggregate_type = 'workflow' AND event_type = 'WorkflowCreated'
+                     AND payload -> 'WorkflowCreated' ->> 'org_id' = ",
+            )
+            .push_bind(org.clone())
+            .push(
+                " UNION SELECT 'service_hook', aggregate_id FROM events
+                   WHERE aggregate_type = 'service_hook' AND event_type = 'ServiceHookCreated'
+                     AND payload -> 'ServiceHookCreated' ->> 'org_id' = ",
             )
             .push_bind(org.clone())
             .push(

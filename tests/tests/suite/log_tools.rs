@@ -98,6 +98,8 @@ struct History {
     globex_id: i64,
     web_id: i64,
     issue: Value,
+    /// acme's workflow and service hook ids.
+    acme_alerts: (String, String),
     before_resolve: DateTime<Utc>,
     after_resolve: DateTime<Utc>,
     _task: tokio::task::JoinHandle<()>,
@@ -117,6 +119,30 @@ impl History {
             .unwrap()
             .parse()
             .unwrap();
+        // An alert rule and a service hook in each organization: streams of their own.
+        let mut alert_streams = Vec::new();
+        for (org, project) in [("acme", &backend), ("globex", &web)] {
+            let workflow = owner
+                .expect(
+                    201,
+                    "POST",
+                    &format!("/api/0/organizations/{org}/workflows/"),
+                    Some(json!({"name": "alert", "detectorIds": [project.project_id]})),
+                )
+                .await;
+            let hook = owner
+                .expect(
+                    201,
+                    "POST",
+                    &format!("/api/0/projects/{org}/{}/hooks/", project.project_id),
+                    Some(json!({"url": "https://example.com/", "events": ["event.created"]})),
+                )
+                .await;
+            alert_streams.push((
+                workflow["id"].as_str().unwrap().to_owned(),
+                hook["id"].as_str().unwrap().to_owned(),
+            ));
+        }
         let (ingestor, task) = Ingestor::start(pool.clone(), Default::default());
         for (org, project) in [
             (acme_id, backend.project_id),
@@ -150,6 +176,7 @@ impl History {
             globex_id,
             web_id: web.project_id,
             issue,
+            acme_alerts: alert_streams.swap_remove(0),
             before_resolve,
             after_resolve,
             _task: task,
@@ -258,8 +285,9 @@ async fn log_export_writes_exactly_the_filtered_events_as_ndjson() {
         positions(&until),
         expected(&h.pool, "event_type <> 'IssueResolved'").await
     );
+    let (workflow, hook) = &h.acme_alerts;
     let acme_streams = format!(
-        "(aggregate_type, aggregate_id) IN (('organization', '{}'), ('project', '{}'), ('issue', '{stream}'), ('user', '{}'))",
+        "(aggregate_type, aggregate_id) IN (('organization', '{}'), ('project', '{}'), ('issue', '{stream}'), ('user', '{}'), ('workflow', '{workflow}'), ('service_hook', '{hook}'))",
         h.acme_id, h.backend_id, h.owner_id
     );
     assert_eq!(positions(&acme), expected(&h.pool, &acme_streams).await);
