@@ -7,6 +7,7 @@ use faultline_api::routes::ingest::{Limits, ProjectLimiter};
 use faultline_api::{AppState, Shared};
 use faultline_commands::ingest::{Ingestor, IngestorConfig};
 use faultline_commands::CommandBus;
+use faultline_notify::Worker;
 use faultline_projections::accounts::key_cache::KeyCache;
 use faultline_projections::memory::{MemoryProjection, MemoryTail};
 use faultline_projections::notify::LogListener;
@@ -32,6 +33,9 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     let progress = Arc::new(Progress::new(pool.clone()));
     let listener = LogListener::new(progress.clone());
     let projections = Arc::new(faultline_projections::registry::durable());
+
+    // Before anything listens: a bad --smtp-url stops the start.
+    let notifier = Worker::new(pool.clone(), args.notifications.config())?;
 
     let keys = Arc::new(KeyCache::default());
     let mut jobs = JoinSet::new();
@@ -72,6 +76,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         bus.clone(),
         shutdown.clone(),
     ));
+    jobs.spawn(notifier.run(shutdown.clone()));
     let state = AppState::new(Shared {
         pool: pool.clone(),
         bus,
