@@ -30,11 +30,16 @@ struct Refused {
 
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "refused: {} resolves to {} ({} address); private receivers need --allow-private-webhooks",
-            self.host, self.ip, self.why
-        )
+        if self.host == self.ip.to_string() {
+            write!(f, "refused: {} is a {} address", self.ip, self.why)?;
+        } else {
+            write!(
+                f,
+                "refused: {} resolves to {} ({} address)",
+                self.host, self.ip, self.why
+            )?;
+        }
+        f.write_str("; private receivers need --allow-private-webhooks")
     }
 }
 
