@@ -8,10 +8,15 @@
 pub mod auth;
 pub mod error;
 pub mod fallback;
+pub mod fields;
+pub mod ingest_limits;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod params;
+pub mod render;
+pub mod resolve;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
@@ -83,7 +88,6 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .merge(routes::projects::router())
         .merge(routes::keys::router())
         .merge(routes::issues::router())
-        .merge(routes::issue_workflow::router())
         .merge(routes::events::router())
         .merge(routes::tokens::router())
 }

@@ -2,10 +2,10 @@
 //! bounded label values they use.
 //!
 //! Counters and histograms are recorded where things happen (the `metrics` facade:
-//! requests here, ingest outcomes in `routes::ingest`, batches in
+//! requests here, ingest outcomes in the ingest routes, batches in
 //! `faultline_commands::ingest`); gauges that describe the database (projection lag
-//! and position, the pool) are read when `/metrics` is scraped
-//! (`routes::metrics`), so every process reports the shared log's state. Label
+//! and position, the pool) are read when `/metrics` is scraped, so every process
+//! reports the shared log's state. Label
 //! values come from fixed sets or route templates, never from raw input: one series
 //! per client-chosen string would grow without bound.
 

@@ -502,7 +502,7 @@ pub struct IssueUpdate {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::{Path, PathBuf};
 
     fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -514,6 +514,26 @@ mod tests {
                 out.push(path);
             }
         }
+    }
+
+    /// Every `.rs` file of the crate: its path under `src/` (with `/`) and its text,
+    /// for the tests that read the crate's own source.
+    pub(crate) fn source_files() -> Vec<(String, String)> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        files
+            .iter()
+            .map(|file| {
+                let relative = file
+                    .strip_prefix(&src)
+                    .expect("under src")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let text = std::fs::read_to_string(file).expect("read source");
+                (relative, text)
+            })
+            .collect()
     }
 
     fn operations(doc: &utoipa::openapi::OpenApi) -> Vec<(String, String)> {
@@ -547,15 +567,8 @@ mod tests {
         // `routes!` registers a handler at the path and methods of its annotation, so
         // the document cannot miss a route registered that way. A plain `.route(`
         // (or `nest`) would bypass it: only the non-REST modules may use one.
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files = Vec::new();
-        sources(&src, &mut files);
         let mut bypassing = Vec::new();
-        for file in &files {
-            let relative = file
-                .strip_prefix(&src)
-                .expect("under src")
-                .to_string_lossy();
+        for (relative, text) in source_files() {
             if UNDOCUMENTED_ROUTE_FILES
                 .iter()
                 .any(|allowed| relative.starts_with(allowed))
@@ -564,7 +577,6 @@ mod tests {
             {
                 continue;
             }
-            let text = std::fs::read_to_string(file).expect("read source");
             for needle in [".route(", ".nest(", ".route_service(", ".fallback("] {
                 if text.contains(needle) {
                     bypassing.push(format!("{relative}: {needle}"));
@@ -576,15 +588,10 @@ mod tests {
 
     #[test]
     fn every_annotated_handler_is_in_the_document() {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files = Vec::new();
-        sources(&src, &mut files);
-        let annotated: usize = files
+        let annotated: usize = source_files()
             .iter()
-            .map(|file| {
-                std::fs::read_to_string(file)
-                    .expect("read source")
-                    .lines()
+            .map(|(_, text)| {
+                text.lines()
                     .filter(|line| line.trim_start().starts_with("#[utoipa::path("))
                     .count()
             })

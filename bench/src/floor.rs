@@ -11,7 +11,7 @@
 //! 2. *Storage*: PostgreSQL taking the same gzip bodies, as the client sent them (the
 //!    smallest form at hand), into `bench_floor(id bigserial, body bytea)` by
 //!    100-row INSERTs from 8 connections, one transaction each, like the baseline
-//!    (`baseline::insert_batched`).
+//!    (`insert::batched`).
 //!
 //! Each part is costed in CPU seconds of the whole machine (`/proc/stat`: every
 //! process and the kernel, the generator included, as in the real run) per event, so
@@ -22,8 +22,11 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use crate::baseline;
+use crate::insert;
 use crate::load::{self, LoadOptions};
+use crate::machine;
+use crate::payload::{Size, Templates};
+use crate::progress::log;
 use crate::server::Project;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -63,37 +66,35 @@ impl FloorResult {
     }
 }
 
-/// Busy CPU seconds of the whole machine since boot (`/proc/stat`, all cpus): user,
-/// nice, system, irq, softirq and steal; idle and iowait are not busy.
-pub fn machine_busy_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().next()?.strip_prefix("cpu ")?;
-    let ticks: Vec<u64> = line
-        .split_whitespace()
-        .map(|t| t.parse().ok())
-        .collect::<Option<_>>()?;
-    let busy: u64 = [0, 1, 2, 5, 6, 7]
-        .iter()
-        .map(|&i| ticks.get(i).copied().unwrap_or(0))
-        .sum();
-    // USER_HZ is 100 on every Linux this runs on (as `server::cpu_seconds` assumes).
-    Some(busy as f64 / 100.0)
-}
-
+/// Measures both parts on `events` K=50 envelopes, built before the clock starts.
 pub async fn run(
     database_url: &str,
-    bodies: Arc<Vec<load::Body>>,
+    events: usize,
     concurrency: usize,
 ) -> anyhow::Result<FloorResult> {
+    log(format!(
+        "floor: {events} K=50 envelopes to a bare hyper server, then into a bytea table"
+    ));
+    let templates = Templates::build(50, 4, Size::Realistic);
+    let bodies = Arc::new(load::prebuild(&templates, "floor", events));
     let requests = requests(bodies.clone(), concurrency).await?;
     let storage = storage(database_url, bodies).await?;
-    Ok(FloorResult {
+    let floor = FloorResult {
         requests,
         storage,
         cpus: std::thread::available_parallelism()
             .map(|p| p.get())
             .unwrap_or(1),
-    })
+    };
+    log(format!(
+        "floor: requests {:.0}/s ({:?} ms CPU each), storage {:.0} rows/s ({:?} ms CPU each), both {:?}/s",
+        floor.requests.per_s(),
+        floor.requests.cpu_ms(),
+        floor.storage.per_s(),
+        floor.storage.cpu_ms(),
+        floor.per_s()
+    ));
+    Ok(floor)
 }
 
 async fn requests(bodies: Arc<Vec<load::Body>>, concurrency: usize) -> anyhow::Result<Part> {
@@ -127,9 +128,9 @@ async fn requests(bodies: Arc<Vec<load::Body>>, concurrency: usize) -> anyhow::R
         gzip: true,
         progress: None,
     };
-    let busy0 = machine_busy_seconds();
+    let busy0 = machine::busy_seconds();
     let (result, _) = load::run(&format!("http://{address}"), &project, n, make, &options).await;
-    let busy = machine_busy_seconds().zip(busy0).map(|(b, a)| b - a);
+    let busy = machine::busy_seconds().zip(busy0).map(|(b, a)| b - a);
     server.abort();
     anyhow::ensure!(
         result.accepted == n as u64,
@@ -188,10 +189,10 @@ fn event_id(gzip: &[u8]) -> Option<String> {
 }
 
 async fn storage(database_url: &str, bodies: Arc<Vec<load::Body>>) -> anyhow::Result<Part> {
-    let inserted = baseline::insert_batched(
+    let inserted = insert::batched(
         database_url,
         "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, body bytea NOT NULL)",
-        |n| baseline::insert_sql("bench_floor (body)", "", n),
+        |n| insert::sql("bench_floor (body)", "", n),
         bodies,
         |query, body: &load::Body| query.bind(&body.bytes[..]),
     )
@@ -220,12 +221,5 @@ mod tests {
     fn the_floor_server_refuses_an_event_that_is_not_json() {
         let envelope = crate::payload::envelope("abc", "{\"level\": ", "key");
         assert_eq!(event_id(&crate::payload::gzip(&envelope)), None);
-    }
-
-    #[test]
-    fn machine_busy_time_only_grows() {
-        let a = machine_busy_seconds().expect("/proc/stat");
-        let b = machine_busy_seconds().expect("/proc/stat");
-        assert!(b >= a);
     }
 }

@@ -72,6 +72,18 @@ impl LoadResult {
     pub fn accepted_per_s(&self) -> f64 {
         self.accepted as f64 / self.wall_s.max(1e-9)
     }
+
+    /// The send phase in a line of the progress log, its wall time to `decimals`.
+    pub fn summary(&self, decimals: usize) -> String {
+        format!(
+            "{} accepted in {:.*} s ({:.0}/s), statuses {:?}",
+            self.accepted,
+            decimals,
+            self.wall_s,
+            self.accepted_per_s(),
+            self.status
+        )
+    }
 }
 
 pub struct LoadOptions {
@@ -218,8 +230,9 @@ pub enum Counter {
     EventLog,
 }
 
-/// Counter positions before a run.
+/// Counter positions of a project before a run.
 pub struct Marks {
+    project_id: i64,
     issues: i64,
     position: i64,
     has_issues_table: bool,
@@ -238,6 +251,7 @@ pub async fn marks(pool: &PgPool, project_id: i64) -> anyhow::Result<Marks> {
         .fetch_one(pool)
         .await?;
     Ok(Marks {
+        project_id,
         issues,
         position,
         has_issues_table,
@@ -270,18 +284,18 @@ pub struct Visible {
     pub reached: i64,
 }
 
-/// Polls until the issue read model counts `accepted` more events than at `marks`.
+/// Polls until the issue read model counts the events `result` saw accepted, beyond
+/// `marks`.
 /// If it stays at zero for `grace` after the log holds them all, this build has no
 /// issues projection: the event log is the counter instead.
 pub async fn wait_visible(
     pool: &PgPool,
-    project_id: i64,
     marks: &Marks,
-    accepted: u64,
+    result: &LoadResult,
     start: Instant,
     timeout: Duration,
 ) -> anyhow::Result<Visible> {
-    let accepted = accepted as i64;
+    let accepted = result.accepted as i64;
     let grace = Duration::from_secs(5);
     let deadline = Instant::now() + timeout;
     let mut log_done: Option<Instant> = None;
@@ -290,7 +304,7 @@ pub async fn wait_visible(
     loop {
         let now = Instant::now();
         if marks.has_issues_table {
-            last_issues = issues_seen(pool, project_id).await? - marks.issues;
+            last_issues = issues_seen(pool, marks.project_id).await? - marks.issues;
             if last_issues >= accepted {
                 return Ok(Visible {
                     counter: Counter::IssuesReadModel,

@@ -3,9 +3,11 @@
 use std::time::Instant;
 
 use serde_json::{json, Value};
+use sqlx::PgPool;
 
 use crate::load::pct;
-use crate::server::Api;
+use crate::progress::log;
+use crate::server::{Api, Project};
 
 pub struct QueryResult {
     pub name: &'static str,
@@ -92,4 +94,98 @@ pub async fn measure(
         p99_ms: pct(&latencies, 99.0),
         note: (failures > 0).then(|| format!("{failures} requests failed")),
     }
+}
+
+/// Picks the issues and events to ask for, then measures each endpoint.
+pub async fn run(
+    api: &Api,
+    pool: &PgPool,
+    project: &Project,
+    event_ids: &[String],
+    samples: usize,
+) -> anyhow::Result<Vec<QueryResult>> {
+    log(format!("queries: {samples} requests per endpoint"));
+    let mut issue_ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM issues WHERE project_id = $1 ORDER BY random() LIMIT 200",
+    )
+    .bind(project.id)
+    .fetch_all(pool)
+    .await
+    .unwrap_or_default();
+    if issue_ids.is_empty() {
+        // No read-model rows to pick from: take the ids the list endpoint shows.
+        if let Ok(r) = api
+            .get(&format!("/api/0/projects/bench/{}/issues/", project.slug))
+            .send()
+            .await
+        {
+            if let Ok(Value::Array(items)) = r.json::<Value>().await {
+                issue_ids = items
+                    .iter()
+                    .filter_map(|i| i["id"].as_str().and_then(|s| s.parse().ok()))
+                    .collect();
+            }
+        }
+    }
+    let list = vec![format!("/api/0/projects/bench/{}/issues/", project.slug)];
+    // The search of the issue-search target: status, level, a counter and free text.
+    let search = vec![format!(
+        "/api/0/projects/bench/{}/issues/?query=is:unresolved%20level:error%20times_seen:%3E10%20error",
+        project.slug
+    )];
+    let details: Vec<String> = issue_ids
+        .iter()
+        .map(|id| format!("/api/0/organizations/bench/issues/{id}/"))
+        .collect();
+    let latest: Vec<String> = issue_ids
+        .iter()
+        .map(|id| format!("/api/0/organizations/bench/issues/{id}/events/latest/"))
+        .collect();
+    let by_id: Vec<String> = event_ids
+        .iter()
+        .take(200)
+        .map(|id| format!("/api/0/projects/bench/{}/events/{id}/", project.slug))
+        .collect();
+    Ok(vec![
+        measure(
+            api,
+            "issue list (default)",
+            "GET /api/0/projects/{org}/{project}/issues/",
+            &list,
+            samples,
+        )
+        .await,
+        measure(
+            api,
+            "issue search (is:unresolved level:error times_seen:>10 error)",
+            "GET /api/0/projects/{org}/{project}/issues/?query=...",
+            &search,
+            samples,
+        )
+        .await,
+        measure(
+            api,
+            "issue details",
+            "GET /api/0/organizations/{org}/issues/{id}/",
+            &details,
+            samples,
+        )
+        .await,
+        measure(
+            api,
+            "latest event of an issue",
+            "GET /api/0/organizations/{org}/issues/{id}/events/latest/",
+            &latest,
+            samples,
+        )
+        .await,
+        measure(
+            api,
+            "event by id",
+            "GET /api/0/projects/{org}/{project}/events/{event_id}/",
+            &by_id,
+            samples,
+        )
+        .await,
+    ])
 }

@@ -8,6 +8,8 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use sqlx::PgPool;
 
+use crate::progress::log;
+
 /// What the rebuild step measured.
 pub struct RebuildResult {
     /// Events in the log.
@@ -50,7 +52,7 @@ pub async fn run(
         .into_iter()
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .expect("two scans");
-    crate::log(format!(
+    log(format!(
         "rebuild: plain scan of {events} events in {scan_s:.1} s ({:.0}/s, {:.0} MiB)",
         events as f64 / scan_s,
         scan_bytes as f64 / 1048576.0
@@ -70,7 +72,7 @@ pub async fn run(
         );
     }
     let replay_report = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    crate::log(format!(
+    log(format!(
         "rebuild: replay --all in {replay_s:.1} s ({:.0}/s)\n{replay_report}",
         events as f64 / replay_s
     ));

@@ -8,6 +8,25 @@
 //! Everything here is deterministic: time, ids and lookups are passed in as data.
 #![warn(missing_docs)]
 
+/// The `handle` of an aggregate: the rule is its pure `decide(&self, command) ->
+/// Result<Vec<Event>, Error>`, and `handle` only writes the chosen events to the sink.
+macro_rules! handle_by_deciding {
+    () => {
+        async fn handle(
+            &mut self,
+            command: Self::Command,
+            _service: &Self::Services,
+            sink: &cqrs_es::event_sink::EventSink<Self>,
+        ) -> Result<(), Self::Error> {
+            for event in self.decide(command)? {
+                sink.write(event, self).await;
+            }
+            Ok(())
+        }
+    };
+}
+pub(crate) use handle_by_deciding;
+
 pub mod alert;
 pub mod dsn;
 pub mod event;
@@ -18,6 +37,7 @@ pub mod organization;
 pub mod project;
 pub mod role;
 pub mod search;
+pub mod service_hook;
 pub mod slug;
 pub mod upcast;
 pub mod user;

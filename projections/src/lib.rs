@@ -14,6 +14,7 @@
 //! command wait until the projections it affects have caught up (read-your-writes).
 
 pub mod accounts;
+pub mod alerting;
 pub mod audit;
 pub mod checkpoint;
 pub mod error;

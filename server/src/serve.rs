@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use faultline_api::routes::ingest::{Limits, ProjectLimiter};
+use faultline_api::ingest_limits::{Limits, ProjectLimiter};
 use faultline_api::{AppState, Shared};
 use faultline_commands::ingest::{Ingestor, IngestorConfig};
 use faultline_commands::CommandBus;
@@ -49,7 +49,11 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         )
         .run(shutdown.clone()),
     );
-    for projection in projections.iter() {
+    let tcp = TcpListener::bind(args.bind).await?;
+    let bound = tcp.local_addr()?;
+    let public_url = args.public_url(bound);
+    let reactors = Arc::new(faultline_projections::registry::reactors(&public_url));
+    for projection in projections.iter().chain(reactors.iter()) {
         let runner = ProjectionRunner::new(
             pool.clone(),
             projection.clone(),
@@ -62,15 +66,12 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
 
     jobs.spawn(metrics_upkeep(metrics.clone(), shutdown.clone()));
 
-    let tcp = TcpListener::bind(args.bind).await?;
     let metrics_tcp = match args.metrics_bind {
         Some(address) => Some(TcpListener::bind(address).await?),
         None => None,
     };
-    let bound = tcp.local_addr()?;
     let bus = Arc::new(CommandBus::new(pool.clone()));
     let (ingestor, ingest_task) = Ingestor::start(pool.clone(), IngestorConfig::default());
-    let public_url = args.public_url(bound);
     jobs.spawn(crate::scheduler::run(
         pool.clone(),
         bus.clone(),
@@ -82,6 +83,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         bus,
         progress,
         projections,
+        reactors,
         public_url: public_url.into(),
         caches: Arc::new(vec![(keys.name(), keys.aggregate_types())]),
         keys,

@@ -24,10 +24,10 @@ use serde_json::{json, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::fields::field_error;
 use crate::json::date;
 use crate::pagination::{link_header, PageParams};
-use crate::routes::fields::field_error;
-use crate::routes::members::sentry_user;
+use crate::render::user::sentry_user;
 use crate::state::AppState;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;

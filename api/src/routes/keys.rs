@@ -5,20 +5,20 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use faultline_commands::secrets::new_client_key;
-use faultline_domain::dsn::{public_dsn, secret_dsn};
 use faultline_domain::project::{Project, ProjectCommand, RateLimit};
 use faultline_domain::role::Scope;
 use faultline_projections::accounts::queries::keys::{self, KeyRow};
 use faultline_projections::accounts::queries::projects::ProjectRow;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
-use crate::json::{date, JsonBody};
+use crate::fields::{field_error, nullable};
+use crate::json::JsonBody;
 use crate::pagination::{paged, PageParams};
-use crate::routes::fields::{field_error, nullable};
-use crate::routes::projects::{resolve_project, DEFAULT_KEY_LABEL};
+use crate::render::key::{key_json, DEFAULT_KEY_LABEL};
+use crate::resolve::resolve_project;
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,58 +29,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(detail, update, remove))
-}
-
-/// The URLs an SDK or integration uses with this key.
-fn dsn_json(public_url: &str, key: &KeyRow) -> Value {
-    let endpoint = public_url.trim_end_matches('/');
-    let project = key.project_id;
-    let public = &key.public_key;
-    json!({
-        "secret": secret_dsn(endpoint, public, &key.secret_key, project),
-        "public": public_dsn(endpoint, public, project),
-        "csp": format!("{endpoint}/api/{project}/csp-report/?sentry_key={public}"),
-        "security": format!("{endpoint}/api/{project}/security/?sentry_key={public}"),
-        "minidump": format!("{endpoint}/api/{project}/minidump/?sentry_key={public}"),
-        "nel": format!("{endpoint}/api/{project}/nel/?sentry_key={public}"),
-        "unreal": format!("{endpoint}/api/{project}/unreal/{public}/"),
-        "crons": format!("{endpoint}/api/{project}/cron/___MONITOR_SLUG___/{public}/"),
-        "cdn": format!("{endpoint}/js-sdk-loader/{public}.min.js"),
-        "playstation": format!("{endpoint}/api/{project}/playstation/?sentry_key={public}"),
-        "integration": format!("{endpoint}/api/{project}/integration/"),
-        "otlp_traces": format!("{endpoint}/api/{project}/integration/otlp/v1/traces"),
-        "otlp_logs": format!("{endpoint}/api/{project}/integration/otlp/v1/logs"),
-    })
-}
-
-/// A client key as Sentry shows it.
-pub fn key_json(public_url: &str, key: &KeyRow) -> Value {
-    let rate_limit = match (key.rate_limit_window, key.rate_limit_count) {
-        (Some(window), Some(count)) => json!({ "window": window, "count": count }),
-        _ => Value::Null,
-    };
-    json!({
-        "id": key.public_key,
-        "name": key.label,
-        "label": key.label,
-        "public": key.public_key,
-        "secret": key.secret_key,
-        "projectId": key.project_id,
-        "isActive": key.is_active,
-        "rateLimit": rate_limit,
-        "dsn": dsn_json(public_url, key),
-        "browserSdkVersion": "latest",
-        "browserSdk": { "choices": [["latest", "latest"]] },
-        "dateCreated": date(key.date_created),
-        "dynamicSdkLoaderOptions": {
-            "hasReplay": true,
-            "hasPerformance": true,
-            "hasDebug": false,
-            "hasFeedback": false,
-            "hasLogsAndMetrics": false,
-        },
-        "useCase": "user",
-    })
 }
 
 /// The organization, project and key named in the path; 404 unless all belong

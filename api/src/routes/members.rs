@@ -15,11 +15,13 @@ use serde_json::{json, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::fields::field_error;
 use crate::json::{date, JsonBody};
 use crate::pagination::{paged, PageParams};
-use crate::routes::fields::field_error;
-use crate::routes::roles::{org_role_list, team_role_list};
-use crate::routes::teams::{self, team_json};
+use crate::render::roles::{org_role_list, team_role_list};
+use crate::render::team::team_json;
+use crate::render::user::sentry_user;
+use crate::resolve::resolve_team;
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,35 +33,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(detail, update, remove))
         .routes(routes!(join_team, leave_team))
-}
-
-/// A user as Sentry's `UserSerializer` renders one (member details, audit log actors).
-pub fn sentry_user(
-    id: i64,
-    email: &str,
-    name: &str,
-    date_joined: chrono::DateTime<chrono::Utc>,
-    is_superuser: bool,
-) -> Value {
-    json!({
-        "id": id.to_string(),
-        "name": name,
-        "username": email,
-        "email": email,
-        "avatarUrl": "",
-        "isActive": true,
-        "isSuspended": false,
-        "hasPasswordAuth": false,
-        "isManaged": false,
-        "dateJoined": date(date_joined),
-        "lastLogin": null,
-        "has2fa": false,
-        "lastActive": null,
-        "isSuperuser": is_superuser,
-        "isStaff": false,
-        "experiments": {},
-        "emails": [{ "id": id.to_string(), "email": email, "is_verified": true }],
-    })
 }
 
 fn member_json(member: &MemberRow) -> Value {
@@ -213,7 +186,7 @@ async fn create(
         .unwrap_or(OrgRole::Member);
     let mut team_ids = Vec::new();
     for slug in &body.teams {
-        let team = teams::find(&state, &access, slug)
+        let team = resolve_team(&state, &access, slug)
             .await
             .map_err(|_| field_error("teams", &format!("Invalid team: {slug}")))?;
         team_ids.push(team.id);
@@ -397,7 +370,7 @@ async fn join_team(
 ) -> Result<Response, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let member = find(&state, &access, &member).await?;
-    let team = teams::find(&state, &access, &team).await?;
+    let team = resolve_team(&state, &access, &team).await?;
     access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::TeamWrite])?;
     let is_self = member.user_id == access.caller.user_id();
     if !(is_self || access.has(Scope::TeamWrite) || access.has(Scope::OrgWrite)) {
@@ -417,7 +390,7 @@ async fn join_team(
             &access.caller.metadata(),
         )
         .await?;
-    let team = teams::find(&state, &access, &team.slug).await?;
+    let team = resolve_team(&state, &access, &team.slug).await?;
     Ok((StatusCode::CREATED, Json(team_json(&access, &team))).into_response())
 }
 
@@ -437,7 +410,7 @@ async fn leave_team(
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let member = find(&state, &access, &member).await?;
-    let team = teams::find(&state, &access, &team).await?;
+    let team = resolve_team(&state, &access, &team).await?;
     access.require(&[
         Scope::OrgRead,
         Scope::OrgWrite,
@@ -463,6 +436,6 @@ async fn leave_team(
             )
             .await?;
     }
-    let team = teams::find(&state, &access, &team.slug).await?;
+    let team = resolve_team(&state, &access, &team.slug).await?;
     Ok(Json(team_json(&access, &team)))
 }

@@ -8,7 +8,7 @@ use faultline_commands::ids::{next_id, IdKind};
 use faultline_domain::organization::{Organization, OrganizationCommand};
 use faultline_domain::role::Scope;
 use faultline_domain::slug::Slug;
-use faultline_projections::accounts::queries::organizations::{self, OrgRow};
+use faultline_projections::accounts::queries::organizations;
 use faultline_projections::accounts::queries::Page;
 use faultline_projections::accounts::queries::{projects, teams};
 use serde::Deserialize;
@@ -16,12 +16,13 @@ use serde_json::{json, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
-use crate::json::{date, JsonBody};
+use crate::fields::{field_error, slug_field};
+use crate::json::JsonBody;
 use crate::pagination::{paged, PageParams};
-use crate::routes::fields::{field_error, slug_field};
-use crate::routes::projects::project_json;
-use crate::routes::roles::{org_role_list, team_role_list};
-use crate::routes::teams::team_json;
+use crate::render::organization::org_json;
+use crate::render::project::project_json;
+use crate::render::roles::{org_role_list, team_role_list};
+use crate::render::team::team_json;
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,31 +33,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(detail, update, remove))
-}
-
-/// The organization summary Sentry returns in lists.
-pub fn org_json(state: &AppState, org: &OrgRow) -> Value {
-    json!({
-        "id": org.id.to_string(),
-        "slug": org.slug,
-        "name": org.name,
-        "dateCreated": date(org.date_created),
-        "isEarlyAdopter": false,
-        "require2FA": false,
-        "requireEmailVerification": false,
-        "allowMemberInvite": true,
-        "allowMemberProjectCreation": true,
-        "allowSuperuserAccess": true,
-        "status": { "id": "active", "name": "active" },
-        "avatar": { "avatarType": "letter_avatar", "avatarUuid": null, "avatarUrl": null },
-        "features": [],
-        "hasAuthProvider": false,
-        "isDefault": false,
-        "links": {
-            "organizationUrl": format!("{}/organizations/{}/", state.public_url, org.slug),
-            "regionUrl": state.public_url.to_string(),
-        },
-    })
 }
 
 /// The detailed organization Sentry returns from detail, update and create: the

@@ -20,17 +20,17 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
-use crate::json::{date, JsonBody};
+use crate::fields::{field_error, nullable, slug_field};
+use crate::json::JsonBody;
 use crate::pagination::{link_header, paged, PageParams};
-use crate::routes::fields::{field_error, nullable, slug_field};
-use crate::routes::organizations::org_json;
+use crate::render::key::DEFAULT_KEY_LABEL;
+use crate::render::organization::org_json;
+use crate::render::project::project_json;
+use crate::resolve::resolve_project;
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// The label of the key every new project starts with, as in Sentry.
-pub const DEFAULT_KEY_LABEL: &str = "Default";
 
 /// The project routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -39,101 +39,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_in_org))
         .routes(routes!(list_for_user))
         .routes(routes!(detail, update, remove))
-}
-
-/// Project `id_or_slug` of the organization the caller resolved; 404 if it belongs
-/// to another organization or does not exist. Slugs are never all digits, so a
-/// number is an id.
-pub async fn resolve_project(
-    state: &AppState,
-    access: &OrgAccess,
-    id_or_slug: &str,
-) -> Result<ProjectRow, ApiError> {
-    let org_id = access.org.id;
-    let user_id = access.caller.user_id();
-    let found = match id_or_slug.parse::<i64>() {
-        Ok(id) => projects::by_id(&state.pool, org_id, user_id, id).await?,
-        Err(_) => projects::by_slug(&state.pool, org_id, user_id, id_or_slug).await?,
-    };
-    found.ok_or(ApiError::NotFound)
-}
-
-/// A stable colour per project, as Sentry derives one from the slug.
-fn color(slug: &str) -> String {
-    const PALETTE: [&str; 8] = [
-        "#3f70bf", "#bf3f70", "#70bf3f", "#bf8f3f", "#3fbfae", "#8f3fbf", "#bf5b3f", "#3f9cbf",
-    ];
-    let sum: usize = slug.bytes().map(usize::from).sum();
-    PALETTE[sum % PALETTE.len()].to_owned()
-}
-
-fn scope_names(scopes: &BTreeSet<Scope>) -> Vec<&'static str> {
-    scopes.iter().map(|s| s.as_str()).collect()
-}
-
-/// The project summary Sentry returns from creation and in lists.
-pub fn project_json(row: &ProjectRow, scopes: &BTreeSet<Scope>) -> Value {
-    let teams: Vec<Value> = row
-        .team_ids
-        .iter()
-        .zip(&row.team_slugs)
-        .zip(&row.team_names)
-        .map(|((id, slug), name)| json!({ "id": id.to_string(), "slug": slug, "name": name }))
-        .collect();
-    let platforms: Vec<&str> = row.platform.as_deref().into_iter().collect();
-    let mut body = json!({
-        "id": row.id.to_string(),
-        "slug": row.slug,
-        "name": row.name,
-        "platform": row.platform,
-        "dateCreated": date(row.date_created),
-        "isBookmarked": false,
-        "isMember": row.is_member,
-        "features": [],
-        "firstEvent": null,
-        "firstTransactionEvent": false,
-        "access": scope_names(scopes),
-        "hasAccess": true,
-        "team": teams.first().cloned().unwrap_or(Value::Null),
-        "teams": teams,
-        "platforms": platforms,
-        "environments": [],
-        "latestRelease": null,
-        "latestDeploys": null,
-        "isInternal": false,
-        "isPublic": false,
-        "avatar": { "avatarType": "letter_avatar", "avatarUuid": null, "avatarUrl": null },
-        "color": color(&row.slug),
-        "status": "active",
-    });
-    // Data Faultline does not collect (yet): Sentry's answer for a project without it.
-    let has_flags = [
-        "hasFeedbacks",
-        "hasFlags",
-        "hasMinifiedStackTrace",
-        "hasMonitors",
-        "hasNewFeedbacks",
-        "hasProfiles",
-        "hasReplays",
-        "hasSessions",
-        "hasInsightsHttp",
-        "hasInsightsDb",
-        "hasInsightsAssets",
-        "hasInsightsAppStart",
-        "hasInsightsScreenLoad",
-        "hasInsightsVitals",
-        "hasInsightsCaches",
-        "hasInsightsQueues",
-        "hasInsightsAgentMonitoring",
-        "hasInsightsMCP",
-        "hasLogs",
-        "hasTraceMetrics",
-        "hasUserReports",
-    ];
-    for flag in has_flags {
-        body[flag] = Value::Bool(false);
-    }
-    body
 }
 
 /// The project detail: the summary plus settings (Sentry's defaults where Faultline

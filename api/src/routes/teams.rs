@@ -8,15 +8,17 @@ use faultline_commands::ids::{next_id, IdKind};
 use faultline_domain::organization::{Organization, OrganizationCommand};
 use faultline_domain::role::Scope;
 use faultline_domain::slug::Slug;
-use faultline_projections::accounts::queries::teams::{self, TeamRow};
+use faultline_projections::accounts::queries::teams;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
-use crate::json::{date, JsonBody};
+use crate::fields::{field_error, slug_field};
+use crate::json::JsonBody;
 use crate::pagination::{paged, PageParams};
-use crate::routes::fields::{field_error, slug_field};
+use crate::render::team::team_json;
+use crate::resolve::resolve_team;
 use crate::state::AppState;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -27,32 +29,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(detail, update, remove))
-}
-
-/// A team as Sentry serializes it, seen by the caller of `access`.
-pub fn team_json(access: &OrgAccess, team: &TeamRow) -> Value {
-    let scopes: Vec<&str> = access.scopes.iter().map(|s| s.as_str()).collect();
-    json!({
-        "id": team.id.to_string(),
-        "slug": team.slug,
-        "name": team.name,
-        "dateCreated": date(team.date_created),
-        "isMember": team.is_member,
-        "teamRole": if team.is_member { Some("contributor") } else { None },
-        "flags": { "idp:provisioned": false },
-        "access": scopes,
-        "hasAccess": true,
-        "isPending": false,
-        "memberCount": team.member_count,
-        "avatar": { "avatarType": "letter_avatar", "avatarUuid": null },
-    })
-}
-
-/// Team `slug` of the organization of `access`, or 404.
-pub async fn find(state: &AppState, access: &OrgAccess, slug: &str) -> Result<TeamRow, ApiError> {
-    teams::by_slug(&state.pool, access.org.id, access.caller.user_id(), slug)
-        .await?
-        .ok_or(ApiError::NotFound)
 }
 
 #[utoipa::path(
@@ -142,7 +118,7 @@ async fn create(
             )
             .await?;
     }
-    let team = find(&state, &access, slug.as_str()).await?;
+    let team = resolve_team(&state, &access, slug.as_str()).await?;
     Ok((StatusCode::CREATED, Json(team_json(&access, &team))))
 }
 
@@ -159,7 +135,7 @@ async fn detail(
     Path((org, team)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let team = find(&state, &access, &team).await?;
+    let team = resolve_team(&state, &access, &team).await?;
     access.require(&[Scope::TeamRead, Scope::TeamWrite, Scope::TeamAdmin])?;
     Ok(Json(team_json(&access, &team)))
 }
@@ -186,7 +162,7 @@ async fn update(
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let team = find(&state, &access, &team).await?;
+    let team = resolve_team(&state, &access, &team).await?;
     access.require(&[Scope::TeamWrite, Scope::TeamAdmin])?;
     let slug = body
         .slug
@@ -210,7 +186,7 @@ async fn update(
         )
         .await?;
     let slug = slug.map(|s| s.to_string()).unwrap_or(team.slug);
-    let team = find(&state, &access, &slug).await?;
+    let team = resolve_team(&state, &access, &slug).await?;
     Ok(Json(team_json(&access, &team)))
 }
 
@@ -227,7 +203,7 @@ async fn remove(
     Path((org, team)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let team = find(&state, &access, &team).await?;
+    let team = resolve_team(&state, &access, &team).await?;
     access.require(&[Scope::TeamAdmin])?;
     state
         .execute::<Organization>(

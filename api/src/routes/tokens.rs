@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::fields::field_error;
 use crate::json::{date, JsonBody};
-use crate::routes::fields::field_error;
 use crate::state::AppState;
 use utoipa::IntoParams;
 use utoipa::ToSchema;

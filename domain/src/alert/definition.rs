@@ -502,20 +502,31 @@ impl Action {
             Action::Webhook { config, .. }
             | Action::Slack { config }
             | Action::Discord { config } => {
-                let url = config.target_identifier.as_str();
-                let rest = url
-                    .strip_prefix("https://")
-                    .or_else(|| url.strip_prefix("http://"));
-                match rest {
-                    Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(()),
-                    _ => Err(invalid(
+                if is_http_url(&config.target_identifier) {
+                    Ok(())
+                } else {
+                    Err(invalid(
                         field,
                         "targetIdentifier must be an http or https URL",
-                    )),
+                    ))
                 }
             }
         }
     }
+}
+
+/// Whether `url` is an `http://` or `https://` URL with a host: the only targets a
+/// webhook (of an action or a service hook) may have. Whether the host is public is
+/// checked when it is sent to, not here.
+pub fn is_http_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Sentry's number for a level name (unknown levels count as `error`).

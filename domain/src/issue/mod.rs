@@ -29,7 +29,6 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -193,17 +192,7 @@ impl Aggregate for Issue {
     type Error = IssueError;
     type Services = ();
 
-    async fn handle(
-        &mut self,
-        command: IssueCommand,
-        _: &(),
-        sink: &EventSink<Self>,
-    ) -> Result<(), IssueError> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
+    crate::handle_by_deciding!();
 
     fn apply(&mut self, event: IssueEvent) {
         self.fold(event);

@@ -6,27 +6,7 @@ use axum::body::{Body, Bytes};
 use axum::http::HeaderMap;
 
 use crate::error::ApiError;
-
-/// Body size limits of the ingestion endpoints.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Largest request body as sent (compressed).
-    pub compressed: usize,
-    /// Largest body after decompression (a decompression bomb stops here).
-    pub decompressed: usize,
-    /// Largest single event.
-    pub event: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            compressed: 20 * 1024 * 1024,
-            decompressed: 100 * 1024 * 1024,
-            event: 1024 * 1024,
-        }
-    }
-}
+use crate::ingest_limits::Limits;
 
 fn too_large(what: &str) -> ApiError {
     ApiError::PayloadTooLarge(format!("{what} exceeded size limits"))

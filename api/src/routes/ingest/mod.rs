@@ -11,8 +11,6 @@
 mod auth;
 mod body;
 mod outcome;
-mod project_limit;
-mod rate_limit;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
@@ -30,10 +28,6 @@ use faultline_projections::accounts::key_cache::KeyInfo;
 use faultline_projections::accounts::queries::keys;
 use serde_json::{json, Value};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-
-pub use body::Limits;
-pub use project_limit::ProjectLimiter;
-pub use rate_limit::RateLimiter;
 
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -217,3 +217,14 @@ fn an_email_to_a_user_needs_the_users_id() {
         "actionFilters"
     );
 }
+
+#[test]
+fn only_http_and_https_urls_with_a_host_are_webhook_targets() {
+    assert!(is_http_url("https://hooks.example.com/a?b=c"));
+    assert!(is_http_url("http://10.0.0.1:8080"));
+    assert!(!is_http_url("ftp://example.com/x"));
+    assert!(!is_http_url("https:///path"));
+    assert!(!is_http_url("https://?q"));
+    assert!(!is_http_url("https://exa mple.com/"));
+    assert!(!is_http_url("example.com"));
+}

@@ -1,0 +1,89 @@
+//! An issue's detail: `GET /api/0/organizations/{org}/issues/{issue_id}/` and
+//! `GET /api/0/issues/{issue_id}/`, as the caller sees it.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::Json;
+use faultline_projections::issues::queries::{self, IssueRow, ViewerState};
+use serde_json::Value;
+
+use crate::auth::{Caller, OrgAccess};
+use crate::error::ApiError;
+use crate::render::issue::issue_detail_json;
+use crate::resolve::{access_to_issue, resolve_issue};
+use crate::state::AppState;
+
+/// Top values shown per tag key.
+pub(super) const TOP_TAG_VALUES: i64 = 9;
+
+/// The workflow state of `rows` as `user_id` sees it, by issue id.
+pub(super) async fn viewer_states(
+    state: &AppState,
+    rows: &[IssueRow],
+    user_id: i64,
+) -> Result<HashMap<i64, ViewerState>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    Ok(queries::viewer_states(&state.pool, &ids, user_id)
+        .await?
+        .into_iter()
+        .map(|viewer| (viewer.issue_id, viewer))
+        .collect())
+}
+
+/// The detail of issue `issue_id` as the caller sees it.
+pub(super) async fn detail_for(
+    state: &AppState,
+    access: &OrgAccess,
+    issue_id: &str,
+) -> Result<Value, ApiError> {
+    let row = resolve_issue(state, access, issue_id).await?;
+    // Independent reads on separate connections: one round trip of latency, not three.
+    let (tags, activity, viewers) = tokio::try_join!(
+        async {
+            Ok::<_, ApiError>(queries::tag_keys(&state.pool, row.id, None, TOP_TAG_VALUES).await?)
+        },
+        async { Ok::<_, ApiError>(queries::activity(&state.pool, row.id).await?) },
+        viewer_states(state, std::slice::from_ref(&row), access.caller.user_id()),
+    )?;
+    Ok(issue_detail_json(
+        state,
+        &access.org.slug,
+        &row,
+        viewers.get(&row.id),
+        &tags,
+        &activity,
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id")),
+    responses((status = 200, description = "The issue, with tags and activity", body = crate::openapi::Issue))
+)]
+pub(super) async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, issue_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    Ok(Json(detail_for(&state, &access, &issue_id).await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/0/issues/{issue_id}/",
+    tag = "issues",
+    params(("issue_id" = String, Path, description = "Numeric issue id")),
+    responses((status = 200, description = "The issue, with tags and activity", body = crate::openapi::Issue))
+)]
+pub(super) async fn detail_without_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(issue_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let access = access_to_issue(&state, caller, &issue_id).await?;
+    Ok(Json(detail_for(&state, &access, &issue_id).await?))
+}

@@ -1,0 +1,170 @@
+//! `PUT` of one issue (`/api/0/organizations/{org}/issues/{issue_id}/`,
+//! `/api/0/issues/{issue_id}/`), and applying a validated update to an issue: one
+//! command of the issue aggregate per changed field.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use chrono::Utc;
+use faultline_domain::issue::{Issue, IssueCommand, ResolveDetails};
+use faultline_domain::metadata::EventMetadata;
+use faultline_projections::issues::queries::{self, IssueRow};
+use serde_json::Value;
+
+use super::detail::detail_for;
+use super::update_body::{bad, parse_update, Resolution, StatusChange, Update};
+use crate::auth::{Caller, OrgAccess};
+use crate::error::ApiError;
+use crate::json::JsonBody;
+use crate::resolve::{access_to_issue, resolve_issue, EVENT_WRITE};
+use crate::state::AppState;
+
+/// Who acts, in the log-metadata format.
+pub(super) fn actor(access: &OrgAccess) -> Option<String> {
+    Some(format!("user:{}", access.caller.user_id()))
+}
+
+/// Applies `update` to one issue, one command per changed field.
+pub(super) async fn apply_update(
+    state: &AppState,
+    access: &OrgAccess,
+    row: &IssueRow,
+    update: &Update,
+    metadata: &EventMetadata,
+) -> Result<(), ApiError> {
+    let at = Utc::now();
+    let user_id = access.caller.user_id();
+    let mut commands = Vec::new();
+    match &update.status {
+        Some(StatusChange::Resolve(resolution)) => {
+            let details = match resolution {
+                Resolution::Plain => ResolveDetails::Plain,
+                Resolution::InNextRelease => ResolveDetails::InNextRelease {
+                    current_release: queries::latest_release(&state.pool, row.project_id).await?,
+                },
+                Resolution::InRelease(version) => ResolveDetails::InRelease {
+                    version: version.clone(),
+                },
+                Resolution::InLatestRelease => {
+                    match queries::latest_release(&state.pool, row.project_id).await? {
+                        Some(version) => ResolveDetails::InRelease { version },
+                        None => ResolveDetails::Plain,
+                    }
+                }
+            };
+            commands.push(IssueCommand::Resolve {
+                details,
+                at,
+                actor: actor(access),
+            });
+        }
+        Some(StatusChange::Unresolve) => commands.push(IssueCommand::Unresolve {
+            at,
+            actor: actor(access),
+        }),
+        Some(StatusChange::Ignore(details)) => commands.push(IssueCommand::Ignore {
+            details: details.clone(),
+            at,
+            actor: actor(access),
+        }),
+        None => {}
+    }
+    match update.assign {
+        Some(Some(assignee)) => commands.push(IssueCommand::Assign {
+            assignee,
+            at,
+            actor: actor(access),
+        }),
+        Some(None) => commands.push(IssueCommand::Unassign {
+            at,
+            actor: actor(access),
+        }),
+        None => {}
+    }
+    match update.has_seen {
+        Some(true) => commands.push(IssueCommand::MarkSeen { user_id, at }),
+        Some(false) => commands.push(IssueCommand::MarkUnseen { user_id, at }),
+        None => {}
+    }
+    if let Some(bookmarked) = update.bookmarked {
+        commands.push(IssueCommand::SetBookmark {
+            user_id,
+            bookmarked,
+            at,
+        });
+    }
+    if let Some(subscribed) = update.subscribed {
+        commands.push(IssueCommand::SetSubscribed {
+            user_id,
+            subscribed,
+            at,
+        });
+    }
+    if let Some(public) = update.public {
+        commands.push(IssueCommand::SetPublic {
+            public,
+            at,
+            actor: actor(access),
+        });
+    }
+    for command in commands {
+        state
+            .execute::<Issue>(&row.stream_id, command, metadata)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Updates one issue and answers its detail.
+async fn update_one(
+    state: &AppState,
+    access: &OrgAccess,
+    issue_id: &str,
+    body: &Value,
+) -> Result<Json<Value>, ApiError> {
+    let row = resolve_issue(state, access, issue_id).await?;
+    access.require(&EVENT_WRITE)?;
+    let update = parse_update(state, access, body).await?;
+    if update.merge {
+        return Err(bad("Merging needs several issues: use the issue list."));
+    }
+    apply_update(state, access, &row, &update, &access.caller.metadata()).await?;
+    Ok(Json(detail_for(state, access, issue_id).await?))
+}
+
+/// `PUT /api/0/organizations/{org}/issues/{issue_id}/`.
+#[utoipa::path(
+    put,
+    path = "/api/0/organizations/{org}/issues/{issue_id}/",
+    tag = "issues",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("issue_id" = String, Path, description = "Numeric issue id")),
+    request_body = crate::openapi::IssueUpdate,
+    responses((status = 200, description = "The issue after the update", body = crate::openapi::Issue))
+)]
+pub(super) async fn update_in_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, issue_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let access = OrgAccess::resolve(&state, caller, &org).await?;
+    update_one(&state, &access, &issue_id, &body).await
+}
+
+/// `PUT /api/0/issues/{issue_id}/`.
+#[utoipa::path(
+    put,
+    path = "/api/0/issues/{issue_id}/",
+    tag = "issues",
+    params(("issue_id" = String, Path, description = "Numeric issue id")),
+    request_body = crate::openapi::IssueUpdate,
+    responses((status = 200, description = "The issue after the update", body = crate::openapi::Issue))
+)]
+pub(super) async fn update_without_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(issue_id): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let access = access_to_issue(&state, caller, &issue_id).await?;
+    update_one(&state, &access, &issue_id, &body).await
+}

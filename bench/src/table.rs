@@ -1,0 +1,234 @@
+//! The report as the table the bench prints.
+
+use crate::load;
+use crate::report::Report;
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.1}"))
+}
+
+fn ms2(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.2}"))
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.0} MiB", kib as f64 / 1024.0)
+}
+
+impl Report {
+    pub fn table(&self) -> String {
+        let mut rows: Vec<[String; 4]> = Vec::new();
+        let base = self.base.rows_per_s();
+        for run in [&self.run50, &self.run1] {
+            let label = if run.k == 1 {
+                "K=1 (hot issue)"
+            } else {
+                "K=50"
+            };
+            let visible = run.visible_per_s();
+            rows.push([
+                format!("ingest {label}: events/s accepted+visible"),
+                visible.map_or("n/a (timed out)".into(), |v| format!("{v:.0}/s")),
+                format!("{base:.0} rows/s"),
+                visible.map_or("n/a".into(), |v| format!("{:.3}", v / base)),
+            ]);
+            rows.push([
+                format!("ingest {label}: accepted/s (send phase)"),
+                format!("{:.0}/s", run.load.accepted_per_s()),
+                String::new(),
+                String::new(),
+            ]);
+            rows.push([
+                format!("ingest {label}: CPU s server / generator"),
+                format!("{} / {} s", ms(run.cpu_s.0), ms(run.cpu_s.1)),
+                String::new(),
+                String::new(),
+            ]);
+            rows.push([
+                format!("ingest {label}: machine CPU per event (every process)"),
+                format!("{} ms", ms2(run.machine_cpu_ms())),
+                String::new(),
+                String::new(),
+            ]);
+            rows.push([
+                format!("ingest {label}: accept latency p50 / p99"),
+                format!(
+                    "{} / {} ms",
+                    ms(load::pct(&run.load.latencies_ms, 50.0)),
+                    ms(load::pct(&run.load.latencies_ms, 99.0))
+                ),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        if let Some(run) = &self.run50w {
+            let visible = run.visible_per_s();
+            let plain = self.run50.visible_per_s();
+            rows.push([
+                format!(
+                    "ingest K=50, {} workflows: events/s accepted+visible",
+                    crate::workflows::WORKFLOWS
+                ),
+                visible.map_or("n/a (timed out)".into(), |v| format!("{v:.0}/s")),
+                plain.map_or("n/a".into(), |p| format!("K=50 {p:.0}/s")),
+                visible
+                    .zip(plain)
+                    .map_or("n/a".into(), |(v, p)| format!("{:.3}", v / p)),
+            ]);
+            rows.push([
+                format!(
+                    "ingest K=50, {} workflows: machine CPU per event",
+                    crate::workflows::WORKFLOWS
+                ),
+                format!("{} ms", ms2(run.machine_cpu_ms())),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        let floor = &self.floor;
+        for (figure, part) in [
+            (
+                "floor: bare hyper, gunzip + JSON check, nothing stored: events/s, CPU",
+                &floor.requests,
+            ),
+            (
+                "floor: PostgreSQL stores the gzip bodies (bytea): rows/s, CPU",
+                &floor.storage,
+            ),
+        ] {
+            rows.push([
+                figure.into(),
+                format!("{:.0}/s, {} ms", part.per_s(), ms2(part.cpu_ms())),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        let floor_per_s = floor.per_s();
+        rows.push([
+            format!(
+                "floor: both, all {} cpus busy: events/s (ratio: K=50 / floor)",
+                floor.cpus
+            ),
+            floor_per_s.map_or("n/a".into(), |f| format!("{f:.0}/s")),
+            String::new(),
+            floor_per_s
+                .zip(self.run50.visible_per_s())
+                .map_or("n/a".into(), |(f, v)| format!("{:.3}", v / f)),
+        ]);
+        let (seed, seed_visible) = &self.seed;
+        rows.push([
+            format!(
+                "seed: {} events / {} issues, events/s visible",
+                self.sizes.seed_events, self.sizes.seed_issues
+            ),
+            seed_visible.after_s.map_or("n/a (timed out)".into(), |s| {
+                format!("{:.0}/s", seed.accepted as f64 / s)
+            }),
+            String::new(),
+            String::new(),
+        ]);
+        for q in &self.queries {
+            rows.push([
+                format!("query: {} p50 / p99", q.name),
+                match (&q.note, q.p50_ms) {
+                    (Some(note), None) => note.clone(),
+                    _ => format!("{} / {} ms", ms(q.p50_ms), ms(q.p99_ms)),
+                },
+                String::new(),
+                String::new(),
+            ]);
+        }
+        rows.push(match &self.rebuild {
+            Some(r) => [
+                format!("rebuild: replay --all of {} events, events/s", r.events),
+                format!("{:.0}/s", r.replay_per_s()),
+                format!("{:.0} rows/s scan", r.scan_per_s()),
+                format!("{:.3}", r.replay_per_s() / r.scan_per_s()),
+            ],
+            None => [
+                "rebuild: replay --all".into(),
+                "n/a (failed, see log)".into(),
+                String::new(),
+                String::new(),
+            ],
+        });
+        for [figure, value] in self.export.rows() {
+            rows.push([figure, value, String::new(), String::new()]);
+        }
+        for (label, mem) in [
+            ("ingestion (1)", self.mem1),
+            ("seeding + queries (3)", self.mem3),
+        ] {
+            rows.push([
+                format!("memory: server peak RSS during {label}"),
+                match mem {
+                    Some(((hwm, _), true)) => mib(hwm),
+                    Some(((hwm, _), false)) => format!("{} (process lifetime peak)", mib(hwm)),
+                    None => "n/a".into(),
+                },
+                String::new(),
+                String::new(),
+            ]);
+        }
+
+        let widths: Vec<usize> = (0..4)
+            .map(|c| {
+                rows.iter()
+                    .map(|r| r[c].len())
+                    .chain([["figure", "value", "baseline", "ratio"][c].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |r: [&str; 4]| {
+            format!(
+                "{:<w0$}  {:<w1$}  {:<w2$}  {}\n",
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
+            )
+            .trim_end()
+            .to_owned()
+                + "\n"
+        };
+        let mut out = String::new();
+        let m = &self.machine;
+        out.push_str(&format!(
+            "\nfaultline-bench ({}), {} cpus ({}), {} GiB, PostgreSQL {} [{}], fsync={} synchronous_commit={} shared_buffers={} max_wal_size={}\n",
+            if self.quick { "--quick" } else { "full" },
+            m["cpus"],
+            m["cpu_model"].as_str().unwrap_or(""),
+            m["memory_gib"],
+            m["postgres"].as_str().unwrap_or(""),
+            m["database"].as_str().unwrap_or(""),
+            m["postgres_settings"]["fsync"].as_str().unwrap_or(""),
+            m["postgres_settings"]["synchronous_commit"].as_str().unwrap_or(""),
+            m["postgres_settings"]["shared_buffers"].as_str().unwrap_or(""),
+            m["postgres_settings"]["max_wal_size"].as_str().unwrap_or(""),
+        ));
+        out.push_str(&format!(
+            "ingestion: {} realistic events per run (~{:.0} B JSON, ~{:.0} B gzip envelope), {} concurrent keep-alive connections\n\n",
+            self.sizes.events, self.run50.json_bytes_avg, self.run50.request_bytes_avg, self.concurrency
+        ));
+        out.push_str(&line(["figure", "value", "baseline", "ratio"]));
+        out.push_str(&line([
+            &"-".repeat(widths[0]),
+            &"-".repeat(widths[1]),
+            &"-".repeat(widths[2]),
+            "-----",
+        ]));
+        for r in &rows {
+            out.push_str(&line([&r[0], &r[1], &r[2], &r[3]]));
+        }
+        out.push('\n');
+        for note in self.notes() {
+            out.push_str(&format!("note: {note}\n"));
+        }
+        out.push_str(&format!("total time {:.0} s\n", self.total_s));
+        out
+    }
+}
