@@ -22,6 +22,7 @@ pub mod history;
 pub mod issues;
 pub mod log;
 pub mod memory;
+pub mod notifications;
 pub mod notify;
 pub mod progress;
 pub mod projection;

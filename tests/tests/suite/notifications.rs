@@ -22,7 +22,7 @@ use sha2::Sha256;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::{create_user, fresh_database, project_with_key, Api, TestServer};
+use crate::helpers::{create_user, fresh_database, project_with_key, Api, ProjectKey, TestServer};
 use crate::issues::wait_for_events;
 use crate::metrics::{scrape, value};
 
@@ -283,6 +283,20 @@ struct Outcome {
 
 /// Waits (up to `within`) until row `id` is no longer pending.
 async fn settled(pool: &PgPool, id: Uuid, within: Duration, server: &TestServer) -> Outcome {
+    row_when(pool, id, within, server, |outcome| {
+        outcome.state != "pending"
+    })
+    .await
+}
+
+/// Waits (up to `within`) until row `id` satisfies `done`.
+async fn row_when(
+    pool: &PgPool,
+    id: Uuid,
+    within: Duration,
+    server: &TestServer,
+    done: impl Fn(&Outcome) -> bool,
+) -> Outcome {
     let deadline = Instant::now() + within;
     loop {
         let outcome: Outcome = sqlx::query_as(
@@ -292,12 +306,12 @@ async fn settled(pool: &PgPool, id: Uuid, within: Duration, server: &TestServer)
         .fetch_one(pool)
         .await
         .unwrap();
-        if outcome.state != "pending" {
+        if done(&outcome) {
             return outcome;
         }
         assert!(
             Instant::now() < deadline,
-            "notification {id} still pending after {within:?}: {outcome:?}\n{}",
+            "notification {id} not there after {within:?}: {outcome:?}\n{}",
             server.logs()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -340,6 +354,27 @@ fn payload(title: &str) -> Value {
         "workflow": {"id": "7", "name": "New errors"},
         "url": "http://faultline.test/organizations/acme/issues/1/"
     })
+}
+
+/// An organization made through the API by a new owner, with a project `backend`.
+struct Organization {
+    token: String,
+    api: Api,
+    id: i64,
+    project: ProjectKey,
+}
+
+async fn organization(server: &TestServer, url: &str, org: &str) -> Organization {
+    let token = create_user(url, &format!("owner@{org}.test"), false);
+    let api = Api::new(server, &token);
+    let project = project_with_key(&api, org, "backend").await;
+    let found = api.get_ok(&format!("/api/0/organizations/{org}/")).await;
+    Organization {
+        id: found["id"].as_str().unwrap().parse().unwrap(),
+        token,
+        api,
+        project,
+    }
 }
 
 fn hmac_hex(secret: &str, body: &[u8]) -> String {
@@ -703,8 +738,7 @@ async fn an_alert_email_arrives_with_the_issue_title_both_parts_and_a_working_li
             ("FAULTLINE_EMAIL_FROM", "Faultline <alerts@faultline.test>"),
         ],
     );
-    let api = Api::new(&server, &create_user(&url, "owner@acme.test", false));
-    let project = project_with_key(&api, "acme", "backend").await;
+    let Organization { api, project, .. } = organization(&server, &url, "acme").await;
     let event = json!({
         "event_id": "fedcba9876543210fedcba9876543210",
         "level": "error",
@@ -786,6 +820,15 @@ async fn emails_past_the_hourly_cap_are_dropped_and_counted() {
         ],
     );
 
+    let Organization {
+        api, id: org_id, ..
+    } = organization(&server, &url, "acme").await;
+    let email_to = |address: &str| {
+        let mut row = Outbox::new("email", address.to_owned());
+        row.org_id = org_id;
+        row
+    };
+
     let mut capped = Vec::new();
     for n in 0..5 {
         let address = if n % 2 == 0 {
@@ -793,9 +836,9 @@ async fn emails_past_the_hourly_cap_are_dropped_and_counted() {
         } else {
             "DEV@acme.test"
         };
-        capped.push(insert(&pool, Outbox::new("email", address.into())).await);
+        capped.push(insert(&pool, email_to(address)).await);
     }
-    let other = insert(&pool, Outbox::new("email", "ops@acme.test".into())).await;
+    let other = insert(&pool, email_to("ops@acme.test")).await;
     let mut states = Vec::new();
     for id in &capped {
         states.push(settled(&pool, *id, WITHIN, &server).await);
@@ -821,4 +864,156 @@ async fn emails_past_the_hourly_cap_are_dropped_and_counted() {
         )
     };
     assert_eq!((email("delivered"), email("dropped")), (3.0, 3.0));
+    let listed = api
+        .get_ok("/api/0/organizations/acme/notifications/?state=dropped")
+        .await;
+    let reasons: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["lastError"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 3, "{listed}");
+    assert!(reasons.iter().all(|r| r.contains("(--email-hourly-cap 2)")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notifications_list_shows_states_and_only_the_organizations_own_rows() {
+    let receiver =
+        Receiver::start(|path, _| Reply::Status(if path == "/gone" { 410 } else { 200 })).await;
+    let (url, pool) = fresh_database().await;
+    let server = server(&url, &[]);
+    let Organization {
+        token: acme_token,
+        api: acme,
+        id: acme_id,
+        ..
+    } = organization(&server, &url, "acme").await;
+    let Organization {
+        api: globex,
+        id: globex_id,
+        ..
+    } = organization(&server, &url, "globex").await;
+    let row = |channel, target: String, workflow| {
+        let mut row = Outbox::new(channel, target);
+        row.org_id = acme_id;
+        row.workflow_id = Some(workflow);
+        row
+    };
+
+    let delivered = insert(&pool, row("webhook", receiver.url("/ok"), "7")).await;
+    let failed = insert(&pool, row("webhook", receiver.url("/gone"), "8")).await;
+    // No SMTP server is configured: the email waits and is retried.
+    let pending = insert(&pool, row("email", "dev@acme.test".into(), "7")).await;
+    let mut elsewhere = Outbox::new("webhook", receiver.url("/ok"));
+    elsewhere.org_id = globex_id;
+    let elsewhere = insert(&pool, elsewhere).await;
+    for id in [delivered, failed, elsewhere] {
+        settled(&pool, id, WITHIN, &server).await;
+    }
+    row_when(&pool, pending, WITHIN, &server, |outcome| {
+        outcome.attempts > 0
+    })
+    .await;
+
+    let listed = acme
+        .get_ok("/api/0/organizations/acme/notifications/")
+        .await;
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["id"].as_str().unwrap())
+        .collect();
+    let expected = [pending, failed, delivered].map(|id| id.to_string());
+    assert_eq!(ids, expected);
+    let by_id = |id: Uuid| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["id"] == id.to_string())
+            .unwrap()
+            .clone()
+    };
+    let gone = by_id(failed);
+    assert_eq!(gone["channel"], "webhook");
+    assert_eq!(gone["target"], receiver.url("/gone"));
+    assert_eq!(gone["state"], "failed");
+    assert_eq!(gone["attempts"], 1);
+    assert_eq!(gone["lastError"], "receiver answered 410 Gone");
+    assert_eq!(gone["lastStatus"], 410);
+    assert_eq!(gone["workflowId"], "8");
+    assert_eq!(gone["hookId"], Value::Null);
+    assert_eq!(gone["issueId"], "1");
+    assert_eq!(gone["dateDelivered"], Value::Null);
+    assert!(gone["dateCreated"].as_str().unwrap().ends_with('Z'));
+    assert!(gone.get("secret").is_none());
+    let ok = by_id(delivered);
+    assert_eq!(
+        (ok["state"].as_str(), ok["lastStatus"].as_i64()),
+        (Some("delivered"), Some(200))
+    );
+    assert!(ok["dateDelivered"].as_str().unwrap().ends_with('Z'));
+    let waiting = by_id(pending);
+    assert_eq!(
+        (waiting["channel"].as_str(), waiting["state"].as_str()),
+        (Some("email"), Some("pending"))
+    );
+    assert_eq!(waiting["target"], "dev@acme.test");
+    assert_eq!(
+        waiting["lastError"],
+        "no SMTP server is configured (--smtp-url)"
+    );
+    let only = |query: &str| {
+        let acme = acme.clone();
+        let query = query.to_owned();
+        async move {
+            acme.get_ok(&format!("/api/0/organizations/acme/notifications/?{query}"))
+                .await
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|row| row["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(only("state=failed").await, [failed.to_string()]);
+    assert_eq!(only("state=dropped").await, Vec::<String>::new());
+    assert_eq!(
+        only("workflow=7").await,
+        [pending.to_string(), delivered.to_string()]
+    );
+    assert_eq!(
+        only("workflow=7&state=delivered").await,
+        [delivered.to_string()]
+    );
+    assert_eq!(only("per_page=2").await, expected[..2]);
+    assert_eq!(only("per_page=2&cursor=0:2:0").await, expected[2..]);
+    let first_page = reqwest::Client::new()
+        .get(server.at("/api/0/organizations/acme/notifications/?per_page=2"))
+        .bearer_auth(&acme_token)
+        .send()
+        .await
+        .unwrap();
+    let link = first_page.headers()["link"].to_str().unwrap();
+    assert!(
+        link.contains("rel=\"next\"; results=\"true\"; cursor=\"0:2:0\""),
+        "{link}"
+    );
+    acme.expect(
+        400,
+        "GET",
+        "/api/0/organizations/acme/notifications/?state=lost",
+        None,
+    )
+    .await;
+    globex
+        .expect(404, "GET", "/api/0/organizations/acme/notifications/", None)
+        .await;
+    let theirs = globex
+        .get_ok("/api/0/organizations/globex/notifications/")
+        .await;
+    assert_eq!(theirs.as_array().unwrap().len(), 1);
+    assert_eq!(theirs[0]["id"], elsewhere.to_string());
 }
