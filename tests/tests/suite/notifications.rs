@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::helpers::{create_user, fresh_database, project_with_key, Api, ProjectKey, TestServer};
 use crate::issues::wait_for_events;
-use crate::metrics::{scrape, value};
+use crate::metrics::{scrape, value, Sample};
 
 /// How a test receiver answers a request.
 #[derive(Debug, Clone, Copy)]
@@ -377,6 +377,15 @@ async fn organization(server: &TestServer, url: &str, org: &str) -> Organization
     }
 }
 
+/// `faultline_notifications_total{channel, outcome}` in `samples`.
+fn counted(samples: &[Sample], channel: &str, outcome: &str) -> f64 {
+    value(
+        samples,
+        "faultline_notifications_total",
+        &[("channel", channel), ("outcome", outcome)],
+    )
+}
+
 fn hmac_hex(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
@@ -431,11 +440,7 @@ async fn a_webhook_is_delivered_once_signed_with_the_rows_secret() {
     assert_eq!(body["project"]["slug"], "backend");
     assert_eq!(body["organization"]["slug"], "acme");
     let samples = scrape(&server.at("/metrics")).await;
-    let delivered = [("channel", "webhook"), ("outcome", "delivered")];
-    assert_eq!(
-        value(&samples, "faultline_notifications_total", &delivered),
-        1.0
-    );
+    assert_eq!(counted(&samples, "webhook", "delivered"), 1.0);
     assert_eq!(
         value(
             &samples,
@@ -468,14 +473,8 @@ async fn a_receiver_failing_twice_gets_the_notification_once_on_the_third_attemp
         HashMap::from([(id.to_string(), 1)])
     );
     let samples = scrape(&server.at("/metrics")).await;
-    let count = |outcome| {
-        value(
-            &samples,
-            "faultline_notifications_total",
-            &[("channel", "webhook"), ("outcome", outcome)],
-        )
-    };
-    assert_eq!((count("retrying"), count("delivered")), (2.0, 1.0));
+    assert_eq!(counted(&samples, "webhook", "retrying"), 2.0);
+    assert_eq!(counted(&samples, "webhook", "delivered"), 1.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -856,14 +855,8 @@ async fn emails_past_the_hourly_cap_are_dropped_and_counted() {
     assert_eq!(other.state, "delivered");
     assert_eq!(smtp.messages().len(), 3);
     let samples = scrape(&server.at("/metrics")).await;
-    let email = |outcome| {
-        value(
-            &samples,
-            "faultline_notifications_total",
-            &[("channel", "email"), ("outcome", outcome)],
-        )
-    };
-    assert_eq!((email("delivered"), email("dropped")), (3.0, 3.0));
+    assert_eq!(counted(&samples, "email", "delivered"), 3.0);
+    assert_eq!(counted(&samples, "email", "dropped"), 3.0);
     let listed = api
         .get_ok("/api/0/organizations/acme/notifications/?state=dropped")
         .await;
