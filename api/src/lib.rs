@@ -85,6 +85,7 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .merge(routes::teams::router())
         .merge(routes::members::router())
         .merge(routes::audit_logs::router())
+        .merge(routes::notifications::router())
         .merge(routes::projects::router())
         .merge(routes::keys::router())
         .merge(routes::issues::router())

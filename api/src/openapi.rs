@@ -447,6 +447,37 @@ pub struct AuditLogEntry {
     pub date_created: String,
 }
 
+/// One notification of the outbox (a Faultline extension): where it goes and how
+/// its delivery went.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// The idempotency key (a UUID): receivers see it as `X-Faultline-Idempotency-Key`.
+    pub id: String,
+    /// `email`, `webhook`, `slack`, `discord` or `service_hook`.
+    pub channel: String,
+    /// The email address or URL.
+    pub target: String,
+    /// `pending`, `delivered`, `failed` (given up) or `dropped` (over the hourly email cap).
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// What went wrong on the last failed attempt (kept after a later success).
+    pub last_error: Option<String>,
+    /// The last answer's HTTP status (the SMTP reply code for email).
+    pub last_status: Option<i32>,
+    /// ISO 8601 UTC.
+    pub date_created: String,
+    /// ISO 8601 UTC, once delivered.
+    pub date_delivered: Option<String>,
+    /// The workflow that fired, as a string.
+    pub workflow_id: Option<String>,
+    /// The service hook that fired.
+    pub hook_id: Option<String>,
+    /// The issue it is about, as a string.
+    pub issue_id: Option<String>,
+}
+
 /// A user auth token (the token itself only in the creation answer).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -51,6 +51,8 @@ pub struct Shared {
     pub progress: Arc<Progress>,
     /// Every durable projection this server runs.
     pub projections: Arc<Vec<Arc<dyn Projection>>>,
+    /// The reactors this server runs (never waited on by writes).
+    pub reactors: Arc<Vec<Arc<dyn Projection>>>,
     /// In-memory read models of this process: (name, aggregate types read).
     pub caches: Arc<Vec<(&'static str, &'static [&'static str])>>,
     /// The URL users reach Faultline at (DSNs, permalinks), without trailing slash.
@@ -73,6 +75,15 @@ pub struct Shared {
 }
 
 impl AppState {
+    /// The projections and the reactors, for status reports.
+    pub fn runners(&self) -> Vec<Arc<dyn Projection>> {
+        self.projections
+            .iter()
+            .chain(self.reactors.iter())
+            .cloned()
+            .collect()
+    }
+
     /// Executes `command` on aggregate `aggregate_id` and waits (bounded) until the
     /// read models show its events, so the caller can read them back at once.
     pub async fn execute<A>(

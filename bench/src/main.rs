@@ -17,6 +17,7 @@ mod report;
 mod seed;
 mod server;
 mod table;
+mod workflows;
 
 use std::time::Instant;
 
@@ -54,11 +55,23 @@ async fn run(args: Args) -> anyhow::Result<()> {
     api.create_org().await?;
     let p50 = api.create_project("ingest50").await?;
     let p1 = api.create_project("ingest1").await?;
+    let p50w = api.create_project("ingest50w").await?;
     let bench = api.create_project("bench").await?;
 
     // (1) Ingestion, end to end.
     let peak_reset_1 = server::reset_peak(pid);
     let run50 = ingest::run(&args, &srv, &pool, &p50, 50, sizes.events).await?;
+    // (1b) The same load into a project that alert workflows watch (a server without
+    // them answers 404 to their creation: the row is left out).
+    let run50w = match workflows::create(&api, &p50w).await {
+        Ok(()) => Some(ingest::run(&args, &srv, &pool, &p50w, 50, sizes.events).await?),
+        Err(error) => {
+            log(format!(
+                "no workflows on this server, K=50 with workflows skipped: {error:#}"
+            ));
+            None
+        }
+    };
     let run1 = ingest::run(&args, &srv, &pool, &p1, 1, sizes.events).await?;
     let mem1 = server::memory_kib(pid);
 
@@ -105,6 +118,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         machine,
         run50,
+        run50w,
         run1,
         base,
         floor,

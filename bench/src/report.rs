@@ -18,6 +18,8 @@ pub struct Report {
     pub concurrency: usize,
     pub machine: Value,
     pub run50: IngestRun,
+    /// K=50 into a project watched by `workflows::WORKFLOWS` workflows.
+    pub run50w: Option<IngestRun>,
     pub run1: IngestRun,
     pub base: BaselineResult,
     pub floor: FloorResult,
@@ -110,6 +112,15 @@ impl Report {
             "machine": self.machine,
             "concurrency": self.concurrency,
             "ingest_k50": run(&self.run50),
+            "ingest_k50_workflows": self.run50w.as_ref().map(|w| {
+                let mut figures = run(w);
+                figures["workflows"] = json!(crate::workflows::WORKFLOWS);
+                figures["ratio_to_k50"] = json!(w
+                    .visible_per_s()
+                    .zip(self.run50.visible_per_s())
+                    .map(|(w, plain)| w / plain));
+                figures
+            }),
             "ingest_k1": run(&self.run1),
             "baseline": {
                 "rows": self.base.rows, "wall_s": self.base.wall_s, "rows_per_s": self.base.rows_per_s(),

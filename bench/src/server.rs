@@ -245,7 +245,7 @@ impl Api {
             .bearer_auth(&self.token)
     }
 
-    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+    pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let response = self
             .client
             .post(format!("{}{}", self.base, path))

@@ -61,6 +61,30 @@ impl Report {
                 String::new(),
             ]);
         }
+        if let Some(run) = &self.run50w {
+            let visible = run.visible_per_s();
+            let plain = self.run50.visible_per_s();
+            rows.push([
+                format!(
+                    "ingest K=50, {} workflows: events/s accepted+visible",
+                    crate::workflows::WORKFLOWS
+                ),
+                visible.map_or("n/a (timed out)".into(), |v| format!("{v:.0}/s")),
+                plain.map_or("n/a".into(), |p| format!("K=50 {p:.0}/s")),
+                visible
+                    .zip(plain)
+                    .map_or("n/a".into(), |(v, p)| format!("{:.3}", v / p)),
+            ]);
+            rows.push([
+                format!(
+                    "ingest K=50, {} workflows: machine CPU per event",
+                    crate::workflows::WORKFLOWS
+                ),
+                format!("{} ms", ms2(run.machine_cpu_ms())),
+                String::new(),
+                String::new(),
+            ]);
+        }
         let floor = &self.floor;
         for (figure, part) in [
             (

@@ -14,6 +14,7 @@
 //! command wait until the projections it affects have caught up (read-your-writes).
 
 pub mod accounts;
+pub mod alerting;
 pub mod alerts;
 pub mod audit;
 pub mod checkpoint;
@@ -22,6 +23,7 @@ pub mod history;
 pub mod issues;
 pub mod log;
 pub mod memory;
+pub mod notifications;
 pub mod notify;
 pub mod progress;
 pub mod projection;

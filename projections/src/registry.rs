@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::accounts::organizations::OrganizationsProjection;
 use crate::accounts::projects::ProjectsProjection;
 use crate::accounts::users::UsersProjection;
+use crate::alerting::AlertingReactor;
 use crate::alerts::AlertRulesProjection;
 use crate::audit::AuditLogProjection;
 use crate::issues::IssuesProjection;
@@ -20,4 +21,11 @@ pub fn durable() -> Vec<Arc<dyn Projection>> {
         Arc::new(AlertRulesProjection),
         Arc::new(AuditLogProjection),
     ]
+}
+
+/// The reactors: run like projections, but they act on what they fold (the
+/// `alerting` reactor decides notifications), so replay and verify never run them.
+/// `public_url` is where notifications link to.
+pub fn reactors(public_url: &str) -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(AlertingReactor::new(public_url))]
 }

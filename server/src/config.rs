@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use faultline_domain::project::RateLimit;
 
@@ -105,6 +106,54 @@ pub struct ServeArgs {
     /// main one [default: `/metrics` on the main address, without authentication].
     #[arg(long, env = "FAULTLINE_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
+    /// Notification delivery: SMTP, webhooks, timeouts and retries.
+    #[command(flatten)]
+    pub notifications: NotificationArgs,
+}
+
+/// How `serve` delivers notifications (docs/alerts.md).
+#[derive(Debug, Clone, Args)]
+pub struct NotificationArgs {
+    /// SMTP server for alert emails: `smtp://user:pass@host:port` (plain, for a relay
+    /// on this machine), `smtp://...?tls=starttls` (STARTTLS required) or
+    /// `smtps://...` (TLS) [default: none; emails wait and are retried].
+    #[arg(long, env = "FAULTLINE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of alert emails (`alerts@example.com` or `Faultline <alerts@example.com>`).
+    #[arg(
+        long,
+        env = "FAULTLINE_EMAIL_FROM",
+        default_value = "faultline@localhost"
+    )]
+    pub email_from: String,
+    /// Most alert emails one address gets per hour; the rest are dropped.
+    #[arg(long, env = "FAULTLINE_EMAIL_HOURLY_CAP", default_value_t = 20)]
+    pub email_hourly_cap: u32,
+    /// Let webhooks (and Slack, Discord, service hooks) go to loopback, private,
+    /// link-local and other non-public addresses.
+    #[arg(long, env = "FAULTLINE_ALLOW_PRIVATE_WEBHOOKS", value_parser = BoolishValueParser::new())]
+    pub allow_private_webhooks: bool,
+    /// Longest time one notification attempt may take, in seconds (`10`, `2.5s`).
+    #[arg(long, env = "FAULTLINE_NOTIFICATION_TIMEOUT", default_value = "10", value_parser = seconds)]
+    pub notification_timeout: Duration,
+    /// How long after its creation a notification is retried before it is given up,
+    /// in seconds (`86400`, `3600s`).
+    #[arg(long, env = "FAULTLINE_NOTIFICATION_RETRY_HORIZON", default_value = "86400", value_parser = seconds)]
+    pub notification_retry_horizon: Duration,
+}
+
+impl NotificationArgs {
+    /// The delivery worker's configuration.
+    pub fn config(&self) -> faultline_notify::Config {
+        faultline_notify::Config {
+            smtp_url: self.smtp_url.clone(),
+            email_from: self.email_from.clone(),
+            email_hourly_cap: self.email_hourly_cap,
+            allow_private: self.allow_private_webhooks,
+            timeout: self.notification_timeout,
+            retry_horizon: self.notification_retry_horizon,
+        }
+    }
 }
 
 /// `<count>/<seconds>`, both above zero.
@@ -187,6 +236,39 @@ mod tests {
         assert!(seconds("0").is_err());
         assert!(seconds("-1").is_err());
         assert!(seconds("soon").is_err());
+    }
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let cli = Cli::try_parse_from([&["faultline", "serve"], args].concat()).unwrap();
+        match cli.command {
+            Commands::Serve(serve) => serve,
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn notification_settings_have_defaults_and_flags() {
+        let defaults = serve_args(&[]).notifications.config();
+        let set = serve_args(&[
+            "--allow-private-webhooks",
+            "--notification-timeout",
+            "2.5",
+            "--notification-retry-horizon",
+            "60s",
+            "--email-hourly-cap",
+            "3",
+        ])
+        .notifications
+        .config();
+
+        assert!(!defaults.allow_private);
+        assert_eq!(defaults.timeout, Duration::from_secs(10));
+        assert_eq!(defaults.retry_horizon, Duration::from_secs(86_400));
+        assert_eq!(defaults.email_hourly_cap, 20);
+        assert!(set.allow_private);
+        assert_eq!(set.timeout, Duration::from_millis(2500));
+        assert_eq!(set.retry_horizon, Duration::from_secs(60));
+        assert_eq!(set.email_hourly_cap, 3);
     }
 
     #[test]

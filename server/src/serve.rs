@@ -7,6 +7,7 @@ use faultline_api::ingest_limits::{Limits, ProjectLimiter};
 use faultline_api::{AppState, Shared};
 use faultline_commands::ingest::{Ingestor, IngestorConfig};
 use faultline_commands::CommandBus;
+use faultline_notify::Worker;
 use faultline_projections::accounts::key_cache::KeyCache;
 use faultline_projections::memory::{MemoryProjection, MemoryTail};
 use faultline_projections::notify::LogListener;
@@ -33,6 +34,9 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     let listener = LogListener::new(progress.clone());
     let projections = Arc::new(faultline_projections::registry::durable());
 
+    // Before anything listens: a bad --smtp-url stops the start.
+    let notifier = Worker::new(pool.clone(), args.notifications.config())?;
+
     let keys = Arc::new(KeyCache::default());
     let mut jobs = JoinSet::new();
     jobs.spawn(listener.clone().run(pool.clone(), shutdown.clone()));
@@ -45,7 +49,11 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         )
         .run(shutdown.clone()),
     );
-    for projection in projections.iter() {
+    let tcp = TcpListener::bind(args.bind).await?;
+    let bound = tcp.local_addr()?;
+    let public_url = args.public_url(bound);
+    let reactors = Arc::new(faultline_projections::registry::reactors(&public_url));
+    for projection in projections.iter().chain(reactors.iter()) {
         let runner = ProjectionRunner::new(
             pool.clone(),
             projection.clone(),
@@ -58,25 +66,24 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
 
     jobs.spawn(metrics_upkeep(metrics.clone(), shutdown.clone()));
 
-    let tcp = TcpListener::bind(args.bind).await?;
     let metrics_tcp = match args.metrics_bind {
         Some(address) => Some(TcpListener::bind(address).await?),
         None => None,
     };
-    let bound = tcp.local_addr()?;
     let bus = Arc::new(CommandBus::new(pool.clone()));
     let (ingestor, ingest_task) = Ingestor::start(pool.clone(), IngestorConfig::default());
-    let public_url = args.public_url(bound);
     jobs.spawn(crate::scheduler::run(
         pool.clone(),
         bus.clone(),
         shutdown.clone(),
     ));
+    jobs.spawn(notifier.run(shutdown.clone()));
     let state = AppState::new(Shared {
         pool: pool.clone(),
         bus,
         progress,
         projections,
+        reactors,
         public_url: public_url.into(),
         caches: Arc::new(vec![(keys.name(), keys.aggregate_types())]),
         keys,

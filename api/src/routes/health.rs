@@ -24,7 +24,7 @@ async fn health() -> Json<Value> {
 /// 200 when the database answers and no projection has stopped; 503 otherwise.
 /// Either way the body lists each projection's lag in events.
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match statuses(&state.pool, &state.projections).await {
+    match statuses(&state.pool, &state.runners()).await {
         Ok(projections) => {
             let failed = projections.iter().any(|p| p.failed);
             let status = if failed {

@@ -55,7 +55,7 @@ async fn read_database_gauges(state: &AppState) {
     metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(idle);
     metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "in_use").set(f64::from(pool.size()) - idle);
     metrics::gauge!(DB_POOL_MAX).set(f64::from(pool.options().get_max_connections()));
-    match statuses(pool, &state.projections).await {
+    match statuses(pool, &state.runners()).await {
         Ok(projections) => {
             for projection in projections {
                 let name = projection.name;

@@ -17,6 +17,7 @@ pub mod issues;
 pub mod keys;
 pub mod members;
 pub mod metrics;
+pub mod notifications;
 pub mod organizations;
 pub mod projects;
 pub mod service_hooks;

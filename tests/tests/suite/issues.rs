@@ -172,7 +172,7 @@ pub(crate) async fn link_of(server: &TestServer, token: &str, path: &str) -> Str
 }
 
 /// Waits (bounded) until the organization's issues add up to `events` events.
-async fn wait_for_events(api: &Api, org: &str, events: u64) -> Value {
+pub(crate) async fn wait_for_events(api: &Api, org: &str, events: u64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut last = Value::Null;
     while Instant::now() < deadline {

@@ -21,6 +21,7 @@ mod issues;
 mod log_tools;
 mod managed_postgres;
 mod metrics;
+mod notifications;
 mod openapi;
 mod outage;
 mod project_rate_limit;

@@ -10,7 +10,7 @@ use crate::helpers::{
 };
 
 /// The samples of one scrape of `url`.
-async fn scrape(url: &str) -> Vec<Sample> {
+pub(crate) async fn scrape(url: &str) -> Vec<Sample> {
     let response = reqwest::get(url).await.unwrap();
     assert_eq!(response.status(), 200);
     let content_type = response.headers()["content-type"].to_str().unwrap();
@@ -23,7 +23,7 @@ async fn scrape(url: &str) -> Vec<Sample> {
 }
 
 /// One sample of the Prometheus text format.
-struct Sample {
+pub(crate) struct Sample {
     metric: String,
     labels: HashMap<String, String>,
     value: f64,
@@ -67,7 +67,7 @@ fn parse_sample(line: &str) -> Sample {
 
 /// The value of the sample `metric` with every label of `labels` (0 when absent:
 /// a counter not yet incremented has no series).
-fn value(samples: &[Sample], metric: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn value(samples: &[Sample], metric: &str, labels: &[(&str, &str)]) -> f64 {
     samples
         .iter()
         .find(|s| {
