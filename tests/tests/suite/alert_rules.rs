@@ -523,3 +523,89 @@ async fn changes_are_audited_and_verify_rebuilds_identical_read_models() {
         "{out}"
     );
 }
+
+/// The rules' events as the alerting reactor folds them: a workflow and a service
+/// hook made over the API put their rows into the outbox when a new issue appears
+/// (delivery itself is `notifications.rs`'s; here the loopback target is refused).
+#[tokio::test]
+async fn a_workflow_and_a_hook_made_over_the_api_fire_on_a_new_issue() {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let owner = Api::new(&server, &create_user(&url, "owner@acme.test", false));
+    let project = project_with_key(&owner, "acme", "backend").await;
+    let mut alert = new_issue_alert("New errors", project.project_id);
+    alert["environment"] = Value::Null;
+    let workflow = owner
+        .expect(
+            201,
+            "POST",
+            "/api/0/organizations/acme/workflows/",
+            Some(alert),
+        )
+        .await;
+    let hook = owner
+        .expect(
+            201,
+            "POST",
+            "/api/0/projects/acme/backend/hooks/",
+            Some(json!({"url": "http://127.0.0.1:9/hook", "events": ["event.created"]})),
+        )
+        .await;
+
+    let sent = reqwest::Client::new()
+        .post(server.at(&format!(
+            "/api/{}/store/?sentry_key={}",
+            project.project_id, project.key
+        )))
+        .json(&json!({"level": "error", "platform": "python", "message": "boom"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 200);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let rows: Vec<(
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+    )> = loop {
+        let rows = sqlx::query_as(
+            "SELECT workflow_id, hook_id, channel, target, secret FROM notifications
+              ORDER BY channel",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        if rows.len() >= 3 || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let workflow_id = workflow["id"].as_str().map(str::to_owned);
+    let channels: Vec<(&Option<String>, &Option<String>, &str, &Option<String>)> = rows
+        .iter()
+        .map(|(w, h, channel, _, secret)| (w, h, channel.as_str(), secret))
+        .collect();
+    assert_eq!(
+        channels,
+        [
+            (&workflow_id, &None, "email", &None),
+            (
+                &None,
+                &hook["id"].as_str().map(str::to_owned),
+                "service_hook",
+                &hook["secret"].as_str().map(str::to_owned)
+            ),
+            (
+                &workflow_id,
+                &None,
+                "webhook",
+                &Some(webhook_secret(&workflow).to_owned())
+            ),
+        ],
+        "{rows:?}\n{}",
+        server.logs()
+    );
+}
