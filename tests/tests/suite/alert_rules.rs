@@ -66,6 +66,28 @@ async fn acme(api: &Api) -> (i64, i64) {
     (backend, web["id"].as_str().unwrap().parse().unwrap())
 }
 
+/// Workflow `alert` in `acme` and a service hook on `event.created` to `hook_url` in
+/// its project `backend`, as created.
+async fn workflow_and_hook(api: &Api, alert: Value, hook_url: &str) -> (Value, Value) {
+    let workflow = api
+        .expect(
+            201,
+            "POST",
+            "/api/0/organizations/acme/workflows/",
+            Some(alert),
+        )
+        .await;
+    let hook = api
+        .expect(
+            201,
+            "POST",
+            "/api/0/projects/acme/backend/hooks/",
+            Some(json!({"url": hook_url, "events": ["event.created"]})),
+        )
+        .await;
+    (workflow, hook)
+}
+
 /// A few of every change an alert rule or a service hook can have, in `acme`:
 /// workflows created, renamed, disabled in bulk and deleted, hooks registered,
 /// changed and removed.
@@ -373,22 +395,12 @@ async fn another_organizations_workflows_detectors_and_hooks_answer_404() {
     let outsider = Api::new(&server, &create_user(&url, "owner@globex.test", false));
     let (backend, _) = acme(&owner).await;
     project_with_key(&outsider, "globex", "backend").await;
-    let workflow = owner
-        .expect(
-            201,
-            "POST",
-            "/api/0/organizations/acme/workflows/",
-            Some(new_issue_alert("mine", backend)),
-        )
-        .await;
-    let hook = owner
-        .expect(
-            201,
-            "POST",
-            "/api/0/projects/acme/backend/hooks/",
-            Some(json!({"url": "https://example.com/", "events": ["event.created"]})),
-        )
-        .await;
+    let (workflow, hook) = workflow_and_hook(
+        &owner,
+        new_issue_alert("mine", backend),
+        "https://example.com/",
+    )
+    .await;
     let (workflow, hook) = (
         workflow["id"].as_str().unwrap(),
         hook["id"].as_str().unwrap(),
@@ -535,22 +547,7 @@ async fn a_workflow_and_a_hook_made_over_the_api_fire_on_a_new_issue() {
     let project = project_with_key(&owner, "acme", "backend").await;
     let mut alert = new_issue_alert("New errors", project.project_id);
     alert["environment"] = Value::Null;
-    let workflow = owner
-        .expect(
-            201,
-            "POST",
-            "/api/0/organizations/acme/workflows/",
-            Some(alert),
-        )
-        .await;
-    let hook = owner
-        .expect(
-            201,
-            "POST",
-            "/api/0/projects/acme/backend/hooks/",
-            Some(json!({"url": "http://127.0.0.1:9/hook", "events": ["event.created"]})),
-        )
-        .await;
+    let (workflow, hook) = workflow_and_hook(&owner, alert, "http://127.0.0.1:9/hook").await;
 
     let sent = reqwest::Client::new()
         .post(server.at(&format!(
@@ -564,16 +561,9 @@ async fn a_workflow_and_a_hook_made_over_the_api_fire_on_a_new_issue() {
     assert_eq!(sent.status().as_u16(), 200);
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let rows: Vec<(
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-    )> = loop {
+    let rows: Vec<OutboxRow> = loop {
         let rows = sqlx::query_as(
-            "SELECT workflow_id, hook_id, channel, target, secret FROM notifications
-              ORDER BY channel",
+            "SELECT workflow_id, hook_id, channel, secret FROM notifications ORDER BY channel",
         )
         .fetch_all(&pool)
         .await
@@ -583,29 +573,24 @@ async fn a_workflow_and_a_hook_made_over_the_api_fire_on_a_new_issue() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
-    let workflow_id = workflow["id"].as_str().map(str::to_owned);
-    let channels: Vec<(&Option<String>, &Option<String>, &str, &Option<String>)> = rows
-        .iter()
-        .map(|(w, h, channel, _, secret)| (w, h, channel.as_str(), secret))
-        .collect();
-    assert_eq!(
-        channels,
-        [
-            (&workflow_id, &None, "email", &None),
-            (
-                &None,
-                &hook["id"].as_str().map(str::to_owned),
-                "service_hook",
-                &hook["secret"].as_str().map(str::to_owned)
-            ),
-            (
-                &workflow_id,
-                &None,
-                "webhook",
-                &Some(webhook_secret(&workflow).to_owned())
-            ),
-        ],
-        "{rows:?}\n{}",
-        server.logs()
-    );
+    let text = |value: &Value| value.as_str().map(str::to_owned);
+    let expected: Vec<OutboxRow> = vec![
+        (text(&workflow["id"]), None, "email".into(), None),
+        (
+            None,
+            text(&hook["id"]),
+            "service_hook".into(),
+            text(&hook["secret"]),
+        ),
+        (
+            text(&workflow["id"]),
+            None,
+            "webhook".into(),
+            Some(webhook_secret(&workflow).to_owned()),
+        ),
+    ];
+    assert_eq!(rows, expected, "{}", server.logs());
 }
+
+/// An outbox row's workflow, hook, channel and secret.
+type OutboxRow = (Option<String>, Option<String>, String, Option<String>);
