@@ -27,6 +27,7 @@ mod outage;
 mod project_rate_limit;
 mod projection_crash;
 mod readme;
+mod receivers;
 mod replay;
 mod request_timeouts;
 mod scale_out;
