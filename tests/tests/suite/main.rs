@@ -7,6 +7,7 @@
 mod accounts;
 mod accounts_projects;
 mod alert_rules;
+mod alerts;
 mod api_contract;
 mod audit_log;
 mod bootstrap;
