@@ -13,6 +13,7 @@ use crate::helpers::{
     create_user, event_envelope, faultline_bin, fresh_database, project_with_key, Api, ProjectKey,
     TestServer,
 };
+use crate::issues::wait_for_events;
 use crate::receivers::Receiver;
 
 fn exception(function: &str, n: u32) -> Value {
@@ -189,7 +190,8 @@ async fn a_disabled_workflow_never_fires_and_a_regression_workflow_fires_after_a
     .await;
 
     send(&project, &server, &exception("checkout", 1)).await;
-    let issues = api.get_ok("/api/0/projects/acme/backend/issues/").await;
+    // Ingestion answers once the event is in the log; the issue list follows it.
+    let issues = wait_for_events(&api, "acme", 1).await;
     let issue_id = issues[0]["id"].as_str().unwrap().to_owned();
     let before_resolve = receiver.seen().len();
     api.expect(

@@ -228,15 +228,52 @@ async fn envelope(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let mut tally = Tally::new("envelope");
+    receive(
+        Endpoint::Envelope,
+        state,
+        project_id,
+        query,
+        peer,
+        headers,
+        body,
+    )
+    .await
+}
+
+/// Which ingestion endpoint a request came to.
+#[derive(Clone, Copy)]
+enum Endpoint {
+    Envelope,
+    Store,
+}
+
+/// Reads the body and hands it to the endpoint's handler, counting the request and
+/// its items by outcome however it ends.
+async fn receive(
+    endpoint: Endpoint,
+    state: AppState,
+    project_id: String,
+    query: Option<String>,
+    peer: std::net::SocketAddr,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let mut tally = Tally::new(match endpoint {
+        Endpoint::Envelope => "envelope",
+        Endpoint::Store => "store",
+    });
     let result = async {
         let project_id = parse_project_id(&project_id)?;
         let bytes = body::read(body, &headers, &state.limits).await?;
-        let query = query.as_deref();
-        handle_envelope(
-            &state, project_id, query, peer, &headers, &bytes, &mut tally,
-        )
-        .await
+        let (state, query, headers) = (&state, query.as_deref(), &headers);
+        match endpoint {
+            Endpoint::Envelope => {
+                handle_envelope(state, project_id, query, peer, headers, &bytes, &mut tally).await
+            }
+            Endpoint::Store => {
+                handle_store(state, project_id, query, peer, headers, &bytes, &mut tally).await
+            }
+        }
     }
     .await;
     tally.finish(&result);
@@ -323,19 +360,16 @@ async fn store(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let mut tally = Tally::new("store");
-    let result = async {
-        let project_id = parse_project_id(&project_id)?;
-        let bytes = body::read(body, &headers, &state.limits).await?;
-        let query = query.as_deref();
-        handle_store(
-            &state, project_id, query, peer, &headers, &bytes, &mut tally,
-        )
-        .await
-    }
-    .await;
-    tally.finish(&result);
-    result
+    receive(
+        Endpoint::Store,
+        state,
+        project_id,
+        query,
+        peer,
+        headers,
+        body,
+    )
+    .await
 }
 
 /// A `store` body: one event, or an envelope sent there with its content type.
