@@ -93,6 +93,11 @@ impl Rules {
         self.by_project.is_empty() && self.hooks.is_empty()
     }
 
+    /// Whether a workflow or a hook watches `project`.
+    pub(super) fn watches(&self, project: i64) -> bool {
+        self.by_project.contains_key(&project) || self.hooks.contains_key(&project)
+    }
+
     /// The workflows watching `project`.
     pub(super) fn of_project(&self, project: i64) -> impl Iterator<Item = &Workflow> {
         self.by_project

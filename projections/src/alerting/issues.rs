@@ -34,7 +34,9 @@ pub(super) struct IssueFacts {
 /// One issue event, as the reactor reads it.
 enum Change {
     Created(IssueFacts),
-    Ingested(Box<Occurrence>),
+    /// An ingested event; its head is read only when a rule of its project may look
+    /// at it (see [`heads`]).
+    Ingested,
     /// A trigger carried by the next ingested event of the stream.
     Pending(Trigger),
     /// A trigger with no event of its own.
@@ -58,6 +60,9 @@ fn read(event: &StoredEvent) -> Result<Option<Change>, ProjectionError> {
             | "IssueDeleted"
     ) {
         return Ok(None);
+    }
+    if event.event_type == "EventIngested" {
+        return Ok(Some(Change::Ingested));
     }
     Ok(Some(match event.decode::<IssueEvent>()? {
         IssueEvent::IssueCreated {
@@ -83,7 +88,6 @@ fn read(event: &StoredEvent) -> Result<Option<Change>, ProjectionError> {
             times_seen: 0,
             assignee: None,
         }),
-        IssueEvent::EventIngested(occurrence) => Change::Ingested(occurrence),
         IssueEvent::IssueRegressed { .. } => Change::Pending(Trigger::RegressionEvent),
         IssueEvent::IssueUnignored {
             reason: UnignoreReason::Escalating,
@@ -140,12 +144,10 @@ pub(super) async fn apply_run(
         }
     }
     let rules = Rules::load(conn, &projects.into_iter().collect::<Vec<_>>()).await?;
-    let first_received = changes.iter().find_map(|(_, change)| match change {
-        Change::Ingested(occurrence) => Some(occurrence.received),
-        _ => None,
-    });
-    let mut windows = match (rules.is_empty(), first_received) {
-        (false, Some(reference)) => {
+    let mut heads = heads(conn, &rules, &facts, &changes).await?;
+    let first_received = heads.values().map(|o| o.received).min();
+    let mut windows = match first_received {
+        Some(reference) => {
             let counted: Vec<String> = facts
                 .values()
                 .map(|f| (f.stream_id.clone(), f.project_id))
@@ -158,7 +160,7 @@ pub(super) async fn apply_run(
                 .collect();
             Windows::load(conn, &rules, &counted, reference).await?
         }
-        _ => Windows::default(),
+        None => Windows::default(),
     };
 
     let mut decisions = outbox::Decisions::load(conn, &rules, &streams).await?;
@@ -185,12 +187,18 @@ pub(super) async fn apply_run(
                     rules.evaluate(&step, &windows, &mut decisions);
                 }
             }
-            Change::Ingested(occurrence) => {
+            Change::Ingested => {
                 let Some(issue) = facts.get_mut(stream) else {
                     continue;
                 };
                 issue.times_seen += 1;
                 let project = issue.project_id;
+                let Some(occurrence) = heads.remove(&event.position) else {
+                    // No rule of its project looks at it: its triggers have no one to
+                    // fire.
+                    pending.remove(stream);
+                    continue;
+                };
                 if rules.counts_events(project) {
                     windows.add(stream, &occurrence, rules.counts_users(project));
                 }
@@ -236,7 +244,66 @@ pub(super) async fn apply_run(
     write_facts(conn, facts.values(), &deleted).await?;
     windows.write(conn).await?;
     decisions.write(conn, public_url).await?;
-    super::counts::prune(conn, first_received).await
+    let last_recorded = events.last().map(|event| event.recorded_at);
+    super::counts::prune(conn, last_recorded).await
+}
+
+/// The heads (the event without its body) of the run's ingested events whose
+/// project a workflow or hook watches, by position. The run itself reads no
+/// ingested event's payload: most projects are watched by nothing, and decoding every
+/// event a second time (the issues read model already does) would cost ingestion
+/// what alerting is worth.
+async fn heads(
+    conn: &mut PgConnection,
+    rules: &Rules,
+    facts: &HashMap<String, IssueFacts>,
+    changes: &[(&StoredEvent, Change)],
+) -> Result<HashMap<i64, Box<Occurrence>>, ProjectionError> {
+    if rules.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut project_of: HashMap<&str, i64> = facts
+        .iter()
+        .map(|(stream, f)| (stream.as_str(), f.project_id))
+        .collect();
+    let mut watched = Vec::new();
+    for (event, change) in changes {
+        match change {
+            Change::Created(created) => {
+                project_of.insert(event.aggregate_id.as_str(), created.project_id);
+            }
+            Change::Ingested => {
+                if project_of
+                    .get(event.aggregate_id.as_str())
+                    .is_some_and(|project| rules.watches(*project))
+                {
+                    watched.push(event.position);
+                }
+            }
+            _ => {}
+        }
+    }
+    if watched.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<StoredEvent> = sqlx::query_as(
+        "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
+                event_type, event_version,
+                CASE WHEN body IS NULL THEN payload #- '{EventIngested,data}' ELSE payload END
+                  AS payload,
+                NULL::bytea AS body, 'null'::jsonb AS metadata, recorded_at
+           FROM events WHERE position = ANY($1)",
+    )
+    .bind(&watched)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut heads = HashMap::with_capacity(rows.len());
+    for row in rows {
+        if let IssueEvent::EventIngested(occurrence) = row.decode::<IssueEvent>()? {
+            heads.insert(row.position, occurrence);
+        }
+    }
+    Ok(heads)
 }
 
 /// Triggers waiting for their stream's next ingested event, and where the last of

@@ -64,9 +64,10 @@ impl Projection for AlertingReactor {
         ]
     }
 
-    /// An ingested event's head is enough to decide; a fire reads its body then.
+    /// An ingested event is read whole only when its project is watched (see
+    /// `issues::heads`); a fire reads its body then.
     fn payload_sql(&self) -> &'static str {
-        "CASE WHEN body IS NULL THEN payload #- '{EventIngested,data}' ELSE payload END"
+        "CASE WHEN event_type = 'EventIngested' THEN 'null'::jsonb ELSE payload END"
     }
 
     fn body_sql(&self) -> &'static str {

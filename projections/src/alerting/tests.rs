@@ -144,9 +144,34 @@ async fn setup(pool: &PgPool) {
     .unwrap();
 }
 
+/// Writes `events` to the log, as the write side would have before the reactor reads
+/// them: the reactor reads an ingested event's head from there.
+async fn append(conn: &mut sqlx::PgConnection, events: &[StoredEvent]) {
+    for event in events {
+        sqlx::query(
+            "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (position) DO NOTHING",
+        )
+        .bind(event.position)
+        .bind(&event.aggregate_type)
+        .bind(&event.aggregate_id)
+        .bind(event.sequence)
+        .bind(&event.event_type)
+        .bind(&event.event_version)
+        .bind(sqlx::types::Json(&event.payload))
+        .bind(&event.metadata)
+        .bind(event.recorded_at)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    }
+}
+
 async fn apply(pool: &PgPool, events: &[StoredEvent]) {
     let reactor = AlertingReactor::new("https://faultline.example.com/");
     let mut tx = pool.begin().await.unwrap();
+    append(&mut tx, events).await;
     reactor.apply_batch(&mut tx, events).await.unwrap();
     tx.commit().await.unwrap();
 }
@@ -211,6 +236,7 @@ async fn a_batch_applied_again_after_a_rollback_decides_the_same_single_notifica
     ];
     let reactor = AlertingReactor::new("https://faultline.example.com");
     let mut rolled_back = pool.begin().await.unwrap();
+    append(&mut rolled_back, &batch).await;
     reactor.apply_batch(&mut rolled_back, &batch).await.unwrap();
     rolled_back.rollback().await.unwrap();
 

@@ -25,6 +25,8 @@ pub struct WorkflowRow {
     pub date_created: DateTime<Utc>,
     /// When it last changed.
     pub date_updated: DateTime<Utc>,
+    /// When it last fired, as the alerting reactor recorded it.
+    pub last_triggered: Option<DateTime<Utc>>,
 }
 
 /// The order of a workflow list (Sentry's `sortBy`).
@@ -95,7 +97,9 @@ pub struct WorkflowFilter {
 const SELECT: &str = "SELECT w.id, w.org_id, w.definition, w.created_by, w.date_created, w.date_updated,
                              ARRAY(SELECT p FROM unnest(w.project_ids) p
                                     WHERE EXISTS (SELECT 1 FROM projects WHERE id = p AND org_id = w.org_id)
-                                    ORDER BY p) AS project_ids
+                                    ORDER BY p) AS project_ids,
+                             (SELECT max(f.fired_at) FROM alert_fires f
+                               WHERE f.workflow_id = w.id) AS last_triggered
                         FROM workflows w";
 
 const FILTER: &str = "w.org_id = $1

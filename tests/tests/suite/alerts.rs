@@ -134,8 +134,17 @@ async fn a_first_seen_workflow_notifies_a_webhook_once_per_new_issue_signed_with
         .fetch_one(&pool)
         .await
         .unwrap();
+    let fired = api
+        .get_ok(&format!(
+            "/api/0/organizations/acme/workflows/{}/",
+            workflow["id"].as_str().unwrap()
+        ))
+        .await;
 
     let seen = receiver.seen_at("/hook");
+    assert_eq!(workflow["lastTriggered"], Value::Null);
+    let last = fired["lastTriggered"].as_str().expect("it fired");
+    assert!(last.starts_with("20") && last.ends_with('Z'), "{last}");
     assert!(replay.status.success(), "{replay:?}");
     assert_eq!(outbox, 2);
     assert_eq!(seen.len(), 2, "{bodies:?}");

@@ -53,7 +53,7 @@ pub fn workflow_json(row: &WorkflowRow) -> Value {
         "config": {"frequency": definition.frequency_minutes},
         "detectorIds": row.project_ids.iter().map(i64::to_string).collect::<Vec<_>>(),
         "enabled": definition.enabled,
-        "lastTriggered": null,
+        "lastTriggered": row.last_triggered.map(date),
         "owner": null,
     })
 }
