@@ -110,9 +110,12 @@ fn database_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed => true,
         // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutting down,
         // crashed, starting up: what a stopping or restarting server answers), and
-        // 53300 (too many connections).
+        // class 53 (insufficient resources: disk full, out of memory, too many
+        // connections), which pass once the operator or the load frees them.
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+            code.starts_with("08")
+                || code.starts_with("53")
+                || matches!(&*code, "57P01" | "57P02" | "57P03")
         }),
         _ => false,
     }
@@ -205,6 +208,10 @@ impl Refusal for faultline_domain::project::ProjectError {
             TeamAlreadyAdded(_) | TeamNotAdded(_) | EmptyName | InvalidKey | InvalidRateLimit => {
                 ApiError::BadRequest(self.to_string())
             }
+            InvalidRetentionDays => {
+                crate::fields::field_error("eventRetentionDays", &self.to_string())
+            }
+            InvalidMaxEvents => crate::fields::field_error("maxStoredEvents", &self.to_string()),
         }
     }
 }

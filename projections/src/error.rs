@@ -34,19 +34,21 @@ impl ProjectionError {
                         | sqlx::Error::Protocol(_)
                         | sqlx::Error::Tls(_)
                         | sqlx::Error::WorkerCrashed
-                ) || is_admin_shutdown(error)
+                ) || passes_without_change(error)
             }
             ProjectionError::Decode { .. } | ProjectionError::Invalid(_) => false,
         }
     }
 }
 
-/// SQLSTATE class 57 (operator intervention: shutdown, restart) and 08 (connection).
-fn is_admin_shutdown(error: &sqlx::Error) -> bool {
+/// SQLSTATE class 57 (operator intervention: shutdown, restart), 08 (connection) and
+/// 53 (insufficient resources: a full disk, memory, connections), which pass without
+/// the event changing.
+fn passes_without_change(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("57") || code.starts_with("08")),
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("57") || code.starts_with("08") || code.starts_with("53")
+        }),
         _ => false,
     }
 }

@@ -288,7 +288,11 @@ impl Worker {
                 }
             }
             Err(error) => {
-                tracing::error!(%error, events = jobs.len(), "ingest batch failed");
+                // The cause (a full disk, a lost connection) is what an operator acts on.
+                let cause = std::error::Error::source(&error)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                tracing::error!(%error, %cause, events = jobs.len(), "ingest batch failed");
                 for (job, reply) in jobs {
                     self.issues
                         .remove(&issue_stream_id(job.project_id, &job.hash));

@@ -12,6 +12,7 @@ mod api_contract;
 mod audit_log;
 mod bootstrap;
 mod crash;
+mod disk_full;
 mod event_log;
 mod health;
 mod helpers;
