@@ -72,6 +72,8 @@ pub struct Shared {
     pub metrics: Option<PrometheusHandle>,
     /// How long one request may take, body included ([`crate::timeout`]).
     pub request_timeout: Duration,
+    /// Days ingested events are kept in projects without a retention of their own.
+    pub event_retention_days: u32,
 }
 
 impl AppState {

@@ -31,6 +31,7 @@ pub mod registry;
 pub mod replay;
 pub mod runner;
 pub mod status;
+pub mod storage;
 
 pub use error::ProjectionError;
 pub use log::StoredEvent;

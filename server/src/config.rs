@@ -77,6 +77,9 @@ pub enum Commands {
     Log(crate::log_tools::LogCommand),
     /// Print an aggregate's state as pretty JSON, now or as it was at a time.
     State(crate::log_tools::StateArgs),
+    /// What the log stores against each project's retention.
+    #[command(subcommand)]
+    Retention(crate::retention::RetentionCommand),
 }
 
 /// Options of `serve`.
@@ -109,6 +112,22 @@ pub struct ServeArgs {
     /// Notification delivery: SMTP, webhooks, timeouts and retries.
     #[command(flatten)]
     pub notifications: NotificationArgs,
+    /// How long ingested events are kept.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+    /// Seconds between retention passes (one process at a time runs them).
+    #[arg(long, env = "FAULTLINE_RETENTION_INTERVAL", default_value = "3600", value_parser = seconds)]
+    pub retention_interval: Duration,
+}
+
+/// The server-wide retention, shared by `serve` and `retention`.
+#[derive(Debug, Clone, Args)]
+pub struct RetentionArgs {
+    /// Days ingested events are kept in projects that set no retention of their own
+    /// (a project's `eventRetentionDays`), 1 to 3650.
+    #[arg(long, env = "FAULTLINE_EVENT_RETENTION_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub event_retention_days: u32,
 }
 
 /// How `serve` delivers notifications (docs/alerts.md).

@@ -8,6 +8,7 @@ pub mod http;
 pub mod log_tools;
 pub mod postgres;
 pub mod replay;
+pub mod retention;
 pub mod scheduler;
 pub mod serve;
 pub mod telemetry;

@@ -77,6 +77,13 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         bus.clone(),
         shutdown.clone(),
     ));
+    jobs.spawn(crate::retention::pass::run_job(
+        pool.clone(),
+        bus.clone(),
+        args.retention.event_retention_days,
+        args.retention_interval,
+        shutdown.clone(),
+    ));
     jobs.spawn(notifier.run(shutdown.clone()));
     let state = AppState::new(Shared {
         pool: pool.clone(),
@@ -93,6 +100,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         project_limiter: Arc::new(ProjectLimiter::new(args.project_rate_limit)),
         metrics: Some(metrics),
         request_timeout: args.request_timeout,
+        event_retention_days: args.retention.event_retention_days,
     });
     if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
         crate::accounts::bootstrap_if_empty(&state).await?;

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use faultline_commands::ids::{next_id, IdKind};
 use faultline_commands::secrets::new_client_key;
-use faultline_domain::project::{Project, ProjectCommand};
+use faultline_domain::project::{Project, ProjectCommand, MAX_RETENTION_DAYS};
 use faultline_domain::role::Scope;
 use faultline_domain::slug::Slug;
 use faultline_projections::accounts::queries::projects::{self, ProjectRow};
@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
-use crate::fields::{field_error, nullable, slug_field};
+use crate::fields::{field_error, nullable, slug_field, FieldErrors};
 use crate::json::JsonBody;
 use crate::pagination::{link_header, paged, PageParams};
 use crate::render::key::DEFAULT_KEY_LABEL;
@@ -74,7 +74,11 @@ fn detail_json(state: &AppState, access: &OrgAccess, row: &ProjectRow) -> Value 
         "secondaryGroupingConfig": null,
         "fingerprintingRules": "",
     });
+    let own_days = row.retention_days.map(|days| days as u32);
     let more = json!({
+        "eventRetentionDays": own_days,
+        "effectiveEventRetentionDays": own_days.unwrap_or(state.event_retention_days),
+        "maxStoredEvents": row.max_events,
         "organization": org_json(state, &access.org),
         "processingIssues": 0,
         "defaultEnvironment": null,
@@ -268,6 +272,40 @@ struct UpdateBody {
     slug: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     platform: Option<Option<String>>,
+    /// Faultline: days this project's ingested events are kept (1 to 3650); `null`
+    /// follows the server's `--event-retention-days`.
+    #[serde(default, rename = "eventRetentionDays", deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>)]
+    event_retention_days: Option<Option<u32>>,
+    /// Faultline: the most ingested events this project keeps, oldest dropped first;
+    /// `null` for no limit.
+    #[serde(default, rename = "maxStoredEvents", deserialize_with = "nullable")]
+    #[schema(value_type = Option<u64>)]
+    max_stored_events: Option<Option<u64>>,
+}
+
+/// The retention fields of a project update, checked one by one so that a 400 names
+/// the field: each must be absent, `null` or a whole number in range.
+fn retention_fields(fields: &Map<String, Value>) -> Result<(), ApiError> {
+    let mut errors = FieldErrors::default();
+    let checks: [(&str, u64, u64); 2] = [
+        ("eventRetentionDays", 1, u64::from(MAX_RETENTION_DAYS)),
+        ("maxStoredEvents", 1, i64::MAX as u64),
+    ];
+    for (field, min, max) in checks {
+        match fields.get(field) {
+            None | Some(Value::Null) => {}
+            Some(value) => match value.as_u64() {
+                Some(n) if (min..=max).contains(&n) => {}
+                Some(_) | None if value.is_number() => errors.add(
+                    field,
+                    format!("Ensure this value is a whole number between {min} and {max}."),
+                ),
+                _ => errors.add(field, "A valid integer is required."),
+            },
+        }
+    }
+    errors.finish()
 }
 
 /// What a caller holding only `project:read` may send (and what Faultline ignores).
@@ -295,6 +333,7 @@ async fn update(
     if !elevated && fields.keys().any(|k| !MEMBER_FIELDS.contains(&k.as_str())) {
         return Err(ApiError::Forbidden);
     }
+    retention_fields(&fields)?;
     let body: UpdateBody = serde_json::from_value(Value::Object(fields))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let name = body.name.map(|n| n.trim().to_owned());
@@ -307,6 +346,7 @@ async fn update(
         .map(|s| slug_field("slug", s))
         .transpose()?;
     let platform = body.platform.map(|p| p.filter(|p| !p.is_empty()));
+    let at = chrono::Utc::now();
     state
         .execute::<Project>(
             &row.id.to_string(),
@@ -314,11 +354,24 @@ async fn update(
                 name,
                 slug,
                 platform,
-                at: chrono::Utc::now(),
+                at,
             },
             &access.caller.metadata(),
         )
         .await?;
+    if body.event_retention_days.is_some() || body.max_stored_events.is_some() {
+        state
+            .execute::<Project>(
+                &row.id.to_string(),
+                ProjectCommand::SetRetention {
+                    days: body.event_retention_days,
+                    max_events: body.max_stored_events,
+                    at,
+                },
+                &access.caller.metadata(),
+            )
+            .await?;
+    }
     let row = resolve_project(&state, &access, &row.id.to_string()).await?;
     Ok(Json(detail_json(&state, &access, &row)))
 }

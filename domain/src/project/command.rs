@@ -44,6 +44,16 @@ pub enum ProjectCommand {
         /// When the project was deleted.
         at: DateTime<Utc>,
     },
+    /// Change how long, and how many of, the project's ingested events are kept;
+    /// an absent field is kept, `Some(None)` returns it to the server's default.
+    SetRetention {
+        /// The days events are kept.
+        days: Option<Option<u32>>,
+        /// The most events kept.
+        max_events: Option<Option<u64>>,
+        /// When the change was made.
+        at: DateTime<Utc>,
+    },
     /// Give a team access to the project.
     AddProjectTeam {
         /// The team.

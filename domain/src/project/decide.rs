@@ -72,6 +72,18 @@ impl Project {
                 at,
             } => self.update(name, slug, platform, at),
             DeleteProject { at } => Ok(vec![ProjectEvent::ProjectDeleted { at }]),
+            SetRetention {
+                days,
+                max_events,
+                at,
+            } => {
+                let retention = self.retention.changed(days, max_events);
+                retention.validate()?;
+                if retention == self.retention {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ProjectEvent::RetentionChanged { retention, at }])
+            }
             AddProjectTeam { team_id, at } => {
                 if self.teams.contains(&team_id) {
                     return Err(ProjectError::TeamAlreadyAdded(team_id));

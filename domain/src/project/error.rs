@@ -36,4 +36,10 @@ pub enum ProjectError {
     /// A rate limit needs a window and a count above zero.
     #[error("rate limit window and count must both be greater than zero")]
     InvalidRateLimit,
+    /// Retention days outside 1..=3650.
+    #[error("retention must be between 1 and 3650 days")]
+    InvalidRetentionDays,
+    /// A maximum of zero stored events.
+    #[error("the maximum number of stored events must be greater than zero")]
+    InvalidMaxEvents,
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::RateLimit;
+use super::{RateLimit, Retention};
 use crate::slug::Slug;
 
 /// Something that happened to a project or one of its client keys.
@@ -52,6 +52,13 @@ pub enum ProjectEvent {
     /// The project was deleted.
     ProjectDeleted {
         /// When it was deleted.
+        at: DateTime<Utc>,
+    },
+    /// The project's retention changed; it holds the whole new setting.
+    RetentionChanged {
+        /// The retention from now on.
+        retention: Retention,
+        /// When it changed.
         at: DateTime<Utc>,
     },
     /// A team was given access.
@@ -117,6 +124,7 @@ impl DomainEvent for ProjectEvent {
             ProjectCreated { .. } => "ProjectCreated",
             ProjectUpdated { .. } => "ProjectUpdated",
             ProjectDeleted { .. } => "ProjectDeleted",
+            RetentionChanged { .. } => "RetentionChanged",
             ProjectTeamAdded { .. } => "ProjectTeamAdded",
             ProjectTeamRemoved { .. } => "ProjectTeamRemoved",
             ClientKeyCreated { .. } => "ClientKeyCreated",

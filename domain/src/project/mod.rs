@@ -7,6 +7,7 @@ mod command;
 mod decide;
 mod error;
 mod event;
+mod retention;
 #[cfg(test)]
 mod tests;
 
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use command::ProjectCommand;
 pub use error::ProjectError;
 pub use event::ProjectEvent;
+pub use retention::{Retention, MAX_RETENTION_DAYS};
 
 use crate::slug::Slug;
 
@@ -43,6 +45,8 @@ pub struct Project {
     teams: BTreeSet<i64>,
     deleted: bool,
     keys: BTreeMap<String, ClientKey>,
+    #[serde(default)]
+    retention: Retention,
 }
 
 /// A client key as the project knows it, keyed by its public key.
@@ -89,6 +93,11 @@ impl Project {
     /// The teams with access.
     pub fn teams(&self) -> &BTreeSet<i64> {
         &self.teams
+    }
+
+    /// How long, and how many of, its ingested events are kept.
+    pub fn retention(&self) -> Retention {
+        self.retention
     }
 
     /// A client key by public key, revoked or not.
@@ -157,6 +166,7 @@ impl Aggregate for Project {
                 }
             }
             ProjectDeleted { .. } => self.deleted = true,
+            RetentionChanged { retention, .. } => self.retention = retention,
             ProjectTeamAdded { team_id, .. } => {
                 self.teams.insert(team_id);
             }

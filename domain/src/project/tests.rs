@@ -406,3 +406,79 @@ fn events_are_named_after_their_variant_at_version_one() {
     assert_eq!(key_created().event_type(), "ClientKeyCreated");
     assert_eq!(deleted().event_version(), "1.0");
 }
+
+fn set_retention(days: Option<Option<u32>>, max_events: Option<Option<u64>>) -> ProjectCommand {
+    ProjectCommand::SetRetention {
+        days,
+        max_events,
+        at: at(),
+    }
+}
+
+fn retention_changed(days: Option<u32>, max_events: Option<u64>) -> ProjectEvent {
+    ProjectEvent::RetentionChanged {
+        retention: Retention { days, max_events },
+        at: at(),
+    }
+}
+
+#[test]
+fn setting_retention_records_the_whole_new_setting() {
+    ProjectTest::with(())
+        .given(vec![created(), retention_changed(Some(30), None)])
+        .when(set_retention(None, Some(Some(10_000))))
+        .then_expect_events(vec![retention_changed(Some(30), Some(10_000))]);
+}
+
+#[test]
+fn returning_retention_days_to_the_server_default_is_recorded() {
+    ProjectTest::with(())
+        .given(vec![created(), retention_changed(Some(30), Some(5))])
+        .when(set_retention(Some(None), None))
+        .then_expect_events(vec![retention_changed(None, Some(5))]);
+}
+
+#[test]
+fn a_retention_that_changes_nothing_records_nothing() {
+    ProjectTest::with(())
+        .given(vec![created(), retention_changed(Some(30), None)])
+        .when(set_retention(Some(Some(30)), Some(None)))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn retention_of_zero_days_or_more_than_ten_years_is_rejected() {
+    for days in [0, MAX_RETENTION_DAYS + 1] {
+        ProjectTest::with(())
+            .given(vec![created()])
+            .when(set_retention(Some(Some(days)), None))
+            .then_expect_error(ProjectError::InvalidRetentionDays);
+    }
+}
+
+#[test]
+fn a_maximum_of_zero_stored_events_is_rejected() {
+    ProjectTest::with(())
+        .given(vec![created()])
+        .when(set_retention(None, Some(Some(0))))
+        .then_expect_error(ProjectError::InvalidMaxEvents);
+}
+
+#[test]
+fn a_project_follows_the_server_retention_until_it_sets_its_own() {
+    let default = project(vec![created()]).retention();
+    let own = project(vec![created(), retention_changed(Some(14), None)]).retention();
+    assert_eq!(default.days_or(90), 90);
+    assert_eq!(own.days_or(90), 14);
+}
+
+#[test]
+fn retention_changed_is_stored_without_its_unset_fields() {
+    let event = retention_changed(Some(30), None);
+    let json = serde_json::to_string(&event).unwrap();
+    assert_eq!(
+        json,
+        r#"{"RetentionChanged":{"retention":{"days":30},"at":"2026-01-01T00:00:00Z"}}"#
+    );
+    assert_eq!(serde_json::from_str::<ProjectEvent>(&json).unwrap(), event);
+}

@@ -103,6 +103,7 @@ impl MemoryProjection for KeyCache {
                 self.keys.remove(&public_key);
             }
             ProjectEvent::ProjectUpdated { .. }
+            | ProjectEvent::RetentionChanged { .. }
             | ProjectEvent::ProjectTeamAdded { .. }
             | ProjectEvent::ProjectTeamRemoved { .. } => {}
         }

@@ -75,6 +75,16 @@ impl Projection for ProjectsProjection {
                 .execute(conn)
                 .await?;
             }
+            RetentionChanged { retention, .. } => {
+                sqlx::query(
+                    "UPDATE projects SET retention_days = $2, max_events = $3 WHERE id = $1",
+                )
+                .bind(project_id)
+                .bind(retention.days.map(|days| days as i32))
+                .bind(retention.max_events.map(|max| max as i64))
+                .execute(conn)
+                .await?;
+            }
             ProjectDeleted { .. } => {
                 for table in ["client_keys", "project_teams"] {
                     sqlx::query(&format!("DELETE FROM {table} WHERE project_id = $1"))

@@ -246,6 +246,13 @@ pub async fn project(conn: &mut PgConnection, event: &StoredEvent) -> Result<Opt
                 data,
             )
         }
+        RetentionChanged { retention, .. } => entry(
+            "project.edit",
+            format!("changed the event retention of project {project_slug}"),
+            Some(project_id),
+            json!({"id": project_id, "slug": project_slug,
+                   "retention_days": retention.days, "max_events": retention.max_events}),
+        ),
         ProjectDeleted { .. } => entry(
             "project.remove",
             format!("removed project {project_slug}"),

@@ -23,3 +23,45 @@ pub async fn expired_ignores(
     .fetch_all(pool)
     .await
 }
+
+/// An issue whose last event is older than its project's retention.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExpiredIssue {
+    /// Its stream (the aggregate id).
+    pub stream_id: String,
+    /// Its organization's slug.
+    pub org: String,
+    /// Its project's slug.
+    pub project: String,
+    /// Its number in the project (`short_id`).
+    pub short_number: i64,
+    /// When its last event happened.
+    pub last_seen: DateTime<Utc>,
+    /// The retention it is past, in days.
+    pub retention_days: i32,
+}
+
+/// Issues whose last event is older than their project's retention at `now` (the
+/// project's own days, else `default_days`), oldest first, at most `limit`.
+pub async fn expired_issues(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    default_days: u32,
+    limit: i64,
+) -> Result<Vec<ExpiredIssue>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT i.stream_id, o.slug AS org, p.slug AS project, i.short_number, i.last_seen,
+                coalesce(p.retention_days, $2) AS retention_days
+           FROM issues i
+           JOIN projects p ON p.id = i.project_id
+           JOIN organizations o ON o.id = p.org_id
+          WHERE i.last_seen < $1 - make_interval(days => coalesce(p.retention_days, $2))
+          ORDER BY i.last_seen, i.id
+          LIMIT $3",
+    )
+    .bind(now)
+    .bind(default_days as i32)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -32,6 +32,7 @@ mod readme;
 mod receivers;
 mod replay;
 mod request_timeouts;
+mod retention;
 mod scale_out;
 mod scheduler;
 mod sdks;

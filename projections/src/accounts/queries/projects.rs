@@ -32,10 +32,14 @@ pub struct ProjectRow {
     pub team_names: Vec<String>,
     /// Whether the asking user is on one of its teams.
     pub is_member: bool,
+    /// Its own retention in days (`None`: the server's).
+    pub retention_days: Option<i32>,
+    /// The most ingested events it keeps (`None`: no limit).
+    pub max_events: Option<i64>,
 }
 
 const SELECT: &str = "SELECT p.id, p.org_id, o.slug AS org_slug, o.name AS org_name, p.slug, p.name, p.platform,
-                             p.date_created,
+                             p.date_created, p.retention_days, p.max_events,
                              coalesce(array_agg(t.id ORDER BY t.slug) FILTER (WHERE t.id IS NOT NULL), '{}') AS team_ids,
                              coalesce(array_agg(t.slug ORDER BY t.slug) FILTER (WHERE t.id IS NOT NULL), '{}') AS team_slugs,
                              coalesce(array_agg(t.name ORDER BY t.slug) FILTER (WHERE t.id IS NOT NULL), '{}') AS team_names,

@@ -1,0 +1,116 @@
+//! What the log stores, per project and per table: the figures behind
+//! `faultline retention status`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+
+/// The ingested events one project has in the log, against its retention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ProjectStorage {
+    /// The organization's slug.
+    pub org: String,
+    /// The project's slug.
+    pub project: String,
+    /// The days its events are kept (its own, else the server's).
+    pub retention_days: i32,
+    /// Whether `retention_days` is the project's own setting.
+    pub own_retention: bool,
+    /// The most events it keeps, if it set a limit.
+    pub max_events: Option<i64>,
+    /// Its ingested events in the log.
+    pub events: i64,
+    /// Their stored size in bytes (rows as PostgreSQL keeps them, compressed).
+    pub bytes: i64,
+    /// When the oldest of them was received.
+    pub oldest: Option<DateTime<Utc>>,
+    /// How many are older than the retention.
+    pub expired: i64,
+    /// How many exceed the maximum count (the oldest ones).
+    pub over_max: i64,
+}
+
+/// One table of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct TableStorage {
+    /// The table's name.
+    pub table: String,
+    /// Its rows.
+    pub rows: i64,
+    /// Of which ingested events.
+    pub ingested: i64,
+    /// Its size on disk with indexes and TOAST, in bytes.
+    pub bytes: i64,
+}
+
+/// Every live project, with what it stores, by organization and project slug. One
+/// pass over the ingested events: for an operator's command, not a request path.
+pub async fn by_project(
+    pool: &PgPool,
+    default_days: u32,
+) -> Result<Vec<ProjectStorage>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH settings AS (
+             SELECT p.id, o.slug AS org, p.slug AS project,
+                    coalesce(p.retention_days, $1) AS retention_days,
+                    p.retention_days IS NOT NULL AS own_retention, p.max_events
+               FROM projects p JOIN organizations o ON o.id = p.org_id),
+         stored AS (
+             SELECT i.project_id, count(*) AS events,
+                    sum(pg_column_size(e.*))::bigint AS bytes,
+                    min(e.recorded_at) AS oldest,
+                    count(*) FILTER (
+                        WHERE e.recorded_at < now() - make_interval(days => s.retention_days)
+                    ) AS expired
+               FROM events e
+               JOIN issues i ON i.stream_id = e.aggregate_id
+               JOIN settings s ON s.id = i.project_id
+              WHERE e.aggregate_type = 'issue' AND e.event_type = 'EventIngested'
+              GROUP BY i.project_id)
+         SELECT s.org, s.project, s.retention_days, s.own_retention, s.max_events,
+                coalesce(d.events, 0) AS events, coalesce(d.bytes, 0) AS bytes, d.oldest,
+                coalesce(d.expired, 0) AS expired,
+                greatest(coalesce(d.events, 0) - coalesce(s.max_events, d.events, 0), 0) AS over_max
+           FROM settings s LEFT JOIN stored d ON d.project_id = s.id
+          ORDER BY s.org, s.project",
+    )
+    .bind(default_days as i32)
+    .fetch_all(pool)
+    .await
+}
+
+/// The log's tables with their rows and size on disk.
+pub async fn tables(pool: &PgPool) -> Result<Vec<TableStorage>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT 'events' AS table, count(*) AS rows,
+                count(*) FILTER (WHERE event_type = 'EventIngested') AS ingested,
+                pg_total_relation_size('events') AS bytes
+           FROM events",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// One retention pass (`retention_runs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct RetentionRun {
+    /// The process that ran it (`host:pid`).
+    pub process: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended (`None` while running, or if its process died).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Issues it deleted.
+    pub expired_issues: i64,
+}
+
+/// The latest `limit` retention passes, newest first.
+pub async fn retention_runs(pool: &PgPool, limit: i64) -> Result<Vec<RetentionRun>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT process, started_at, finished_at, expired_issues FROM retention_runs
+          ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
