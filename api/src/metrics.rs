@@ -79,8 +79,35 @@ fn describe() {
         Unit::Seconds,
         "How long the last scrape waited for a pool connection: above zero when every connection was busy and requests queued"
     );
+    describe_gauge!(
+        LOG_TABLE_BYTES,
+        Unit::Bytes,
+        "Size on disk of a table of the event log, indexes and TOAST included"
+    );
+    describe_gauge!(
+        LOG_TABLE_ROWS,
+        "Rows of a table of the event log, as PostgreSQL last estimated them"
+    );
+    describe_counter!(
+        RETENTION_EXPIRED_ISSUES,
+        "Issues this process's retention passes deleted for being past their project's retention"
+    );
+    describe_gauge!(
+        RETENTION_LAST_PASS,
+        Unit::Seconds,
+        "Unix time this process last ended a retention pass"
+    );
     faultline_commands::ingest::describe_metrics();
 }
+
+/// Bytes of a table of the log, by `table`.
+pub const LOG_TABLE_BYTES: &str = "faultline_log_table_bytes";
+/// Estimated rows of a table of the log, by `table`.
+pub const LOG_TABLE_ROWS: &str = "faultline_log_table_rows";
+/// Issues deleted by retention passes.
+pub const RETENTION_EXPIRED_ISSUES: &str = "faultline_retention_expired_issues_total";
+/// When this process last ended a retention pass.
+pub const RETENTION_LAST_PASS: &str = "faultline_retention_last_pass_timestamp_seconds";
 
 /// Projection lag in events, by projection.
 pub const PROJECTION_LAG: &str = "faultline_projection_lag_events";

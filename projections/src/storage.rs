@@ -114,3 +114,14 @@ pub async fn retention_runs(pool: &PgPool, limit: i64) -> Result<Vec<RetentionRu
     .fetch_all(pool)
     .await
 }
+
+/// The log's tables with PostgreSQL's estimate of their rows (kept by ANALYZE) and
+/// their size on disk: cheap enough for every metrics scrape.
+pub async fn table_estimates(pool: &PgPool) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT relname::text, greatest(reltuples, 0)::bigint, pg_total_relation_size(oid)
+           FROM pg_class WHERE relname = 'events' AND relkind IN ('r', 'p')",
+    )
+    .fetch_all(pool)
+    .await
+}

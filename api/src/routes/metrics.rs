@@ -12,8 +12,8 @@ use faultline_projections::status::statuses;
 
 use crate::error::ApiError;
 use crate::metrics::{
-    DB_POOL_ACQUIRE_WAIT, DB_POOL_CONNECTIONS, DB_POOL_MAX, PROJECTION_FAILED, PROJECTION_LAG,
-    PROJECTION_POSITION,
+    DB_POOL_ACQUIRE_WAIT, DB_POOL_CONNECTIONS, DB_POOL_MAX, LOG_TABLE_BYTES, LOG_TABLE_ROWS,
+    PROJECTION_FAILED, PROJECTION_LAG, PROJECTION_POSITION,
 };
 use crate::state::AppState;
 
@@ -68,5 +68,14 @@ async fn read_database_gauges(state: &AppState) {
             }
         }
         Err(error) => tracing::warn!(%error, "metrics scrape could not read projection status"),
+    }
+    match faultline_projections::storage::table_estimates(pool).await {
+        Ok(tables) => {
+            for (table, rows, bytes) in tables {
+                metrics::gauge!(LOG_TABLE_ROWS, "table" => table.clone()).set(rows as f64);
+                metrics::gauge!(LOG_TABLE_BYTES, "table" => table).set(bytes as f64);
+            }
+        }
+        Err(error) => tracing::warn!(%error, "metrics scrape could not read the log's size"),
     }
 }

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use faultline_api::metrics::{RETENTION_EXPIRED_ISSUES, RETENTION_LAST_PASS};
 use faultline_commands::CommandBus;
 use faultline_domain::issue::{Issue, IssueCommand};
 use faultline_domain::metadata::EventMetadata;
@@ -175,10 +176,14 @@ pub async fn run_job(
             default_days
         ));
         match pass.await {
-            Ok(report) if !report.expired.is_empty() => {
-                tracing::info!(expired_issues = report.expired.len(), "retention pass")
+            Ok(report) if report.skipped => {}
+            Ok(report) => {
+                metrics::counter!(RETENTION_EXPIRED_ISSUES).increment(report.expired.len() as u64);
+                metrics::gauge!(RETENTION_LAST_PASS).set(Utc::now().timestamp() as f64);
+                if !report.expired.is_empty() {
+                    tracing::info!(expired_issues = report.expired.len(), "retention pass");
+                }
             }
-            Ok(_) => {}
             Err(error) => tracing::warn!(%error, "retention pass failed"),
         }
     }

@@ -313,6 +313,16 @@ async fn issues_past_their_projects_retention_are_deleted_through_the_log_one_pa
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut scraped = Vec::new();
+    for server in [&first, &second] {
+        let text = reqwest::get(server.at("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        scraped.push(text);
+    }
     let runs: Vec<(
         String,
         chrono::DateTime<chrono::Utc>,
@@ -352,4 +362,23 @@ async fn issues_past_their_projects_retention_are_deleted_through_the_log_one_pa
         assert!(ended <= pair[1].1, "passes overlap: {pair:?}");
     }
     assert_eq!(runs.iter().map(|run| run.3).sum::<i64>(), 2, "{runs:?}");
+    let expired_by_servers: f64 = scraped
+        .iter()
+        .map(|text| sample(text, "faultline_retention_expired_issues_total"))
+        .sum();
+    assert_eq!(expired_by_servers, 1.0);
+    assert!(
+        sample(
+            &scraped[0],
+            "faultline_retention_last_pass_timestamp_seconds"
+        ) > 1.7e9
+    );
+    assert!(sample(&scraped[0], "faultline_log_table_bytes{table=\"events\"}") > 0.0);
+}
+
+/// The value of the sample `name` (with its labels) in a Prometheus text scrape.
+fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no sample {name}"))
 }
