@@ -266,6 +266,19 @@ impl Refusal for faultline_domain::service_hook::ServiceHookError {
     }
 }
 
+impl Refusal for faultline_domain::release::ReleaseError {
+    fn to_api_error(&self) -> ApiError {
+        use faultline_domain::release::ReleaseError::*;
+        match self {
+            NotFound => ApiError::NotFound,
+            InvalidVersion(_) => crate::fields::field_error("version", &self.to_string()),
+            NoProjects => crate::fields::field_error("projects", &self.to_string()),
+            InvalidEnvironment => crate::fields::field_error("environment", &self.to_string()),
+            ProjectNotInRelease(_) => crate::fields::field_error("projects", &self.to_string()),
+        }
+    }
+}
+
 impl<E: Refusal> From<faultline_commands::CommandError<E>> for ApiError {
     fn from(error: faultline_commands::CommandError<E>) -> Self {
         use faultline_commands::CommandError;

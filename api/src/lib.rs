@@ -94,4 +94,5 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .merge(routes::workflows::router())
         .merge(routes::detectors::router())
         .merge(routes::service_hooks::router())
+        .merge(routes::releases::router())
 }

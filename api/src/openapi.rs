@@ -584,6 +584,67 @@ pub struct ServiceHook {
     pub date_created: String,
 }
 
+/// A release, as Sentry's release serializer shows it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Release {
+    /// Numeric id (a number, as Sentry's).
+    pub id: i64,
+    /// The version.
+    pub version: String,
+    /// The version without its package; a commit hash cut to 12 characters.
+    pub short_version: String,
+    /// `package`, `version` (`raw`, and the semver parts when it parses), `description`, `buildHash`.
+    pub version_info: Value,
+    /// Commit reference.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    /// A URL pointing at the release.
+    pub url: Option<String>,
+    /// `open` or `archived`.
+    pub status: String,
+    /// ISO 8601 UTC.
+    pub date_created: String,
+    /// When it was finalized, ISO 8601 UTC.
+    pub date_released: Option<String>,
+    /// Deploys recorded.
+    pub deploy_count: i64,
+    /// The latest deploy.
+    pub last_deploy: Option<Deploy>,
+    /// Issues first seen in this release.
+    pub new_groups: i64,
+    /// The release's first event, ISO 8601 UTC.
+    pub first_event: Option<String>,
+    /// The release's last event, ISO 8601 UTC.
+    pub last_event: Option<String>,
+    /// Commits stored (none yet).
+    pub commit_count: i64,
+    /// Commit authors (none yet).
+    pub authors: Vec<Value>,
+    /// Its projects: `id`, `slug`, `name`, `newGroups`, `platform`, `platforms`.
+    pub projects: Vec<Value>,
+    /// Always `{}`.
+    pub data: Value,
+}
+
+/// A deploy of a release.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Deploy {
+    /// Numeric id as a string.
+    pub id: String,
+    /// The environment.
+    pub environment: String,
+    /// Its name.
+    pub name: Option<String>,
+    /// Its URL.
+    pub url: Option<String>,
+    /// ISO 8601 UTC.
+    pub date_started: Option<String>,
+    /// ISO 8601 UTC.
+    pub date_finished: String,
+}
+
 /// Body of comment creation and edit.
 #[derive(Serialize, ToSchema)]
 pub struct CommentBody {

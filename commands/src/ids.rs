@@ -21,6 +21,10 @@ pub enum IdKind {
     Comment,
     /// An alert workflow.
     Workflow,
+    /// A release.
+    Release,
+    /// A deploy of a release.
+    Deploy,
 }
 
 impl IdKind {
@@ -34,6 +38,8 @@ impl IdKind {
             IdKind::Project => "project_ids",
             IdKind::Comment => "comment_ids",
             IdKind::Workflow => "workflow_ids",
+            IdKind::Release => "release_ids",
+            IdKind::Deploy => "deploy_ids",
         }
     }
 }

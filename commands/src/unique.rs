@@ -5,6 +5,7 @@ use faultline_domain::alert::Workflow;
 use faultline_domain::issue::Issue;
 use faultline_domain::organization::{Organization, OrganizationEvent};
 use faultline_domain::project::{Project, ProjectEvent};
+use faultline_domain::release::Release;
 use faultline_domain::service_hook::ServiceHook;
 use faultline_domain::user::{User, UserEvent};
 
@@ -109,3 +110,7 @@ impl UniqueKeys for Workflow {}
 
 /// Service hooks are identified by a random id; two may post to one URL.
 impl UniqueKeys for ServiceHook {}
+
+/// A release's stream id is its organization and version: the stream itself keeps
+/// the version unique.
+impl UniqueKeys for Release {}

@@ -28,6 +28,7 @@ macro_rules! handle_by_deciding {
 pub(crate) use handle_by_deciding;
 
 pub mod alert;
+pub(crate) mod double_option;
 pub mod dsn;
 pub mod event;
 pub mod issue;
@@ -35,6 +36,7 @@ pub mod log_position;
 pub mod metadata;
 pub mod organization;
 pub mod project;
+pub mod release;
 pub mod role;
 pub mod search;
 pub mod service_hook;

@@ -28,6 +28,7 @@ pub mod notify;
 pub mod progress;
 pub mod projection;
 pub mod registry;
+pub mod releases;
 pub mod replay;
 pub mod runner;
 pub mod status;

@@ -10,6 +10,7 @@ use crate::alerts::AlertRulesProjection;
 use crate::audit::AuditLogProjection;
 use crate::issues::IssuesProjection;
 use crate::projection::Projection;
+use crate::releases::ReleasesProjection;
 
 /// The durable projections, each run by one process at a time.
 pub fn durable() -> Vec<Arc<dyn Projection>> {
@@ -19,6 +20,7 @@ pub fn durable() -> Vec<Arc<dyn Projection>> {
         Arc::new(ProjectsProjection),
         Arc::new(IssuesProjection::live()),
         Arc::new(AlertRulesProjection),
+        Arc::new(ReleasesProjection),
         Arc::new(AuditLogProjection),
     ]
 }

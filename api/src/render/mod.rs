@@ -7,6 +7,7 @@ pub mod issue;
 pub mod key;
 pub mod organization;
 pub mod project;
+pub mod release;
 pub mod roles;
 pub mod team;
 pub mod user;

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod organizations;
 pub mod projects;
+pub mod releases;
 pub mod service_hooks;
 pub mod teams;
 pub mod tokens;

@@ -43,7 +43,7 @@ pub enum ProjectEvent {
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
-            with = "double_option"
+            with = "crate::double_option"
         )]
         platform: Option<Option<String>>,
         /// When it changed.
@@ -102,7 +102,7 @@ pub enum ProjectEvent {
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
-            with = "double_option"
+            with = "crate::double_option"
         )]
         rate_limit: Option<Option<RateLimit>>,
         /// When it changed.
@@ -136,27 +136,5 @@ impl DomainEvent for ProjectEvent {
 
     fn event_version(&self) -> String {
         "1.0".to_owned()
-    }
-}
-
-/// Serde for `Option<Option<T>>` fields: absent = `None`, `null` = `Some(None)`.
-/// Use with `#[serde(default, skip_serializing_if = "Option::is_none")]`.
-mod double_option {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<T: Serialize, S: Serializer>(
-        value: &Option<Option<T>>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(inner) => inner.serialize(serializer),
-            None => serializer.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(deserializer).map(Some)
     }
 }

@@ -1,11 +1,13 @@
 //! The organization audit log: `audit_log`, one row per change made to an
-//! organization, its members, teams, projects, client keys, issues, alert rules or
-//! service hooks, named as in Sentry (`project.create`, `member.edit`,
+//! organization, its members, teams, projects, client keys, issues, alert rules,
+//! service hooks or releases, named as in Sentry (`project.create`, `member.edit`,
 //! `issue.resolve`, ...).
 //!
 //! - `accounts`: organization and project events (and the user bookkeeping).
 //! - `issues`: issue workflow events.
 //! - `alerts`: alert rule (workflow) and service hook events.
+//! - `releases`: release and deploy events (with their own version lookup,
+//!   `audit_releases`).
 //! - `names`: the projection's own lookup tables (emails, slugs, an issue stream's
 //!   organization and short id, workflow names, hook URLs), so rows can name what they are about without
 //!   reading another projection's tables.
@@ -25,6 +27,7 @@ mod alerts;
 mod issues;
 mod names;
 pub mod queries;
+mod releases;
 #[cfg(test)]
 mod tests;
 
@@ -100,6 +103,7 @@ impl Projection for AuditLogProjection {
             "issue",
             "workflow",
             "service_hook",
+            "release",
         ]
     }
 
@@ -114,6 +118,7 @@ impl Projection for AuditLogProjection {
             "audit_issues",
             "audit_workflows",
             "audit_service_hooks",
+            "audit_releases",
         ]
     }
 
@@ -148,6 +153,7 @@ impl Projection for AuditLogProjection {
             "issue" => issues::entry(conn, event).await?,
             "workflow" => alerts::workflow(conn, event).await?,
             "service_hook" => alerts::service_hook(conn, event).await?,
+            "release" => releases::release(conn, event).await?,
             _ => None,
         };
         match entry {

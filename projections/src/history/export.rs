@@ -32,7 +32,7 @@ use super::HistoryError;
 pub struct ExportFilter {
     /// Only the streams of this organization (by numeric id): the organization, the
     /// projects created in it, the issues created in those projects, its alert
-    /// workflows and service hooks (deleted ones too: membership comes from the
+    /// workflows, service hooks and releases (deleted ones too: membership comes from the
     /// `*Created` events, not the read models), and the users ever added to it as
     /// members.
     pub org_id: Option<i64>,
@@ -132,6 +132,12 @@ fn select(filter: &ExportFilter) -> QueryBuilder<'_, Postgres> {
                 " UNION SELECT 'workflow', aggregate_id FROM events
                    WHERE aggregate_type = 'workflow' AND event_type = 'WorkflowCreated'
                      AND payload -> 'WorkflowCreated' ->> 'org_id' = ",
+            )
+            .push_bind(org.clone())
+            .push(
+                " UNION SELECT 'release', aggregate_id FROM events
+                   WHERE aggregate_type = 'release' AND event_type = 'ReleaseCreated'
+                     AND payload -> 'ReleaseCreated' ->> 'org_id' = ",
             )
             .push_bind(org.clone())
             .push(

@@ -6,6 +6,7 @@
 //! | `project` | numeric id, `org-slug/project-slug` | the numeric id |
 //! | `issue` | numeric id, short id (`BACKEND-1A`), stream id (UUID) | `issue_stream_id(project, hash)` |
 //! | `user` | numeric id, email | the numeric id |
+//! | `release` | `org-slug/version` | `org_id:version` (`release::stream_id`) |
 //!
 //! Slugs, short ids and emails are looked up in the read models; a numeric issue id
 //! is looked up there too, then in the log's `IssueCreated` events, so that a deleted
@@ -49,6 +50,19 @@ pub async fn stream_id(
                 .await?
         }
         "issue" => issue(pool, id).await?,
+        // Made from the version, so a deleted release is found too.
+        "release" => match id.split_once('/') {
+            Some((org, version)) => {
+                sqlx::query_scalar::<_, i64>("SELECT id FROM organizations WHERE slug = $1")
+                    .bind(org)
+                    .fetch_all(pool)
+                    .await?
+                    .into_iter()
+                    .map(|org_id| faultline_domain::release::stream_id(org_id, version))
+                    .collect()
+            }
+            None => Vec::new(),
+        },
         other => return Err(HistoryError::UnknownType(other.to_owned())),
     };
     match found.len() {

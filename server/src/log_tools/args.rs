@@ -61,6 +61,8 @@ pub enum AggregateArg {
     Issue,
     /// A user account and its tokens.
     User,
+    /// A release and its deploys (`org-slug/version`).
+    Release,
 }
 
 impl AggregateArg {
@@ -71,6 +73,7 @@ impl AggregateArg {
             AggregateArg::Project => "project",
             AggregateArg::Issue => "issue",
             AggregateArg::User => "user",
+            AggregateArg::Release => "release",
         }
     }
 }

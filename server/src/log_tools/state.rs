@@ -3,6 +3,7 @@
 use faultline_domain::issue::Issue;
 use faultline_domain::organization::Organization;
 use faultline_domain::project::Project;
+use faultline_domain::release::Release;
 use faultline_domain::user::User;
 use faultline_projections::history::resolve::stream_id;
 use faultline_projections::history::state::as_of;
@@ -27,6 +28,9 @@ pub async fn run(pool: &PgPool, args: StateArgs) -> anyhow::Result<()> {
         }
         AggregateArg::User => {
             serde_json::to_value(as_of::<User>(pool, &stream, args.as_of).await?)?
+        }
+        AggregateArg::Release => {
+            serde_json::to_value(as_of::<Release>(pool, &stream, args.as_of).await?)?
         }
     };
     println!("{}", serde_json::to_string_pretty(&folded)?);

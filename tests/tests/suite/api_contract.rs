@@ -180,6 +180,14 @@ async fn victim(server: &TestServer, owner: &Api, member: &Api) -> Victim {
         )
         .await;
     let hook_id = hook["id"].as_str().unwrap().to_owned();
+    owner
+        .expect(
+            201,
+            "POST",
+            "/api/0/organizations/acme/releases/",
+            Some(json!({"version": "a@1.0.0", "projects": ["a-proj"]})),
+        )
+        .await;
 
     let watched = vec![
         "/api/0/organizations/acme/".to_owned(),
@@ -193,6 +201,8 @@ async fn victim(server: &TestServer, owner: &Api, member: &Api) -> Victim {
         format!("/api/0/organizations/acme/workflows/{workflow_id}/"),
         format!("/api/0/organizations/acme/detectors/{project_id}/"),
         format!("/api/0/projects/acme/a-proj/hooks/{hook_id}/"),
+        "/api/0/organizations/acme/releases/a@1.0.0/".to_owned(),
+        "/api/0/organizations/acme/releases/a@1.0.0/deploys/".to_owned(),
     ];
     Victim {
         params: vec![
@@ -207,6 +217,7 @@ async fn victim(server: &TestServer, owner: &Api, member: &Api) -> Victim {
             ("workflow_id", workflow_id),
             ("detector_id", project_id.clone()),
             ("hook_id", hook_id),
+            ("version", "a@1.0.0".into()),
             ("key", "level".into()),
             // Query parameters of the bulk issue operations.
             ("id", issue_id),

@@ -30,6 +30,7 @@ mod project_rate_limit;
 mod projection_crash;
 mod readme;
 mod receivers;
+mod releases;
 mod replay;
 mod request_timeouts;
 mod retention;

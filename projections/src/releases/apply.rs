@@ -1,0 +1,134 @@
+//! Release events into `releases`, `release_projects` and `release_deploys`.
+
+use faultline_domain::release::ReleaseEvent;
+use sqlx::PgConnection;
+
+use crate::{ProjectionError, StoredEvent};
+
+pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+    let stream = event.aggregate_id.as_str();
+    match event.decode::<ReleaseEvent>()? {
+        ReleaseEvent::ReleaseCreated {
+            release_id,
+            org_id,
+            version,
+            project_ids,
+            reference,
+            url,
+            date_released,
+            at,
+        } => {
+            sqlx::query(
+                "INSERT INTO releases (id, org_id, stream_id, version, reference, url, status,
+                                       date_created, date_released)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8)",
+            )
+            .bind(release_id)
+            .bind(org_id)
+            .bind(stream)
+            .bind(version)
+            .bind(reference)
+            .bind(url)
+            .bind(at)
+            .bind(date_released)
+            .execute(&mut *conn)
+            .await?;
+            add_projects(conn, stream, &project_ids).await?;
+        }
+        ReleaseEvent::ReleaseProjectsAdded { project_ids, .. } => {
+            add_projects(conn, stream, &project_ids).await?;
+        }
+        ReleaseEvent::ReleaseUpdated {
+            reference,
+            url,
+            date_released,
+            status,
+            ..
+        } => {
+            sqlx::query(
+                "UPDATE releases
+                    SET reference = CASE WHEN $2 THEN $3 ELSE reference END,
+                        url = CASE WHEN $4 THEN $5 ELSE url END,
+                        date_released = CASE WHEN $6 THEN $7 ELSE date_released END,
+                        status = coalesce($8, status)
+                  WHERE stream_id = $1",
+            )
+            .bind(stream)
+            .bind(reference.is_some())
+            .bind(reference.flatten())
+            .bind(url.is_some())
+            .bind(url.flatten())
+            .bind(date_released.is_some())
+            .bind(date_released.flatten())
+            .bind(status.map(|s| s.as_str()))
+            .execute(conn)
+            .await?;
+        }
+        ReleaseEvent::ReleaseDeleted { .. } => {
+            for table in ["release_deploys", "release_projects"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE release_id = (SELECT id FROM releases WHERE stream_id = $1)"
+                ))
+                .bind(stream)
+                .execute(&mut *conn)
+                .await?;
+            }
+            sqlx::query("DELETE FROM releases WHERE stream_id = $1")
+                .bind(stream)
+                .execute(conn)
+                .await?;
+        }
+        ReleaseEvent::DeployCreated {
+            deploy_id,
+            environment,
+            name,
+            url,
+            date_started,
+            date_finished,
+            project_ids,
+            ..
+        } => {
+            sqlx::query(
+                "INSERT INTO release_deploys (id, release_id, environment, name, url, date_started,
+                                              date_finished, project_ids)
+                 SELECT $1, id, $3, $4, $5, $6, $7, $8 FROM releases WHERE stream_id = $2",
+            )
+            .bind(deploy_id)
+            .bind(stream)
+            .bind(environment)
+            .bind(name)
+            .bind(url)
+            .bind(date_started)
+            .bind(date_finished)
+            .bind(&project_ids)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "UPDATE releases SET deploy_count = deploy_count + 1, last_deploy = $2
+                  WHERE stream_id = $1",
+            )
+            .bind(stream)
+            .bind(deploy_id)
+            .execute(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn add_projects(
+    conn: &mut PgConnection,
+    stream: &str,
+    project_ids: &[i64],
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "INSERT INTO release_projects (release_id, project_id)
+         SELECT r.id, p FROM releases r, unnest($2::bigint[]) AS p WHERE r.stream_id = $1
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(stream)
+    .bind(project_ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

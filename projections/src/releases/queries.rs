@@ -1,0 +1,204 @@
+//! Reads of releases and deploys, scoped by organization (and project).
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::accounts::queries::{Page, Paged};
+
+/// A release as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReleaseRow {
+    /// Its numeric id.
+    pub id: i64,
+    /// The version.
+    pub version: String,
+    /// The commit reference.
+    pub reference: Option<String>,
+    /// A URL pointing at it.
+    pub url: Option<String>,
+    /// `open` or `archived`.
+    pub status: String,
+    /// When it was created.
+    pub date_created: DateTime<Utc>,
+    /// When it was finalized.
+    pub date_released: Option<DateTime<Utc>>,
+    /// How many deploys it has.
+    pub deploy_count: i64,
+    /// Its latest deploy.
+    pub last_deploy: Option<i64>,
+    /// Its projects' ids, sorted.
+    pub project_ids: Vec<i64>,
+}
+
+/// A project of a release, with the issues first seen in it there.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReleaseProject {
+    /// The project's id.
+    pub id: i64,
+    /// Its slug.
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+    /// Its platform.
+    pub platform: Option<String>,
+    /// Issues of this project whose first event carried the release.
+    pub new_groups: i64,
+    /// The first event of the release in this project.
+    pub first_event: Option<DateTime<Utc>>,
+    /// The last event of the release in this project.
+    pub last_event: Option<DateTime<Utc>>,
+}
+
+/// A deploy.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeployRow {
+    /// Its numeric id.
+    pub id: i64,
+    /// The environment.
+    pub environment: String,
+    /// Its name.
+    pub name: Option<String>,
+    /// Its URL.
+    pub url: Option<String>,
+    /// When it started.
+    pub date_started: Option<DateTime<Utc>>,
+    /// When it finished.
+    pub date_finished: DateTime<Utc>,
+}
+
+const SELECT: &str = "SELECT r.id, r.version, r.reference, r.url, r.status, r.date_created,
+                             r.date_released, r.deploy_count, r.last_deploy,
+                             coalesce((SELECT array_agg(rp.project_id ORDER BY rp.project_id)
+                                         FROM release_projects rp WHERE rp.release_id = r.id),
+                                      '{}') AS project_ids
+                        FROM releases r";
+
+/// Which releases a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ReleaseFilter {
+    /// Only releases of these projects (all when empty).
+    pub project_ids: Vec<i64>,
+    /// A case-insensitive substring of the version.
+    pub query: Option<String>,
+    /// `open`, `archived`, or both when `None`.
+    pub status: Option<String>,
+}
+
+/// A page of the organization's releases, newest first.
+pub async fn list(
+    pool: &PgPool,
+    org_id: i64,
+    filter: &ReleaseFilter,
+    page: Page,
+) -> Result<Paged<ReleaseRow>, sqlx::Error> {
+    let rows = sqlx::query_as(&format!(
+        "{SELECT}
+          WHERE r.org_id = $1
+            AND (cardinality($2::bigint[]) = 0 OR EXISTS (
+                   SELECT 1 FROM release_projects rp
+                    WHERE rp.release_id = r.id AND rp.project_id = ANY($2)))
+            AND ($3::text IS NULL OR strpos(lower(r.version), lower($3)) > 0)
+            AND ($4::text IS NULL OR r.status = $4)
+          ORDER BY r.date_created DESC, r.id DESC
+          LIMIT $5 OFFSET $6"
+    ))
+    .bind(org_id)
+    .bind(&filter.project_ids)
+    .bind(&filter.query)
+    .bind(&filter.status)
+    .bind(page.limit + 1)
+    .bind(page.offset)
+    .fetch_all(pool)
+    .await?;
+    Ok(Paged::from_overfetch(rows, page))
+}
+
+/// Release `version` of the organization.
+pub async fn by_version(
+    pool: &PgPool,
+    org_id: i64,
+    version: &str,
+) -> Result<Option<ReleaseRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT} WHERE r.org_id = $1 AND r.version = $2"))
+        .bind(org_id)
+        .bind(version)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The projects of a release with what the issues read model knows of the release
+/// there: issues first seen in it, its first and last event.
+pub async fn projects(
+    pool: &PgPool,
+    org_id: i64,
+    release: &ReleaseRow,
+) -> Result<Vec<ReleaseProject>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.id, p.slug, p.name, p.platform,
+                coalesce(s.new_groups, 0) AS new_groups, s.first_event, s.last_event
+           FROM projects p
+           LEFT JOIN (
+               SELECT i.project_id,
+                      count(*) FILTER (WHERE first.value = $3) AS new_groups,
+                      min(t.first_seen) AS first_event, max(t.last_seen) AS last_event
+                 FROM issue_tag_values t
+                 JOIN issues i ON i.id = t.issue_id
+                 CROSS JOIN LATERAL (
+                     SELECT f.value FROM issue_tag_values f
+                      WHERE f.issue_id = t.issue_id AND f.key = 'release'
+                      ORDER BY f.first_seen, f.value LIMIT 1) first
+                WHERE t.key = 'release' AND t.value = $3 AND i.org_id = $1
+                GROUP BY i.project_id) s ON s.project_id = p.id
+          WHERE p.org_id = $1 AND p.id = ANY($2)
+          ORDER BY p.slug",
+    )
+    .bind(org_id)
+    .bind(&release.project_ids)
+    .bind(&release.version)
+    .fetch_all(pool)
+    .await
+}
+
+/// The deploys of a release, latest first.
+pub async fn deploys(pool: &PgPool, release_id: i64) -> Result<Vec<DeployRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, environment, name, url, date_started, date_finished FROM release_deploys
+          WHERE release_id = $1 ORDER BY date_finished DESC, id DESC",
+    )
+    .bind(release_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// One deploy of a release.
+pub async fn deploy(
+    pool: &PgPool,
+    release_id: i64,
+    deploy_id: i64,
+) -> Result<Option<DeployRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, environment, name, url, date_started, date_finished FROM release_deploys
+          WHERE release_id = $1 AND id = $2",
+    )
+    .bind(release_id)
+    .bind(deploy_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The organization's projects named by `names` (ids or slugs), as `(name, id)`;
+/// names of no project of the organization are left out.
+pub async fn projects_named(
+    pool: &PgPool,
+    org_id: i64,
+    names: &[String],
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT n, p.id FROM unnest($2::text[]) AS n
+           JOIN projects p ON p.org_id = $1 AND (p.slug = n OR p.id::text = n)",
+    )
+    .bind(org_id)
+    .bind(names)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,245 @@
+//! Releases and deploys driven by the real sentry-cli (3.x, and 2.x where pipelines
+//! pin it), each effect checked through the API and the audit log: `releases new`
+//! (with and without `-p`), `list`, `info`, `finalize`, `archive`/`restore`,
+//! `delete`, `deploys new`/`list`, `propose-version`; versions holding `@`, `+`, `/`
+//! and spaces; another organization's release answering 404.
+
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    create_user, faultline_bin, fresh_database, project_with_key, Api, TestServer,
+};
+use crate::openapi::assert_matches_sentry;
+
+/// Runs `cli ARGS` against `server` with `token`, in `dir`; asserts success and
+/// returns stdout.
+fn run(
+    cli: &str,
+    server: &TestServer,
+    token: &str,
+    dir: &std::path::Path,
+    args: &[&str],
+) -> String {
+    let output = Command::new(cli)
+        .args(args)
+        .current_dir(dir)
+        .env("SENTRY_URL", &server.url)
+        .env("SENTRY_AUTH_TOKEN", token)
+        .env("SENTRY_ORG", "shop")
+        .env("SENTRY_LOG_LEVEL", "warn")
+        .output()
+        .expect("run sentry-cli");
+    assert!(
+        output.status.success(),
+        "sentry-cli {args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// `text` percent-encoded as one path segment: everything but unreserved characters.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn release_path(version: &str) -> String {
+    format!("/api/0/organizations/shop/releases/{}/", encode(version))
+}
+
+/// The whole release life through one sentry-cli binary.
+async fn release_life(cli_env: &str, version: &str) {
+    let cli = std::env::var(cli_env)
+        .unwrap_or_else(|_| panic!("{cli_env} must name sentry-cli: run scripts/test"));
+    let (url, _pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let token = create_user(&url, "ci@example.test", false);
+    let api = Api::new(&server, &token);
+    project_with_key(&api, "shop", "backend").await;
+    api.expect(
+        201,
+        "POST",
+        "/api/0/teams/shop/team/projects/",
+        Some(json!({"name": "frontend", "slug": "frontend"})),
+    )
+    .await;
+    let dir = std::env::temp_dir().join(format!("fl-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A repository with one commit: what `propose-version` proposes.
+    for git in [
+        &["init", "-q"][..],
+        &[
+            "-c",
+            "user.name=CI",
+            "-c",
+            "user.email=ci@example.test",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "ship",
+        ],
+    ] {
+        let status = Command::new("git")
+            .args(git)
+            .current_dir(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let head = String::from_utf8(head.stdout).unwrap();
+    let cli = |args: &[&str]| run(&cli, &server, &token, &dir, args);
+
+    cli(&["releases", "new", "-p", "backend", version]);
+    cli(&["releases", "new", "-p", "frontend", version]);
+    cli(&["releases", "new", "-p", "backend", "shop@0.9.0"]);
+    let created = api.get_ok(&release_path(version)).await;
+    let listed = cli(&["releases", "list", "-p", "backend"]);
+    let info = cli(&["releases", "info", version]);
+    cli(&["releases", "finalize", version]);
+    let finalized = api.get_ok(&release_path(version)).await;
+    cli(&[
+        "deploys",
+        "new",
+        "-r",
+        version,
+        "-e",
+        "production",
+        "-n",
+        "blue",
+    ]);
+    let deploys = cli(&["deploys", "list", "-r", version]);
+    let deployed = api.get_ok(&release_path(version)).await;
+    cli(&["releases", "archive", "shop@0.9.0"]);
+    let open_only = api.get_ok("/api/0/organizations/shop/releases/").await;
+    let archived = api
+        .get_ok("/api/0/organizations/shop/releases/?status=archived")
+        .await;
+    cli(&["releases", "restore", "shop@0.9.0"]);
+    let restored = api.get_ok(&release_path("shop@0.9.0")).await;
+    cli(&["releases", "delete", "shop@0.9.0"]);
+    let deleted = api.call("GET", &release_path("shop@0.9.0"), None).await.0;
+    let proposed = cli(&["releases", "propose-version"]);
+    let audit = api.get_ok("/api/0/organizations/shop/audit-logs/").await;
+    let history = Command::new(faultline_bin())
+        .args(["log", "show", "release", &format!("shop/{version}")])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let history = String::from_utf8(history.stdout).unwrap();
+    let deleted_history = Command::new(faultline_bin())
+        .args(["log", "show", "release", "shop/shop@0.9.0"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let deleted_history = String::from_utf8(deleted_history.stdout).unwrap();
+
+    let other = create_user(&url, "other@example.test", false);
+    let outsider = Api::new(&server, &other);
+    project_with_key(&outsider, "other", "app").await;
+    let foreign = outsider
+        .call(
+            "GET",
+            &format!("/api/0/organizations/other/releases/{}/", encode(version)),
+            None,
+        )
+        .await
+        .0;
+    let across = outsider.call("GET", &release_path(version), None).await.0;
+
+    assert_eq!(created["version"], version);
+    let slugs: Vec<&str> = created["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["backend", "frontend"]);
+    assert_eq!(created["dateReleased"], Value::Null);
+    assert_matches_sentry(
+        "get",
+        "/api/0/organizations/{organization_id_or_slug}/releases/{version}/",
+        200,
+        &created,
+    );
+    assert!(listed.contains(version), "{listed}");
+    assert!(listed.contains("shop@0.9.0"), "{listed}");
+    assert!(info.contains(version), "{info}");
+    assert!(finalized["dateReleased"].as_str().is_some(), "{finalized}");
+    assert!(deploys.contains("production"), "{deploys}");
+    assert!(deploys.contains("blue"), "{deploys}");
+    assert_eq!(deployed["deployCount"], 1);
+    assert_eq!(deployed["lastDeploy"]["environment"], "production");
+    assert_matches_sentry(
+        "get",
+        "/api/0/organizations/{organization_id_or_slug}/releases/{version}/",
+        200,
+        &deployed,
+    );
+    let versions = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["version"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(versions(&open_only), [version]);
+    assert_eq!(versions(&archived), ["shop@0.9.0"]);
+    assert_eq!(restored["status"], "open");
+    assert_eq!(deleted, 404);
+    assert_eq!(proposed.trim(), head.trim());
+    let events: Vec<&str> = audit["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["event"].as_str().unwrap())
+        .filter(|event| event.starts_with("release.") || event.starts_with("deploy."))
+        .collect();
+    assert!(events.contains(&"release.create"), "{events:?}");
+    assert!(events.contains(&"release.edit"), "{events:?}");
+    assert!(events.contains(&"release.delete"), "{events:?}");
+    assert!(events.contains(&"deploy.create"), "{events:?}");
+    assert_eq!([foreign, across], [404, 404]);
+    for event in [
+        "ReleaseCreated",
+        "ReleaseProjectsAdded",
+        "ReleaseUpdated",
+        "DeployCreated",
+    ] {
+        assert!(history.contains(event), "{event} in {history}");
+    }
+    assert!(
+        history.contains("ci@example.test") || history.contains("user:"),
+        "{history}"
+    );
+    assert!(
+        deleted_history.contains("ReleaseDeleted"),
+        "{deleted_history}"
+    );
+}
+
+#[tokio::test]
+async fn sentry_cli_3_creates_lists_finalizes_deploys_archives_and_deletes_releases() {
+    release_life("FAULTLINE_TEST_SENTRY_CLI3", "shop@1.0.0+build.5").await;
+}
+
+#[tokio::test]
+async fn sentry_cli_2_runs_the_same_release_life() {
+    release_life("FAULTLINE_TEST_SENTRY_CLI", "shop@2.0.0-rc.1").await;
+}
