@@ -243,3 +243,104 @@ async fn sentry_cli_3_creates_lists_finalizes_deploys_archives_and_deletes_relea
 async fn sentry_cli_2_runs_the_same_release_life() {
     release_life("FAULTLINE_TEST_SENTRY_CLI", "shop@2.0.0-rc.1").await;
 }
+
+/// Sends an event of `kind` in `release` to the project with `key`.
+async fn send(
+    server: &TestServer,
+    project: &crate::helpers::ProjectKey,
+    kind: &str,
+    release: &str,
+) {
+    let event = json!({
+        "event_id": uuid::Uuid::new_v4().simple().to_string(),
+        "level": "error",
+        "release": release,
+        "exception": {"values": [{"type": "ReleaseError", "value": kind}]},
+    });
+    let response = reqwest::Client::new()
+        .post(server.at(&format!("/api/{}/envelope/", project.project_id)))
+        .header(
+            "x-sentry-auth",
+            format!("Sentry sentry_version=7, sentry_key={}", project.key),
+        )
+        .body(crate::helpers::event_envelope(&event))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_release_counts_the_issues_first_seen_in_it_and_its_first_and_last_event() {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let token = create_user(&url, "dev@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "shop", "backend").await;
+    let odd = "feature/login 2+b@x";
+    for version in ["shop@1.0.0", "shop@2.0.0", odd] {
+        api.expect(
+            201,
+            "POST",
+            "/api/0/projects/shop/backend/releases/",
+            Some(json!({"version": version})),
+        )
+        .await;
+    }
+    // Two issues first seen in 1.0.0; 2.0.0 sees one of them again and one new one.
+    send(&server, &project, "checkout", "shop@1.0.0").await;
+    send(&server, &project, "cart", "shop@1.0.0").await;
+    send(&server, &project, "cart", "shop@2.0.0").await;
+    send(&server, &project, "search", "shop@2.0.0").await;
+    crate::helpers::ingest_tally(&pool, std::time::Duration::from_secs(30)).await;
+
+    let first = api.get_ok(&release_path("shop@1.0.0")).await;
+    let second = api.get_ok(&release_path("shop@2.0.0")).await;
+    let odd_release = api.get_ok(&release_path(odd)).await;
+    let in_project = api
+        .get_ok("/api/0/projects/shop/backend/releases/?query=SHOP@")
+        .await;
+    let refused = api
+        .expect(
+            400,
+            "POST",
+            "/api/0/organizations/shop/releases/",
+            Some(json!({"version": "latest", "projects": ["nope"]})),
+        )
+        .await;
+    let missing = api
+        .expect(
+            400,
+            "POST",
+            "/api/0/organizations/shop/releases/",
+            Some(json!({"projects": ["backend"]})),
+        )
+        .await;
+
+    assert_eq!(first["newGroups"], 2);
+    assert_eq!(first["projects"][0]["newGroups"], 2);
+    assert_eq!(second["newGroups"], 1);
+    assert!(first["firstEvent"].as_str().unwrap() <= first["lastEvent"].as_str().unwrap());
+    assert!(second["lastEvent"].as_str().is_some());
+    assert_eq!(odd_release["version"], odd);
+    assert_eq!(odd_release["newGroups"], 0);
+    assert_eq!(odd_release["firstEvent"], Value::Null);
+    let listed: Vec<&str> = in_project
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["shop@2.0.0", "shop@1.0.0"]);
+    assert_eq!(
+        refused,
+        json!({"projects": ["Invalid project ids or slugs"]})
+    );
+    assert_eq!(missing, json!({"version": ["This field is required."]}));
+    assert_matches_sentry(
+        "get",
+        "/api/0/organizations/{organization_id_or_slug}/releases/",
+        200,
+        &in_project,
+    );
+}
