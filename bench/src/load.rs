@@ -344,6 +344,35 @@ pub async fn wait_visible(
     }
 }
 
+/// Polls until projection `name`'s checkpoint reaches the log's last position as it
+/// is now; seconds since `start` then, `None` on timeout.
+pub async fn wait_checkpoint(
+    pool: &PgPool,
+    name: &str,
+    start: Instant,
+    timeout: Duration,
+) -> anyhow::Result<Option<f64>> {
+    let target: i64 = sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM events")
+        .fetch_one(pool)
+        .await?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let reached: Option<i64> =
+            sqlx::query_scalar("SELECT last_position FROM projection_checkpoints WHERE name = $1")
+                .bind(name)
+                .fetch_optional(pool)
+                .await?;
+        let now = Instant::now();
+        if reached.is_some_and(|position| position >= target) {
+            return Ok(Some(now.duration_since(start).as_secs_f64()));
+        }
+        if now >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// One keep-alive HTTP/1.1 connection of one load worker. Raw hyper rather than a
 /// pooled client: the generator shares the cores with the server it measures, and a
 /// connection per worker needs no pool, URL parsing or redirect handling per request.

@@ -56,6 +56,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let p50 = api.create_project("ingest50").await?;
     let p1 = api.create_project("ingest1").await?;
     let p50w = api.create_project("ingest50w").await?;
+    let p50b = api.create_project("ingest50b").await?;
     let bench = api.create_project("bench").await?;
 
     // (1) Ingestion, end to end.
@@ -63,8 +64,24 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let run50 = ingest::run(&args, &srv, &pool, &p50, 50, sizes.events).await?;
     // (1b) The same load into a project that alert workflows watch (a server without
     // them answers 404 to their creation: the row is left out).
+    // It runs until the alerting reactor has caught up too, and is compared with the
+    // plain runs on either side of it: the log grows run after run, so a plain run
+    // before alone would flatter it.
     let run50w = match workflows::create(&api, &p50w).await {
-        Ok(()) => Some(ingest::run(&args, &srv, &pool, &p50w, 50, sizes.events).await?),
+        Ok(()) => {
+            let watched = ingest::run_until(
+                &args,
+                &srv,
+                &pool,
+                &p50w,
+                50,
+                sizes.events,
+                Some("alerting"),
+            )
+            .await?;
+            let after = ingest::run(&args, &srv, &pool, &p50b, 50, sizes.events).await?;
+            Some((watched, after))
+        }
         Err(error) => {
             log(format!(
                 "no workflows on this server, K=50 with workflows skipped: {error:#}"

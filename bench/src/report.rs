@@ -18,8 +18,9 @@ pub struct Report {
     pub concurrency: usize,
     pub machine: Value,
     pub run50: IngestRun,
-    /// K=50 into a project watched by `workflows::WORKFLOWS` workflows.
-    pub run50w: Option<IngestRun>,
+    /// K=50 into a project watched by `workflows::WORKFLOWS` workflows (until the
+    /// alerting reactor caught up), and the plain K=50 run right after it.
+    pub run50w: Option<(IngestRun, IngestRun)>,
     pub run1: IngestRun,
     pub base: BaselineResult,
     pub floor: FloorResult,
@@ -112,13 +113,12 @@ impl Report {
             "machine": self.machine,
             "concurrency": self.concurrency,
             "ingest_k50": run(&self.run50),
-            "ingest_k50_workflows": self.run50w.as_ref().map(|w| {
+            "ingest_k50_workflows": self.run50w.as_ref().map(|(w, after)| {
                 let mut figures = run(w);
                 figures["workflows"] = json!(crate::workflows::WORKFLOWS);
-                figures["ratio_to_k50"] = json!(w
-                    .visible_per_s()
-                    .zip(self.run50.visible_per_s())
-                    .map(|(w, plain)| w / plain));
+                figures["plain_after"] = run(after);
+                figures["ratio_to_k50"] = json!(self.workflows_ratio());
+                figures["cpu_ratio_to_k50"] = json!(self.workflows_cpu_ratio());
                 figures
             }),
             "ingest_k1": run(&self.run1),
@@ -163,5 +163,32 @@ impl Report {
             "notes": self.notes(),
             "total_s": self.total_s,
         })
+    }
+}
+
+impl Report {
+    /// Events/s of the plain K=50 runs before and after the watched one, averaged.
+    pub fn plain_k50_per_s(&self) -> Option<f64> {
+        let (_, after) = self.run50w.as_ref()?;
+        let before = self.run50.visible_per_s()?;
+        Some((before + after.visible_per_s()?) / 2.0)
+    }
+
+    /// The watched run's events/s over [`Report::plain_k50_per_s`].
+    pub fn workflows_ratio(&self) -> Option<f64> {
+        let (watched, _) = self.run50w.as_ref()?;
+        Some(watched.visible_per_s()? / self.plain_k50_per_s()?)
+    }
+
+    /// Machine CPU per event of the plain K=50 runs around the watched one, averaged.
+    pub fn plain_k50_cpu_ms(&self) -> Option<f64> {
+        let (_, after) = self.run50w.as_ref()?;
+        Some((self.run50.machine_cpu_ms()? + after.machine_cpu_ms()?) / 2.0)
+    }
+
+    /// The watched run's machine CPU per event over [`Report::plain_k50_cpu_ms`].
+    pub fn workflows_cpu_ratio(&self) -> Option<f64> {
+        let (watched, _) = self.run50w.as_ref()?;
+        Some(watched.machine_cpu_ms()? / self.plain_k50_cpu_ms()?)
     }
 }
