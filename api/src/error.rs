@@ -275,6 +275,7 @@ impl Refusal for faultline_domain::release::ReleaseError {
             NoProjects => crate::fields::field_error("projects", &self.to_string()),
             InvalidEnvironment => crate::fields::field_error("environment", &self.to_string()),
             ProjectNotInRelease(_) => crate::fields::field_error("projects", &self.to_string()),
+            InvalidCommit => crate::fields::field_error("commits", &self.to_string()),
         }
     }
 }

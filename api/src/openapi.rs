@@ -617,9 +617,11 @@ pub struct Release {
     pub first_event: Option<String>,
     /// The release's last event, ISO 8601 UTC.
     pub last_event: Option<String>,
-    /// Commits stored (none yet).
+    /// Commits set on it.
     pub commit_count: i64,
-    /// Commit authors (none yet).
+    /// The newest of them.
+    pub last_commit: Option<Value>,
+    /// Their authors (`name`, `email`).
     pub authors: Vec<Value>,
     /// Its projects: `id`, `slug`, `name`, `newGroups`, `platform`, `platforms`.
     pub projects: Vec<Value>,

@@ -1,6 +1,8 @@
 //! A release and a deploy as Sentry's release serializer shows them.
 
-use faultline_projections::releases::queries::{DeployRow, ReleaseProject, ReleaseRow};
+use faultline_projections::releases::queries::{
+    CommitRow, DeployRow, ReleaseProject, ReleaseRow, RepositoryRow,
+};
 use serde_json::{json, Value};
 
 use crate::json::date;
@@ -63,13 +65,81 @@ fn short_version(version: &str, raw: &str, build: Option<&str>) -> String {
     short
 }
 
+/// A repository a release named. Faultline links no code host: the provider says so,
+/// and the name is the id.
+pub fn repository_json(name: &str, date_created: Option<chrono::DateTime<chrono::Utc>>) -> Value {
+    json!({
+        "id": name,
+        "name": name,
+        "url": null,
+        "provider": {"id": "faultline", "name": "Unlinked"},
+        "status": "active",
+        "dateCreated": date_created.map(date),
+        "integrationId": null,
+        "externalSlug": null,
+        "externalId": null,
+    })
+}
+
+/// A repository row.
+pub fn repository_row_json(row: &RepositoryRow) -> Value {
+    repository_json(&row.name, Some(row.date_created))
+}
+
+/// A commit author as Sentry shows one without a matching user.
+fn author_json(commit: &CommitRow) -> Value {
+    match (&commit.author_name, &commit.author_email) {
+        (None, None) => Value::Null,
+        (name, email) => json!({"name": name, "email": email}),
+    }
+}
+
+/// A commit of a release.
+pub fn commit_json(commit: &CommitRow, release: &ReleaseRow) -> Value {
+    json!({
+        "id": commit.id,
+        "message": commit.message,
+        "dateCreated": date(commit.committed_at.unwrap_or(release.date_created)),
+        "repository": commit.repository.as_deref().map(|name| repository_json(name, None)),
+        "author": author_json(commit),
+        "pullRequest": null,
+        "suspectCommitType": "",
+    })
+}
+
+/// The files the commits of a release changed, one entry per commit and file.
+pub fn commit_files_json(commits: &[CommitRow]) -> Value {
+    let mut files = Vec::new();
+    for commit in commits {
+        for pair in commit.files.as_array().into_iter().flatten() {
+            files.push(json!({
+                "id": format!("{}:{}", commit.id, pair[0].as_str().unwrap_or_default()),
+                "filename": pair[0],
+                "type": pair[1],
+                "commitMessage": commit.message,
+                "author": author_json(commit),
+                "repoName": commit.repository,
+            }));
+        }
+    }
+    Value::Array(files)
+}
+
 /// A release with its projects (what the issues read model knows of the release in
-/// each) and its latest deploy.
+/// each), its latest deploy and its commits.
 pub fn release_json(
     release: &ReleaseRow,
     projects: &[ReleaseProject],
     last_deploy: Option<&DeployRow>,
+    commits: &[CommitRow],
 ) -> Value {
+    let mut authors: Vec<Value> = Vec::new();
+    for commit in commits {
+        let author = author_json(commit);
+        if !author.is_null() && !authors.contains(&author) {
+            authors.push(author);
+        }
+    }
     let info = version_info(&release.version);
     let first_event = projects.iter().filter_map(|p| p.first_event).min();
     let last_event = projects.iter().filter_map(|p| p.last_event).max();
@@ -86,9 +156,9 @@ pub fn release_json(
         "dateStarted": null,
         "owner": null,
         "data": {},
-        "commitCount": 0,
-        "lastCommit": null,
-        "authors": [],
+        "commitCount": commits.len(),
+        "lastCommit": commits.first().map(|c| commit_json(c, release)),
+        "authors": authors,
         "deployCount": release.deploy_count,
         "lastDeploy": last_deploy.map(deploy_json),
         "newGroups": projects.iter().map(|p| p.new_groups).sum::<i64>(),

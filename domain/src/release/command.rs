@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ReleaseStatus;
+use super::{ReleaseCommit, ReleaseRef, ReleaseStatus};
 
 /// What an update changes: an outer `None` keeps a field, `Some(None)` clears it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -59,6 +59,16 @@ pub enum ReleaseCommand {
     UpdateRelease {
         /// What changes.
         changes: ReleaseChanges,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Set the release's commits and refs, replacing those set before. Refs without
+    /// commits record each ref's head as the release's commit.
+    SetCommits {
+        /// The commits.
+        commits: Vec<ReleaseCommit>,
+        /// The refs.
+        refs: Vec<ReleaseRef>,
         /// When.
         at: DateTime<Utc>,
     },

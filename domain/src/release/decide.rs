@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    NewDeploy, Release, ReleaseChanges, ReleaseCommand, ReleaseError, ReleaseEvent, ReleaseStatus,
-    MAX_VERSION_LEN,
+    NewDeploy, Release, ReleaseChanges, ReleaseCommand, ReleaseCommit, ReleaseError, ReleaseEvent,
+    ReleaseRef, ReleaseStatus, MAX_COMMIT_ID_LEN, MAX_VERSION_LEN,
 };
 
 type Decision = Result<Vec<ReleaseEvent>, ReleaseError>;
@@ -22,6 +22,33 @@ pub fn require_version(version: &str) -> Result<(), ReleaseError> {
     } else {
         Err(ReleaseError::InvalidVersion(version.to_owned()))
     }
+}
+
+fn set_commits(
+    mut commits: Vec<ReleaseCommit>,
+    refs: Vec<ReleaseRef>,
+    at: DateTime<Utc>,
+) -> Decision {
+    let usable = |id: &str| !id.trim().is_empty() && id.len() <= MAX_COMMIT_ID_LEN;
+    if !commits.iter().all(|c| usable(&c.id)) || !refs.iter().all(|r| usable(&r.commit)) {
+        return Err(ReleaseError::InvalidCommit);
+    }
+    if commits.is_empty() {
+        // Without a repository integration a ref's head is all that is known.
+        commits = refs
+            .iter()
+            .map(|r| ReleaseCommit {
+                id: r.commit.clone(),
+                repository: Some(r.repository.clone()),
+                message: None,
+                author_name: None,
+                author_email: None,
+                timestamp: None,
+                files: Vec::new(),
+            })
+            .collect();
+    }
+    Ok(vec![ReleaseEvent::CommitsSet { commits, refs, at }])
 }
 
 fn sorted(mut ids: Vec<i64>) -> Vec<i64> {
@@ -45,6 +72,7 @@ impl Release {
             _ if !self.is_live() => Err(ReleaseError::NotFound),
             ReleaseCommand::UpdateRelease { changes, at } => Ok(self.update(changes, at)),
             ReleaseCommand::DeleteRelease { at } => Ok(vec![ReleaseEvent::ReleaseDeleted { at }]),
+            ReleaseCommand::SetCommits { commits, refs, at } => set_commits(commits, refs, at),
             ReleaseCommand::CreateDeploy { deploy, at } => self.deploy(deploy, at),
         }
     }

@@ -18,4 +18,7 @@ pub enum ReleaseError {
     /// A deploy to a project the release does not ship in.
     #[error("project {0} is not in this release")]
     ProjectNotInRelease(i64),
+    /// A commit or ref without an id, or with one over 64 characters.
+    #[error("Commit ids are 1 to 64 characters.")]
+    InvalidCommit,
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::ReleaseStatus;
+use super::{ReleaseCommit, ReleaseRef, ReleaseStatus};
 
 /// A fact about a release. Stored as `{"ReleaseCreated": {...}}`, version `1.0`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +64,16 @@ pub enum ReleaseEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The release's commits were set (replacing any set before), as sent: no
+    /// repository integration resolves them further.
+    CommitsSet {
+        /// The commits, newest first as sent.
+        commits: Vec<ReleaseCommit>,
+        /// The repository heads the release was built from.
+        refs: Vec<ReleaseRef>,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The release was deleted.
     ReleaseDeleted {
         /// When.
@@ -96,6 +106,7 @@ impl DomainEvent for ReleaseEvent {
             ReleaseEvent::ReleaseCreated { .. } => "ReleaseCreated",
             ReleaseEvent::ReleaseProjectsAdded { .. } => "ReleaseProjectsAdded",
             ReleaseEvent::ReleaseUpdated { .. } => "ReleaseUpdated",
+            ReleaseEvent::CommitsSet { .. } => "CommitsSet",
             ReleaseEvent::ReleaseDeleted { .. } => "ReleaseDeleted",
             ReleaseEvent::DeployCreated { .. } => "DeployCreated",
         }

@@ -51,6 +51,46 @@ impl ReleaseStatus {
     }
 }
 
+/// A commit of a release, as sentry-cli sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseCommit {
+    /// The commit's id (a SHA, up to 64 characters).
+    pub id: String,
+    /// The repository's name (`origin`, `acme/shop`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// The commit message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The author's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    /// The author's email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_email: Option<String>,
+    /// When it was committed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<DateTime<Utc>>,
+    /// The files it changed: `(path, type)`, type `A`, `M` or `D`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<(String, String)>,
+}
+
+/// A repository head a release was built from (`--commit repo@from..to`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRef {
+    /// The repository's name.
+    pub repository: String,
+    /// The head commit.
+    pub commit: String,
+    /// The previous release's head, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_commit: Option<String>,
+}
+
+/// The longest commit id accepted (SHA-256 in hex).
+pub const MAX_COMMIT_ID_LEN: usize = 64;
+
 /// A release as rebuilt from its events.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Release {
@@ -153,6 +193,7 @@ impl Aggregate for Release {
                     self.status = status;
                 }
             }
+            ReleaseEvent::CommitsSet { .. } => {}
             ReleaseEvent::ReleaseDeleted { .. } => self.deleted = true,
             ReleaseEvent::DeployCreated { deploy_id, .. } => {
                 self.deploys.insert(deploy_id);

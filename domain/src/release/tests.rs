@@ -244,3 +244,53 @@ fn an_update_that_clears_the_url_is_stored_as_null() {
     );
     assert_eq!(serde_json::from_str::<ReleaseEvent>(&json).unwrap(), event);
 }
+
+#[test]
+fn refs_without_commits_record_each_head_as_a_commit() {
+    let head = ReleaseRef {
+        repository: "acme/shop".into(),
+        commit: "b".repeat(40),
+        previous_commit: Some("a".repeat(40)),
+    };
+    ReleaseTest::with(())
+        .given(vec![created()])
+        .when(ReleaseCommand::SetCommits {
+            commits: vec![],
+            refs: vec![head.clone()],
+            at: at(),
+        })
+        .then_expect_events(vec![ReleaseEvent::CommitsSet {
+            commits: vec![ReleaseCommit {
+                id: "b".repeat(40),
+                repository: Some("acme/shop".into()),
+                message: None,
+                author_name: None,
+                author_email: None,
+                timestamp: None,
+                files: vec![],
+            }],
+            refs: vec![head],
+            at: at(),
+        }]);
+}
+
+#[test]
+fn a_commit_id_longer_than_64_characters_is_refused() {
+    let commit = ReleaseCommit {
+        id: "c".repeat(65),
+        repository: None,
+        message: None,
+        author_name: None,
+        author_email: None,
+        timestamp: None,
+        files: vec![],
+    };
+    ReleaseTest::with(())
+        .given(vec![created()])
+        .when(ReleaseCommand::SetCommits {
+            commits: vec![commit],
+            refs: vec![],
+            at: at(),
+        })
+        .then_expect_error(ReleaseError::InvalidCommit);
+}

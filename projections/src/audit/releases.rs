@@ -80,6 +80,13 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<Opt
             }
             entry("release.edit", format!("edited release {version}"), data)
         }
+        ReleaseEvent::CommitsSet { commits, refs, .. } => entry(
+            "release.edit",
+            format!("set {} commit(s) on release {version}", commits.len()),
+            json!({"version": version, "commits": commits.len(),
+                   "refs": refs.iter().map(|r| format!("{}@{}", r.repository, r.commit))
+                               .collect::<Vec<_>>()}),
+        ),
         ReleaseEvent::ReleaseDeleted { .. } => entry(
             "release.delete",
             format!("deleted release {version}"),

@@ -64,8 +64,82 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .execute(conn)
             .await?;
         }
+        ReleaseEvent::CommitsSet {
+            commits, refs, at, ..
+        } => {
+            sqlx::query(
+                "DELETE FROM release_commits
+                  WHERE release_id = (SELECT id FROM releases WHERE stream_id = $1)",
+            )
+            .bind(stream)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "INSERT INTO release_commits (release_id, ordinal, id, repository, message,
+                                              author_name, author_email, committed_at, files)
+                 SELECT r.id, c.ordinal::int - 1, c.id, c.repository, c.message, c.author_name,
+                        c.author_email, c.committed_at, c.files
+                   FROM releases r,
+                        unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                               $7::timestamptz[], $8::jsonb[])
+                        WITH ORDINALITY AS c(id, repository, message, author_name, author_email,
+                                             committed_at, files, ordinal)
+                  WHERE r.stream_id = $1",
+            )
+            .bind(stream)
+            .bind(commits.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
+            .bind(
+                commits
+                    .iter()
+                    .map(|c| c.repository.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                commits
+                    .iter()
+                    .map(|c| c.message.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                commits
+                    .iter()
+                    .map(|c| c.author_name.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                commits
+                    .iter()
+                    .map(|c| c.author_email.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(commits.iter().map(|c| c.timestamp).collect::<Vec<_>>())
+            .bind(
+                commits
+                    .iter()
+                    .map(|c| serde_json::json!(c.files))
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut *conn)
+            .await?;
+            let repositories: Vec<String> = commits
+                .iter()
+                .filter_map(|c| c.repository.clone())
+                .chain(refs.iter().map(|r| r.repository.clone()))
+                .collect();
+            sqlx::query(
+                "INSERT INTO release_repositories (org_id, name, date_created)
+                 SELECT r.org_id, n, $3 FROM releases r, unnest($2::text[]) AS n
+                  WHERE r.stream_id = $1
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(stream)
+            .bind(&repositories)
+            .bind(at)
+            .execute(conn)
+            .await?;
+        }
         ReleaseEvent::ReleaseDeleted { .. } => {
-            for table in ["release_deploys", "release_projects"] {
+            for table in ["release_deploys", "release_projects", "release_commits"] {
                 sqlx::query(&format!(
                     "DELETE FROM {table} WHERE release_id = (SELECT id FROM releases WHERE stream_id = $1)"
                 ))

@@ -28,7 +28,13 @@ impl Projection for ReleasesProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["releases", "release_projects", "release_deploys"]
+        &[
+            "releases",
+            "release_projects",
+            "release_deploys",
+            "release_commits",
+            "release_repositories",
+        ]
     }
 
     fn body_sql(&self) -> &'static str {

@@ -202,3 +202,70 @@ pub async fn projects_named(
     .fetch_all(pool)
     .await
 }
+
+/// A commit of a release.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CommitRow {
+    /// The commit id.
+    pub id: String,
+    /// The repository's name.
+    pub repository: Option<String>,
+    /// The message.
+    pub message: Option<String>,
+    /// The author's name.
+    pub author_name: Option<String>,
+    /// The author's email.
+    pub author_email: Option<String>,
+    /// When it was committed.
+    pub committed_at: Option<DateTime<Utc>>,
+    /// The files it changed, `[[path, type], ...]`.
+    pub files: serde_json::Value,
+}
+
+/// The commits of a release, as sent (newest first).
+pub async fn commits(pool: &PgPool, release_id: i64) -> Result<Vec<CommitRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, repository, message, author_name, author_email, committed_at, files
+           FROM release_commits WHERE release_id = $1 ORDER BY ordinal",
+    )
+    .bind(release_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// The organization's latest release created before `release` that has commits.
+pub async fn previous_with_commits(
+    pool: &PgPool,
+    org_id: i64,
+    release: &ReleaseRow,
+) -> Result<Option<ReleaseRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE r.org_id = $1 AND (r.date_created, r.id) < ($2, $3)
+            AND EXISTS (SELECT 1 FROM release_commits c WHERE c.release_id = r.id)
+          ORDER BY r.date_created DESC, r.id DESC LIMIT 1"
+    ))
+    .bind(org_id)
+    .bind(release.date_created)
+    .bind(release.id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A repository the organization's releases named.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RepositoryRow {
+    /// Its name.
+    pub name: String,
+    /// When a release first named it.
+    pub date_created: DateTime<Utc>,
+}
+
+/// The repositories the organization's release commits and refs named, by name.
+pub async fn repositories(pool: &PgPool, org_id: i64) -> Result<Vec<RepositoryRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT name, date_created FROM release_repositories WHERE org_id = $1 ORDER BY name",
+    )
+    .bind(org_id)
+    .fetch_all(pool)
+    .await
+}

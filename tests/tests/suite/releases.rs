@@ -344,3 +344,131 @@ async fn a_release_counts_the_issues_first_seen_in_it_and_its_first_and_last_eve
         &in_project,
     );
 }
+
+/// Runs `git ARGS` in `dir`; its stdout.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Dev One",
+            "-c",
+            "user.email=dev1@example.test",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// `set-commits --local`, then `--commit repo@from..to`, through one sentry-cli.
+async fn set_commits(cli_env: &str) {
+    let cli = std::env::var(cli_env)
+        .unwrap_or_else(|_| panic!("{cli_env} must name sentry-cli: run scripts/test"));
+    let (url, _pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let token = create_user(&url, "ci@example.test", false);
+    let api = Api::new(&server, &token);
+    project_with_key(&api, "shop", "backend").await;
+    let dir = std::env::temp_dir().join(format!("fl-git-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    git(&dir, &["init", "-q"]);
+    git(
+        &dir,
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://example.test/acme/shop.git",
+        ],
+    );
+    std::fs::write(dir.join("app.py"), "print('v1')\n").unwrap();
+    git(&dir, &["add", "app.py"]);
+    git(&dir, &["commit", "-q", "-m", "Add the app"]);
+    std::fs::write(dir.join("app.py"), "print('v2')\n").unwrap();
+    git(&dir, &["commit", "-q", "-am", "Fix the app"]);
+    let head = git(&dir, &["rev-parse", "HEAD"]);
+    let first = git(&dir, &["rev-parse", "HEAD~1"]);
+    let cli = |args: &[&str]| run(&cli, &server, &token, &dir, args);
+
+    cli(&["releases", "new", "-p", "backend", "shop@1.0.0"]);
+    cli(&["releases", "set-commits", "shop@1.0.0", "--local"]);
+    let commits = api
+        .get_ok(&format!("{}commits/", release_path("shop@1.0.0")))
+        .await;
+    let files = api
+        .get_ok(&format!("{}commitfiles/", release_path("shop@1.0.0")))
+        .await;
+    let release = api.get_ok(&release_path("shop@1.0.0")).await;
+    let repos = api.get_ok("/api/0/organizations/shop/repos/").await;
+    cli(&["releases", "new", "-p", "backend", "shop@1.1.0"]);
+    let previous = api
+        .get_ok(&format!(
+            "{}previous-with-commits/",
+            release_path("shop@1.1.0")
+        ))
+        .await;
+    let none_before = api
+        .get_ok(&format!(
+            "{}previous-with-commits/",
+            release_path("shop@1.0.0")
+        ))
+        .await;
+    cli(&[
+        "releases",
+        "set-commits",
+        "shop@1.1.0",
+        "--commit",
+        &format!("origin@{first}..{head}"),
+    ]);
+    let by_ref = api
+        .get_ok(&format!("{}commits/", release_path("shop@1.1.0")))
+        .await;
+
+    let ids: Vec<&str> = commits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [head.as_str(), first.as_str()]);
+    assert_eq!(
+        commits[0]["message"].as_str().unwrap().trim(),
+        "Fix the app"
+    );
+    assert_eq!(commits[0]["author"]["email"], "dev1@example.test");
+    assert_eq!(commits[0]["repository"]["name"], "origin");
+    assert!(
+        files
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["filename"] == "app.py"),
+        "{files}"
+    );
+    assert_eq!(release["commitCount"], 2);
+    assert_eq!(release["lastCommit"]["id"], head);
+    assert_eq!(release["authors"][0]["name"], "Dev One");
+    assert_eq!(repos[0]["name"], "origin");
+    assert_eq!(previous["version"], "shop@1.0.0");
+    assert_eq!(none_before, json!({}));
+    assert_eq!(by_ref[0]["id"], head, "{by_ref}");
+    assert_eq!(by_ref.as_array().unwrap().len(), 1);
+    assert_matches_sentry(
+        "get",
+        "/api/0/organizations/{organization_id_or_slug}/releases/{version}/",
+        200,
+        &release,
+    );
+}
+
+#[tokio::test]
+async fn sentry_cli_3_sets_commits_from_the_local_repository_and_from_a_ref() {
+    set_commits("FAULTLINE_TEST_SENTRY_CLI3").await;
+}
+
+#[tokio::test]
+async fn sentry_cli_2_sets_commits_from_the_local_repository_and_from_a_ref() {
+    set_commits("FAULTLINE_TEST_SENTRY_CLI").await;
+}
