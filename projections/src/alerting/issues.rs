@@ -272,13 +272,12 @@ async fn heads(
             Change::Created(created) => {
                 project_of.insert(event.aggregate_id.as_str(), created.project_id);
             }
-            Change::Ingested => {
+            Change::Ingested
                 if project_of
                     .get(event.aggregate_id.as_str())
-                    .is_some_and(|project| rules.watches(*project))
-                {
-                    watched.push(event.position);
-                }
+                    .is_some_and(|project| rules.watches(*project)) =>
+            {
+                watched.push(event.position);
             }
             _ => {}
         }

@@ -323,12 +323,7 @@ async fn issues_past_their_projects_retention_are_deleted_through_the_log_one_pa
             .unwrap();
         scraped.push(text);
     }
-    let runs: Vec<(
-        String,
-        chrono::DateTime<chrono::Utc>,
-        Option<chrono::DateTime<chrono::Utc>>,
-        i64,
-    )> = sqlx::query_as(
+    let runs: Vec<RunRow> = sqlx::query_as(
         "SELECT process, started_at, finished_at, expired_issues FROM retention_runs
               ORDER BY started_at",
     )
@@ -375,6 +370,10 @@ async fn issues_past_their_projects_retention_are_deleted_through_the_log_one_pa
     );
     assert!(sample(&scraped[0], "faultline_log_table_bytes{table=\"events\"}") > 0.0);
 }
+
+/// A `retention_runs` row: process, started, finished, issues expired.
+type RunRow = (String, Time, Option<Time>, i64);
+type Time = chrono::DateTime<chrono::Utc>;
 
 /// The value of the sample `name` (with its labels) in a Prometheus text scrape.
 fn sample(text: &str, name: &str) -> f64 {
