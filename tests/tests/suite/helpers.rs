@@ -352,6 +352,39 @@ pub async fn project_with_key(api: &Api, org: &str, project: &str) -> ProjectKey
     }
 }
 
+/// Runs `faultline ARGS` on the database at `url` with `env`; its stdout, asserting
+/// success.
+pub fn run_faultline(url: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = Command::new(faultline_bin())
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run faultline");
+    assert!(
+        output.status.success(),
+        "faultline {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Sends `event` in an envelope with `project`'s key; asserts 200.
+pub async fn send_event(server: &TestServer, project: &ProjectKey, event: &serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(server.at(&format!("/api/{}/envelope/", project.project_id)))
+        .header(
+            "x-sentry-auth",
+            format!("Sentry sentry_version=7, sentry_key={}", project.key),
+        )
+        .body(event_envelope(event))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{event}");
+}
+
 /// An envelope with one event item.
 pub fn event_envelope(event: &serde_json::Value) -> Vec<u8> {
     let event_id = event["event_id"].as_str().unwrap_or("");

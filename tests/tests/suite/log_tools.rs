@@ -3,7 +3,6 @@
 //! order with their actors, each export filter selects exactly its events, and state
 //! folds to what it was before and after a resolve.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -12,24 +11,13 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::helpers::{
-    create_user, faultline_bin, fresh_database, project_with_key, Api, TestServer,
+    create_user, fresh_database, project_with_key, run_faultline, Api, TestServer,
 };
 use crate::issues::{django_error, id, job};
 
 /// Runs `faultline ARGS` on the database at `url`; returns its stdout, asserting success.
 fn faultline(url: &str, args: &[&str]) -> String {
-    let output = Command::new(faultline_bin())
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run faultline");
-    assert!(
-        output.status.success(),
-        "faultline {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    run_faultline(url, args, &[])
 }
 
 /// The exported lines, parsed (every line must be one JSON object).

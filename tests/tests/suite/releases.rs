@@ -9,7 +9,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    create_user, faultline_bin, fresh_database, project_with_key, Api, TestServer,
+    create_user, fresh_database, project_with_key, run_faultline, send_event, Api, TestServer,
 };
 use crate::openapi::assert_matches_sentry;
 
@@ -135,20 +135,12 @@ async fn release_life(cli_env: &str, version: &str) {
     let deleted = api.call("GET", &release_path("shop@0.9.0"), None).await.0;
     let proposed = cli(&["releases", "propose-version"]);
     let audit = api.get_ok("/api/0/organizations/shop/audit-logs/").await;
-    let history = Command::new(faultline_bin())
-        .args(["log", "show", "release", &format!("shop/{version}")])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    let history = String::from_utf8(history.stdout).unwrap();
-    let deleted_history = Command::new(faultline_bin())
-        .args(["log", "show", "release", "shop/shop@0.9.0"])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    let deleted_history = String::from_utf8(deleted_history.stdout).unwrap();
+    let history = run_faultline(
+        &url,
+        &["log", "show", "release", &format!("shop/{version}")],
+        &[],
+    );
+    let deleted_history = run_faultline(&url, &["log", "show", "release", "shop/shop@0.9.0"], &[]);
 
     let other = create_user(&url, "other@example.test", false);
     let outsider = Api::new(&server, &other);
@@ -257,17 +249,7 @@ async fn send(
         "release": release,
         "exception": {"values": [{"type": "ReleaseError", "value": kind}]},
     });
-    let response = reqwest::Client::new()
-        .post(server.at(&format!("/api/{}/envelope/", project.project_id)))
-        .header(
-            "x-sentry-auth",
-            format!("Sentry sentry_version=7, sentry_key={}", project.key),
-        )
-        .body(crate::helpers::event_envelope(&event))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    send_event(server, project, &event).await;
 }
 
 #[tokio::test]

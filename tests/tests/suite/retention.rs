@@ -3,31 +3,18 @@
 //! recorded as attributed events in the audit log, and `faultline retention status`
 //! reporting what each project stores against them.
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    create_user, event_envelope, faultline_bin, fresh_database, ingest_tally, project_with_key,
-    Api, TestServer,
+    create_user, fresh_database, ingest_tally, project_with_key, run_faultline, send_event, Api,
+    ProjectKey, TestServer,
 };
 
 /// `faultline retention status --json` on the database at `url`, with `env`.
 fn status(url: &str, env: &[(&str, &str)]) -> Value {
-    let output = Command::new(faultline_bin())
-        .args(["retention", "status", "--json"])
-        .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run faultline");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    serde_json::from_str(&run_faultline(url, &["retention", "status", "--json"], env)).unwrap()
 }
 
 fn retention(detail: &Value) -> Value {
@@ -83,17 +70,7 @@ async fn a_projects_retention_is_set_over_the_api_recorded_and_reported_by_reten
             "level": "error",
             "exception": {"values": [{"type": "KeyError", "value": format!("kept {n}")}]},
         });
-        let response = reqwest::Client::new()
-            .post(server.at(&format!("/api/{}/envelope/", project.project_id)))
-            .header(
-                "x-sentry-auth",
-                format!("Sentry sentry_version=7, sentry_key={}", project.key),
-            )
-            .body(event_envelope(&event))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        send_event(&server, &project, &event).await;
     }
     let tally = ingest_tally(&pool, Duration::from_secs(30)).await;
     let recorded: Vec<(Value,)> = sqlx::query_as(
@@ -171,13 +148,8 @@ fn set_at(payload: &Value) -> Value {
     payload["RetentionChanged"]["at"].clone()
 }
 
-/// Sends one event of `kind` to `project`, `days_ago` days in the past; asserts 200.
-async fn send_event(
-    server: &TestServer,
-    project: &crate::helpers::ProjectKey,
-    kind: &str,
-    days_ago: i64,
-) {
+/// Sends one event of `kind` to `project`, `days_ago` days in the past.
+async fn send_aged(server: &TestServer, project: &ProjectKey, kind: &str, days_ago: i64) {
     let timestamp = chrono::Utc::now() - chrono::Duration::days(days_ago);
     let event = json!({
         "event_id": uuid::Uuid::new_v4().simple().to_string(),
@@ -185,17 +157,7 @@ async fn send_event(
         "level": "error",
         "exception": {"values": [{"type": "ExpiryError", "value": kind}]},
     });
-    let response = reqwest::Client::new()
-        .post(server.at(&format!("/api/{}/envelope/", project.project_id)))
-        .header(
-            "x-sentry-auth",
-            format!("Sentry sentry_version=7, sentry_key={}", project.key),
-        )
-        .body(event_envelope(&event))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    send_event(server, project, &event).await;
 }
 
 /// The issue whose title names `kind`, once the read model has it.
@@ -216,19 +178,9 @@ async fn issue_id(pool: &sqlx::PgPool, kind: &str) -> i64 {
 
 /// `faultline retention run ARGS` on the database at `url`; its stdout.
 fn run_retention(url: &str, args: &[&str]) -> String {
-    let output = Command::new(faultline_bin())
-        .args(["retention", "run", "--event-retention-days", "20"])
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run faultline");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    let mut all = vec!["retention", "run", "--event-retention-days", "20"];
+    all.extend_from_slice(args);
+    run_faultline(url, &all, &[])
 }
 
 #[tokio::test]
@@ -249,7 +201,7 @@ async fn issues_past_their_projects_retention_are_deleted_through_the_log_one_pa
     )
     .await;
     let keys = api.get_ok("/api/0/projects/acme/frontend/keys/").await;
-    let frontend = crate::helpers::ProjectKey {
+    let frontend = ProjectKey {
         project_id: keys[0]["projectId"].as_i64().unwrap(),
         key: keys[0]["public"].as_str().unwrap().to_owned(),
         dsn: String::new(),
@@ -263,10 +215,10 @@ async fn issues_past_their_projects_retention_are_deleted_through_the_log_one_pa
     .await;
     // Old only, in a 5-day project: expires. Old and new: stays. Old in a project on
     // the server's 20 days: stays.
-    send_event(&server, &backend, "old-backend", 10).await;
-    send_event(&server, &backend, "mixed-backend", 0).await;
-    send_event(&server, &backend, "mixed-backend", 10).await;
-    send_event(&server, &frontend, "old-frontend", 10).await;
+    send_aged(&server, &backend, "old-backend", 10).await;
+    send_aged(&server, &backend, "mixed-backend", 0).await;
+    send_aged(&server, &backend, "mixed-backend", 10).await;
+    send_aged(&server, &frontend, "old-frontend", 10).await;
     let old = issue_id(&pool, "old-backend").await;
     let mixed = issue_id(&pool, "mixed-backend").await;
     let other = issue_id(&pool, "old-frontend").await;
@@ -302,7 +254,7 @@ async fn issues_past_their_projects_retention_are_deleted_through_the_log_one_pa
     ];
     let first = TestServer::spawn(&fast);
     let second = TestServer::spawn(&fast);
-    send_event(&first, &backend, "late-backend", 10).await;
+    send_aged(&first, &backend, "late-backend", 10).await;
     let late = issue_id(&pool, "late-backend").await;
     let mut late_status = 0;
     for _ in 0..100 {

@@ -6,7 +6,7 @@ use axum::Json;
 use faultline_projections::releases::queries;
 use serde_json::{json, Value};
 
-use super::{render, resolve_release, RELEASE_READ};
+use super::{release_access, render, RELEASE_READ};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::render::release::{commit_files_json, commit_json, repository_row_json};
@@ -24,9 +24,7 @@ pub(super) async fn list_commits(
     caller: Caller,
     Path((org, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let release = resolve_release(&state, &access, &version).await?;
-    access.require(&RELEASE_READ)?;
+    let (_access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
     let commits = queries::commits(&state.pool, release.id).await?;
     Ok(Json(json!(commits
         .iter()
@@ -46,9 +44,7 @@ pub(super) async fn list_commit_files(
     caller: Caller,
     Path((org, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let release = resolve_release(&state, &access, &version).await?;
-    access.require(&RELEASE_READ)?;
+    let (_access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
     let commits = queries::commits(&state.pool, release.id).await?;
     Ok(Json(commit_files_json(&commits)))
 }
@@ -65,9 +61,7 @@ pub(super) async fn previous_with_commits(
     caller: Caller,
     Path((org, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let release = resolve_release(&state, &access, &version).await?;
-    access.require(&RELEASE_READ)?;
+    let (access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
     match queries::previous_with_commits(&state.pool, access.org.id, &release).await? {
         Some(previous) => Ok(Json(render(&state, access.org.id, &previous).await?)),
         None => Ok(Json(json!({}))),

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::{resolve_release, time_field, RELEASE_READ, RELEASE_WRITE};
-use crate::auth::{Caller, OrgAccess};
+use super::{release_access, time_field, RELEASE_READ, RELEASE_WRITE};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::fields::FieldErrors;
 use crate::json::JsonBody;
@@ -51,9 +51,7 @@ pub(super) async fn list_deploys(
     caller: Caller,
     Path((org, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let release = resolve_release(&state, &access, &version).await?;
-    access.require(&RELEASE_READ)?;
+    let (_access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
     let deploys = queries::deploys(&state.pool, release.id).await?;
     Ok(Json(json!(deploys
         .iter()
@@ -75,9 +73,7 @@ pub(super) async fn create_deploy(
     Path((org, version)): Path<(String, String)>,
     JsonBody(body): JsonBody<DeployBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let release = resolve_release(&state, &access, &version).await?;
-    access.require(&RELEASE_WRITE)?;
+    let (access, release) = release_access(&state, caller, &org, &version, &RELEASE_WRITE).await?;
     let mut errors = FieldErrors::default();
     let environment = body.environment.unwrap_or_default();
     if environment.is_empty() {

@@ -8,8 +8,8 @@ use faultline_domain::release::{stream_id, Release, ReleaseCommand};
 use serde_json::Value;
 
 use super::body::ReleaseBody;
-use super::{render, resolve_release, RELEASE_ADMIN, RELEASE_READ, RELEASE_WRITE};
-use crate::auth::{Caller, OrgAccess};
+use super::{release_access, render, resolve_release, RELEASE_ADMIN, RELEASE_READ, RELEASE_WRITE};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::fields::FieldErrors;
 use crate::json::JsonBody;
@@ -27,9 +27,7 @@ pub(super) async fn detail(
     caller: Caller,
     Path((org, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let release = resolve_release(&state, &access, &version).await?;
-    access.require(&RELEASE_READ)?;
+    let (access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
     Ok(Json(render(&state, access.org.id, &release).await?))
 }
 
@@ -47,9 +45,7 @@ pub(super) async fn update(
     Path((org, version)): Path<(String, String)>,
     JsonBody(mut body): JsonBody<ReleaseBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let release = resolve_release(&state, &access, &version).await?;
-    access.require(&RELEASE_WRITE)?;
+    let (access, release) = release_access(&state, caller, &org, &version, &RELEASE_WRITE).await?;
     let mut errors = FieldErrors::default();
     let commits = body.take_commits(&mut errors);
     let changes = body.changes(&mut errors);
@@ -89,9 +85,7 @@ pub(super) async fn remove(
     caller: Caller,
     Path((org, version)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let release = resolve_release(&state, &access, &version).await?;
-    access.require(&RELEASE_ADMIN)?;
+    let (access, release) = release_access(&state, caller, &org, &version, &RELEASE_ADMIN).await?;
     state
         .execute::<Release>(
             &stream_id(access.org.id, &release.version),

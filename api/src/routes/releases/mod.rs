@@ -29,7 +29,7 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::OrgAccess;
+use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::fields::FieldErrors;
 use crate::pagination::{paged, PageParams};
@@ -83,6 +83,21 @@ pub(super) async fn render(
         last_deploy.as_ref(),
         &commits,
     ))
+}
+
+/// The caller's access to organization `org` and its release `version`: 404 when
+/// either is not there for the caller, 403 without one of `scopes`.
+pub(super) async fn release_access(
+    state: &AppState,
+    caller: Caller,
+    org: &str,
+    version: &str,
+    scopes: &[Scope],
+) -> Result<(OrgAccess, ReleaseRow), ApiError> {
+    let access = OrgAccess::resolve(state, caller, org).await?;
+    let release = resolve_release(state, &access, version).await?;
+    access.require(scopes)?;
+    Ok((access, release))
 }
 
 pub(super) async fn resolve_release(
