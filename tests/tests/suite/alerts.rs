@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use crate::helpers::{
-    create_user, event_envelope, faultline_bin, fresh_database, project_with_key, Api, ProjectKey,
+    create_user, faultline_bin, fresh_database, project_with_key, send_event, Api, ProjectKey,
     TestServer,
 };
 use crate::issues::wait_for_events;
@@ -30,20 +30,6 @@ fn exception(function: &str, n: u32) -> Value {
         }]},
         "tags": {"browser": "Firefox 120"},
     })
-}
-
-async fn send(project: &ProjectKey, server: &TestServer, event: &Value) {
-    let response = reqwest::Client::new()
-        .post(server.at(&format!("/api/{}/envelope/", project.project_id)))
-        .header(
-            "x-sentry-auth",
-            format!("Sentry sentry_version=7, sentry_key={}", project.key),
-        )
-        .body(event_envelope(event))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
 }
 
 /// Waits until `receiver` got `count` requests at `path` (or the time is up).
@@ -117,10 +103,10 @@ async fn a_first_seen_workflow_notifies_a_webhook_once_per_new_issue_signed_with
         dsn: String::new(),
     };
 
-    send(&watched, &server, &exception("checkout", 1)).await;
-    send(&watched, &server, &exception("checkout", 2)).await;
-    send(&watched, &server, &exception("refund", 3)).await;
-    send(&other_project, &server, &exception("elsewhere", 4)).await;
+    send_event(&server, &watched, &exception("checkout", 1)).await;
+    send_event(&server, &watched, &exception("checkout", 2)).await;
+    send_event(&server, &watched, &exception("refund", 3)).await;
+    send_event(&server, &other_project, &exception("elsewhere", 4)).await;
     let bodies = received(&receiver, "/hook", 2).await;
     // Rebuilding every read model must not decide anything again.
     let replay = std::process::Command::new(faultline_bin())
@@ -198,7 +184,7 @@ async fn a_disabled_workflow_never_fires_and_a_regression_workflow_fires_after_a
     )
     .await;
 
-    send(&project, &server, &exception("checkout", 1)).await;
+    send_event(&server, &project, &exception("checkout", 1)).await;
     // Ingestion answers once the event is in the log; the issue list follows it.
     let issues = wait_for_events(&api, "acme", 1).await;
     let issue_id = issues[0]["id"].as_str().unwrap().to_owned();
@@ -210,7 +196,7 @@ async fn a_disabled_workflow_never_fires_and_a_regression_workflow_fires_after_a
         Some(json!({"status": "resolved"})),
     )
     .await;
-    send(&project, &server, &exception("checkout", 2)).await;
+    send_event(&server, &project, &exception("checkout", 2)).await;
     let back = received(&receiver, "/back", 1).await;
 
     assert_eq!(before_resolve, 0);

@@ -56,8 +56,9 @@ fn release_path(version: &str) -> String {
     format!("/api/0/organizations/shop/releases/{}/", encode(version))
 }
 
-/// The whole release life through one sentry-cli binary.
-async fn release_life(cli_env: &str, version: &str) {
+/// A server with organization `shop` and project `backend`, a user's token and API
+/// client, and the sentry-cli named by `cli_env`.
+async fn shop(cli_env: &str) -> (String, String, TestServer, String, Api) {
     let cli = std::env::var(cli_env)
         .unwrap_or_else(|_| panic!("{cli_env} must name sentry-cli: run scripts/test"));
     let (url, _pool) = fresh_database().await;
@@ -65,6 +66,20 @@ async fn release_life(cli_env: &str, version: &str) {
     let token = create_user(&url, "ci@example.test", false);
     let api = Api::new(&server, &token);
     project_with_key(&api, "shop", "backend").await;
+    (cli, url, server, token, api)
+}
+
+/// A fresh directory holding a git repository.
+fn git_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("fl-git-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    git(&dir, &["init", "-q"]);
+    dir
+}
+
+/// The whole release life through one sentry-cli binary.
+async fn release_life(cli_env: &str, version: &str) {
+    let (cli, url, server, token, api) = shop(cli_env).await;
     api.expect(
         201,
         "POST",
@@ -72,36 +87,10 @@ async fn release_life(cli_env: &str, version: &str) {
         Some(json!({"name": "frontend", "slug": "frontend"})),
     )
     .await;
-    let dir = std::env::temp_dir().join(format!("fl-cli-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
     // A repository with one commit: what `propose-version` proposes.
-    for git in [
-        &["init", "-q"][..],
-        &[
-            "-c",
-            "user.name=CI",
-            "-c",
-            "user.email=ci@example.test",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "ship",
-        ],
-    ] {
-        let status = Command::new("git")
-            .args(git)
-            .current_dir(&dir)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    let head = Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    let head = String::from_utf8(head.stdout).unwrap();
+    let dir = git_dir();
+    git(&dir, &["commit", "-q", "--allow-empty", "-m", "ship"]);
+    let head = git(&dir, &["rev-parse", "HEAD"]);
     let cli = |args: &[&str]| run(&cli, &server, &token, &dir, args);
 
     cli(&["releases", "new", "-p", "backend", version]);
@@ -346,16 +335,8 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
 
 /// `set-commits --local`, then `--commit repo@from..to`, through one sentry-cli.
 async fn set_commits(cli_env: &str) {
-    let cli = std::env::var(cli_env)
-        .unwrap_or_else(|_| panic!("{cli_env} must name sentry-cli: run scripts/test"));
-    let (url, _pool) = fresh_database().await;
-    let server = TestServer::on_database(&url);
-    let token = create_user(&url, "ci@example.test", false);
-    let api = Api::new(&server, &token);
-    project_with_key(&api, "shop", "backend").await;
-    let dir = std::env::temp_dir().join(format!("fl-git-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    git(&dir, &["init", "-q"]);
+    let (cli, _url, server, token, api) = shop(cli_env).await;
+    let dir = git_dir();
     git(
         &dir,
         &[
