@@ -158,6 +158,7 @@ pub fn issue_detail_json(
     viewer: Option<&ViewerState>,
     tags: &[TagKeyRow],
     activity: &[ActivityRow],
+    releases: (Value, Value),
 ) -> Value {
     let mut body = issue_json(state, org_slug, row, viewer);
     // Sentry ends the feed with the issue's first event.
@@ -178,8 +179,8 @@ pub fn issue_detail_json(
         "pluginContexts": [],
         "userReportCount": 0,
         "tags": tags.iter().map(tag_summary_json).collect::<Vec<_>>(),
-        "firstRelease": null,
-        "lastRelease": null,
+        "firstRelease": releases.0,
+        "lastRelease": releases.1,
         "stats": { "24h": [], "30d": [] },
         "inbox": null,
         "owners": null,

@@ -125,6 +125,28 @@ pub fn commit_files_json(commits: &[CommitRow]) -> Value {
     Value::Array(files)
 }
 
+/// An issue's first or last release: the release's own record when the release was
+/// created, else what the issue's `release` tag value knows of it.
+pub fn issue_release_json(
+    tag: &faultline_projections::issues::queries::TagValueRow,
+    release: Option<&ReleaseRow>,
+) -> Value {
+    let info = version_info(&tag.value);
+    json!({
+        "id": release.map(|r| r.id),
+        "version": tag.value,
+        "shortVersion": info["description"],
+        "versionInfo": info,
+        "ref": release.and_then(|r| r.reference.clone()),
+        "url": release.and_then(|r| r.url.clone()),
+        "status": release.map_or("open", |r| r.status.as_str()),
+        "dateCreated": date(release.map_or(tag.first_seen, |r| r.date_created)),
+        "dateReleased": release.and_then(|r| r.date_released).map(date),
+        "firstEvent": date(tag.first_seen),
+        "lastEvent": date(tag.last_seen),
+    })
+}
+
 /// A release with its projects (what the issues read model knows of the release in
 /// each), its latest deploy and its commits.
 pub fn release_json(

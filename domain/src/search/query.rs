@@ -176,6 +176,8 @@ pub enum Field {
     Release,
     /// `environment:`
     Environment,
+    /// `firstRelease:`: the release of the first event.
+    FirstRelease,
 }
 
 impl Field {
@@ -185,6 +187,7 @@ impl Field {
             Field::Level => "level",
             Field::Release => "release",
             Field::Environment => "environment",
+            Field::FirstRelease => "firstRelease",
         }
     }
 }

@@ -21,7 +21,7 @@ enum Key {
 }
 
 /// Every key this parser gives a meaning, aliases included. Any other key is a tag.
-const KEYS: [(&str, Key); 15] = [
+const KEYS: [(&str, Key); 17] = [
     ("is", Key::Status),
     ("assigned", Key::Assigned),
     ("assigned_to", Key::Assigned),
@@ -29,6 +29,8 @@ const KEYS: [(&str, Key); 15] = [
     ("level", Key::Field(Field::Level)),
     ("release", Key::Field(Field::Release)),
     ("environment", Key::Field(Field::Environment)),
+    ("firstRelease", Key::Field(Field::FirstRelease)),
+    ("first_release", Key::Field(Field::FirstRelease)),
     ("times_seen", Key::Number(NumberField::TimesSeen)),
     ("timesSeen", Key::Number(NumberField::TimesSeen)),
     ("user_count", Key::Number(NumberField::UserCount)),

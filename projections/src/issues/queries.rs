@@ -526,3 +526,26 @@ pub async fn tag_values(
     .await?;
     Ok(Paged::from_overfetch(rows, page))
 }
+
+/// The `release` tag values of issue `issue_id` (already scoped) seen first and seen
+/// last: its first and last release.
+pub async fn first_and_last_release(
+    pool: &PgPool,
+    issue_id: i64,
+) -> Result<(Option<TagValueRow>, Option<TagValueRow>), sqlx::Error> {
+    let select = |order: &str| {
+        format!(
+            "SELECT key, value, times_seen, first_seen, last_seen FROM issue_tag_values
+              WHERE issue_id = $1 AND key = 'release' ORDER BY {order} LIMIT 1"
+        )
+    };
+    let first = sqlx::query_as(&select("first_seen, value"))
+        .bind(issue_id)
+        .fetch_optional(pool)
+        .await?;
+    let last = sqlx::query_as(&select("last_seen DESC, value DESC"))
+        .bind(issue_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok((first, last))
+}

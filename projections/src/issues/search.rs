@@ -309,10 +309,36 @@ fn escape_like(term: &str) -> String {
 fn push_tag_exists(qb: &mut QueryBuilder<'static, Postgres>, key: &str, values: &[String]) {
     qb.push("EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = i.id AND t.key = ")
         .push_bind(key.to_owned())
-        .push(" AND t.value = ANY(")
-        .push_bind(values.to_vec())
-        .push("))");
+        .push(" AND ");
+    push_release_values(qb, "t.value", key == "release", values);
+    qb.push(")");
 }
+
+/// `column = ANY(values)`; with `releases`, the value `latest` also matches the
+/// newest release (by creation) of the issue's project, as Sentry resolves it.
+fn push_release_values(
+    qb: &mut QueryBuilder<'static, Postgres>,
+    column: &str,
+    releases: bool,
+    values: &[String],
+) {
+    qb.push(format!("({column} = ANY("))
+        .push_bind(values.to_vec())
+        .push(")");
+    if releases && values.iter().any(|v| v == "latest") {
+        qb.push(format!(
+            " OR {column} = (SELECT r.version FROM releases r
+                 JOIN release_projects rp ON rp.release_id = r.id AND rp.project_id = i.project_id
+                ORDER BY r.date_created DESC, r.id DESC LIMIT 1)"
+        ));
+    }
+    qb.push(")");
+}
+
+/// The issue's first release: the `release` tag value seen first.
+const FIRST_RELEASE: &str = "(SELECT f.value FROM issue_tag_values f
+                              WHERE f.issue_id = i.id AND f.key = 'release'
+                              ORDER BY f.first_seen, f.value LIMIT 1)";
 
 fn operator(op: Comparison) -> &'static str {
     match op {
@@ -391,6 +417,7 @@ fn push_filter(qb: &mut QueryBuilder<'static, Postgres>, filter: &Filter, scope:
                     .push(")");
             }
             Field::Release | Field::Environment => push_tag_exists(qb, field.key(), values),
+            Field::FirstRelease => push_release_values(qb, FIRST_RELEASE, true, values),
         },
         Filter::Number {
             field, op, value, ..

@@ -435,3 +435,94 @@ async fn sentry_cli_3_sets_commits_from_the_local_repository_and_from_a_ref() {
 async fn sentry_cli_2_sets_commits_from_the_local_repository_and_from_a_ref() {
     set_commits("FAULTLINE_TEST_SENTRY_CLI").await;
 }
+
+/// Sends events of `kinds` in `release` with the real Python sentry-sdk.
+fn python_events(dsn: &str, release: &str, kinds: &[&str]) {
+    let python = std::env::var("FAULTLINE_TEST_PYTHON")
+        .expect("FAULTLINE_TEST_PYTHON must name a python with sentry-sdk: run scripts/test");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/sdk/python_releases.py");
+    let output = Command::new(python)
+        .arg(script)
+        .args([dsn, release])
+        .args(kinds)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn an_issue_knows_its_first_and_last_release_and_search_finds_issues_by_them() {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let token = create_user(&url, "dev@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "shop", "backend").await;
+    for version in ["shop@1.0.0", "shop@2.0.0"] {
+        api.expect(
+            201,
+            "POST",
+            "/api/0/projects/shop/backend/releases/",
+            Some(json!({"version": version})),
+        )
+        .await;
+    }
+    python_events(&project.dsn, "shop@1.0.0", &["cart", "checkout"]);
+    crate::helpers::ingest_tally(&pool, std::time::Duration::from_secs(30)).await;
+    python_events(&project.dsn, "shop@2.0.0", &["cart", "search"]);
+    let tally = crate::helpers::ingest_tally(&pool, std::time::Duration::from_secs(30)).await;
+    let titles = |list: &Value| -> Vec<String> {
+        let mut titles: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|issue| {
+                issue["title"]
+                    .as_str()
+                    .unwrap()
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        titles.sort();
+        titles
+    };
+    let search = |query: &str| format!("/api/0/organizations/shop/issues/?query={}", encode(query));
+    let cart_id: Vec<(i64,)> = sqlx::query_as("SELECT id FROM issues WHERE title LIKE 'KeyError%'")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let cart = api
+        .get_ok(&format!(
+            "/api/0/organizations/shop/issues/{}/",
+            cart_id[0].0
+        ))
+        .await;
+    let first_in_1 = api.get_ok(&search("firstRelease:shop@1.0.0")).await;
+    let latest = api.get_ok(&search("release:latest")).await;
+    let first_in_latest = api.get_ok(&search("firstRelease:latest")).await;
+    let release_1 = api.get_ok(&release_path("shop@1.0.0")).await;
+    let release_2 = api.get_ok(&release_path("shop@2.0.0")).await;
+
+    assert_eq!(tally.logged(), 4);
+    assert_eq!(cart["firstRelease"]["version"], "shop@1.0.0");
+    assert_eq!(cart["lastRelease"]["version"], "shop@2.0.0");
+    assert_eq!(cart["firstRelease"]["id"], release_1["id"]);
+    assert_eq!(cart["lastRelease"]["dateCreated"], release_2["dateCreated"]);
+    assert_eq!(titles(&first_in_1), ["KeyError", "ValueError"]);
+    assert_eq!(titles(&latest), ["KeyError", "TypeError"]);
+    assert_eq!(titles(&first_in_latest), ["TypeError"]);
+    assert_eq!(release_1["newGroups"], 2);
+    assert_eq!(release_2["newGroups"], 1);
+    assert_matches_sentry(
+        "get",
+        "/api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/",
+        200,
+        &cart,
+    );
+}
