@@ -95,4 +95,5 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .merge(routes::detectors::router())
         .merge(routes::service_hooks::router())
         .merge(routes::releases::router())
+        .merge(routes::environments::router())
 }

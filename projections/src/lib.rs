@@ -18,6 +18,7 @@ pub mod alerting;
 pub mod alerts;
 pub mod audit;
 pub mod checkpoint;
+pub mod environments;
 pub mod error;
 pub mod history;
 pub mod issues;

@@ -8,6 +8,7 @@
 
 pub mod audit_logs;
 pub mod detectors;
+pub mod environments;
 pub mod events;
 pub mod health;
 pub mod home;

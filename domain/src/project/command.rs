@@ -54,6 +54,15 @@ pub enum ProjectCommand {
         /// When the change was made.
         at: DateTime<Utc>,
     },
+    /// Hide environments from the project's lists, or show them again.
+    SetEnvironmentsHidden {
+        /// The environments.
+        names: Vec<String>,
+        /// Hide (`true`) or show.
+        hidden: bool,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// Give a team access to the project.
     AddProjectTeam {
         /// The team.

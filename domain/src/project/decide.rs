@@ -72,6 +72,18 @@ impl Project {
                 at,
             } => self.update(name, slug, platform, at),
             DeleteProject { at } => Ok(vec![ProjectEvent::ProjectDeleted { at }]),
+            SetEnvironmentsHidden { names, hidden, at } => {
+                let mut names: Vec<String> = names
+                    .into_iter()
+                    .filter(|name| self.hidden_environments.contains(name) != hidden)
+                    .collect();
+                names.sort();
+                names.dedup();
+                if names.is_empty() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ProjectEvent::EnvironmentsHidden { names, hidden, at }])
+            }
             SetRetention {
                 days,
                 max_events,

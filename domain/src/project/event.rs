@@ -61,6 +61,16 @@ pub enum ProjectEvent {
         /// When it changed.
         at: DateTime<Utc>,
     },
+    /// Environments were hidden from (or shown again in) the project's lists; only
+    /// the names whose visibility changed.
+    EnvironmentsHidden {
+        /// The environments, sorted.
+        names: Vec<String>,
+        /// Whether they are hidden now.
+        hidden: bool,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// A team was given access.
     ProjectTeamAdded {
         /// The team.
@@ -125,6 +135,7 @@ impl DomainEvent for ProjectEvent {
             ProjectUpdated { .. } => "ProjectUpdated",
             ProjectDeleted { .. } => "ProjectDeleted",
             RetentionChanged { .. } => "RetentionChanged",
+            EnvironmentsHidden { .. } => "EnvironmentsHidden",
             ProjectTeamAdded { .. } => "ProjectTeamAdded",
             ProjectTeamRemoved { .. } => "ProjectTeamRemoved",
             ClientKeyCreated { .. } => "ClientKeyCreated",

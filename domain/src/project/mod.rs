@@ -47,6 +47,8 @@ pub struct Project {
     keys: BTreeMap<String, ClientKey>,
     #[serde(default)]
     retention: Retention,
+    #[serde(default)]
+    hidden_environments: BTreeSet<String>,
 }
 
 /// A client key as the project knows it, keyed by its public key.
@@ -93,6 +95,11 @@ impl Project {
     /// The teams with access.
     pub fn teams(&self) -> &BTreeSet<i64> {
         &self.teams
+    }
+
+    /// Whether environment `name` is hidden from the project's lists.
+    pub fn hides_environment(&self, name: &str) -> bool {
+        self.hidden_environments.contains(name)
     }
 
     /// How long, and how many of, its ingested events are kept.
@@ -167,6 +174,15 @@ impl Aggregate for Project {
             }
             ProjectDeleted { .. } => self.deleted = true,
             RetentionChanged { retention, .. } => self.retention = retention,
+            EnvironmentsHidden { names, hidden, .. } => {
+                for name in names {
+                    if hidden {
+                        self.hidden_environments.insert(name);
+                    } else {
+                        self.hidden_environments.remove(&name);
+                    }
+                }
+            }
             ProjectTeamAdded { team_id, .. } => {
                 self.teams.insert(team_id);
             }

@@ -482,3 +482,26 @@ fn retention_changed_is_stored_without_its_unset_fields() {
     );
     assert_eq!(serde_json::from_str::<ProjectEvent>(&json).unwrap(), event);
 }
+
+#[test]
+fn hiding_environments_records_only_those_whose_visibility_changes() {
+    let hidden = |names: &[&str], hidden| ProjectEvent::EnvironmentsHidden {
+        names: names.iter().map(|n| n.to_string()).collect(),
+        hidden,
+        at: at(),
+    };
+    ProjectTest::with(())
+        .given(vec![created(), hidden(&["staging"], true)])
+        .when(ProjectCommand::SetEnvironmentsHidden {
+            names: vec!["staging".into(), "qa".into(), "qa".into()],
+            hidden: true,
+            at: at(),
+        })
+        .then_expect_events(vec![hidden(&["qa"], true)]);
+    let project = project(vec![
+        created(),
+        hidden(&["staging"], true),
+        hidden(&["staging"], false),
+    ]);
+    assert!(!project.hides_environment("staging"));
+}

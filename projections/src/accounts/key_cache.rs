@@ -104,6 +104,7 @@ impl MemoryProjection for KeyCache {
             }
             ProjectEvent::ProjectUpdated { .. }
             | ProjectEvent::RetentionChanged { .. }
+            | ProjectEvent::EnvironmentsHidden { .. }
             | ProjectEvent::ProjectTeamAdded { .. }
             | ProjectEvent::ProjectTeamRemoved { .. } => {}
         }

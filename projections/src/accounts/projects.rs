@@ -21,7 +21,12 @@ impl Projection for ProjectsProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["projects", "project_teams", "client_keys"]
+        &[
+            "projects",
+            "project_teams",
+            "client_keys",
+            "project_hidden_environments",
+        ]
     }
 
     async fn apply(
@@ -85,8 +90,25 @@ impl Projection for ProjectsProjection {
                 .execute(conn)
                 .await?;
             }
+            EnvironmentsHidden { names, hidden, .. } => {
+                let sql = if hidden {
+                    "INSERT INTO project_hidden_environments (project_id, name)
+                     SELECT $1, n FROM unnest($2::text[]) AS n ON CONFLICT DO NOTHING"
+                } else {
+                    "DELETE FROM project_hidden_environments WHERE project_id = $1 AND name = ANY($2)"
+                };
+                sqlx::query(sql)
+                    .bind(project_id)
+                    .bind(&names)
+                    .execute(conn)
+                    .await?;
+            }
             ProjectDeleted { .. } => {
-                for table in ["client_keys", "project_teams"] {
+                for table in [
+                    "client_keys",
+                    "project_teams",
+                    "project_hidden_environments",
+                ] {
                     sqlx::query(&format!("DELETE FROM {table} WHERE project_id = $1"))
                         .bind(project_id)
                         .execute(&mut *conn)

@@ -253,6 +253,17 @@ pub async fn project(conn: &mut PgConnection, event: &StoredEvent) -> Result<Opt
             json!({"id": project_id, "slug": project_slug,
                    "retention_days": retention.days, "max_events": retention.max_events}),
         ),
+        EnvironmentsHidden { names, hidden, .. } => entry(
+            "project.edit",
+            format!(
+                "{} environment(s) {} in project {project_slug}",
+                if hidden { "hid" } else { "showed" },
+                names.join(", ")
+            ),
+            Some(project_id),
+            json!({"id": project_id, "slug": project_slug, "environments": names,
+                   "hidden": hidden}),
+        ),
         ProjectDeleted { .. } => entry(
             "project.remove",
             format!("removed project {project_slug}"),

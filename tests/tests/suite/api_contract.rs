@@ -218,6 +218,7 @@ async fn victim(server: &TestServer, owner: &Api, member: &Api) -> Victim {
             ("detector_id", project_id.clone()),
             ("hook_id", hook_id),
             ("version", "a@1.0.0".into()),
+            ("environment", "production".into()),
             ("key", "level".into()),
             // Query parameters of the bulk issue operations.
             ("id", issue_id),

@@ -13,6 +13,7 @@ mod audit_log;
 mod bootstrap;
 mod crash;
 mod disk_full;
+mod environments;
 mod event_log;
 mod health;
 mod helpers;
