@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod params;
+pub mod releases_seen;
 pub mod render;
 pub mod resolve;
 pub mod routes;

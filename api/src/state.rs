@@ -74,6 +74,8 @@ pub struct Shared {
     pub request_timeout: Duration,
     /// Days ingested events are kept in projects without a retention of their own.
     pub event_retention_days: u32,
+    /// The releases ingestion has created in this process.
+    pub releases_seen: Arc<crate::releases_seen::ReleasesSeen>,
 }
 
 impl AppState {

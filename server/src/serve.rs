@@ -101,6 +101,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         metrics: Some(metrics),
         request_timeout: args.request_timeout,
         event_retention_days: args.retention.event_retention_days,
+        releases_seen: Arc::default(),
     });
     if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
         crate::accounts::bootstrap_if_empty(&state).await?;

@@ -526,3 +526,73 @@ async fn an_issue_knows_its_first_and_last_release_and_search_finds_issues_by_th
         &cart,
     );
 }
+
+#[tokio::test]
+async fn the_first_event_carrying_a_release_creates_it_in_its_project() {
+    let (url, _pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let token = create_user(&url, "dev@example.test", false);
+    let api = Api::new(&server, &token);
+    let backend = project_with_key(&api, "shop", "backend").await;
+    api.expect(
+        201,
+        "POST",
+        "/api/0/teams/shop/team/projects/",
+        Some(json!({"name": "frontend", "slug": "frontend"})),
+    )
+    .await;
+    let keys = api.get_ok("/api/0/projects/shop/frontend/keys/").await;
+    let frontend = crate::helpers::ProjectKey {
+        project_id: keys[0]["projectId"].as_i64().unwrap(),
+        key: keys[0]["public"].as_str().unwrap().to_owned(),
+        dsn: String::new(),
+    };
+    let event = |release: &str| {
+        json!({
+            "event_id": uuid::Uuid::new_v4().simple().to_string(),
+            "release": release,
+            "exception": {"values": [{"type": "AutoError", "value": "auto"}]},
+        })
+    };
+    send_event(&server, &backend, &event("auto@1.0.0")).await;
+    send_event(&server, &backend, &event("auto@1.0.0")).await;
+    let mut created = Value::Null;
+    for _ in 0..100 {
+        let (status, body) = api.call("GET", &release_path("auto@1.0.0"), None).await;
+        if status == 200 {
+            created = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    send_event(&server, &frontend, &event("auto@1.0.0")).await;
+    let mut both = Value::Null;
+    for _ in 0..100 {
+        both = api.get_ok(&release_path("auto@1.0.0")).await;
+        if both["projects"].as_array().unwrap().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let history = run_faultline(&url, &["log", "show", "release", "shop/auto@1.0.0"], &[]);
+
+    assert_eq!(created["version"], "auto@1.0.0", "{created}");
+    assert_eq!(created["projects"][0]["slug"], "backend");
+    let slugs: Vec<&str> = both["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["backend", "frontend"]);
+    assert_eq!(history.matches("ReleaseCreated").count(), 1, "{history}");
+    assert_eq!(
+        history.matches("ReleaseProjectsAdded").count(),
+        1,
+        "{history}"
+    );
+    assert!(
+        history.contains(&format!("key:{}", backend.key)),
+        "{history}"
+    );
+}

@@ -189,6 +189,18 @@ async fn ingest_event(
     };
     let (occurrence, ingested_payload) =
         ingested_payload(occurrence, &event.data).map_err(ApiError::internal)?;
+    let new_release = occurrence
+        .release
+        .as_deref()
+        .filter(|release| state.releases_seen.first_time(sender.project_id, release))
+        .map(str::to_owned);
+    let metadata = EventMetadata {
+        actor: Actor::Key(sender.public_key.clone()),
+        request_id: sender.request_id.clone(),
+        ip_address: sender.client_ip.clone(),
+        time: received,
+    };
+    let release_metadata = new_release.as_ref().map(|_| metadata.clone());
     let job = IngestJob {
         project_id: sender.project_id,
         org_id: sender.key.org_id,
@@ -203,20 +215,24 @@ async fn ingest_event(
         },
         occurrence,
         ingested_payload,
-        metadata: EventMetadata {
-            actor: Actor::Key(sender.public_key.clone()),
-            request_id: sender.request_id.clone(),
-            ip_address: sender.client_ip.clone(),
-            time: received,
-        },
+        metadata,
     };
-    state
-        .ingestor
-        .submit(job)
-        .await
-        .map_err(|error| match error {
-            IngestError::Overloaded | IngestError::Unavailable => ApiError::Unavailable,
-        })?;
+    let submitted = state.ingestor.submit(job).await;
+    if let (Some(release), Some(metadata)) = (new_release, release_metadata) {
+        match submitted {
+            Ok(_) => state.releases_seen.create_in_background(
+                state,
+                sender.key.org_id,
+                sender.project_id,
+                release,
+                metadata,
+            ),
+            Err(_) => state.releases_seen.forget(sender.project_id, &release),
+        }
+    }
+    submitted.map_err(|error| match error {
+        IngestError::Overloaded | IngestError::Unavailable => ApiError::Unavailable,
+    })?;
     Ok(event_id)
 }
 
