@@ -9,5 +9,6 @@ CREATE TABLE retention_runs (
     process        text        NOT NULL,
     started_at     timestamptz NOT NULL,
     finished_at    timestamptz,
-    expired_issues bigint      NOT NULL DEFAULT 0
+    expired_issues bigint      NOT NULL DEFAULT 0,
+    error          text        -- why the pass stopped, when it failed
 );

@@ -223,7 +223,7 @@ impl Refusal for faultline_domain::issue::IssueError {
             NotCreated | NotFound | Deleted | Merged { .. } | CommentNotFound => ApiError::NotFound,
             NotCommentAuthor => ApiError::ForbiddenBecause(self.to_string()),
             EmptyComment | InvalidIgnore | MergeIntoSelf => ApiError::BadRequest(self.to_string()),
-            CommentExists => ApiError::Conflict(self.to_string()),
+            CommentExists | NotExpired => ApiError::Conflict(self.to_string()),
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct ExportResult {
     pub events: i64,
     /// Bytes of payload + metadata in the log (PostgreSQL's text size).
     pub log_bytes: i64,
+    /// The `events` table's size on disk, indexes and TOAST included.
+    pub stored_bytes: i64,
     pub wall_s: f64,
     /// Highest `VmHWM` of the export process seen while polling every 5 ms (KiB).
     pub peak_rss_kib: Option<u64>,
@@ -40,6 +42,15 @@ impl ExportResult {
                 format!("{:.1} s / {:.0}/s", self.wall_s, self.events_per_s()),
             ],
             [
+                "storage: bytes on disk per stored event (events table, indexes, TOAST)".into(),
+                format!(
+                    "{:.0} B ({:.0} MiB for {} events)",
+                    self.stored_bytes as f64 / self.events.max(1) as f64,
+                    self.stored_bytes as f64 / 1048576.0,
+                    self.events
+                ),
+            ],
+            [
                 "memory: log export peak RSS".into(),
                 self.peak_rss_kib.map_or("n/a".into(), |kib| {
                     format!("{:.0} MiB", kib as f64 / 1024.0)
@@ -52,6 +63,8 @@ impl ExportResult {
         json!({
             "events": self.events,
             "log_bytes": self.log_bytes,
+            "stored_bytes": self.stored_bytes,
+            "stored_bytes_per_event": self.stored_bytes as f64 / self.events.max(1) as f64,
             "wall_s": self.wall_s,
             "events_per_s": self.events_per_s(),
             "peak_rss_kib": self.peak_rss_kib,
@@ -65,10 +78,11 @@ pub async fn run(
     database_url: &str,
     pool: &PgPool,
 ) -> anyhow::Result<ExportResult> {
-    let (events, log_bytes): (i64, i64) = sqlx::query_as(
+    let (events, log_bytes, stored_bytes): (i64, i64, i64) = sqlx::query_as(
         "SELECT count(*),
                 coalesce(sum(length(payload::text) + length(metadata::text)
-                             + coalesce((octet_length(body) + 2) / 3 * 4, 0)), 0)::bigint
+                             + coalesce((octet_length(body) + 2) / 3 * 4, 0)), 0)::bigint,
+                pg_total_relation_size('events')
            FROM events",
     )
     .fetch_one(pool)
@@ -101,6 +115,7 @@ pub async fn run(
     Ok(ExportResult {
         events,
         log_bytes,
+        stored_bytes,
         wall_s,
         peak_rss_kib: peak,
     })

@@ -1,6 +1,6 @@
 //! Environments, as the API lists them: the ones an organization's events (the
 //! issues' `environment` tag values) and deploys named, with each project's hidden
-//! ones (`project_hidden_environments`). An environment's id is made from its
+//! ones (`project_hidden_environments`); deleted projects name none. An environment's id is made from its
 //! organization and name, so it is the same wherever it is listed.
 
 use sqlx::PgPool;
@@ -54,11 +54,13 @@ pub async fn of_organization(
     sqlx::query_as(&format!(
         "WITH named AS (
              SELECT i.project_id, t.value AS name FROM issues i
+               JOIN projects p ON p.id = i.project_id
                JOIN issue_tag_values t ON t.issue_id = i.id AND t.key = 'environment'
-              WHERE i.org_id = $1
+              WHERE p.org_id = $1
              UNION
-             SELECT p, d.environment FROM releases r
-               JOIN release_deploys d ON d.release_id = r.id, unnest(d.project_ids) AS p
+             SELECT p.id, d.environment FROM releases r
+               JOIN release_deploys d ON d.release_id = r.id
+               JOIN projects p ON p.id = ANY(d.project_ids)
               WHERE r.org_id = $1
              UNION
              SELECT h.project_id, h.name FROM project_hidden_environments h

@@ -72,6 +72,8 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     };
     let bus = Arc::new(CommandBus::new(pool.clone()));
     let (ingestor, ingest_task) = Ingestor::start(pool.clone(), IngestorConfig::default());
+    let (releases_seen, _releases_worker) =
+        faultline_api::releases_seen::ReleasesSeen::start(pool.clone(), bus.clone());
     jobs.spawn(crate::scheduler::run(
         pool.clone(),
         bus.clone(),
@@ -101,7 +103,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         metrics: Some(metrics),
         request_timeout: args.request_timeout,
         event_retention_days: args.retention.event_retention_days,
-        releases_seen: Arc::default(),
+        releases_seen: Arc::new(releases_seen),
     });
     if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
         crate::accounts::bootstrap_if_empty(&state).await?;

@@ -223,6 +223,14 @@ pub enum IssueCommand {
         /// Who.
         actor: Option<String>,
     },
+    /// Delete the issue for being past its project's retention, unless an event
+    /// newer than `horizon` arrived meanwhile (the caller saw a read model that lags).
+    Expire {
+        /// Events before this are past the retention.
+        horizon: DateTime<Utc>,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// Merge this (secondary) issue into a primary one.
     MergeInto {
         /// The primary issue's numeric id.

@@ -120,6 +120,17 @@ impl Issue {
                 at,
                 actor,
             }]),
+            IssueCommand::Expire { horizon, at } => {
+                let issue_id = self.live_id()?;
+                if self.last_seen.is_some_and(|seen| seen >= horizon) {
+                    return Err(IssueError::NotExpired);
+                }
+                Ok(vec![IssueEvent::IssueDeleted {
+                    issue_id,
+                    at,
+                    actor: Some("retention".to_owned()),
+                }])
+            }
             IssueCommand::MergeInto {
                 primary_issue_id,
                 primary_stream,

@@ -20,6 +20,9 @@ pub enum IssueError {
         /// The primary issue's stream.
         into_stream: String,
     },
+    /// `Expire` on an issue with an event at or after the horizon.
+    #[error("the issue has events within the retention")]
+    NotExpired,
     /// An issue cannot be merged into itself.
     #[error("an issue cannot be merged into itself")]
     MergeIntoSelf,

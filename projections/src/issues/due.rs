@@ -27,6 +27,8 @@ pub async fn expired_ignores(
 /// An issue whose last event is older than its project's retention.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ExpiredIssue {
+    /// Its numeric id.
+    pub id: i64,
     /// Its stream (the aggregate id).
     pub stream_id: String,
     /// Its organization's slug.
@@ -42,25 +44,30 @@ pub struct ExpiredIssue {
 }
 
 /// Issues whose last event is older than their project's retention at `now` (the
-/// project's own days, else `default_days`), oldest first, at most `limit`.
+/// project's own days, else `default_days`), oldest first, after `after` (the
+/// `(last_seen, id)` of the last one a caller handled), at most `limit`.
 pub async fn expired_issues(
     pool: &PgPool,
     now: DateTime<Utc>,
     default_days: u32,
+    after: Option<(DateTime<Utc>, i64)>,
     limit: i64,
 ) -> Result<Vec<ExpiredIssue>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT i.stream_id, o.slug AS org, p.slug AS project, i.short_number, i.last_seen,
+        "SELECT i.id, i.stream_id, o.slug AS org, p.slug AS project, i.short_number, i.last_seen,
                 coalesce(p.retention_days, $2) AS retention_days
            FROM issues i
            JOIN projects p ON p.id = i.project_id
            JOIN organizations o ON o.id = p.org_id
           WHERE i.last_seen < $1 - make_interval(days => coalesce(p.retention_days, $2))
+            AND ($3::timestamptz IS NULL OR (i.last_seen, i.id) > ($3, $4))
           ORDER BY i.last_seen, i.id
-          LIMIT $3",
+          LIMIT $5",
     )
     .bind(now)
     .bind(default_days as i32)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map_or(0, |(_, id)| id))
     .bind(limit)
     .fetch_all(pool)
     .await

@@ -67,7 +67,7 @@ pub async fn run(pool: &PgPool, command: RetentionCommand) -> anyhow::Result<()>
             };
             let report = run_pass(pool, &bus, options, chrono::Utc::now()).await?;
             let verb = if dry_run { "would delete" } else { "deleted" };
-            for issue in &report.expired {
+            for issue in &report.listed {
                 println!(
                     "{verb} {}/{} {}: last seen {}, past {} days",
                     issue.org,
@@ -77,7 +77,7 @@ pub async fn run(pool: &PgPool, command: RetentionCommand) -> anyhow::Result<()>
                     issue.retention_days,
                 );
             }
-            println!("{verb} {} issue(s)", report.expired.len());
+            println!("{verb} {} issue(s)", report.expired);
             Ok(())
         }
     }

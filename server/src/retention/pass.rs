@@ -1,16 +1,18 @@
 //! One retention pass: every issue whose last event is older than its project's
-//! retention is deleted through the log (`IssueDeleted`, by the system actor
+//! retention is deleted through the log (`IssueDeleted` by the system actor
 //! `retention`), as Sentry's cleanup removes old groups.
 //!
-//! A pass holds a session advisory lock, so passes of several processes on one
-//! database never overlap; each records itself in `retention_runs`.
+//! A pass holds a transaction-scoped advisory lock for its whole length (the
+//! transaction stays open; a crash or a dropped pass rolls it back and frees the
+//! lock), so passes of several processes on one database never overlap; each records
+//! itself in `retention_runs`. The read model may lag the log: `IssueCommand::Expire`
+//! lets the issue itself refuse when an event within the retention arrived meanwhile.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use faultline_api::metrics::{RETENTION_EXPIRED_ISSUES, RETENTION_LAST_PASS};
-use faultline_commands::CommandBus;
+use faultline_commands::{CommandBus, CommandError};
 use faultline_domain::issue::{Issue, IssueCommand};
 use faultline_domain::metadata::EventMetadata;
 use faultline_projections::issues::due::{expired_issues, ExpiredIssue};
@@ -22,12 +24,16 @@ use tracing::Instrument;
 const LOCK: (i32, i32) = (0x0FA1, 0x2E7E);
 /// Issues read per query of a pass.
 const BATCH: i64 = 500;
+/// Issues a pass lists in its report (a dry run's output); the count goes on.
+const LISTED: usize = 10_000;
 
 /// What a pass did, or would do.
 #[derive(Debug, Default)]
 pub struct PassReport {
-    /// Issues past their retention, deleted (or, dry, to delete).
-    pub expired: Vec<ExpiredIssue>,
+    /// How many issues past their retention it deleted (or, dry, would delete).
+    pub expired: usize,
+    /// The first [`LISTED`] of them.
+    pub listed: Vec<ExpiredIssue>,
     /// Whether another process held the lock, so nothing was done.
     pub skipped: bool,
 }
@@ -50,18 +56,16 @@ pub async fn run_pass(
     options: PassOptions,
     now: DateTime<Utc>,
 ) -> anyhow::Result<PassReport> {
-    // A session lock on a connection of its own: held for the whole pass, released
-    // when the connection goes back (or dies with the process).
-    let mut lock = pool.acquire().await?;
+    let mut lock = pool.begin().await?;
     let mine: bool = if options.wait {
-        sqlx::query("SELECT pg_advisory_lock($1, $2)")
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
             .bind(LOCK.0)
             .bind(LOCK.1)
             .execute(&mut *lock)
             .await?;
         true
     } else {
-        sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, $2)")
             .bind(LOCK.0)
             .bind(LOCK.1)
             .fetch_one(&mut *lock)
@@ -73,21 +77,6 @@ pub async fn run_pass(
             ..PassReport::default()
         });
     }
-    let result = expire(pool, bus, options, now).await;
-    sqlx::query("SELECT pg_advisory_unlock($1, $2)")
-        .bind(LOCK.0)
-        .bind(LOCK.1)
-        .execute(&mut *lock)
-        .await?;
-    result
-}
-
-async fn expire(
-    pool: &PgPool,
-    bus: &CommandBus,
-    options: PassOptions,
-    now: DateTime<Utc>,
-) -> anyhow::Result<PassReport> {
     let run_id: Option<i64> = if options.dry_run {
         None
     } else {
@@ -101,47 +90,61 @@ async fn expire(
             .await?,
         )
     };
-    let metadata = EventMetadata::system("retention", now);
-    let mut report = PassReport::default();
-    // The read model drops a deleted issue a moment after its event: remember what
-    // this pass handled so a re-read does not take it twice.
-    let mut seen = HashSet::new();
-    loop {
-        let batch = expired_issues(pool, now, options.default_days, BATCH + seen.len() as i64)
-            .await?
-            .into_iter()
-            .filter(|issue| seen.insert(issue.stream_id.clone()))
-            .collect::<Vec<_>>();
-        if batch.is_empty() {
-            break;
-        }
-        for issue in batch {
-            if !options.dry_run {
-                let command = IssueCommand::Delete {
-                    at: now,
-                    actor: Some("retention".to_owned()),
-                };
-                if let Err(error) = bus
-                    .execute::<Issue>(&issue.stream_id, command, &metadata)
-                    .await
-                {
-                    // Deleted or merged meanwhile: nothing is left to expire.
-                    tracing::debug!(stream = issue.stream_id, %error, "issue not expired");
-                    continue;
-                }
-            }
-            report.expired.push(issue);
-        }
-    }
+    let result = expire(pool, bus, options, now).await;
     if let Some(run_id) = run_id {
         sqlx::query(
-            "UPDATE retention_runs SET finished_at = clock_timestamp(), expired_issues = $2
+            "UPDATE retention_runs
+                SET finished_at = clock_timestamp(), expired_issues = $2, error = $3
               WHERE id = $1",
         )
         .bind(run_id)
-        .bind(report.expired.len() as i64)
+        .bind(result.as_ref().map_or(0, |report| report.expired as i64))
+        .bind(result.as_ref().err().map(|error| format!("{error:#}")))
         .execute(pool)
         .await?;
+    }
+    lock.commit().await?;
+    result
+}
+
+async fn expire(
+    pool: &PgPool,
+    bus: &CommandBus,
+    options: PassOptions,
+    now: DateTime<Utc>,
+) -> anyhow::Result<PassReport> {
+    let metadata = EventMetadata::system("retention", now);
+    let mut report = PassReport::default();
+    let mut after = None;
+    loop {
+        let batch = expired_issues(pool, now, options.default_days, after, BATCH).await?;
+        let Some(last) = batch.last() else { break };
+        after = Some((last.last_seen, last.id));
+        for issue in batch {
+            if !options.dry_run {
+                let command = IssueCommand::Expire {
+                    horizon: now - TimeDelta::days(i64::from(issue.retention_days)),
+                    at: now,
+                };
+                match bus
+                    .execute::<Issue>(&issue.stream_id, command, &metadata)
+                    .await
+                {
+                    Ok(_) => {}
+                    // Deleted or merged meanwhile, or an event within the retention
+                    // came: nothing to expire.
+                    Err(CommandError::Refused(refusal)) => {
+                        tracing::debug!(stream = issue.stream_id, %refusal, "issue not expired");
+                        continue;
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            report.expired += 1;
+            if report.listed.len() < LISTED {
+                report.listed.push(issue);
+            }
+        }
     }
     Ok(report)
 }
@@ -153,7 +156,7 @@ fn process_name() -> String {
 }
 
 /// Runs a pass every `interval` until `shutdown`, skipping while another process
-/// runs one.
+/// runs one; a pass in progress stops at shutdown (its lock goes with it).
 pub async fn run_job(
     pool: PgPool,
     bus: std::sync::Arc<CommandBus>,
@@ -175,16 +178,20 @@ pub async fn run_job(
             "faultline.retention.pass",
             default_days
         ));
-        match pass.await {
+        let outcome = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            outcome = pass => outcome,
+        };
+        match outcome {
             Ok(report) if report.skipped => {}
             Ok(report) => {
-                metrics::counter!(RETENTION_EXPIRED_ISSUES).increment(report.expired.len() as u64);
+                metrics::counter!(RETENTION_EXPIRED_ISSUES).increment(report.expired as u64);
                 metrics::gauge!(RETENTION_LAST_PASS).set(Utc::now().timestamp() as f64);
-                if !report.expired.is_empty() {
-                    tracing::info!(expired_issues = report.expired.len(), "retention pass");
+                if report.expired > 0 {
+                    tracing::info!(expired_issues = report.expired, "retention pass");
                 }
             }
-            Err(error) => tracing::warn!(%error, "retention pass failed"),
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "retention pass failed"),
         }
     }
 }

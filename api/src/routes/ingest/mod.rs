@@ -221,7 +221,6 @@ async fn ingest_event(
     if let (Some(release), Some(metadata)) = (new_release, release_metadata) {
         match submitted {
             Ok(_) => state.releases_seen.create_in_background(
-                state,
                 sender.key.org_id,
                 sender.project_id,
                 release,

@@ -232,3 +232,29 @@ fn absorbing_an_issue_into_itself_is_rejected() {
         })
         .then_expect_error(IssueError::MergeIntoSelf);
 }
+
+#[test]
+fn an_issue_whose_last_event_is_before_the_horizon_expires_as_deleted_by_retention() {
+    test()
+        .given(existing())
+        .when(IssueCommand::Expire {
+            horizon: at(50),
+            at: at(55),
+        })
+        .then_expect_events(vec![IssueEvent::IssueDeleted {
+            issue_id: 7,
+            at: at(55),
+            actor: Some("retention".to_owned()),
+        }]);
+}
+
+#[test]
+fn an_issue_with_an_event_at_or_after_the_horizon_does_not_expire() {
+    test()
+        .given(existing_then([ingested(occurrence("late", 30))]))
+        .when(IssueCommand::Expire {
+            horizon: at(30),
+            at: at(55),
+        })
+        .then_expect_error(IssueError::NotExpired);
+}
