@@ -1,5 +1,7 @@
 //! Reads of releases and deploys, scoped by organization (and project).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
@@ -126,37 +128,96 @@ pub async fn by_version(
         .await
 }
 
-/// The projects of a release with what the issues read model knows of the release
-/// there: issues first seen in it, its first and last event.
-pub async fn projects(
+/// A page of releases with what they show: their projects (with what the issues read
+/// model knows of the release there: issues first seen in it, its first and last
+/// event), their latest deploys and their commits, each read once for the page.
+#[derive(Debug, Default)]
+pub struct ReleaseDetails {
+    /// Projects by release id, by slug.
+    pub projects: HashMap<i64, Vec<ReleaseProject>>,
+    /// Latest deploy by release id.
+    pub last_deploys: HashMap<i64, DeployRow>,
+    /// Commits by release id, as set.
+    pub commits: HashMap<i64, Vec<CommitRow>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Keyed<T> {
+    release_id: i64,
+    #[sqlx(flatten)]
+    row: T,
+}
+
+/// The details of `releases` of organization `org_id`.
+pub async fn details(
     pool: &PgPool,
     org_id: i64,
-    release: &ReleaseRow,
-) -> Result<Vec<ReleaseProject>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT p.id, p.slug, p.name, p.platform,
+    releases: &[ReleaseRow],
+) -> Result<ReleaseDetails, sqlx::Error> {
+    let ids: Vec<i64> = releases.iter().map(|r| r.id).collect();
+    let versions: Vec<&str> = releases.iter().map(|r| r.version.as_str()).collect();
+    let projects: Vec<Keyed<ReleaseProject>> = sqlx::query_as(
+        "WITH r AS (SELECT * FROM unnest($2::bigint[], $3::text[]) AS r(release_id, version)),
+         stats AS (
+             SELECT r.release_id, i.project_id,
+                    count(*) FILTER (WHERE first.value = r.version) AS new_groups,
+                    min(t.first_seen) AS first_event, max(t.last_seen) AS last_event
+               FROM r
+               JOIN issue_tag_values t ON t.key = 'release' AND t.value = r.version
+               JOIN issues i ON i.id = t.issue_id AND i.org_id = $1
+               CROSS JOIN LATERAL (
+                   SELECT f.value FROM issue_tag_values f
+                    WHERE f.issue_id = t.issue_id AND f.key = 'release'
+                    ORDER BY f.first_seen, f.value LIMIT 1) first
+              GROUP BY r.release_id, i.project_id)
+         SELECT rp.release_id, p.id, p.slug, p.name, p.platform,
                 coalesce(s.new_groups, 0) AS new_groups, s.first_event, s.last_event
-           FROM projects p
-           LEFT JOIN (
-               SELECT i.project_id,
-                      count(*) FILTER (WHERE first.value = $3) AS new_groups,
-                      min(t.first_seen) AS first_event, max(t.last_seen) AS last_event
-                 FROM issue_tag_values t
-                 JOIN issues i ON i.id = t.issue_id
-                 CROSS JOIN LATERAL (
-                     SELECT f.value FROM issue_tag_values f
-                      WHERE f.issue_id = t.issue_id AND f.key = 'release'
-                      ORDER BY f.first_seen, f.value LIMIT 1) first
-                WHERE t.key = 'release' AND t.value = $3 AND i.org_id = $1
-                GROUP BY i.project_id) s ON s.project_id = p.id
-          WHERE p.org_id = $1 AND p.id = ANY($2)
-          ORDER BY p.slug",
+           FROM r
+           JOIN release_projects rp ON rp.release_id = r.release_id
+           JOIN projects p ON p.id = rp.project_id AND p.org_id = $1
+           LEFT JOIN stats s ON s.release_id = rp.release_id AND s.project_id = p.id
+          ORDER BY rp.release_id, p.slug",
     )
     .bind(org_id)
-    .bind(&release.project_ids)
-    .bind(&release.version)
+    .bind(&ids)
+    .bind(&versions)
     .fetch_all(pool)
-    .await
+    .await?;
+    let last_deploys: Vec<Keyed<DeployRow>> = sqlx::query_as(
+        "SELECT d.release_id, d.id, d.environment, d.name, d.url, d.date_started, d.date_finished
+           FROM release_deploys d JOIN releases r ON r.last_deploy = d.id
+          WHERE r.id = ANY($1) AND r.org_id = $2",
+    )
+    .bind(&ids)
+    .bind(org_id)
+    .fetch_all(pool)
+    .await?;
+    let commits: Vec<Keyed<CommitRow>> = sqlx::query_as(
+        "SELECT release_id, id, repository, message, author_name, author_email, committed_at, files
+           FROM release_commits WHERE release_id = ANY($1) ORDER BY release_id, ordinal",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    let mut details = ReleaseDetails::default();
+    for keyed in projects {
+        details
+            .projects
+            .entry(keyed.release_id)
+            .or_default()
+            .push(keyed.row);
+    }
+    for keyed in last_deploys {
+        details.last_deploys.insert(keyed.release_id, keyed.row);
+    }
+    for keyed in commits {
+        details
+            .commits
+            .entry(keyed.release_id)
+            .or_default()
+            .push(keyed.row);
+    }
+    Ok(details)
 }
 
 /// The deploys of a release, latest first.

@@ -24,7 +24,7 @@ use faultline_domain::release::{
     stream_id, Release, ReleaseChanges, ReleaseCommand, ReleaseCommit, ReleaseRef,
 };
 use faultline_domain::role::Scope;
-use faultline_projections::releases::queries::{self, ReleaseFilter, ReleaseRow};
+use faultline_projections::releases::queries::{self, ReleaseDetails, ReleaseFilter, ReleaseRow};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -71,18 +71,18 @@ pub(super) async fn render(
     org_id: i64,
     release: &ReleaseRow,
 ) -> Result<Value, ApiError> {
-    let projects = queries::projects(&state.pool, org_id, release).await?;
-    let last_deploy = match release.last_deploy {
-        Some(id) => queries::deploy(&state.pool, release.id, id).await?,
-        None => None,
-    };
-    let commits = queries::commits(&state.pool, release.id).await?;
-    Ok(release_json(
+    let details = queries::details(&state.pool, org_id, std::slice::from_ref(release)).await?;
+    Ok(render_with(release, &details))
+}
+
+/// `release` as the API shows it, from the details read for its page.
+fn render_with(release: &ReleaseRow, details: &ReleaseDetails) -> Value {
+    release_json(
         release,
-        &projects,
-        last_deploy.as_ref(),
-        &commits,
-    ))
+        details.projects.get(&release.id).map_or(&[], Vec::as_slice),
+        details.last_deploys.get(&release.id),
+        details.commits.get(&release.id).map_or(&[], Vec::as_slice),
+    )
 }
 
 /// The caller's access to organization `org` and its release `version`: 404 when
@@ -199,10 +199,8 @@ pub(super) async fn list_page(
 ) -> Result<impl IntoResponse, ApiError> {
     let page = params.page()?;
     let found = queries::list(&state.pool, access.org.id, &filter, page).await?;
-    let mut rendered = Vec::with_capacity(found.rows.len());
-    for release in &found.rows {
-        rendered.push(render(state, access.org.id, release).await?);
-    }
-    let (headers, _) = paged(&state.public_url, uri, page, &found, |_| Value::Null);
-    Ok((headers, Json(rendered)))
+    let details = queries::details(&state.pool, access.org.id, &found.rows).await?;
+    Ok(paged(&state.public_url, uri, page, &found, |release| {
+        render_with(release, &details)
+    }))
 }
