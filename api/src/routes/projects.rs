@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use faultline_commands::ids::{next_id, IdKind};
 use faultline_commands::secrets::new_client_key;
-use faultline_domain::project::{Project, ProjectCommand, MAX_RETENTION_DAYS};
+use faultline_domain::project::{Project, ProjectCommand, RetentionChange, MAX_RETENTION_DAYS};
 use faultline_domain::role::Scope;
 use faultline_domain::slug::Slug;
 use faultline_projections::accounts::queries::projects::{self, ProjectRow};
@@ -346,7 +346,6 @@ async fn update(
         .map(|s| slug_field("slug", s))
         .transpose()?;
     let platform = body.platform.map(|p| p.filter(|p| !p.is_empty()));
-    let at = chrono::Utc::now();
     state
         .execute::<Project>(
             &row.id.to_string(),
@@ -354,24 +353,15 @@ async fn update(
                 name,
                 slug,
                 platform,
-                at,
+                retention: RetentionChange {
+                    days: body.event_retention_days,
+                    max_events: body.max_stored_events,
+                },
+                at: chrono::Utc::now(),
             },
             &access.caller.metadata(),
         )
         .await?;
-    if body.event_retention_days.is_some() || body.max_stored_events.is_some() {
-        state
-            .execute::<Project>(
-                &row.id.to_string(),
-                ProjectCommand::SetRetention {
-                    days: body.event_retention_days,
-                    max_events: body.max_stored_events,
-                    at,
-                },
-                &access.caller.metadata(),
-            )
-            .await?;
-    }
     let row = resolve_project(&state, &access, &row.id.to_string()).await?;
     Ok(Json(detail_json(&state, &access, &row)))
 }

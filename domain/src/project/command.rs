@@ -3,6 +3,16 @@
 use chrono::{DateTime, Utc};
 
 use super::RateLimit;
+
+/// A change of a project's retention: an outer `None` keeps a field, `Some(None)`
+/// returns it to the server's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionChange {
+    /// The days events are kept.
+    pub days: Option<Option<u32>>,
+    /// The most events kept.
+    pub max_events: Option<Option<u64>>,
+}
 use crate::slug::Slug;
 
 /// A request to change a project. Ids, keys and times are decided by the caller.
@@ -28,7 +38,8 @@ pub enum ProjectCommand {
         /// When the project was created.
         at: DateTime<Utc>,
     },
-    /// Change name, slug or platform; absent or unchanged fields are ignored.
+    /// Change name, slug, platform or retention; absent or unchanged fields are
+    /// ignored, and what changes is recorded in one commit.
     UpdateProject {
         /// The new name.
         name: Option<String>,
@@ -36,22 +47,14 @@ pub enum ProjectCommand {
         slug: Option<Slug>,
         /// The new platform; `Some(None)` clears it.
         platform: Option<Option<String>>,
+        /// How long, and how many of, its ingested events are kept.
+        retention: RetentionChange,
         /// When the change was made.
         at: DateTime<Utc>,
     },
     /// Delete the project; it then refuses every command and accepts no events.
     DeleteProject {
         /// When the project was deleted.
-        at: DateTime<Utc>,
-    },
-    /// Change how long, and how many of, the project's ingested events are kept;
-    /// an absent field is kept, `Some(None)` returns it to the server's default.
-    SetRetention {
-        /// The days events are kept.
-        days: Option<Option<u32>>,
-        /// The most events kept.
-        max_events: Option<Option<u64>>,
-        /// When the change was made.
         at: DateTime<Utc>,
     },
     /// Hide environments from the project's lists, or show them again.

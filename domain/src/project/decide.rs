@@ -69,8 +69,17 @@ impl Project {
                 name,
                 slug,
                 platform,
+                retention,
                 at,
-            } => self.update(name, slug, platform, at),
+            } => {
+                let retention = self.retention.changed(retention.days, retention.max_events);
+                retention.validate()?;
+                let mut events = self.update(name, slug, platform, at)?;
+                if retention != self.retention {
+                    events.push(ProjectEvent::RetentionChanged { retention, at });
+                }
+                Ok(events)
+            }
             DeleteProject { at } => Ok(vec![ProjectEvent::ProjectDeleted { at }]),
             SetEnvironmentsHidden { names, hidden, at } => {
                 let mut names: Vec<String> = names
@@ -83,18 +92,6 @@ impl Project {
                     return Ok(vec![]);
                 }
                 Ok(vec![ProjectEvent::EnvironmentsHidden { names, hidden, at }])
-            }
-            SetRetention {
-                days,
-                max_events,
-                at,
-            } => {
-                let retention = self.retention.changed(days, max_events);
-                retention.validate()?;
-                if retention == self.retention {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ProjectEvent::RetentionChanged { retention, at }])
             }
             AddProjectTeam { team_id, at } => {
                 if self.teams.contains(&team_id) {

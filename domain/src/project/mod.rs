@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-pub use command::ProjectCommand;
+pub use command::{ProjectCommand, RetentionChange};
 pub use error::ProjectError;
 pub use event::ProjectEvent;
 pub use retention::{Retention, MAX_RETENTION_DAYS};

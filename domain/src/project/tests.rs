@@ -131,6 +131,7 @@ fn updating_a_project_records_only_the_changed_fields() {
             name: Some("Public API".into()),
             slug: Some(slug("api")),
             platform: Some(Some("python".into())),
+            retention: RetentionChange::default(),
             at: at(),
         })
         .then_expect_events(vec![ProjectEvent::ProjectUpdated {
@@ -155,6 +156,7 @@ fn clearing_the_platform_is_recorded_and_survives_storage() {
             name: None,
             slug: None,
             platform: Some(None),
+            retention: RetentionChange::default(),
             at: at(),
         })
         .then_expect_events(vec![cleared.clone()]);
@@ -177,6 +179,7 @@ fn an_update_that_changes_nothing_records_nothing() {
             name: Some("API".into()),
             slug: None,
             platform: None,
+            retention: RetentionChange::default(),
             at: at(),
         })
         .then_expect_events(vec![]);
@@ -408,9 +411,11 @@ fn events_are_named_after_their_variant_at_version_one() {
 }
 
 fn set_retention(days: Option<Option<u32>>, max_events: Option<Option<u64>>) -> ProjectCommand {
-    ProjectCommand::SetRetention {
-        days,
-        max_events,
+    ProjectCommand::UpdateProject {
+        name: None,
+        slug: None,
+        platform: None,
+        retention: RetentionChange { days, max_events },
         at: at(),
     }
 }
@@ -504,4 +509,46 @@ fn hiding_environments_records_only_those_whose_visibility_changes() {
         hidden(&["staging"], false),
     ]);
     assert!(!project.hides_environment("staging"));
+}
+
+#[test]
+fn a_rename_and_a_retention_change_are_recorded_together() {
+    ProjectTest::with(())
+        .given(vec![created()])
+        .when(ProjectCommand::UpdateProject {
+            name: Some("Renamed".into()),
+            slug: None,
+            platform: None,
+            retention: RetentionChange {
+                days: Some(Some(7)),
+                max_events: None,
+            },
+            at: at(),
+        })
+        .then_expect_events(vec![
+            ProjectEvent::ProjectUpdated {
+                name: Some("Renamed".into()),
+                slug: None,
+                platform: None,
+                at: at(),
+            },
+            retention_changed(Some(7), None),
+        ]);
+}
+
+#[test]
+fn a_rename_with_a_bad_retention_records_nothing() {
+    ProjectTest::with(())
+        .given(vec![created()])
+        .when(ProjectCommand::UpdateProject {
+            name: Some("Renamed".into()),
+            slug: None,
+            platform: None,
+            retention: RetentionChange {
+                days: Some(Some(0)),
+                max_events: None,
+            },
+            at: at(),
+        })
+        .then_expect_error(ProjectError::InvalidRetentionDays);
 }
