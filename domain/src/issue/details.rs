@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 /// How an issue was resolved.
 ///
 /// JSON: `{"type": "plain"}`, `{"type": "in_next_release", "current_release": "shop@1.2.0"}`
-/// or `{"type": "in_release", "version": "shop@1.3.0"}`.
+/// or `{"type": "in_release", "version": "shop@1.3.0"}`, each release form with
+/// `"earlier_releases": [...]` when the project had releases before it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ResolveDetails {
@@ -18,11 +19,19 @@ pub enum ResolveDetails {
     InNextRelease {
         /// The latest release when it was resolved, if any.
         current_release: Option<String>,
+        /// The project's releases created before the resolve (newest first, at most
+        /// 1,000): their events do not regress it, whatever their versions look like.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        earlier_releases: Vec<String>,
     },
     /// Fixed in `version`: events of older releases do not regress it.
     InRelease {
         /// The release that fixes it.
         version: String,
+        /// The project's releases created before `version` (newest first, at most
+        /// 1,000): older by date, so their events do not regress it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        earlier_releases: Vec<String>,
     },
 }
 

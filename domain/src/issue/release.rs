@@ -2,7 +2,9 @@
 //!
 //! Releases compare numerically when both are semver-ish: dot-separated numbers with
 //! an optional package prefix (`shop@1.2.3`, `v1.2`), the same package on both sides.
-//! Other releases only compare equal or different.
+//! Other releases compare by creation: a release the project had before the one
+//! resolved against (`earlier_releases`, recorded at the resolve) is older; any other
+//! release that differs is newer.
 
 use std::cmp::Ordering;
 
@@ -15,20 +17,29 @@ pub(super) fn regresses(details: &ResolveDetails, release: Option<&str>) -> bool
     };
     match details {
         ResolveDetails::Plain => true,
-        ResolveDetails::InRelease { version } => match compare(release, version) {
+        ResolveDetails::InRelease {
+            version,
+            earlier_releases,
+        } => match compare(release, version) {
             Some(order) => order != Ordering::Less,
-            None => release != version,
+            None => release != version && !contains(earlier_releases, release),
         },
         ResolveDetails::InNextRelease {
             current_release: Some(current),
+            earlier_releases,
         } => match compare(release, current) {
             Some(order) => order == Ordering::Greater,
-            None => release != current,
+            None => release != current && !contains(earlier_releases, release),
         },
         ResolveDetails::InNextRelease {
             current_release: None,
+            ..
         } => true,
     }
+}
+
+fn contains(releases: &[String], release: &str) -> bool {
+    releases.iter().any(|r| r == release)
 }
 
 /// `a` against `b` when both are semver-ish releases of the same package.
@@ -72,7 +83,39 @@ mod tests {
     fn in_release(version: &str) -> ResolveDetails {
         ResolveDetails::InRelease {
             version: version.to_owned(),
+            earlier_releases: vec![],
         }
+    }
+
+    fn in_next_release(current: &str, earlier: &[&str]) -> ResolveDetails {
+        ResolveDetails::InNextRelease {
+            current_release: Some(current.to_owned()),
+            earlier_releases: earlier.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_free_form_release_created_before_the_current_one_does_not_regress_in_next_release() {
+        let details = in_next_release("build-b", &["build-b", "build-a"]);
+        assert!(!regresses(&details, Some("build-a")));
+        assert!(!regresses(&details, Some("build-b")));
+        assert!(regresses(&details, Some("build-c")));
+    }
+
+    #[test]
+    fn a_free_form_release_older_than_the_fixing_one_does_not_regress_in_release() {
+        let details = ResolveDetails::InRelease {
+            version: "build-b".to_owned(),
+            earlier_releases: vec!["build-a".to_owned()],
+        };
+        assert!(!regresses(&details, Some("build-a")));
+        assert!(regresses(&details, Some("build-c")));
+    }
+
+    #[test]
+    fn semver_releases_compare_by_version_whatever_was_created_first() {
+        let details = in_next_release("shop@2.0.0", &["shop@3.0.0"]);
+        assert!(regresses(&details, Some("shop@3.0.0")));
     }
 
     #[test]

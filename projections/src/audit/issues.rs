@@ -56,7 +56,7 @@ pub async fn entry(
             let how = match &details {
                 ResolveDetails::Plain => String::new(),
                 ResolveDetails::InNextRelease { .. } => " in the next release".into(),
-                ResolveDetails::InRelease { version } => format!(" in release {version}"),
+                ResolveDetails::InRelease { version, .. } => format!(" in release {version}"),
             };
             (
                 "issue.resolve",

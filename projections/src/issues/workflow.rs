@@ -33,7 +33,7 @@ pub async fn apply(
                 ResolveDetails::InNextRelease { .. } => {
                     ("set_resolved_in_release", json!({"inNextRelease": true}))
                 }
-                ResolveDetails::InRelease { version } => {
+                ResolveDetails::InRelease { version, .. } => {
                     ("set_resolved_in_release", json!({"inRelease": version}))
                 }
             };

@@ -330,3 +330,44 @@ pub async fn repositories(pool: &PgPool, org_id: i64) -> Result<Vec<RepositoryRo
     .fetch_all(pool)
     .await
 }
+
+/// The newest release (by creation) of project `project_id`.
+pub async fn latest_in_project(
+    pool: &PgPool,
+    project_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT r.version FROM releases r JOIN release_projects rp ON rp.release_id = r.id
+          WHERE rp.project_id = $1 ORDER BY r.date_created DESC, r.id DESC LIMIT 1",
+    )
+    .bind(project_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The releases of project `project_id` created before release `before` (all of them
+/// when `before` is `None` or not a release of the project), newest first, at most
+/// `limit`.
+pub async fn earlier_in_project(
+    pool: &PgPool,
+    project_id: i64,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "WITH mark AS (
+             SELECT r.date_created, r.id FROM releases r
+               JOIN release_projects rp ON rp.release_id = r.id
+              WHERE rp.project_id = $1 AND r.version = $2)
+         SELECT r.version FROM releases r JOIN release_projects rp ON rp.release_id = r.id
+          WHERE rp.project_id = $1
+            AND (NOT EXISTS (SELECT 1 FROM mark)
+                 OR (r.date_created, r.id) < (SELECT date_created, id FROM mark))
+          ORDER BY r.date_created DESC, r.id DESC LIMIT $3",
+    )
+    .bind(project_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

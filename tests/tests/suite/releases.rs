@@ -596,3 +596,56 @@ async fn the_first_event_carrying_a_release_creates_it_in_its_project() {
         "{history}"
     );
 }
+
+#[tokio::test]
+async fn releases_created_before_the_resolve_do_not_regress_an_issue_resolved_in_the_next_release()
+{
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let token = create_user(&url, "dev@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "shop", "backend").await;
+    // Free-form versions (commit-like): only their creation orders them.
+    for version in ["build-a", "build-b"] {
+        api.expect(
+            201,
+            "POST",
+            "/api/0/projects/shop/backend/releases/",
+            Some(json!({"version": version})),
+        )
+        .await;
+    }
+    python_events(&project.dsn, "build-b", &["cart"]);
+    crate::helpers::ingest_tally(&pool, std::time::Duration::from_secs(30)).await;
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM issues WHERE title LIKE 'KeyError%'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let issue = format!("/api/0/organizations/shop/issues/{id}/");
+    api.expect(
+        200,
+        "PUT",
+        &issue,
+        Some(json!({"status": "resolvedInNextRelease"})),
+    )
+    .await;
+    python_events(&project.dsn, "build-a", &["cart"]);
+    python_events(&project.dsn, "build-b", &["cart"]);
+    crate::helpers::ingest_tally(&pool, std::time::Duration::from_secs(30)).await;
+    let after_older = api.get_ok(&issue).await;
+    python_events(&project.dsn, "build-c", &["cart"]);
+    crate::helpers::ingest_tally(&pool, std::time::Duration::from_secs(30)).await;
+    let after_newer = api.get_ok(&issue).await;
+
+    assert_eq!(after_older["status"], "resolved", "{after_older}");
+    assert_eq!(after_older["count"], "3");
+    assert_eq!(after_newer["status"], "unresolved", "{after_newer}");
+    let kinds: Vec<&str> = after_newer["activity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"set_regression"), "{kinds:?}");
+    assert!(kinds.contains(&"set_resolved_in_release"), "{kinds:?}");
+}

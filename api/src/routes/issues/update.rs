@@ -8,6 +8,7 @@ use chrono::Utc;
 use faultline_domain::issue::{Issue, IssueCommand, ResolveDetails};
 use faultline_domain::metadata::EventMetadata;
 use faultline_projections::issues::queries::{self, IssueRow};
+use faultline_projections::releases::queries as release_queries;
 use serde_json::Value;
 
 use super::detail::detail_for;
@@ -39,17 +40,22 @@ pub(super) async fn apply_update(
             let details = match resolution {
                 Resolution::Plain => ResolveDetails::Plain,
                 Resolution::InNextRelease => ResolveDetails::InNextRelease {
-                    current_release: queries::latest_release(&state.pool, row.project_id).await?,
+                    current_release: latest_release(state, row.project_id).await?,
+                    earlier_releases: earlier_releases(state, row.project_id, None).await?,
                 },
                 Resolution::InRelease(version) => ResolveDetails::InRelease {
                     version: version.clone(),
+                    earlier_releases: earlier_releases(state, row.project_id, Some(version))
+                        .await?,
                 },
-                Resolution::InLatestRelease => {
-                    match queries::latest_release(&state.pool, row.project_id).await? {
-                        Some(version) => ResolveDetails::InRelease { version },
-                        None => ResolveDetails::Plain,
-                    }
-                }
+                Resolution::InLatestRelease => match latest_release(state, row.project_id).await? {
+                    Some(version) => ResolveDetails::InRelease {
+                        earlier_releases: earlier_releases(state, row.project_id, Some(&version))
+                            .await?,
+                        version,
+                    },
+                    None => ResolveDetails::Plain,
+                },
             };
             commands.push(IssueCommand::Resolve {
                 details,
@@ -167,4 +173,28 @@ pub(super) async fn update_without_org(
 ) -> Result<Json<Value>, ApiError> {
     let access = access_to_issue(&state, caller, &issue_id).await?;
     update_one(&state, &access, &issue_id, &body).await
+}
+
+/// The releases a resolve records as older than the one it names (or than now).
+const EARLIER_RELEASES: i64 = 1_000;
+
+/// The project's newest release: the newest created, else the one its events carried
+/// last (a project whose releases were never created).
+async fn latest_release(state: &AppState, project_id: i64) -> Result<Option<String>, ApiError> {
+    match release_queries::latest_in_project(&state.pool, project_id).await? {
+        Some(version) => Ok(Some(version)),
+        None => Ok(queries::latest_release(&state.pool, project_id).await?),
+    }
+}
+
+/// The project's releases created before `version` (or all of them).
+async fn earlier_releases(
+    state: &AppState,
+    project_id: i64,
+    version: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    Ok(
+        release_queries::earlier_in_project(&state.pool, project_id, version, EARLIER_RELEASES)
+            .await?,
+    )
 }

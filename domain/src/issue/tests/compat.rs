@@ -21,6 +21,7 @@ fn a_new_issue_resolved_payload_carries_its_details() {
     let event = resolved(
         ResolveDetails::InRelease {
             version: "1.2.0".to_owned(),
+            earlier_releases: vec![],
         },
         at(2),
     );

@@ -5,12 +5,14 @@ use super::*;
 fn in_release(version: &str) -> ResolveDetails {
     ResolveDetails::InRelease {
         version: version.to_owned(),
+        earlier_releases: vec![],
     }
 }
 
 fn in_next_release(current: &str) -> ResolveDetails {
     ResolveDetails::InNextRelease {
         current_release: Some(current.to_owned()),
+        earlier_releases: vec![],
     }
 }
 

@@ -14,6 +14,7 @@ fn resolve(details: ResolveDetails, at: DateTime<Utc>) -> IssueCommand {
 fn resolving_an_unresolved_issue_records_how_and_by_whom() {
     let details = ResolveDetails::InRelease {
         version: "1.2.0".to_owned(),
+        earlier_releases: vec![],
     };
     test()
         .given(existing())
@@ -33,6 +34,7 @@ fn resolving_an_already_resolved_issue_changes_nothing() {
 fn resolving_a_resolved_issue_in_a_release_changes_its_resolution() {
     let details = ResolveDetails::InNextRelease {
         current_release: Some("1.0".to_owned()),
+        earlier_releases: vec![],
     };
     test()
         .given(existing_then([resolved(ResolveDetails::Plain, at(2))]))
