@@ -194,6 +194,7 @@ pub fn release_json(
             "slug": p.slug,
             "name": p.name,
             "newGroups": p.new_groups,
+            "eventCount": p.event_count,
             "platform": p.platform,
             "platforms": p.platform.iter().collect::<Vec<_>>(),
             "hasHealthData": false,

@@ -9,6 +9,7 @@ mod accepted;
 pub mod due;
 pub mod queries;
 mod rebuilding;
+mod release_counts;
 pub mod search;
 #[cfg(test)]
 mod search_tests;
@@ -66,6 +67,7 @@ impl Projection for IssuesProjection {
             "issue_seen",
             "issue_comments",
             "issue_activity",
+            "release_environments",
         ]
     }
 
@@ -433,6 +435,12 @@ impl Batch {
         .execute(&mut *conn)
         .await?;
 
+        release_counts::add(
+            &mut *conn,
+            rows.iter()
+                .map(|(_, project_id, ingested)| (*project_id, &*ingested.occurrence)),
+        )
+        .await?;
         if tags.is_empty() {
             return Ok(());
         }

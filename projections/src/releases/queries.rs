@@ -49,6 +49,8 @@ pub struct ReleaseProject {
     pub first_event: Option<DateTime<Utc>>,
     /// The last event of the release in this project.
     pub last_event: Option<DateTime<Utc>>,
+    /// The release's events in this project.
+    pub event_count: i64,
 }
 
 /// A deploy.
@@ -84,6 +86,8 @@ pub struct ReleaseFilter {
     pub query: Option<String>,
     /// `open`, `archived`, or both when `None`.
     pub status: Option<String>,
+    /// Only releases with events or deploys in these environments (all when empty).
+    pub environments: Vec<String>,
 }
 
 /// A page of the organization's releases, newest first.
@@ -101,6 +105,13 @@ pub async fn list(
                     WHERE rp.release_id = r.id AND rp.project_id = ANY($2)))
             AND ($3::text IS NULL OR strpos(lower(r.version), lower($3)) > 0)
             AND ($4::text IS NULL OR r.status = $4)
+            AND (cardinality($7::text[]) = 0
+                 OR EXISTS (SELECT 1 FROM release_environments re
+                              JOIN release_projects rp ON rp.project_id = re.project_id
+                             WHERE rp.release_id = r.id AND re.release = r.version
+                               AND re.environment = ANY($7))
+                 OR EXISTS (SELECT 1 FROM release_deploys d
+                             WHERE d.release_id = r.id AND d.environment = ANY($7)))
           ORDER BY r.date_created DESC, r.id DESC
           LIMIT $5 OFFSET $6"
     ))
@@ -110,6 +121,7 @@ pub async fn list(
     .bind(&filter.status)
     .bind(page.limit + 1)
     .bind(page.offset)
+    .bind(&filter.environments)
     .fetch_all(pool)
     .await?;
     Ok(Paged::from_overfetch(rows, page))
@@ -171,7 +183,10 @@ pub async fn details(
                     ORDER BY f.first_seen, f.value LIMIT 1) first
               GROUP BY r.release_id, i.project_id)
          SELECT rp.release_id, p.id, p.slug, p.name, p.platform,
-                coalesce(s.new_groups, 0) AS new_groups, s.first_event, s.last_event
+                coalesce(s.new_groups, 0) AS new_groups, s.first_event, s.last_event,
+                coalesce((SELECT sum(re.times_seen) FROM release_environments re
+                           WHERE re.project_id = p.id AND re.release = r.version), 0)::bigint
+                  AS event_count
            FROM r
            JOIN release_projects rp ON rp.release_id = r.release_id
            JOIN projects p ON p.id = rp.project_id AND p.org_id = $1

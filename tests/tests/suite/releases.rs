@@ -28,6 +28,7 @@ fn run(
         .env("SENTRY_URL", &server.url)
         .env("SENTRY_AUTH_TOKEN", token)
         .env("SENTRY_ORG", "shop")
+        .env("SENTRY_PROJECT", "backend")
         .env("SENTRY_LOG_LEVEL", "warn")
         .output()
         .expect("run sentry-cli");
@@ -96,6 +97,9 @@ async fn release_life(cli_env: &str, version: &str) {
     cli(&["releases", "new", "-p", "backend", version]);
     cli(&["releases", "new", "-p", "frontend", version]);
     cli(&["releases", "new", "-p", "backend", "shop@0.9.0"]);
+    // Without -p: the project configured for sentry-cli (SENTRY_PROJECT).
+    cli(&["releases", "new", "shop@0.8.0"]);
+    let configured = api.get_ok(&release_path("shop@0.8.0")).await;
     let created = api.get_ok(&release_path(version)).await;
     let listed = cli(&["releases", "list", "-p", "backend"]);
     let info = cli(&["releases", "info", version]);
@@ -180,7 +184,8 @@ async fn release_life(cli_env: &str, version: &str) {
             .map(|r| r["version"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(versions(&open_only), [version]);
+    assert_eq!(configured["projects"][0]["slug"], "backend");
+    assert_eq!(versions(&open_only), ["shop@0.8.0", version]);
     assert_eq!(versions(&archived), ["shop@0.9.0"]);
     assert_eq!(restored["status"], "open");
     assert_eq!(deleted, 404);
@@ -508,8 +513,22 @@ async fn an_issue_knows_its_first_and_last_release_and_search_finds_issues_by_th
     let first_in_latest = api.get_ok(&search("firstRelease:latest")).await;
     let release_1 = api.get_ok(&release_path("shop@1.0.0")).await;
     let release_2 = api.get_ok(&release_path("shop@2.0.0")).await;
+    let in_production = api
+        .get_ok("/api/0/organizations/shop/releases/?environment=production")
+        .await;
+    let in_staging = api
+        .get_ok("/api/0/projects/shop/backend/releases/?environment=staging")
+        .await;
 
     assert_eq!(tally.logged(), 4);
+    assert_eq!(release_1["projects"][0]["eventCount"], 2);
+    assert_eq!(release_2["projects"][0]["eventCount"], 2);
+    assert_eq!(
+        in_production.as_array().unwrap().len(),
+        2,
+        "{in_production}"
+    );
+    assert_eq!(in_staging, json!([]));
     assert_eq!(cart["firstRelease"]["version"], "shop@1.0.0");
     assert_eq!(cart["lastRelease"]["version"], "shop@2.0.0");
     assert_eq!(cart["firstRelease"]["id"], release_1["id"]);

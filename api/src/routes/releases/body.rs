@@ -139,7 +139,11 @@ pub(super) struct ListParams {
 }
 
 impl ListParams {
-    pub(super) fn filter(&self, project_ids: Vec<i64>) -> Result<ReleaseFilter, ApiError> {
+    pub(super) fn filter(
+        &self,
+        project_ids: Vec<i64>,
+        environments: Vec<String>,
+    ) -> Result<ReleaseFilter, ApiError> {
         let status = match self.status.as_deref().unwrap_or("open") {
             "open" => Some("open".to_owned()),
             "archived" => Some("archived".to_owned()),
@@ -150,6 +154,7 @@ impl ListParams {
             project_ids,
             query: self.query.clone().filter(|q| !q.is_empty()),
             status,
+            environments,
         })
     }
 }

@@ -3,10 +3,10 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use faultline_projections::releases::queries;
+use faultline_projections::releases::queries::{self, ReleaseRow};
 use serde_json::{json, Value};
 
-use super::{release_access, render, RELEASE_READ};
+use super::{project_release, release_access, render, RELEASE_READ};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::render::release::{commit_files_json, commit_json, repository_row_json};
@@ -25,11 +25,7 @@ pub(super) async fn list_commits(
     Path((org, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let (_access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
-    let commits = queries::commits(&state.pool, release.id).await?;
-    Ok(Json(json!(commits
-        .iter()
-        .map(|c| commit_json(c, &release))
-        .collect::<Vec<_>>())))
+    commits_json(&state, &release).await
 }
 
 #[utoipa::path(
@@ -86,5 +82,30 @@ pub(super) async fn list_repositories(
     Ok(Json(json!(repositories
         .iter()
         .map(repository_row_json)
+        .collect::<Vec<_>>())))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/0/projects/{org}/{project}/releases/{version}/commits/",
+    tag = "releases",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ("version" = String, Path, description = "The version, percent-encoded")),
+    responses((status = 200, description = "The release's commits, if it ships in the project", body = Vec<Object>))
+)]
+pub(super) async fn list_project_commits(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project, version)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (_, release) =
+        project_release(&state, caller, (&org, &project, &version), &RELEASE_READ).await?;
+    commits_json(&state, &release).await
+}
+
+async fn commits_json(state: &AppState, release: &ReleaseRow) -> Result<Json<Value>, ApiError> {
+    let commits = queries::commits(&state.pool, release.id).await?;
+    Ok(Json(json!(commits
+        .iter()
+        .map(|c| commit_json(c, release))
         .collect::<Vec<_>>())))
 }

@@ -1,15 +1,20 @@
-//! One release: read, update (finalize, archive, restore, commits), delete.
+//! One release: read, update (finalize, archive, restore, commits), delete; through
+//! the organization or through one of its projects.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 use faultline_domain::release::{stream_id, Release, ReleaseCommand};
+use faultline_projections::releases::queries::ReleaseRow;
 use serde_json::Value;
 
 use super::body::ReleaseBody;
-use super::{release_access, render, resolve_release, RELEASE_ADMIN, RELEASE_READ, RELEASE_WRITE};
-use crate::auth::Caller;
+use super::{
+    project_release, release_access, render, resolve_release, RELEASE_ADMIN, RELEASE_READ,
+    RELEASE_WRITE,
+};
+use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::fields::FieldErrors;
 use crate::json::JsonBody;
@@ -43,9 +48,19 @@ pub(super) async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path((org, version)): Path<(String, String)>,
-    JsonBody(mut body): JsonBody<ReleaseBody>,
+    JsonBody(body): JsonBody<ReleaseBody>,
 ) -> Result<Json<Value>, ApiError> {
     let (access, release) = release_access(&state, caller, &org, &version, &RELEASE_WRITE).await?;
+    apply_update(&state, &access, &release, body).await
+}
+
+/// Applies an update body to `release`; the release as it is after.
+async fn apply_update(
+    state: &AppState,
+    access: &OrgAccess,
+    release: &ReleaseRow,
+    mut body: ReleaseBody,
+) -> Result<Json<Value>, ApiError> {
     let mut errors = FieldErrors::default();
     let commits = body.take_commits(&mut errors);
     let changes = body.changes(&mut errors);
@@ -69,8 +84,8 @@ pub(super) async fn update(
             )
             .await?;
     }
-    let release = resolve_release(&state, &access, &version).await?;
-    Ok(Json(render(&state, access.org.id, &release).await?))
+    let release = resolve_release(state, access, &release.version).await?;
+    Ok(Json(render(state, access.org.id, &release).await?))
 }
 
 #[utoipa::path(
@@ -86,6 +101,14 @@ pub(super) async fn remove(
     Path((org, version)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let (access, release) = release_access(&state, caller, &org, &version, &RELEASE_ADMIN).await?;
+    delete(&state, &access, &release).await
+}
+
+async fn delete(
+    state: &AppState,
+    access: &OrgAccess,
+    release: &ReleaseRow,
+) -> Result<StatusCode, ApiError> {
     state
         .execute::<Release>(
             &stream_id(access.org.id, &release.version),
@@ -94,4 +117,57 @@ pub(super) async fn remove(
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/0/projects/{org}/{project}/releases/{version}/",
+    tag = "releases",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ("version" = String, Path, description = "The version, percent-encoded")),
+    responses((status = 200, description = "The release, if it ships in the project", body = crate::openapi::Release))
+)]
+pub(super) async fn project_detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project, version)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (access, release) =
+        project_release(&state, caller, (&org, &project, &version), &RELEASE_READ).await?;
+    Ok(Json(render(&state, access.org.id, &release).await?))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/0/projects/{org}/{project}/releases/{version}/",
+    tag = "releases",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ("version" = String, Path, description = "The version, percent-encoded")),
+    request_body = ReleaseBody,
+    responses((status = 200, description = "Updated", body = crate::openapi::Release))
+)]
+pub(super) async fn project_update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project, version)): Path<(String, String, String)>,
+    JsonBody(body): JsonBody<ReleaseBody>,
+) -> Result<Json<Value>, ApiError> {
+    let (access, release) =
+        project_release(&state, caller, (&org, &project, &version), &RELEASE_WRITE).await?;
+    apply_update(&state, &access, &release, body).await
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/0/projects/{org}/{project}/releases/{version}/",
+    tag = "releases",
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ("version" = String, Path, description = "The version, percent-encoded")),
+    responses((status = 204, description = "Deleted"))
+)]
+pub(super) async fn project_remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, project, version)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (access, release) =
+        project_release(&state, caller, (&org, &project, &version), &RELEASE_ADMIN).await?;
+    delete(&state, &access, &release).await
 }

@@ -19,7 +19,7 @@ use crate::state::AppState;
     get,
     path = "/api/0/organizations/{org}/releases/",
     tag = "releases",
-    params(("org" = String, Path, description = "Organization slug or numeric id"), ListParams, PageParams),
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = Option<Vec<String>>, Query, description = "Project ids or slugs (repeated)"), ("environment" = Option<Vec<String>>, Query, description = "Only releases with events or deploys in these environments (repeated)"), ListParams, PageParams),
     responses((status = 200, description = "The organization's releases, newest first; `project=` (ids or slugs, repeated) narrows them", body = Vec<crate::openapi::Release>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
 )]
 pub(super) async fn list(
@@ -45,7 +45,7 @@ pub(super) async fn list(
         // Projects of another organization, or none: nothing to list.
         project_ids.push(-1);
     }
-    let filter = params.filter(project_ids)?;
+    let filter = params.filter(project_ids, query_values(&uri, "environment"))?;
     list_page(&state, &access, &uri, filter, &page).await
 }
 
@@ -85,7 +85,7 @@ pub(super) async fn create(
     get,
     path = "/api/0/projects/{org}/{project}/releases/",
     tag = "releases",
-    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ListParams, PageParams),
+    params(("org" = String, Path, description = "Organization slug or numeric id"), ("project" = String, Path, description = "Project slug or numeric id"), ("environment" = Option<Vec<String>>, Query, description = "Only releases with events or deploys in these environments (repeated)"), ListParams, PageParams),
     responses((status = 200, description = "The project's releases, newest first", body = Vec<crate::openapi::Release>, headers(("Link" = String, description = "Sentry-style cursors: rel=\"previous\" and rel=\"next\""))))
 )]
 pub(super) async fn list_in_project(
@@ -98,7 +98,7 @@ pub(super) async fn list_in_project(
 ) -> Result<impl IntoResponse, ApiError> {
     let (access, project) = resolve_org_project(&state, caller, &org, &project).await?;
     access.require(&RELEASE_READ)?;
-    let filter = params.filter(vec![project.id])?;
+    let filter = params.filter(vec![project.id], query_values(&uri, "environment"))?;
     list_page(&state, &access, &uri, filter, &page).await
 }
 

@@ -34,6 +34,7 @@ use crate::error::ApiError;
 use crate::fields::FieldErrors;
 use crate::pagination::{paged, PageParams};
 use crate::render::release::release_json;
+use crate::resolve::resolve_org_project;
 use crate::state::AppState;
 
 /// Who may read releases (Sentry's release permission).
@@ -57,9 +58,15 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list::list, list::create))
         .routes(routes!(detail::detail, detail::update, detail::remove))
+        .routes(routes!(
+            detail::project_detail,
+            detail::project_update,
+            detail::project_remove
+        ))
         .routes(routes!(deploys::list_deploys, deploys::create_deploy))
         .routes(routes!(list::list_in_project, list::create_in_project))
         .routes(routes!(commits::list_commits))
+        .routes(routes!(commits::list_project_commits))
         .routes(routes!(commits::list_commit_files))
         .routes(routes!(commits::previous_with_commits))
         .routes(routes!(commits::list_repositories))
@@ -97,6 +104,23 @@ pub(super) async fn release_access(
     let access = OrgAccess::resolve(state, caller, org).await?;
     let release = resolve_release(state, &access, version).await?;
     access.require(scopes)?;
+    Ok((access, release))
+}
+
+/// The caller's access to `version` of project `project` (what sentry-cli 2.x reads
+/// and changes when a project is configured): 404 unless the release ships there.
+pub(super) async fn project_release(
+    state: &AppState,
+    caller: Caller,
+    (org, project, version): (&str, &str, &str),
+    scopes: &[Scope],
+) -> Result<(OrgAccess, ReleaseRow), ApiError> {
+    let (access, project) = resolve_org_project(state, caller, org, project).await?;
+    let release = resolve_release(state, &access, version).await?;
+    access.require(scopes)?;
+    if !release.project_ids.contains(&project.id) {
+        return Err(ApiError::NotFound);
+    }
     Ok((access, release))
 }
 
