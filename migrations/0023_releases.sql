@@ -15,6 +15,7 @@ CREATE TABLE releases (
     status        text        NOT NULL,  -- open | archived
     date_created  timestamptz NOT NULL,
     date_released timestamptz,
+    date_started  timestamptz,
     deploy_count  bigint      NOT NULL DEFAULT 0,
     last_deploy   bigint,
     UNIQUE (org_id, version)

@@ -175,7 +175,7 @@ pub fn release_json(
         "status": release.status,
         "dateCreated": date(release.date_created),
         "dateReleased": release.date_released.map(date),
-        "dateStarted": null,
+        "dateStarted": release.date_started.map(date),
         "owner": null,
         "data": {},
         "commitCount": commits.len(),

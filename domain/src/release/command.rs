@@ -13,6 +13,8 @@ pub struct ReleaseChanges {
     pub url: Option<Option<String>>,
     /// When it went live (`dateReleased`: finalizing sets it).
     pub date_released: Option<Option<DateTime<Utc>>>,
+    /// When its build or rollout started (`dateStarted`).
+    pub date_started: Option<Option<DateTime<Utc>>>,
     /// Open or archived.
     pub status: Option<ReleaseStatus>,
 }

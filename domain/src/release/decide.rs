@@ -115,6 +115,7 @@ impl Release {
             reference: changes.reference.flatten(),
             url: changes.url.flatten(),
             date_released: changes.date_released.flatten(),
+            date_started: changes.date_started.flatten(),
             at,
         }];
         if changes.status == Some(ReleaseStatus::Archived) {
@@ -123,6 +124,7 @@ impl Release {
                 url: None,
                 date_released: None,
                 status: Some(ReleaseStatus::Archived),
+                date_started: None,
                 at,
             });
         }
@@ -134,7 +136,13 @@ impl Release {
         let url = changes.url.filter(|u| *u != self.url);
         let date_released = changes.date_released.filter(|d| *d != self.date_released);
         let status = changes.status.filter(|s| *s != self.status);
-        if reference.is_none() && url.is_none() && date_released.is_none() && status.is_none() {
+        let date_started = changes.date_started.filter(|d| *d != self.date_started);
+        if reference.is_none()
+            && url.is_none()
+            && date_released.is_none()
+            && status.is_none()
+            && date_started.is_none()
+        {
             return vec![];
         }
         vec![ReleaseEvent::ReleaseUpdated {
@@ -142,6 +150,7 @@ impl Release {
             url,
             date_released,
             status,
+            date_started,
             at,
         }]
     }

@@ -25,6 +25,9 @@ pub enum ReleaseEvent {
         url: Option<String>,
         /// When it went live, if given at creation.
         date_released: Option<DateTime<Utc>>,
+        /// When its build or rollout started, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        date_started: Option<DateTime<Utc>>,
         /// When it was created (`dateCreated`).
         at: DateTime<Utc>,
     },
@@ -61,6 +64,13 @@ pub enum ReleaseEvent {
         /// Open or archived.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status: Option<ReleaseStatus>,
+        /// When its build or rollout started.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::double_option"
+        )]
+        date_started: Option<Option<DateTime<Utc>>>,
         /// When.
         at: DateTime<Utc>,
     },

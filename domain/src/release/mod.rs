@@ -101,6 +101,8 @@ pub struct Release {
     reference: Option<String>,
     url: Option<String>,
     date_released: Option<DateTime<Utc>>,
+    #[serde(default)]
+    date_started: Option<DateTime<Utc>>,
     status: ReleaseStatus,
     deploys: BTreeSet<i64>,
     deleted: bool,
@@ -157,6 +159,7 @@ impl Aggregate for Release {
                 reference,
                 url,
                 date_released,
+                date_started,
                 at: _,
             } => {
                 *self = Release {
@@ -167,6 +170,7 @@ impl Aggregate for Release {
                     reference,
                     url,
                     date_released,
+                    date_started,
                     ..Release::default()
                 };
             }
@@ -178,8 +182,12 @@ impl Aggregate for Release {
                 url,
                 date_released,
                 status,
+                date_started,
                 at: _,
             } => {
+                if let Some(date_started) = date_started {
+                    self.date_started = date_started;
+                }
                 if let Some(reference) = reference {
                     self.reference = reference;
                 }

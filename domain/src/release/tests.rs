@@ -30,6 +30,7 @@ fn created() -> ReleaseEvent {
         reference: None,
         url: None,
         date_released: None,
+        date_started: None,
         at: at(),
     }
 }
@@ -96,6 +97,7 @@ fn creating_an_existing_release_without_projects_only_applies_the_changes() {
             url: None,
             date_released: None,
             status: Some(ReleaseStatus::Archived),
+            date_started: None,
             at: at(),
         }]);
 }
@@ -155,6 +157,7 @@ fn finalizing_records_the_release_date_and_again_records_nothing() {
         url: None,
         date_released: Some(Some(at())),
         status: None,
+        date_started: None,
         at: at(),
     };
     ReleaseTest::with(())
@@ -183,6 +186,7 @@ fn archiving_changes_the_status() {
             url: None,
             date_released: None,
             status: Some(ReleaseStatus::Archived),
+            date_started: None,
             at: at(),
         }]);
 }
@@ -235,6 +239,7 @@ fn an_update_that_clears_the_url_is_stored_as_null() {
         url: Some(None),
         date_released: None,
         status: None,
+        date_started: None,
         at: at(),
     };
     let json = serde_json::to_string(&event).unwrap();

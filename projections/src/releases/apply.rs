@@ -16,12 +16,13 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             reference,
             url,
             date_released,
+            date_started,
             at,
         } => {
             sqlx::query(
                 "INSERT INTO releases (id, org_id, stream_id, version, reference, url, status,
-                                       date_created, date_released)
-                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8)",
+                                       date_created, date_released, date_started)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9)",
             )
             .bind(release_id)
             .bind(org_id)
@@ -31,6 +32,7 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .bind(url)
             .bind(at)
             .bind(date_released)
+            .bind(date_started)
             .execute(&mut *conn)
             .await?;
             add_projects(conn, stream, &project_ids).await?;
@@ -43,6 +45,7 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             url,
             date_released,
             status,
+            date_started,
             ..
         } => {
             sqlx::query(
@@ -50,7 +53,8 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
                     SET reference = CASE WHEN $2 THEN $3 ELSE reference END,
                         url = CASE WHEN $4 THEN $5 ELSE url END,
                         date_released = CASE WHEN $6 THEN $7 ELSE date_released END,
-                        status = coalesce($8, status)
+                        status = coalesce($8, status),
+                        date_started = CASE WHEN $9 THEN $10 ELSE date_started END
                   WHERE stream_id = $1",
             )
             .bind(stream)
@@ -61,6 +65,8 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .bind(date_released.is_some())
             .bind(date_released.flatten())
             .bind(status.map(|s| s.as_str()))
+            .bind(date_started.is_some())
+            .bind(date_started.flatten())
             .execute(conn)
             .await?;
         }

@@ -24,6 +24,8 @@ pub struct ReleaseRow {
     pub date_created: DateTime<Utc>,
     /// When it was finalized.
     pub date_released: Option<DateTime<Utc>>,
+    /// When its build or rollout started.
+    pub date_started: Option<DateTime<Utc>>,
     /// How many deploys it has.
     pub deploy_count: i64,
     /// Its latest deploy.
@@ -71,7 +73,7 @@ pub struct DeployRow {
 }
 
 const SELECT: &str = "SELECT r.id, r.version, r.reference, r.url, r.status, r.date_created,
-                             r.date_released, r.deploy_count, r.last_deploy,
+                             r.date_released, r.date_started, r.deploy_count, r.last_deploy,
                              coalesce((SELECT array_agg(rp.project_id ORDER BY rp.project_id)
                                          FROM release_projects rp WHERE rp.release_id = r.id),
                                       '{}') AS project_ids

@@ -23,6 +23,7 @@ fn created(release_id: i64, org_id: i64, version: &str, project_ids: Vec<i64>) -
         reference: None,
         url: None,
         date_released: None,
+        date_started: None,
         at: t0(),
     }
 }
@@ -54,6 +55,7 @@ fn history() -> Vec<StoredEvent> {
                 url: None,
                 date_released: Some(Some(later(6))),
                 status: None,
+                date_started: None,
                 at: later(6),
             },
         ),
@@ -66,6 +68,7 @@ fn history() -> Vec<StoredEvent> {
                 url: None,
                 date_released: None,
                 status: Some(ReleaseStatus::Archived),
+                date_started: None,
                 at: later(7),
             },
         ),

@@ -157,6 +157,7 @@ async fn release_life(cli_env: &str, version: &str) {
         .collect();
     assert_eq!(slugs, ["backend", "frontend"]);
     assert_eq!(created["dateReleased"], Value::Null);
+    assert!(created["dateStarted"].as_str().is_some(), "{created}");
     assert_matches_sentry(
         "get",
         "/api/0/organizations/{organization_id_or_slug}/releases/{version}/",

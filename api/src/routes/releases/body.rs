@@ -27,6 +27,9 @@ pub(super) struct ReleaseBody {
     /// When it went live (RFC 3339); finalizing sets it.
     #[serde(default, deserialize_with = "nullable")]
     pub(super) date_released: Option<Option<String>>,
+    /// When its build or rollout started (RFC 3339).
+    #[serde(default, deserialize_with = "nullable")]
+    pub(super) date_started: Option<Option<String>>,
     /// `open` or `archived` (update only).
     pub(super) status: Option<String>,
     /// Commits to set (replacing those set before): `id`, `repository`, `message`,
@@ -124,6 +127,7 @@ impl ReleaseBody {
             reference: self.reference,
             url: self.url,
             date_released: time_field(errors, "dateReleased", self.date_released),
+            date_started: time_field(errors, "dateStarted", self.date_started),
             status,
         }
     }
