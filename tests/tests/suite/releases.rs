@@ -442,6 +442,34 @@ async fn sentry_cli_2_sets_commits_from_the_local_repository_and_from_a_ref() {
     set_commits("FAULTLINE_TEST_SENTRY_CLI").await;
 }
 
+/// A server with project `shop/backend` holding releases `versions` (created in
+/// that order), a developer's API client and the project's key.
+async fn with_releases(
+    versions: &[&str],
+) -> (
+    String,
+    sqlx::PgPool,
+    TestServer,
+    Api,
+    crate::helpers::ProjectKey,
+) {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let token = create_user(&url, "dev@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "shop", "backend").await;
+    for version in versions {
+        api.expect(
+            201,
+            "POST",
+            "/api/0/projects/shop/backend/releases/",
+            Some(json!({"version": version})),
+        )
+        .await;
+    }
+    (url, pool, server, api, project)
+}
+
 /// Sends events of `kinds` in `release` with the real Python sentry-sdk.
 fn python_events(dsn: &str, release: &str, kinds: &[&str]) {
     let python = std::env::var("FAULTLINE_TEST_PYTHON")
@@ -462,20 +490,7 @@ fn python_events(dsn: &str, release: &str, kinds: &[&str]) {
 
 #[tokio::test]
 async fn an_issue_knows_its_first_and_last_release_and_search_finds_issues_by_them() {
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::on_database(&url);
-    let token = create_user(&url, "dev@example.test", false);
-    let api = Api::new(&server, &token);
-    let project = project_with_key(&api, "shop", "backend").await;
-    for version in ["shop@1.0.0", "shop@2.0.0"] {
-        api.expect(
-            201,
-            "POST",
-            "/api/0/projects/shop/backend/releases/",
-            Some(json!({"version": version})),
-        )
-        .await;
-    }
+    let (_url, pool, _server, api, project) = with_releases(&["shop@1.0.0", "shop@2.0.0"]).await;
     python_events(&project.dsn, "shop@1.0.0", &["cart", "checkout"]);
     crate::helpers::ingest_tally(&pool, std::time::Duration::from_secs(30)).await;
     python_events(&project.dsn, "shop@2.0.0", &["cart", "search"]);
@@ -620,21 +635,8 @@ async fn the_first_event_carrying_a_release_creates_it_in_its_project() {
 #[tokio::test]
 async fn releases_created_before_the_resolve_do_not_regress_an_issue_resolved_in_the_next_release()
 {
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::on_database(&url);
-    let token = create_user(&url, "dev@example.test", false);
-    let api = Api::new(&server, &token);
-    let project = project_with_key(&api, "shop", "backend").await;
     // Free-form versions (commit-like): only their creation orders them.
-    for version in ["build-a", "build-b"] {
-        api.expect(
-            201,
-            "POST",
-            "/api/0/projects/shop/backend/releases/",
-            Some(json!({"version": version})),
-        )
-        .await;
-    }
+    let (_url, pool, _server, api, project) = with_releases(&["build-a", "build-b"]).await;
     python_events(&project.dsn, "build-b", &["cart"]);
     crate::helpers::ingest_tally(&pool, std::time::Duration::from_secs(30)).await;
     let (id,): (i64,) = sqlx::query_as("SELECT id FROM issues WHERE title LIKE 'KeyError%'")
