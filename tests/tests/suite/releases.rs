@@ -339,7 +339,8 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
-/// `set-commits --local`, then `--commit repo@from..to`, through one sentry-cli.
+/// `set-commits --local`, then `--commit repo@from..to`, then `--auto`, through one
+/// sentry-cli.
 async fn set_commits(cli_env: &str) {
     let (cli, _url, server, token, api) = shop(cli_env).await;
     let dir = git_dir();
@@ -394,6 +395,16 @@ async fn set_commits(cli_env: &str) {
     let by_ref = api
         .get_ok(&format!("{}commits/", release_path("shop@1.1.0")))
         .await;
+    // `--auto` with no repository integration: sentry-cli falls back to the local
+    // history since the previous release's last commit.
+    std::fs::write(dir.join("app.py"), "print('v3')\n").unwrap();
+    git(&dir, &["commit", "-q", "-am", "Speed the app up"]);
+    let third = git(&dir, &["rev-parse", "HEAD"]);
+    cli(&["releases", "new", "-p", "backend", "shop@1.2.0"]);
+    cli(&["releases", "set-commits", "shop@1.2.0", "--auto"]);
+    let auto = api
+        .get_ok(&format!("{}commits/", release_path("shop@1.2.0")))
+        .await;
 
     let ids: Vec<&str> = commits
         .as_array()
@@ -424,6 +435,13 @@ async fn set_commits(cli_env: &str) {
     assert_eq!(none_before, json!({}));
     assert_eq!(by_ref[0]["id"], head, "{by_ref}");
     assert_eq!(by_ref.as_array().unwrap().len(), 1);
+    let auto_ids: Vec<&str> = auto
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(auto_ids, [third.as_str()], "{auto}");
     assert_matches_sentry(
         "get",
         "/api/0/organizations/{organization_id_or_slug}/releases/{version}/",
