@@ -42,7 +42,7 @@ impl ExportResult {
                 format!("{:.1} s / {:.0}/s", self.wall_s, self.events_per_s()),
             ],
             [
-                "storage: bytes on disk per stored event (events table, indexes, TOAST)".into(),
+                "storage: bytes on disk per stored event (the log's tables, indexes, TOAST)".into(),
                 format!(
                     "{:.0} B ({:.0} MiB for {} events)",
                     self.stored_bytes as f64 / self.events.max(1) as f64,
@@ -78,13 +78,22 @@ pub async fn run(
     database_url: &str,
     pool: &PgPool,
 ) -> anyhow::Result<ExportResult> {
-    let (events, log_bytes, stored_bytes): (i64, i64, i64) = sqlx::query_as(
+    let log = crate::load::log_relation(pool).await?;
+    let stored = if log == "events" {
+        "pg_total_relation_size('events')"
+    } else {
+        "(SELECT sum(pg_total_relation_size(oid))::bigint FROM pg_class
+           WHERE relname = 'events'
+              OR oid IN (SELECT inhrelid FROM pg_inherits
+                          WHERE inhparent = 'ingested_events'::regclass))"
+    };
+    let (events, log_bytes, stored_bytes): (i64, i64, i64) = sqlx::query_as(&format!(
         "SELECT count(*),
                 coalesce(sum(length(payload::text) + length(metadata::text)
                              + coalesce((octet_length(body) + 2) / 3 * 4, 0)), 0)::bigint,
-                pg_total_relation_size('events')
-           FROM events",
-    )
+                {stored}
+           FROM {log}",
+    ))
     .fetch_one(pool)
     .await?;
     let started = Instant::now();

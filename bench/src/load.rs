@@ -247,15 +247,27 @@ pub async fn marks(pool: &PgPool, project_id: i64) -> anyhow::Result<Marks> {
     } else {
         0
     };
-    let position: i64 = sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM events")
-        .fetch_one(pool)
-        .await?;
+    let position: i64 = sqlx::query_scalar(&format!(
+        "SELECT coalesce(max(position), 0) FROM {}",
+        log_relation(pool).await?
+    ))
+    .fetch_one(pool)
+    .await?;
     Ok(Marks {
         project_id,
         issues,
         position,
         has_issues_table,
     })
+}
+
+/// The relation that holds the whole log: `log_events` where ingested events have their
+/// own table, `events` in builds from before it (the bench also runs older builds).
+pub async fn log_relation(pool: &PgPool) -> Result<&'static str, sqlx::Error> {
+    let split: bool = sqlx::query_scalar("SELECT to_regclass('log_events') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
+    Ok(if split { "log_events" } else { "events" })
 }
 
 async fn issues_seen(pool: &PgPool, project_id: i64) -> Result<i64, sqlx::Error> {
@@ -268,9 +280,10 @@ async fn issues_seen(pool: &PgPool, project_id: i64) -> Result<i64, sqlx::Error>
 }
 
 async fn logged(pool: &PgPool, after: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM events WHERE position > $1 AND event_type = 'EventIngested'",
-    )
+    sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM {} WHERE position > $1 AND event_type = 'EventIngested'",
+        log_relation(pool).await?
+    ))
     .bind(after)
     .fetch_one(pool)
     .await
@@ -352,9 +365,12 @@ pub async fn wait_checkpoint(
     start: Instant,
     timeout: Duration,
 ) -> anyhow::Result<Option<f64>> {
-    let target: i64 = sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM events")
-        .fetch_one(pool)
-        .await?;
+    let target: i64 = sqlx::query_scalar(&format!(
+        "SELECT coalesce(max(position), 0) FROM {}",
+        log_relation(pool).await?
+    ))
+    .fetch_one(pool)
+    .await?;
     let deadline = Instant::now() + timeout;
     loop {
         let reached: Option<i64> =

@@ -14,8 +14,8 @@ use crate::progress::log;
 pub struct RebuildResult {
     /// Events in the log.
     pub events: i64,
-    /// Seconds `COPY (SELECT * FROM events ORDER BY position) TO STDOUT` took (best of
-    /// two; the first warms the cache).
+    /// Seconds `COPY (SELECT * FROM <the log> ORDER BY tx_id, position) TO STDOUT` took
+    /// (best of two; the first warms the cache).
     pub scan_s: f64,
     /// Bytes the scan streamed.
     pub scan_bytes: u64,
@@ -41,7 +41,8 @@ pub async fn run(
     database_url: &str,
     pool: &PgPool,
 ) -> anyhow::Result<RebuildResult> {
-    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+    let relation = crate::load::log_relation(pool).await?;
+    let events: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {relation}"))
         .fetch_one(pool)
         .await?;
     let mut scans = Vec::new();
@@ -91,7 +92,10 @@ async fn scan(pool: &PgPool) -> anyhow::Result<(f64, u64)> {
     let mut conn = pool.acquire().await?;
     let started = Instant::now();
     let mut stream = conn
-        .copy_out_raw("COPY (SELECT * FROM events ORDER BY position) TO STDOUT")
+        .copy_out_raw(&format!(
+            "COPY (SELECT * FROM {} AS log ORDER BY log.tx_id, log.position) TO STDOUT",
+            crate::load::log_relation(pool).await?
+        ))
         .await?;
     let mut bytes = 0u64;
     while let Some(chunk) = stream.next().await {

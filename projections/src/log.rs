@@ -185,20 +185,23 @@ pub async fn read_between(
     until: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    // Ordered by the qualified columns: a bare `tx_id` names the bigint output column,
+    // which no index orders (the whole tail would be sorted on every read).
     sqlx::query_as(&format!(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
                 event_type, event_version, {} AS payload, {} AS body, {} AS metadata, recorded_at
-           FROM events
+           FROM {} AS log
           WHERE aggregate_type = ANY($1)
             AND (tx_id, position) > ($2::text::xid8, $3)
             AND (tx_id, position) <= ($4::text::xid8, $5)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
             {}
-          ORDER BY events.tx_id, events.position
+          ORDER BY log.tx_id, log.position
           LIMIT $6",
         columns.payload,
         columns.body,
         columns.metadata,
+        source(aggregate_types, columns.skip),
         not_of_types(columns.skip)
     ))
     .bind(aggregate_types)
@@ -210,6 +213,22 @@ pub async fn read_between(
     .fetch_all(conn)
     .await
 }
+
+/// The relation to read `aggregate_types` from: the whole log (`log_events`, both
+/// tables in one ordered scan) only when ingested events are among what is read; a
+/// reader of anything else never touches `ingested_events`, the bulk of the log.
+pub(crate) fn source(aggregate_types: &[&str], skip: &[&str]) -> &'static str {
+    if aggregate_types.contains(&INGESTED_TYPE) && !skip.contains(&INGESTED_EVENT) {
+        "log_events"
+    } else {
+        "events"
+    }
+}
+
+/// The aggregate type whose streams hold ingested events.
+const INGESTED_TYPE: &str = "issue";
+/// The one event type stored in `ingested_events`.
+const INGESTED_EVENT: &str = "EventIngested";
 
 /// `AND event_type NOT IN (...)` for `skip` (nothing when empty). The types are
 /// written as literals, not bound: only then can the planner prove that a rebuild
@@ -234,13 +253,14 @@ pub async fn count_after(
     after: LogPosition,
     cap: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar(&format!(
         "SELECT count(*) FROM (
-             SELECT 1 FROM events
+             SELECT 1 FROM {}
               WHERE aggregate_type = ANY($1)
                 AND (tx_id, position) > ($2::text::xid8, $3)
               LIMIT $4) AS pending",
-    )
+        source(aggregate_types, &[])
+    ))
     .bind(aggregate_types)
     .bind(after.tx_id.to_string())
     .bind(after.position)
@@ -251,7 +271,14 @@ pub async fn count_after(
 
 #[cfg(test)]
 mod tests {
-    use super::not_of_types;
+    use super::{not_of_types, source};
+
+    #[test]
+    fn only_readers_of_ingested_events_read_the_whole_log() {
+        assert_eq!(source(&["issue", "project"], &[]), "log_events");
+        assert_eq!(source(&["issue"], &["EventIngested"]), "events");
+        assert_eq!(source(&["organization", "project"], &[]), "events");
+    }
 
     #[test]
     fn a_read_that_skips_nothing_adds_no_condition() {

@@ -88,7 +88,7 @@ async fn project_live(pool: &PgPool) {
     );
     // Tests in parallel hold the cluster-wide horizon back for a moment: run until
     // the last event is in, not until a batch comes back empty.
-    let last: i64 = sqlx::query_scalar("SELECT max(position) FROM events")
+    let last: i64 = sqlx::query_scalar("SELECT max(position) FROM log_events")
         .fetch_one(pool)
         .await
         .unwrap();

@@ -56,17 +56,15 @@ pub async fn by_project(
                     p.retention_days IS NOT NULL AS own_retention, p.max_events
                FROM projects p JOIN organizations o ON o.id = p.org_id),
          stored AS (
-             SELECT i.project_id, count(*) AS events,
+             SELECT e.project_id, count(*) AS events,
                     sum(pg_column_size(e.*))::bigint AS bytes,
                     min(e.recorded_at) AS oldest,
                     count(*) FILTER (
                         WHERE e.recorded_at < now() - make_interval(days => s.retention_days)
                     ) AS expired
-               FROM events e
-               JOIN issues i ON i.stream_id = e.aggregate_id
-               JOIN settings s ON s.id = i.project_id
-              WHERE e.aggregate_type = 'issue' AND e.event_type = 'EventIngested'
-              GROUP BY i.project_id)
+               FROM ingested_events e
+               JOIN settings s ON s.id = e.project_id
+              GROUP BY e.project_id)
          SELECT s.org, s.project, s.retention_days, s.own_retention, s.max_events,
                 coalesce(d.events, 0) AS events, coalesce(d.bytes, 0) AS bytes, d.oldest,
                 coalesce(d.expired, 0) AS expired,
@@ -79,13 +77,23 @@ pub async fn by_project(
     .await
 }
 
-/// The log's tables with their rows and size on disk.
+/// The log's tables with their rows and size on disk: `events`, then each partition
+/// of `ingested_events` in log order (the default partition last).
 pub async fn tables(pool: &PgPool) -> Result<Vec<TableStorage>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT 'events' AS table, count(*) AS rows,
-                count(*) FILTER (WHERE event_type = 'EventIngested') AS ingested,
+        "SELECT 'events' AS table, count(*) AS rows, 0::bigint AS ingested,
                 pg_total_relation_size('events') AS bytes
-           FROM events",
+           FROM events
+         UNION ALL
+         (SELECT c.relname::text, coalesce(n.rows, 0), coalesce(n.rows, 0),
+                 pg_total_relation_size(c.oid)
+            FROM pg_inherits i
+            JOIN pg_class c ON c.oid = i.inhrelid
+            LEFT JOIN ingested_partitions p ON p.name = c.relname
+            LEFT JOIN (SELECT tableoid, count(*) AS rows FROM ingested_events GROUP BY tableoid) n
+                   ON n.tableoid = c.oid
+           WHERE i.inhparent = 'ingested_events'::regclass
+           ORDER BY p.lower NULLS LAST)",
     )
     .fetch_all(pool)
     .await
@@ -120,7 +128,10 @@ pub async fn retention_runs(pool: &PgPool, limit: i64) -> Result<Vec<RetentionRu
 pub async fn table_estimates(pool: &PgPool) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT relname::text, greatest(reltuples, 0)::bigint, pg_total_relation_size(oid)
-           FROM pg_class WHERE relname = 'events' AND relkind IN ('r', 'p')",
+           FROM pg_class
+          WHERE relname = 'events'
+             OR oid IN (SELECT inhrelid FROM pg_inherits
+                         WHERE inhparent = 'ingested_events'::regclass)",
     )
     .fetch_all(pool)
     .await

@@ -37,6 +37,8 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     // Before anything listens: a bad --smtp-url stops the start.
     let notifier = Worker::new(pool.clone(), args.notifications.config())?;
 
+    // Before ingestion: the log's next rows must have a partition to land in.
+    crate::retention::partitions::ensure(&pool).await?;
     let keys = Arc::new(KeyCache::default());
     let mut jobs = JoinSet::new();
     jobs.spawn(listener.clone().run(pool.clone(), shutdown.clone()));
@@ -84,6 +86,10 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         bus.clone(),
         args.retention.event_retention_days,
         args.retention_interval,
+        shutdown.clone(),
+    ));
+    jobs.spawn(crate::retention::partitions::run_job(
+        pool.clone(),
         shutdown.clone(),
     ));
     jobs.spawn(notifier.run(shutdown.clone()));

@@ -372,13 +372,14 @@ impl Worker {
             let before = state.sequence;
             for event in events {
                 state.sequence += 1;
-                let (payload, body, event_version) =
+                let (payload, body, event_version, ingested_in) =
                     if matches!(event, IssueEvent::EventIngested(_)) {
                         ingested_rows.push(rows.len());
                         (
                             EventPayload::Json(job.ingested_payload.payload.clone()),
                             Some(job.ingested_payload.body.clone()),
                             body::IN_COLUMN_VERSION.to_owned(),
+                            Some(job.project_id),
                         )
                     } else {
                         (
@@ -387,6 +388,7 @@ impl Worker {
                                 .into(),
                             None,
                             event.event_version(),
+                            None,
                         )
                     };
                 rows.push(NewEvent {
@@ -398,6 +400,7 @@ impl Worker {
                     payload,
                     body,
                     metadata: metadata.clone(),
+                    ingested_in,
                 });
                 state.issue.apply(event);
             }

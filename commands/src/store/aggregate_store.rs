@@ -218,6 +218,7 @@ impl<A: Aggregate> AggregateStore<A> {
                     .into(),
                 body: None,
                 metadata: metadata_json.clone(),
+                ingested_in: None,
             });
             envelopes.push(EventEnvelope {
                 aggregate_id: context.aggregate_id.clone(),

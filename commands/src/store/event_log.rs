@@ -1,4 +1,8 @@
-//! Raw appends to and reads from the `events` table.
+//! Raw appends to and reads from the log: `events` for the permanent events,
+//! `ingested_events` (partitioned by position, dropped in whole partitions by
+//! retention) for `EventIngested`. Both share one position sequence; `stream_heads`
+//! holds each stream's last sequence, which is what makes two writers of one stream
+//! conflict when their rows land in different tables.
 
 use faultline_domain::log_position::LogPosition;
 use serde_json::Value;
@@ -6,8 +10,10 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::error::StoreError;
 
-/// The unique key that makes concurrent appends to one stream conflict.
-const STREAM_SEQUENCE_KEY: &str = "events_stream_sequence";
+/// The keys that make concurrent appends to one stream conflict: the stream heads
+/// (raised by `stream_conflict()`, migration 0027) and, as a second guard within
+/// `events`, its unique stream sequence.
+const STREAM_SEQUENCE_KEYS: [&str; 2] = ["stream_heads_sequence", "events_stream_sequence"];
 
 /// An event's payload: a JSON value, or JSON text serialised ahead of time (the
 /// ingestion path serialises each event in its request handler, on all cores,
@@ -46,6 +52,10 @@ pub struct NewEvent {
     pub body: Option<std::sync::Arc<[u8]>>,
     /// Actor, request id, time.
     pub metadata: Value,
+    /// The project of an ingested event (`EventIngested`): such a row is stored in
+    /// `ingested_events`, keyed by its project; `None` for every other event, which is
+    /// stored in `events`.
+    pub ingested_in: Option<i64>,
 }
 
 /// One event as read back from a stream.
@@ -111,6 +121,7 @@ impl EventLog {
         let mut payloads = Vec::with_capacity(events.len());
         let mut metadata = Vec::with_capacity(events.len());
         let mut bodies = Vec::with_capacity(events.len());
+        let mut projects = Vec::with_capacity(events.len());
         for event in events {
             types.push(event.aggregate_type.as_str());
             ids.push(event.aggregate_id.as_str());
@@ -123,43 +134,46 @@ impl EventLog {
             });
             metadata.push(&event.metadata);
             bodies.push(event.body.as_deref());
+            projects.push(event.ingested_in);
         }
-        // ORDER BY ordinality makes the rows, and so their positions, follow the input.
-        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "INSERT INTO events
-                 (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
-                  body)
-             SELECT t, i, s, e, v, p::jsonb, m, b
-               FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                           $6::text[], $7::jsonb[], $8::bytea[])
-                    WITH ORDINALITY AS input(t, i, s, e, v, p, m, b, ordinal)
-              ORDER BY ordinal
-             RETURNING position, tx_id::text::bigint, sequence",
-        )
-        .bind(&types)
-        .bind(&ids)
-        .bind(&sequences)
-        .bind(&event_types)
-        .bind(&versions)
-        .bind(&payloads)
-        .bind(&metadata)
-        .bind(&bodies)
-        .fetch_all(conn)
-        .await
-        .map_err(|error| conflict_or_database(error, &events[0]))?;
+        let heads = StreamHeads::of(events);
+        let sql = append_statement(
+            projects.iter().any(Option::is_none),
+            projects.iter().any(Option::is_some),
+        );
+        let rows: Vec<(i64, i64)> = sqlx::query_as(sql)
+            .bind(&types)
+            .bind(&ids)
+            .bind(&sequences)
+            .bind(&event_types)
+            .bind(&versions)
+            .bind(&payloads)
+            .bind(&metadata)
+            .bind(&bodies)
+            .bind(&projects)
+            .bind(&heads.types)
+            .bind(&heads.ids)
+            .bind(&heads.last)
+            .bind(&heads.appended)
+            .bind(heads.types.len() as i64)
+            .fetch_all(conn)
+            .await
+            .map_err(|error| conflict_or_database(error, &events[0]))?;
         let mut positions: Vec<LogPosition> = rows
             .iter()
-            .map(|(position, tx_id, _)| LogPosition {
+            .map(|(position, tx_id)| LogPosition {
                 tx_id: *tx_id,
                 position: *position,
             })
             .collect();
-        // RETURNING order is not promised; positions are, so sort them back.
+        // RETURNING order is not promised, nor is the order of the two tables' rows;
+        // positions follow the input, so sort them back.
         positions.sort();
         Ok(positions)
     }
 
-    /// The events of one stream after `after_sequence`, in sequence order.
+    /// The events of one stream after `after_sequence`, in sequence order, from both
+    /// tables.
     pub async fn stream(
         &self,
         aggregate_type: &str,
@@ -169,6 +183,10 @@ impl EventLog {
         Ok(sqlx::query_as(
             "SELECT sequence, event_type, event_version, payload, body, metadata
                FROM events
+              WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
+             UNION ALL
+             SELECT sequence, event_type, event_version, payload, body, metadata
+               FROM ingested_events
               WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
               ORDER BY sequence",
         )
@@ -180,9 +198,119 @@ impl EventLog {
     }
 }
 
+/// Each stream an append touches: its last new sequence and how many events it adds.
+struct StreamHeads<'a> {
+    types: Vec<&'a str>,
+    ids: Vec<&'a str>,
+    last: Vec<i64>,
+    appended: Vec<i64>,
+}
+
+impl<'a> StreamHeads<'a> {
+    /// The streams of `events`, whose sequences run on without gaps within each stream.
+    fn of(events: &'a [NewEvent]) -> Self {
+        let mut heads = StreamHeads {
+            types: Vec::new(),
+            ids: Vec::new(),
+            last: Vec::new(),
+            appended: Vec::new(),
+        };
+        let mut index: std::collections::HashMap<(&str, &str), usize> =
+            std::collections::HashMap::new();
+        for event in events {
+            let key = (event.aggregate_type.as_str(), event.aggregate_id.as_str());
+            match index.get(&key) {
+                Some(&at) => {
+                    heads.last[at] = heads.last[at].max(event.sequence);
+                    heads.appended[at] += 1;
+                }
+                None => {
+                    index.insert(key, heads.types.len());
+                    heads.types.push(key.0);
+                    heads.ids.push(key.1);
+                    heads.last.push(event.sequence);
+                    heads.appended.push(1);
+                }
+            }
+        }
+        heads
+    }
+}
+
+/// [`EventLog::append_in`]'s statement: one statement (its own transaction when the
+/// caller has none). Positions are taken in input order before the rows split between
+/// the two tables, so a stream's events keep their order in the log. Every stream's
+/// head must move from the sequence before this append's first (`stream_heads`), else
+/// `stream_conflict()` aborts the whole statement. A table with no rows in this append
+/// is left out: an empty insert into `ingested_events` would still fire its statement
+/// trigger and wake the issue tailers for nothing.
+fn append_statement(permanent: bool, ingested: bool) -> &'static str {
+    static STATEMENTS: std::sync::LazyLock<[String; 4]> = std::sync::LazyLock::new(|| {
+        [
+            build_append_statement(false, false),
+            build_append_statement(false, true),
+            build_append_statement(true, false),
+            build_append_statement(true, true),
+        ]
+    });
+    &STATEMENTS[usize::from(permanent) * 2 + usize::from(ingested)]
+}
+
+fn build_append_statement(permanent: bool, ingested: bool) -> String {
+    let mut sql = String::from(
+        "WITH input AS (
+             SELECT t, i, s, e, v, p, m, b, project, ordinal,
+                    nextval('events_position_seq') AS position
+               FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                           $6::text[], $7::jsonb[], $8::bytea[], $9::bigint[])
+                    WITH ORDINALITY AS input(t, i, s, e, v, p, m, b, project, ordinal)
+              ORDER BY ordinal),
+         heads AS (
+             INSERT INTO stream_heads AS h (aggregate_type, aggregate_id, sequence, appended)
+             SELECT * FROM unnest($10::text[], $11::text[], $12::bigint[], $13::bigint[])
+             ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+                SET sequence = excluded.sequence, appended = excluded.appended
+              WHERE h.sequence = excluded.sequence - excluded.appended
+             RETURNING 1)",
+    );
+    let mut selects = Vec::new();
+    if permanent {
+        sql.push_str(
+            ",
+         permanent AS (
+             INSERT INTO events
+                 (position, aggregate_type, aggregate_id, sequence, event_type, event_version,
+                  payload, metadata, body)
+             SELECT position, t, i, s, e, v, p::jsonb, m, b FROM input WHERE project IS NULL
+             RETURNING position, tx_id)",
+        );
+        selects.push("SELECT position, tx_id::text::bigint FROM permanent");
+    }
+    if ingested {
+        sql.push_str(
+            ",
+         ingested AS (
+             INSERT INTO ingested_events
+                 (project_id, position, aggregate_type, aggregate_id, sequence, event_type,
+                  event_version, payload, metadata, body)
+             SELECT project, position, t, i, s, e, v, p::jsonb, m, b
+               FROM input WHERE project IS NOT NULL
+             RETURNING position, tx_id)",
+        );
+        selects.push("SELECT position, tx_id::text::bigint FROM ingested");
+    }
+    selects.push("SELECT stream_conflict(), 0 WHERE (SELECT count(*) FROM heads) <> $14");
+    sql.push('\n');
+    sql.push_str(&selects.join("\nUNION ALL\n"));
+    sql
+}
+
 fn conflict_or_database(error: sqlx::Error, first: &NewEvent) -> StoreError {
     if let sqlx::Error::Database(db) = &error {
-        if db.constraint() == Some(STREAM_SEQUENCE_KEY) {
+        if db
+            .constraint()
+            .is_some_and(|key| STREAM_SEQUENCE_KEYS.contains(&key))
+        {
             return StoreError::Conflict {
                 aggregate_type: first.aggregate_type.clone(),
                 aggregate_id: first.aggregate_id.clone(),

@@ -1,6 +1,6 @@
-//! Our event store: the `events` table over sqlx.
+//! Our event store: the log's two tables (`events`, `ingested_events`) over sqlx.
 //!
-//! [`EventLog`] appends raw rows in one multi-row insert and reports their positions;
+//! [`EventLog`] appends raw rows in one statement and reports their positions;
 //! [`AggregateStore`] puts cqrs-es's `EventStore` trait on top of it, with correct
 //! snapshots (the state after `handle` is stored as is, never re-applied).
 
@@ -13,3 +13,5 @@ pub use event_log::{EventLog, EventPayload, NewEvent, StoredRow};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod two_tables_tests;

@@ -113,6 +113,8 @@ async fn one_commit_is_one_transaction_with_increasing_positions(pool: PgPool) {
             payload: serde_json::json!({"Added": {"by": 1}}).into(),
             body: None,
             metadata: serde_json::json!({}),
+
+            ingested_in: None,
         })
         .collect();
 

@@ -272,12 +272,13 @@ async fn heads(
             Change::Created(created) => {
                 project_of.insert(event.aggregate_id.as_str(), created.project_id);
             }
-            Change::Ingested
-                if project_of
+            Change::Ingested => {
+                if let Some(project) = project_of
                     .get(event.aggregate_id.as_str())
-                    .is_some_and(|project| rules.watches(*project)) =>
-            {
-                watched.push(event.position);
+                    .filter(|project| rules.watches(**project))
+                {
+                    watched.push((*project, event.position));
+                }
             }
             _ => {}
         }
@@ -291,9 +292,21 @@ async fn heads(
                 CASE WHEN body IS NULL THEN payload #- '{EventIngested,data}' ELSE payload END
                   AS payload,
                 NULL::bytea AS body, 'null'::jsonb AS metadata, recorded_at
-           FROM events WHERE position = ANY($1)",
+           FROM ingested_events
+          WHERE (project_id, position) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))",
     )
-    .bind(&watched)
+    .bind(
+        watched
+            .iter()
+            .map(|(project, _)| *project)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        watched
+            .iter()
+            .map(|(_, position)| *position)
+            .collect::<Vec<_>>(),
+    )
     .fetch_all(&mut *conn)
     .await?;
     let mut heads = HashMap::with_capacity(rows.len());

@@ -174,11 +174,15 @@ impl Decisions {
             .execute(&mut *conn)
             .await?;
         }
-        let positions: Vec<i64> = self
+        let positions: Vec<(i64, i64)> = self
             .fires
             .iter()
-            .filter_map(|f| f.event_position)
-            .chain(self.hooks.iter().filter_map(|h| h.event_position))
+            .filter_map(|f| Some((f.issue.project_id, f.event_position?)))
+            .chain(
+                self.hooks
+                    .iter()
+                    .filter_map(|h| Some((h.issue.project_id, h.event_position?))),
+            )
             .collect();
         let events = event_bodies(conn, &positions).await?;
         let projects: Vec<i64> = self
@@ -303,18 +307,31 @@ async fn insert(conn: &mut PgConnection, rows: Vec<Row>) -> Result<(), Projectio
     Ok(())
 }
 
-/// The normalised event JSON of each ingested event at `positions`.
+/// The normalised event JSON of each ingested event at `positions` (project id and
+/// position: the key of `ingested_events`).
 async fn event_bodies(
     conn: &mut PgConnection,
-    positions: &[i64],
+    positions: &[(i64, i64)],
 ) -> Result<HashMap<i64, Value>, ProjectionError> {
     if positions.is_empty() {
         return Ok(HashMap::new());
     }
     let rows: Vec<(i64, String, Value, Option<Vec<u8>>)> = sqlx::query_as(
-        "SELECT position, event_version, payload, body FROM events WHERE position = ANY($1)",
+        "SELECT position, event_version, payload, body FROM ingested_events
+          WHERE (project_id, position) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))",
     )
-    .bind(positions)
+    .bind(
+        positions
+            .iter()
+            .map(|(project, _)| *project)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        positions
+            .iter()
+            .map(|(_, position)| *position)
+            .collect::<Vec<_>>(),
+    )
     .fetch_all(&mut *conn)
     .await?;
     let mut bodies = HashMap::new();

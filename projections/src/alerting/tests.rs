@@ -145,26 +145,34 @@ async fn setup(pool: &PgPool) {
 }
 
 /// Writes `events` to the log, as the write side would have before the reactor reads
-/// them: the reactor reads an ingested event's head from there.
+/// them: the reactor reads an ingested event's head from there (every ingested event
+/// here is of project 7, `setup`'s).
 async fn append(conn: &mut sqlx::PgConnection, events: &[StoredEvent]) {
     for event in events {
-        sqlx::query(
+        let sql = if event.event_type == "EventIngested" {
+            "INSERT INTO ingested_events (project_id, position, aggregate_type, aggregate_id,
+                                          sequence, event_type, event_version, payload,
+                                          metadata, recorded_at)
+             VALUES (7, $1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (project_id, position) DO NOTHING"
+        } else {
             "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, event_type,
                                  event_version, payload, metadata, recorded_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (position) DO NOTHING",
-        )
-        .bind(event.position)
-        .bind(&event.aggregate_type)
-        .bind(&event.aggregate_id)
-        .bind(event.sequence)
-        .bind(&event.event_type)
-        .bind(&event.event_version)
-        .bind(sqlx::types::Json(&event.payload))
-        .bind(&event.metadata)
-        .bind(event.recorded_at)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (position) DO NOTHING"
+        };
+        sqlx::query(sql)
+            .bind(event.position)
+            .bind(&event.aggregate_type)
+            .bind(&event.aggregate_id)
+            .bind(event.sequence)
+            .bind(&event.event_type)
+            .bind(&event.event_version)
+            .bind(sqlx::types::Json(&event.payload))
+            .bind(&event.metadata)
+            .bind(event.recorded_at)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
     }
 }
 

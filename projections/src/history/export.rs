@@ -109,7 +109,7 @@ fn select(filter: &ExportFilter) -> QueryBuilder<'_, Postgres> {
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
                 event_type, event_version, payload::text AS payload, body,
                 metadata::text AS metadata, recorded_at
-           FROM events WHERE true",
+           FROM log_events AS log WHERE true",
     );
     if let Some(org_id) = filter.org_id {
         let org = org_id.to_string();
@@ -169,6 +169,6 @@ fn select(filter: &ExportFilter) -> QueryBuilder<'_, Postgres> {
             .push("))");
     }
     // Qualified: a bare `tx_id` would name the bigint output column, which no index orders.
-    query.push(" ORDER BY events.tx_id, events.position");
+    query.push(" ORDER BY log.tx_id, log.position");
     query
 }

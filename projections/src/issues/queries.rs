@@ -333,7 +333,8 @@ impl EventRow {
 const SELECT_EVENT: &str =
     "SELECT ie.event_id, ie.project_id, ie.issue_id, ie.position, ie.timestamp, ie.received,
             e.payload, e.event_version, e.body
-       FROM issue_events ie JOIN events e ON e.position = ie.position";
+       FROM issue_events ie
+       JOIN ingested_events e ON e.project_id = ie.project_id AND e.position = ie.position";
 
 /// The events of issue `issue_id` (already scoped by the caller), newest first.
 pub async fn events_of_issue(

@@ -320,7 +320,7 @@ async fn a_comment_stored_by_an_older_binary_is_projected_with_its_author(pool: 
     let events: Vec<StoredEvent> = sqlx::query_as(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
                 event_type, event_version, payload, body, metadata, recorded_at
-           FROM events ORDER BY position",
+           FROM log_events ORDER BY position",
     )
     .fetch_all(&mut *conn)
     .await

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use super::error::ReplayError;
 use super::shadow::{quote, Shadow};
 use crate::error::ProjectionError;
-use crate::log::{not_of_types, read_between, Columns};
+use crate::log::{not_of_types, read_between, source, Columns};
 
 impl Shadow {
     /// Applies the next batch of up to `batch` events (none past `until`) in a
@@ -57,17 +57,17 @@ impl Shadow {
         // between (a million occurrences, for the audit log) are counted, never read.
         let (tx_id, position, applied): (i64, i64, i64) = sqlx::query_as(&format!(
             "WITH stop AS (
-                 SELECT tx_id, position FROM events
+                 SELECT tx_id, position FROM {stop_source}
                   WHERE aggregate_type = ANY($1)
                     AND (tx_id, position) > ($2::text::xid8, $3)
-                    {}
+                    {not_skipped}
                   ORDER BY tx_id, position
                   LIMIT 1),
              passed AS (
                  SELECT last.tx_id, last.position
                    FROM unnest($1::text[]) AS t(aggregate_type)
                   CROSS JOIN LATERAL (
-                        SELECT e.tx_id, e.position FROM events e
+                        SELECT e.tx_id, e.position FROM {all_source} e
                          WHERE e.aggregate_type = t.aggregate_type
                            AND (e.tx_id, e.position) > ($2::text::xid8, $3)
                            AND (e.tx_id, e.position) <= ($4::text::xid8, $5)
@@ -84,11 +84,13 @@ impl Shadow {
                  UNION ALL
                  SELECT $2::text::xid8, $3 WHERE NOT EXISTS (SELECT 1 FROM passed))
              SELECT t.tx_id::text::bigint, t.position,
-                    (SELECT count(*) FROM events e
+                    (SELECT count(*) FROM {all_source} e
                       WHERE e.aggregate_type = ANY($1)
                         AND (e.tx_id, e.position) <= (t.tx_id, t.position))
                FROM target t",
-            not_of_types(skip)
+            stop_source = source(self.projection.aggregate_types(), skip),
+            all_source = source(self.projection.aggregate_types(), &[]),
+            not_skipped = not_of_types(skip)
         ))
         .bind(self.projection.aggregate_types())
         .bind(from.position.tx_id.to_string())

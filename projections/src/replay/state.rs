@@ -49,10 +49,11 @@ impl Shadow {
     /// apply (for a progress bar; the log may grow meanwhile).
     pub async fn remaining(&self) -> Result<i64, ReplayError> {
         let state = self.state().await?;
-        Ok(sqlx::query_scalar(
-            "SELECT count(*) FROM events
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {}
               WHERE aggregate_type = ANY($1) AND (tx_id, position) > ($2::text::xid8, $3)",
-        )
+            crate::log::source(self.projection.aggregate_types(), &[])
+        ))
         .bind(self.projection.aggregate_types())
         .bind(state.position.tx_id.to_string())
         .bind(state.position.position)

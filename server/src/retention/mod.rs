@@ -1,6 +1,7 @@
 //! `faultline retention ...`: what the log stores against each project's retention,
 //! and the pass that applies it.
 
+pub mod partitions;
 pub mod pass;
 
 use clap::Subcommand;

@@ -1,6 +1,6 @@
-//! A full disk under a running server: the log's table lives in a tablespace on a
-//! small tmpfs (the write-ahead log stays on the big disk, as an operator would place
-//! bulk storage on its own volume). Once it fills, ingestion answers `503` with
+//! A full disk under a running server: the partition of `ingested_events` that takes
+//! the next events lives in a tablespace on a small tmpfs (the write-ahead log stays on
+//! the big disk, as an operator would place bulk storage on its own volume). Once it fills, ingestion answers `503` with
 //! `Retry-After` and a `{"detail"}` body, every event that got a 200 stays in the log
 //! and is counted, and the same process takes events again when space returns.
 
@@ -107,7 +107,8 @@ async fn a_full_disk_answers_503_with_retry_after_loses_nothing_acknowledged_and
     .execute(&pool)
     .await
     .unwrap();
-    sqlx::query("ALTER TABLE events SET TABLESPACE small_disk")
+    // The partition the log's next ingested events land in (a fresh database's first).
+    sqlx::query("ALTER TABLE ingested_events_p1 SET TABLESPACE small_disk")
         .execute(&pool)
         .await
         .unwrap();
@@ -135,7 +136,7 @@ async fn a_full_disk_answers_503_with_retry_after_loses_nothing_acknowledged_and
     }
     acknowledged.push(1001);
     let tally = ingest_tally(&pool, Duration::from_secs(30)).await;
-    sqlx::query("ALTER TABLE events SET TABLESPACE pg_default")
+    sqlx::query("ALTER TABLE ingested_events_p1 SET TABLESPACE pg_default")
         .execute(&pool)
         .await
         .unwrap();

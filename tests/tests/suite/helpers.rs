@@ -424,8 +424,7 @@ pub async fn ingest_tally(pool: &PgPool, timeout: Duration) -> IngestTally {
                 .await
                 .unwrap();
         let logged_ids: Vec<String> = sqlx::query_scalar(
-            "SELECT payload->'EventIngested'->>'event_id' FROM events
-              WHERE event_type = 'EventIngested' ORDER BY position",
+            "SELECT payload->'EventIngested'->>'event_id' FROM ingested_events ORDER BY position",
         )
         .fetch_all(pool)
         .await

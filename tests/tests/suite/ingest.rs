@@ -81,8 +81,7 @@ impl Setup {
 
     async fn ingested(&self) -> Vec<String> {
         sqlx::query_scalar(
-            "SELECT payload->'EventIngested'->>'event_id' FROM events
-              WHERE event_type = 'EventIngested' ORDER BY position",
+            "SELECT payload->'EventIngested'->>'event_id' FROM ingested_events ORDER BY position",
         )
         .fetch_all(&self.pool)
         .await
@@ -594,12 +593,11 @@ async fn an_ingested_event_keeps_its_compressed_body_in_the_body_column_not_in_i
         .await;
 
     assert_eq!(status, 200);
-    let (version, payload, body): (String, serde_json::Value, Vec<u8>) = sqlx::query_as(
-        "SELECT event_version, payload, body FROM events WHERE event_type = 'EventIngested'",
-    )
-    .fetch_one(&setup.pool)
-    .await
-    .unwrap();
+    let (version, payload, body): (String, serde_json::Value, Vec<u8>) =
+        sqlx::query_as("SELECT event_version, payload, body FROM ingested_events")
+            .fetch_one(&setup.pool)
+            .await
+            .unwrap();
     assert_eq!(version, "4.0");
     assert_eq!(payload["EventIngested"]["data"], serde_json::Value::Null);
     assert!(!payload.to_string().contains("lib.py"), "{payload}");

@@ -561,7 +561,7 @@ async fn issue_streams(pool: &sqlx::PgPool) -> Vec<(i64, i64, i64, bool)> {
     sqlx::query_as(
         "SELECT count(*) FILTER (WHERE event_type = 'EventIngested'), count(*), max(sequence),
                 array_agg(sequence ORDER BY tx_id, position) = array_agg(sequence ORDER BY sequence)
-           FROM events WHERE aggregate_type = 'issue' GROUP BY aggregate_id",
+           FROM log_events WHERE aggregate_type = 'issue' GROUP BY aggregate_id",
     )
     .fetch_all(pool)
     .await

@@ -40,7 +40,7 @@ fn positions(lines: &[Value]) -> Vec<i64> {
 /// The positions `sql` (a `WHERE` clause over `events`) selects, in log order.
 async fn expected(pool: &PgPool, sql: &str) -> Vec<i64> {
     sqlx::query_scalar(&format!(
-        "SELECT position FROM events WHERE {sql} ORDER BY tx_id, position"
+        "SELECT position FROM log_events WHERE {sql} ORDER BY tx_id, position"
     ))
     .fetch_all(pool)
     .await

@@ -35,11 +35,10 @@ async fn two_servers_on_one_database_accept_no_more_than_the_project_limit_toget
     let responses = futures::future::join_all(sends).await;
     let accepted = responses.iter().filter(|r| r.status() == 200).count();
     let refused: Vec<_> = responses.iter().filter(|r| r.status() == 429).collect();
-    let stored: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'EventIngested'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM ingested_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     let retry_after: u64 = refused[0].headers()["retry-after"]
         .to_str()
         .unwrap()

@@ -37,7 +37,7 @@ async fn checkpoint_figures(pool: &PgPool) -> Vec<(&'static str, i64, i64)> {
     let mut figures = Vec::new();
     for projection in registry::durable() {
         let in_log: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type = ANY($1)")
+            sqlx::query_scalar("SELECT count(*) FROM log_events WHERE aggregate_type = ANY($1)")
                 .bind(projection.aggregate_types())
                 .fetch_one(pool)
                 .await
@@ -116,7 +116,7 @@ async fn a_server_killed_repeatedly_while_projections_catch_up_applies_every_eve
     .await
     .unwrap();
     let backlog: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type = ANY($1)")
+        sqlx::query_scalar("SELECT count(*) FROM log_events WHERE aggregate_type = ANY($1)")
             .bind(issues.aggregate_types())
             .fetch_one(&pool)
             .await

@@ -86,7 +86,7 @@ async fn settled(pool: &PgPool) {
         let mut pending = 0;
         for projection in registry::durable() {
             let behind: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM events e, projection_checkpoints c
+                "SELECT count(*) FROM log_events e, projection_checkpoints c
                   WHERE c.name = $2 AND e.aggregate_type = ANY($1)
                     AND (e.tx_id, e.position) > (c.last_tx_id, c.last_position)",
             )
@@ -386,7 +386,7 @@ async fn rebuilt_read_models_equal_the_live_ones_after_a_randomized_workload() {
     for projection in registry::durable() {
         let (applied, in_log): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT events_applied FROM projection_checkpoints WHERE name = $2),
-                    (SELECT count(*) FROM events WHERE aggregate_type = ANY($1))",
+                    (SELECT count(*) FROM log_events WHERE aggregate_type = ANY($1))",
         )
         .bind(projection.aggregate_types())
         .bind(projection.name())
