@@ -106,6 +106,20 @@ impl Issue {
                 ..
             } => self.merged_into = Some((into_issue_id, into_stream)),
             IssueEvent::IssuesMergedIn { .. } => {}
+            IssueEvent::OccurrencesSummarized {
+                below,
+                times_seen,
+                last_seen,
+                ignore,
+                ..
+            } => {
+                // Set, not added: folded after the events it covers (live), or without
+                // them once they are dropped, the state ends the same.
+                self.summarized_below = below;
+                self.times_seen = times_seen;
+                self.last_seen = last_seen;
+                self.ignore = ignore;
+            }
         }
     }
 

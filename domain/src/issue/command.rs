@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::summary::SummaryPart;
+
 use super::details::{Assignee, IgnoreDetails, ResolveDetails};
 
 /// What a new issue is, derived from its first event (ids allocated by the caller).
@@ -228,6 +230,20 @@ pub enum IssueCommand {
     Expire {
         /// Events before this are past the retention.
         horizon: DateTime<Utc>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Record what the stream's occurrences below log position `below` added, before
+    /// retention drops them. Taken by a deleted or merged issue too (its counts live on
+    /// in release counts or in its primary); a stream already summarized that far
+    /// decides nothing.
+    SummarizeOccurrences {
+        /// Occurrences at log positions below this are summarized.
+        below: i64,
+        /// The stream's project.
+        project_id: i64,
+        /// Their summaries, per issue they count in.
+        parts: Vec<SummaryPart>,
         /// When.
         at: DateTime<Utc>,
     },

@@ -8,6 +8,7 @@ use super::error::IssueError;
 use super::event::{IssueEvent, UnignoreReason};
 use super::ignore;
 use super::status::IssueStatus;
+use super::summary::SummaryPart;
 use super::Issue;
 
 type Decision = Result<Vec<IssueEvent>, IssueError>;
@@ -28,9 +29,20 @@ impl Issue {
         {
             return self.decide_occurrence(new_issue, occurrence);
         }
+        if let IssueCommand::SummarizeOccurrences {
+            below,
+            project_id,
+            parts,
+            at,
+        } = command
+        {
+            return self.summarize(below, project_id, parts, at);
+        }
         self.require_live()?;
         match command {
-            IssueCommand::RecordOccurrence { .. } => unreachable!("decided above"),
+            IssueCommand::RecordOccurrence { .. } | IssueCommand::SummarizeOccurrences { .. } => {
+                unreachable!("decided above")
+            }
             IssueCommand::Resolve { details, at, actor } => self.resolve(details, at, actor),
             IssueCommand::Unresolve { at, actor } => {
                 only_if(self.status != IssueStatus::Unresolved, || {
@@ -143,6 +155,31 @@ impl Issue {
                 actor,
             } => self.absorb(from_issue_ids, at, actor),
         }
+    }
+
+    /// Summarizes once per horizon: a retention pass that stopped before dropping the
+    /// piece runs again and must not count the same occurrences twice.
+    fn summarize(
+        &self,
+        below: i64,
+        project_id: i64,
+        parts: Vec<SummaryPart>,
+        at: DateTime<Utc>,
+    ) -> Decision {
+        if self.issue_id.is_none() && !self.deleted {
+            return Err(IssueError::NotFound);
+        }
+        only_if(below > self.summarized_below, || {
+            IssueEvent::OccurrencesSummarized {
+                below,
+                project_id,
+                parts,
+                times_seen: self.times_seen,
+                last_seen: self.last_seen,
+                ignore: self.ignore.clone(),
+                at,
+            }
+        })
     }
 
     /// Refuses commands on an issue that is not there (any more).

@@ -7,6 +7,8 @@ use serde_json::Value;
 
 use super::command::Occurrence;
 use super::details::{Assignee, IgnoreDetails, ResolveDetails};
+use super::ignore::Ignore;
+use super::summary::SummaryPart;
 use crate::upcast::{rename_field, Upcast};
 
 /// Something that happened to an issue.
@@ -208,6 +210,25 @@ pub enum IssueEvent {
         /// Who.
         actor: Option<String>,
     },
+    /// The stream's occurrences below log position `below` were summarized before
+    /// retention drops them. A read model rebuilt without them folds `parts`; the
+    /// aggregate takes its own counters as they stood, since the events are gone.
+    OccurrencesSummarized {
+        /// Occurrences at log positions below this are summarized.
+        below: i64,
+        /// The stream's project.
+        project_id: i64,
+        /// What they added, per issue they count in.
+        parts: Vec<SummaryPart>,
+        /// The issue's event count as it stood.
+        times_seen: u64,
+        /// Its last event's time as it stood.
+        last_seen: Option<DateTime<Utc>>,
+        /// Its ignore (and what counts towards ending it) as it stood.
+        ignore: Option<Ignore>,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// Other issues were merged into this (primary) one.
     IssuesMergedIn {
         /// The merged issues' numeric ids.
@@ -252,6 +273,7 @@ impl DomainEvent for IssueEvent {
             IssueEvent::IssueDeleted { .. } => "IssueDeleted",
             IssueEvent::IssueMerged { .. } => "IssueMerged",
             IssueEvent::IssuesMergedIn { .. } => "IssuesMergedIn",
+            IssueEvent::OccurrencesSummarized { .. } => "OccurrencesSummarized",
         }
         .to_owned()
     }

@@ -16,7 +16,7 @@ use super::error::IssueError;
 /// An ignore in force and what arrived since it began.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub(super) struct Ignore {
+pub struct Ignore {
     pub(super) details: IgnoreDetails,
     pub(super) until: Option<DateTime<Utc>>,
     /// Events since the ignore (without a window).

@@ -9,7 +9,8 @@
 //! - `decide`: the rules for user commands; `occurrence`: the rules for an event
 //!   (creation, reopening, regression, escalation); `apply`: the fold.
 //! - `status`: status and substatus; `ignore`: ignore conditions; `release`: release
-//!   comparison for resolve-in-release.
+//!   comparison for resolve-in-release; `summary`: what occurrences about to be
+//!   dropped by retention added, recorded before they go.
 
 mod apply;
 pub mod body;
@@ -23,6 +24,7 @@ mod ignore;
 mod occurrence;
 mod release;
 mod status;
+mod summary;
 #[cfg(test)]
 mod tests;
 
@@ -39,9 +41,10 @@ pub use error::IssueError;
 pub use event::{
     IssueEvent, UnignoreReason, COMMENT_ADDED_1_TO_2, EVENT_INGESTED_1_TO_2, EVENT_INGESTED_2_TO_3,
 };
+pub use ignore::Ignore;
 pub use status::{IssueStatus, NEW_ISSUE_DAYS};
+pub use summary::{OccurrenceSummary, ReleaseCount, SummaryBuilder, SummaryPart, TagCount};
 
-use ignore::Ignore;
 use status::Reopened;
 
 /// Namespace of issue aggregate ids: `UUIDv5(ISSUE_NAMESPACE, "<project id>:<hash>")`.
@@ -92,6 +95,8 @@ pub struct Issue {
     subscriptions: BTreeMap<i64, bool>,
     seen_by: BTreeMap<i64, DateTime<Utc>>,
     comments: BTreeMap<i64, Comment>,
+    /// Occurrences at log positions below this are summarized (`OccurrencesSummarized`).
+    summarized_below: i64,
 }
 
 /// A comment as the issue keeps it, to check edits.

@@ -151,7 +151,8 @@ pub async fn entry(
         | IssueEvent::BookmarkSet { .. }
         | IssueEvent::SubscriptionSet { .. }
         | IssueEvent::IssueSeen { .. }
-        | IssueEvent::IssueUnseen { .. } => return Ok(None),
+        | IssueEvent::IssueUnseen { .. }
+        | IssueEvent::OccurrencesSummarized { .. } => return Ok(None),
     };
     Ok(Some(Entry {
         org_id: issue.org_id,

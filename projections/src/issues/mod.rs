@@ -13,6 +13,9 @@ mod release_counts;
 pub mod search;
 #[cfg(test)]
 mod search_tests;
+mod summaries;
+#[cfg(test)]
+mod summaries_tests;
 #[cfg(test)]
 mod tests;
 mod workflow;

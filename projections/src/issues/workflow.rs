@@ -18,6 +18,11 @@ pub async fn apply(
     event: &StoredEvent,
     accepted: Option<&mut AcceptedIds>,
 ) -> Result<(), ProjectionError> {
+    if event.event_type == "OccurrencesSummarized" {
+        // Counts in the issues its parts name, whether or not this stream's issue is
+        // still in the read models.
+        return super::summaries::apply(conn, event).await;
+    }
     let Some(issue_id) = issue_of(conn, &event.aggregate_id).await? else {
         // The issue left the read models (deleted or merged away) before this event.
         return Ok(());
@@ -246,7 +251,8 @@ pub async fn apply(
         }
         IssueEvent::IssueCreated { .. }
         | IssueEvent::EventIngested(_)
-        | IssueEvent::IssueRegressed { .. } => Err(ProjectionError::Invalid(
+        | IssueEvent::IssueRegressed { .. }
+        | IssueEvent::OccurrencesSummarized { .. } => Err(ProjectionError::Invalid(
             "an ingestion event reached the workflow path".into(),
         )),
     }

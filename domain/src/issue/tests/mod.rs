@@ -8,6 +8,7 @@ mod occurrence;
 mod people;
 mod resolve;
 mod substatus;
+mod summary;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use cqrs_es::test::TestFramework;

@@ -1,0 +1,144 @@
+//! `OccurrencesSummarized`: what a stream's occurrences below a log position added,
+//! recorded before retention drops them. Retention drops them only once every
+//! projection has applied the summaries, so a read model that meets a summary while
+//! the occurrences are still in the log has folded them: it leaves its counts alone and
+//! forgets the events' rows, which are about to go. A read model rebuilt after the drop
+//! never saw them, and adds the summary instead.
+
+use faultline_domain::issue::{IssueEvent, SummaryPart};
+use sqlx::PgConnection;
+
+use crate::{ProjectionError, StoredEvent};
+
+pub(super) async fn apply(
+    conn: &mut PgConnection,
+    event: &StoredEvent,
+) -> Result<(), ProjectionError> {
+    let IssueEvent::OccurrencesSummarized {
+        below,
+        project_id,
+        parts,
+        ..
+    } = event.decode::<IssueEvent>()?
+    else {
+        return Err(ProjectionError::Invalid(format!(
+            "event at position {} is not a summary",
+            event.position
+        )));
+    };
+    let dropped: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM dropped_partitions WHERE upper >= $1)")
+            .bind(below)
+            .fetch_one(&mut *conn)
+            .await?;
+    if !dropped {
+        let issues: Vec<i64> = parts.iter().map(|part| part.issue_id).collect();
+        sqlx::query("DELETE FROM issue_events WHERE issue_id = ANY($1) AND position < $2")
+            .bind(&issues)
+            .bind(below)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(());
+    }
+    for part in &parts {
+        add(conn, project_id, part).await?;
+    }
+    Ok(())
+}
+
+/// Folds one part as its occurrences would have been folded: into its issue when that
+/// is still in the read models, and into its project's release counts in any case
+/// (a deleted issue's events still count for their release).
+async fn add(
+    conn: &mut PgConnection,
+    project_id: i64,
+    part: &SummaryPart,
+) -> Result<(), ProjectionError> {
+    let summary = &part.summary;
+    let releases = &summary.releases;
+    sqlx::query(
+        "INSERT INTO release_environments AS r
+                (project_id, release, environment, times_seen, first_seen, last_seen)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[],
+                                  $6::timestamptz[])
+         ON CONFLICT (project_id, release, environment) DO UPDATE
+            SET times_seen = r.times_seen + EXCLUDED.times_seen,
+                first_seen = least(r.first_seen, EXCLUDED.first_seen),
+                last_seen = greatest(r.last_seen, EXCLUDED.last_seen)",
+    )
+    .bind(project_id)
+    .bind(
+        releases
+            .iter()
+            .map(|r| r.release.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        releases
+            .iter()
+            .map(|r| r.environment.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(releases.iter().map(|r| r.events).collect::<Vec<_>>())
+    .bind(releases.iter().map(|r| r.first_seen).collect::<Vec<_>>())
+    .bind(releases.iter().map(|r| r.last_seen).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM issues WHERE id = $1)")
+        .bind(part.issue_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !exists {
+        return Ok(());
+    }
+    let new_users = sqlx::query(
+        "INSERT INTO issue_users (issue_id, user_key)
+         SELECT $1, unnest($2::text[])
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(part.issue_id)
+    .bind(&summary.users)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected() as i64;
+    // The level is the last event's: the summary's only if no later event was folded
+    // yet (its rows are the issue's only ones: those below are gone).
+    sqlx::query(
+        "UPDATE issues
+            SET times_seen = times_seen + $2,
+                first_seen = least(first_seen, $3),
+                last_seen = greatest(last_seen, $4),
+                user_count = user_count + $5,
+                level = CASE WHEN EXISTS (SELECT 1 FROM issue_events WHERE issue_id = $1)
+                             THEN level ELSE $6 END
+          WHERE id = $1",
+    )
+    .bind(part.issue_id)
+    .bind(summary.events)
+    .bind(summary.first_seen)
+    .bind(summary.last_seen)
+    .bind(new_users)
+    .bind(&summary.level)
+    .execute(&mut *conn)
+    .await?;
+    let tags = &summary.tags;
+    sqlx::query(
+        "INSERT INTO issue_tag_values AS t (issue_id, key, value, times_seen, first_seen, last_seen)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[],
+                                  $6::timestamptz[])
+         ON CONFLICT (issue_id, key, value) DO UPDATE
+            SET times_seen = t.times_seen + EXCLUDED.times_seen,
+                first_seen = least(t.first_seen, EXCLUDED.first_seen),
+                last_seen = greatest(t.last_seen, EXCLUDED.last_seen)",
+    )
+    .bind(part.issue_id)
+    .bind(tags.iter().map(|t| t.key.as_str()).collect::<Vec<_>>())
+    .bind(tags.iter().map(|t| t.value.as_str()).collect::<Vec<_>>())
+    .bind(tags.iter().map(|t| t.events).collect::<Vec<_>>())
+    .bind(tags.iter().map(|t| t.first_seen).collect::<Vec<_>>())
+    .bind(tags.iter().map(|t| t.last_seen).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
