@@ -92,6 +92,14 @@ fn describe() {
         RETENTION_EXPIRED_ISSUES,
         "Issues this process's retention passes deleted for being past their project's retention"
     );
+    describe_counter!(
+        RETENTION_DROPPED_PARTITIONS,
+        "Partitions of ingested events this process's retention passes summarized and dropped"
+    );
+    describe_counter!(
+        RETENTION_DROPPED_EVENTS,
+        "Ingested events in the partitions this process's retention passes dropped"
+    );
     describe_gauge!(
         RETENTION_LAST_PASS,
         Unit::Seconds,
@@ -106,6 +114,10 @@ pub const LOG_TABLE_BYTES: &str = "faultline_log_table_bytes";
 pub const LOG_TABLE_ROWS: &str = "faultline_log_table_rows";
 /// Issues deleted by retention passes.
 pub const RETENTION_EXPIRED_ISSUES: &str = "faultline_retention_expired_issues_total";
+/// Partitions of ingested events dropped by retention passes.
+pub const RETENTION_DROPPED_PARTITIONS: &str = "faultline_retention_dropped_partitions_total";
+/// Ingested events in the dropped partitions.
+pub const RETENTION_DROPPED_EVENTS: &str = "faultline_retention_dropped_events_total";
 /// When this process last ended a retention pass.
 pub const RETENTION_LAST_PASS: &str = "faultline_retention_last_pass_timestamp_seconds";
 

@@ -99,6 +99,37 @@ pub async fn tables(pool: &PgPool) -> Result<Vec<TableStorage>, sqlx::Error> {
     .await
 }
 
+/// A partition of ingested events retention dropped (`dropped_partitions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct DroppedPartition {
+    /// Its table's name.
+    pub name: String,
+    /// The log positions it held: from `lower` up to, not including, `upper`.
+    pub lower: i64,
+    /// See `lower`.
+    pub upper: i64,
+    /// Its ingested events.
+    pub events: i64,
+    /// Its size on disk when dropped.
+    pub bytes: i64,
+    /// When.
+    pub dropped_at: DateTime<Utc>,
+}
+
+/// The latest `limit` partitions dropped, newest first.
+pub async fn dropped_partitions(
+    pool: &PgPool,
+    limit: i64,
+) -> Result<Vec<DroppedPartition>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT name, lower, upper, events, bytes, dropped_at FROM dropped_partitions
+          ORDER BY upper DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 /// One retention pass (`retention_runs`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct RetentionRun {

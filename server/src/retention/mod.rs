@@ -1,6 +1,7 @@
 //! `faultline retention ...`: what the log stores against each project's retention,
 //! and the pass that applies it.
 
+pub mod drop;
 pub mod partitions;
 pub mod pass;
 
@@ -46,16 +47,19 @@ pub async fn run(pool: &PgPool, command: RetentionCommand) -> anyhow::Result<()>
             let projects = storage::by_project(pool, days).await?;
             let tables = storage::tables(pool).await?;
             let runs = storage::retention_runs(pool, 10).await?;
+            let dropped = storage::dropped_partitions(pool, 10).await?;
             if json {
                 let document = serde_json::json!({
                     "eventRetentionDays": days,
                     "projects": projects,
                     "tables": tables,
+                    "droppedPartitions": dropped,
                     "runs": runs,
                 });
                 println!("{}", serde_json::to_string_pretty(&document)?);
             } else {
                 print!("{}", render(days, &projects, &tables, &runs));
+                print!("{}", render_dropped(&dropped));
             }
             Ok(())
         }
@@ -79,9 +83,35 @@ pub async fn run(pool: &PgPool, command: RetentionCommand) -> anyhow::Result<()>
                 );
             }
             println!("{verb} {} issue(s)", report.expired);
+            let drop_verb = if dry_run { "would drop" } else { "dropped" };
+            for partition in &report.partitions.dropped {
+                println!(
+                    "{drop_verb} {}: {} event(s), {} bytes, {} issue stream(s) summarized",
+                    partition.name, partition.events, partition.bytes, partition.summarized
+                );
+            }
+            if let Some((name, reason)) = &report.partitions.kept {
+                println!("kept {name} and later partitions: {reason}");
+            }
             Ok(())
         }
     }
+}
+
+fn render_dropped(dropped: &[storage::DroppedPartition]) -> String {
+    let mut out = String::from("\nlatest partitions dropped:\n");
+    for partition in dropped {
+        out += &format!(
+            "  {} (positions {}..{}): {} event(s), {} bytes, dropped {}\n",
+            partition.name,
+            partition.lower,
+            partition.upper,
+            partition.events,
+            partition.bytes,
+            partition.dropped_at.to_rfc3339()
+        );
+    }
+    out
 }
 
 fn render(

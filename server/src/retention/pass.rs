@@ -1,6 +1,8 @@
 //! One retention pass: every issue whose last event is older than its project's
 //! retention is deleted through the log (`IssueDeleted` by the system actor
-//! `retention`), as Sentry's cleanup removes old groups.
+//! `retention`), as Sentry's cleanup removes old groups; then the partitions of
+//! ingested events every project's retention has passed over are summarized and
+//! dropped (`super::drop`).
 //!
 //! A pass holds a transaction-scoped advisory lock for its whole length (the
 //! transaction stays open; a crash or a dropped pass rolls it back and frees the
@@ -11,7 +13,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use faultline_api::metrics::{RETENTION_EXPIRED_ISSUES, RETENTION_LAST_PASS};
+use faultline_api::metrics::{
+    RETENTION_DROPPED_EVENTS, RETENTION_DROPPED_PARTITIONS, RETENTION_EXPIRED_ISSUES,
+    RETENTION_LAST_PASS,
+};
 use faultline_commands::{CommandBus, CommandError};
 use faultline_domain::issue::{Issue, IssueCommand};
 use faultline_domain::metadata::EventMetadata;
@@ -36,6 +41,8 @@ pub struct PassReport {
     pub listed: Vec<ExpiredIssue>,
     /// Whether another process held the lock, so nothing was done.
     pub skipped: bool,
+    /// The partitions of ingested events it dropped (or, dry, would drop).
+    pub partitions: super::drop::DropReport,
 }
 
 /// How a pass runs.
@@ -90,7 +97,25 @@ pub async fn run_pass(
             .await?,
         )
     };
-    let result = expire(pool, bus, options, now).await;
+    let result = match expire(pool, bus, options, now).await {
+        Ok(mut report) => {
+            let projections = projection_names();
+            super::drop::drop_old_partitions(
+                pool,
+                bus,
+                &projections,
+                options.default_days,
+                options.dry_run,
+                now,
+            )
+            .await
+            .map(|partitions| {
+                report.partitions = partitions;
+                report
+            })
+        }
+        Err(error) => Err(error),
+    };
     if let Some(run_id) = run_id {
         sqlx::query(
             "UPDATE retention_runs
@@ -149,6 +174,18 @@ async fn expire(
     Ok(report)
 }
 
+/// Every read model and reactor that folds issue streams: each must have applied a
+/// partition (and its summaries) before it is dropped. (A checkpoint moves only over
+/// its own projection's aggregate types.)
+fn projection_names() -> Vec<String> {
+    faultline_projections::registry::durable()
+        .iter()
+        .chain(faultline_projections::registry::reactors("").iter())
+        .filter(|projection| projection.aggregate_types().contains(&"issue"))
+        .map(|projection| projection.name().to_owned())
+        .collect()
+}
+
 /// This process, as `retention_runs` names it.
 fn process_name() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".to_owned());
@@ -186,6 +223,13 @@ pub async fn run_job(
             Ok(report) if report.skipped => {}
             Ok(report) => {
                 metrics::counter!(RETENTION_EXPIRED_ISSUES).increment(report.expired as u64);
+                let dropped = &report.partitions.dropped;
+                metrics::counter!(RETENTION_DROPPED_PARTITIONS).increment(dropped.len() as u64);
+                metrics::counter!(RETENTION_DROPPED_EVENTS)
+                    .increment(dropped.iter().map(|p| p.events.max(0) as u64).sum());
+                if let Some((partition, reason)) = &report.partitions.kept {
+                    tracing::debug!(partition, reason, "retention keeps partition");
+                }
                 metrics::gauge!(RETENTION_LAST_PASS).set(Utc::now().timestamp() as f64);
                 if report.expired > 0 {
                     tracing::info!(expired_issues = report.expired, "retention pass");

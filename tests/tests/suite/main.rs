@@ -35,6 +35,7 @@ mod releases;
 mod replay;
 mod request_timeouts;
 mod retention;
+mod retention_drop;
 mod scale_out;
 mod scheduler;
 mod sdks;

@@ -1,0 +1,347 @@
+//! Dropping old partitions of `ingested_events`, oldest first, once every project's
+//! retention has passed over them.
+//!
+//! Before a partition goes, each issue stream with occurrences in it records what they
+//! added (`IssueCommand::SummarizeOccurrences` → `OccurrencesSummarized`, by the
+//! system actor `retention`); the partition is dropped only when every read model
+//! has applied those summaries (`drop_ingested_partition`, migration 0028, also
+//! refuses while a rebuild's shadow exists). A read model rebuilt later folds the
+//! summaries instead of the events, so `verify` stays exact.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use faultline_commands::{CommandBus, CommandError};
+use faultline_domain::issue::{Issue, IssueCommand, IssueEvent, SummaryBuilder, SummaryPart};
+use faultline_domain::metadata::EventMetadata;
+use futures::TryStreamExt;
+use sqlx::PgPool;
+
+/// How long a pass waits for the read models to apply a partition's summaries.
+const APPLIED_WITHIN: Duration = Duration::from_secs(60);
+
+/// A partition dropped (or, dry, that would be).
+#[derive(Debug, Clone)]
+pub struct DroppedPartition {
+    /// Its table.
+    pub name: String,
+    /// Its ingested events.
+    pub events: i64,
+    /// Its size on disk.
+    pub bytes: i64,
+    /// Issue streams summarized before it went.
+    pub summarized: usize,
+}
+
+/// What the partition step did, and why it stopped where it did.
+#[derive(Debug, Clone, Default)]
+pub struct DropReport {
+    /// The partitions dropped, oldest first.
+    pub dropped: Vec<DroppedPartition>,
+    /// The first partition kept, and why.
+    pub kept: Option<(String, String)>,
+}
+
+/// A range partition of `ingested_events`.
+#[derive(Debug, sqlx::FromRow)]
+struct Partition {
+    name: String,
+    upper: i64,
+}
+
+/// Drops every partition, oldest first, whose newest event is older than the longest
+/// retention any project has (partitions hold every project's events), that the log
+/// has moved past and that every projection in `projections` has applied.
+pub async fn drop_old_partitions(
+    pool: &PgPool,
+    bus: &CommandBus,
+    projections: &[String],
+    default_days: u32,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DropReport> {
+    let longest: i32 =
+        sqlx::query_scalar("SELECT greatest($1, coalesce(max(retention_days), 0)) FROM projects")
+            .bind(default_days as i32)
+            .fetch_one(pool)
+            .await?;
+    let cutoff = now - TimeDelta::days(i64::from(longest));
+    let log_end: i64 = sqlx::query_scalar(
+        "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_position_seq",
+    )
+    .fetch_one(pool)
+    .await?;
+    let default_lowest: Option<i64> =
+        sqlx::query_scalar("SELECT min(position) FROM ingested_events_default")
+            .fetch_one(pool)
+            .await?;
+    let partitions: Vec<Partition> =
+        sqlx::query_as("SELECT name, upper FROM ingested_partitions ORDER BY lower")
+            .fetch_all(pool)
+            .await?;
+    let mut report = DropReport::default();
+    for partition in partitions {
+        let keep = |reason: String| Some((partition.name.clone(), reason));
+        if partition.upper > log_end {
+            report.kept = keep("the log still writes into it".into());
+            break;
+        }
+        if default_lowest.is_some_and(|lowest| lowest < partition.upper) {
+            report.kept = keep("the default partition holds events below its end".into());
+            break;
+        }
+        let newest: Option<(i64, i64, DateTime<Utc>)> = sqlx::query_as(&format!(
+            "SELECT tx_id::text::bigint, position, recorded_at FROM {}
+              ORDER BY tx_id DESC, position DESC LIMIT 1",
+            quote(&partition.name)
+        ))
+        .fetch_optional(pool)
+        .await?;
+        if let Some((_, _, recorded)) = newest.filter(|(_, _, recorded)| *recorded > cutoff) {
+            report.kept = keep(format!(
+                "its newest event ({}) is within the longest retention ({longest} days)",
+                recorded.to_rfc3339()
+            ));
+            break;
+        }
+        let last = newest.map_or((0, 0), |(tx, position, _)| (tx, position));
+        if let Some(behind) = first_behind(pool, projections, last).await? {
+            report.kept = keep(format!("read model {behind} has not applied it yet"));
+            break;
+        }
+        let (events, bytes): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT count(*), pg_total_relation_size('{}') FROM {}",
+            partition.name.replace('\'', "''"),
+            quote(&partition.name)
+        ))
+        .fetch_one(pool)
+        .await?;
+        if dry_run {
+            report.dropped.push(DroppedPartition {
+                name: partition.name,
+                events,
+                bytes,
+                summarized: 0,
+            });
+            continue;
+        }
+        let summarized = summarize(pool, bus, &partition, now).await?;
+        if !summaries_applied(pool, projections, partition.upper).await? {
+            report.kept = keep("read models have not applied its summaries yet".into());
+            break;
+        }
+        let dropped = sqlx::query("SELECT drop_ingested_partition($1)")
+            .bind(&partition.name)
+            .execute(pool)
+            .await;
+        match dropped {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("55006") => {
+                report.kept = keep("a rebuild of the read models is in progress".into());
+                break;
+            }
+            Err(error) => return Err(error.into()),
+        }
+        tracing::info!(
+            partition = partition.name,
+            events,
+            bytes,
+            summarized,
+            "partition dropped"
+        );
+        report.dropped.push(DroppedPartition {
+            name: partition.name,
+            events,
+            bytes,
+            summarized,
+        });
+    }
+    Ok(report)
+}
+
+/// The first of `projections` whose checkpoint is not past `(tx_id, position)`.
+async fn first_behind(
+    pool: &PgPool,
+    projections: &[String],
+    (tx_id, position): (i64, i64),
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT n.name FROM unnest($1::text[]) AS n(name)
+           LEFT JOIN projection_checkpoints c ON c.name = n.name
+          WHERE c.name IS NULL
+             OR (c.last_tx_id, c.last_position) < ($2::text::xid8, $3)
+          ORDER BY n.name LIMIT 1",
+    )
+    .bind(projections)
+    .bind(tx_id.to_string())
+    .bind(position)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Waits until every projection is past the partition's summaries.
+async fn summaries_applied(
+    pool: &PgPool,
+    projections: &[String],
+    below: i64,
+) -> anyhow::Result<bool> {
+    let last: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT tx_id::text::bigint, position FROM events
+          WHERE aggregate_type = 'issue' AND event_type = 'OccurrencesSummarized'
+            AND (payload -> 'OccurrencesSummarized' ->> 'below')::bigint = $1
+          ORDER BY tx_id DESC, position DESC LIMIT 1",
+    )
+    .bind(below)
+    .fetch_optional(pool)
+    .await?;
+    let Some(last) = last else { return Ok(true) };
+    let deadline = Instant::now() + APPLIED_WITHIN;
+    loop {
+        if first_behind(pool, projections, last).await?.is_none() {
+            return Ok(true);
+        }
+        if Instant::now() > deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Records, for every issue stream with occurrences in `partition`, what they added;
+/// returns how many streams were summarized.
+async fn summarize(
+    pool: &PgPool,
+    bus: &CommandBus,
+    partition: &Partition,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let metadata = EventMetadata::system("retention", now);
+    let streams: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT DISTINCT aggregate_id FROM {}",
+        quote(&partition.name)
+    ))
+    .fetch_all(pool)
+    .await?;
+    let mut summarized = 0;
+    for stream in streams {
+        let Some((project_id, parts)) = parts_of(pool, partition, &stream).await? else {
+            continue;
+        };
+        let command = IssueCommand::SummarizeOccurrences {
+            below: partition.upper,
+            project_id,
+            parts,
+            at: now,
+        };
+        match bus.execute::<Issue>(&stream, command, &metadata).await {
+            // Nothing new when an earlier pass summarized it and stopped before the drop.
+            Ok(committed) if committed.events.is_empty() => {}
+            Ok(_) => summarized += 1,
+            Err(CommandError::Refused(refusal)) => {
+                tracing::debug!(stream, %refusal, "stream not summarized");
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(summarized)
+}
+
+/// The summaries of one stream's occurrences in `partition`, per issue they count in:
+/// each occurrence belongs to the issue created last before it on the stream (a
+/// deleted issue's fingerprint opens a new one there), and the stream's current issue
+/// counts in the primary it was merged into, if it was.
+async fn parts_of(
+    pool: &PgPool,
+    partition: &Partition,
+    stream: &str,
+) -> anyhow::Result<Option<(i64, Vec<SummaryPart>)>> {
+    let created: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT sequence, (payload -> 'IssueCreated' ->> 'issue_id')::bigint,
+                (payload -> 'IssueCreated' ->> 'project_id')::bigint
+           FROM events
+          WHERE aggregate_type = 'issue' AND aggregate_id = $1 AND event_type = 'IssueCreated'
+          ORDER BY sequence",
+    )
+    .bind(stream)
+    .fetch_all(pool)
+    .await?;
+    let Some(&(_, _, project_id)) = created.first() else {
+        return Ok(None);
+    };
+    let mut builders: HashMap<usize, SummaryBuilder> = HashMap::new();
+    let sql = format!(
+        "SELECT sequence, event_version, payload #- '{{EventIngested,data}}'
+           FROM {} WHERE aggregate_id = $1 ORDER BY sequence",
+        quote(&partition.name)
+    );
+    let mut rows = sqlx::query_as::<_, (i64, String, serde_json::Value)>(&sql)
+        .bind(stream)
+        .fetch(pool);
+    while let Some((sequence, version, payload)) = rows.try_next().await? {
+        let current = faultline_domain::upcast::current_of_row(
+            "issue",
+            "EventIngested",
+            &version,
+            payload,
+            None,
+        );
+        let IssueEvent::EventIngested(occurrence) = serde_json::from_value(current)? else {
+            continue;
+        };
+        let incarnation = created
+            .iter()
+            .rposition(|(created_at, _, _)| *created_at < sequence)
+            .unwrap_or(0);
+        builders.entry(incarnation).or_default().add(&occurrence);
+    }
+    drop(rows);
+    let primary = primary_of(pool, stream).await?;
+    let latest = created.len() - 1;
+    let mut parts: Vec<(usize, SummaryPart)> = Vec::new();
+    for (incarnation, builder) in builders {
+        let Some(summary) = builder.finish() else {
+            continue;
+        };
+        let issue_id = match primary {
+            Some(primary) if incarnation == latest => primary,
+            _ => created[incarnation].1,
+        };
+        parts.push((incarnation, SummaryPart { issue_id, summary }));
+    }
+    parts.sort_by_key(|(incarnation, _)| *incarnation);
+    Ok(Some((
+        project_id,
+        parts.into_iter().map(|(_, part)| part).collect(),
+    )))
+}
+
+/// The issue a merged stream's events count in: the end of its chain of merges.
+async fn primary_of(pool: &PgPool, stream: &str) -> Result<Option<i64>, sqlx::Error> {
+    let mut primary = None;
+    let mut current = stream.to_owned();
+    for _ in 0..16 {
+        let merged: Option<(i64, String)> = sqlx::query_as(
+            "SELECT (payload -> 'IssueMerged' ->> 'into_issue_id')::bigint,
+                    payload -> 'IssueMerged' ->> 'into_stream'
+               FROM events
+              WHERE aggregate_type = 'issue' AND aggregate_id = $1
+                AND event_type = 'IssueMerged'
+              ORDER BY sequence DESC LIMIT 1",
+        )
+        .bind(&current)
+        .fetch_optional(pool)
+        .await?;
+        let Some((into_issue_id, into_stream)) = merged else {
+            break;
+        };
+        primary = Some(into_issue_id);
+        current = into_stream;
+    }
+    Ok(primary)
+}
+
+/// A partition's name as an SQL identifier (names come from `ingested_partitions`).
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

@@ -1,0 +1,182 @@
+//! Retention drops whole partitions of ingested events once every project's retention
+//! has passed over them, after summarizing them in the log: the issues keep their
+//! counts, and read models rebuilt from what the log still holds equal the live ones.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    create_user, fresh_database, ingest_tally, project_with_key, run_faultline, send_event, Api,
+    ProjectKey, TestServer,
+};
+
+async fn send(server: &TestServer, project: &ProjectKey, kind: &str, user: &str, release: &str) {
+    let event = json!({
+        "event_id": uuid::Uuid::new_v4().simple().to_string(),
+        "level": "error",
+        "release": release,
+        "environment": "production",
+        "user": {"id": user},
+        "tags": {"shard": kind},
+        "exception": {"values": [{"type": "DropError", "value": kind}]},
+    });
+    send_event(server, project, &event).await;
+}
+
+/// What the API says of an issue: counts, times, users, tag values and events.
+async fn seen(api: &Api, id: i64) -> Value {
+    let issue = api
+        .get_ok(&format!("/api/0/organizations/acme/issues/{id}/"))
+        .await;
+    let shards = api
+        .get_ok(&format!(
+            "/api/0/organizations/acme/issues/{id}/tags/shard/"
+        ))
+        .await;
+    json!({
+        "count": issue["count"],
+        "userCount": issue["userCount"],
+        "firstSeen": issue["firstSeen"],
+        "lastSeen": issue["lastSeen"],
+        "level": issue["level"],
+        "shards": shards["topValues"],
+    })
+}
+
+#[tokio::test]
+async fn an_old_partition_is_summarized_and_dropped_and_a_rebuild_stays_exact() {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
+    let token = create_user(&url, "owner@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "acme", "backend").await;
+    // The first partition: events of two issues, then the log jumps into the next one.
+    for user in ["1", "2", "1"] {
+        send(&server, &project, "a", user, "shop@1").await;
+    }
+    send(&server, &project, "b", "7", "shop@1").await;
+    ingest_tally(&pool, Duration::from_secs(30)).await;
+    sqlx::query("SELECT setval('events_position_seq', 1000050)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("SELECT ensure_ingested_partitions(1000000)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for user in ["3", "1"] {
+        send(&server, &project, "a", user, "shop@2").await;
+    }
+    ingest_tally(&pool, Duration::from_secs(30)).await;
+    // As if the first partition had been written 100 days ago (past the 90-day
+    // default): only its storage ages, the events' own times stay.
+    sqlx::raw_sql(
+        "ALTER TABLE ingested_events_p1 DISABLE TRIGGER USER;
+         UPDATE ingested_events_p1 SET recorded_at = recorded_at - interval '100 days';
+         ALTER TABLE ingested_events_p1 ENABLE TRIGGER USER;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM issues ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let (a, b) = (ids[0], ids[1]);
+    let before = [seen(&api, a).await, seen(&api, b).await];
+
+    let dry = run_faultline(&url, &["retention", "run", "--dry-run"], &[]);
+    // A rebuild left half-done may have folded the partition's events: no drop until
+    // it is finished.
+    run_faultline(
+        &url,
+        &[
+            "replay",
+            "--projection",
+            "issues",
+            "--batch-size",
+            "1",
+            "--stop-after",
+            "2",
+        ],
+        &[],
+    );
+    let during_rebuild = run_faultline(&url, &["retention", "run"], &[]);
+    let kept =
+        sqlx::query_scalar::<_, String>("SELECT name FROM ingested_partitions ORDER BY lower")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    run_faultline(&url, &["replay", "--projection", "issues"], &[]);
+    let ran = run_faultline(&url, &["retention", "run"], &[]);
+    let again = run_faultline(&url, &["retention", "run"], &[]);
+    let after = [seen(&api, a).await, seen(&api, b).await];
+    let events_of_a = api
+        .get_ok(&format!("/api/0/organizations/acme/issues/{a}/events/"))
+        .await;
+    let partitions: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM ingested_partitions ORDER BY lower")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let summaries: Vec<Value> = sqlx::query_scalar(
+        "SELECT metadata FROM events WHERE event_type = 'OccurrencesSummarized' ORDER BY position",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let verified = run_faultline(&url, &["verify", "--all"], &[]);
+    let status: Value = serde_json::from_str(&run_faultline(
+        &url,
+        &["retention", "status", "--json"],
+        &[],
+    ))
+    .unwrap();
+
+    assert!(
+        dry.contains("would drop ingested_events_p1: 4 event(s)"),
+        "{dry}"
+    );
+    assert!(
+        during_rebuild.contains(
+            "kept ingested_events_p1 and later partitions: a rebuild of the read models is in progress"
+        ),
+        "{during_rebuild}"
+    );
+    assert_eq!(kept[0], "ingested_events_p1");
+    assert!(
+        ran.contains("dropped ingested_events_p1: 4 event(s)"),
+        "{ran}"
+    );
+    // Summarized during the refused pass already: not again.
+    assert!(ran.contains("0 issue stream(s) summarized"), "{ran}");
+    assert!(
+        ran.contains(
+            "kept ingested_events_p1000000 and later partitions: the log still writes into it"
+        ),
+        "{ran}"
+    );
+    assert!(!again.contains("dropped"), "{again}");
+    assert_eq!(after, before);
+    assert_eq!(before[0]["count"], "5");
+    assert_eq!(before[0]["userCount"], 3);
+    assert_eq!(events_of_a.as_array().unwrap().len(), 2, "{events_of_a}");
+    assert_eq!(partitions[0], "ingested_events_p1000000");
+    assert_eq!(summaries.len(), 2);
+    assert!(summaries
+        .iter()
+        .all(|metadata| metadata["actor"] == "system:retention"));
+    assert_eq!(status["droppedPartitions"][0]["name"], "ingested_events_p1");
+    assert_eq!(status["droppedPartitions"][0]["events"], 4);
+    assert!(!verified.contains("DIFFERENT"), "{verified}");
+    assert!(verified.contains("issues.issues: identical"), "{verified}");
+    assert!(
+        verified.contains("issues.issue_tag_values: identical"),
+        "{verified}"
+    );
+    assert!(
+        verified.contains("issues.release_environments: identical"),
+        "{verified}"
+    );
+}
