@@ -101,6 +101,10 @@ fn describe() {
         "Ingested events in the partitions this process's retention passes dropped"
     );
     describe_gauge!(
+        RETENTION_HELD_BACK,
+        "1 when this process's last retention pass kept a partition whose time had come (a read model behind, a rebuild in progress)"
+    );
+    describe_gauge!(
         RETENTION_LAST_PASS,
         Unit::Seconds,
         "Unix time this process last ended a retention pass"
@@ -118,6 +122,8 @@ pub const RETENTION_EXPIRED_ISSUES: &str = "faultline_retention_expired_issues_t
 pub const RETENTION_DROPPED_PARTITIONS: &str = "faultline_retention_dropped_partitions_total";
 /// Ingested events in the dropped partitions.
 pub const RETENTION_DROPPED_EVENTS: &str = "faultline_retention_dropped_events_total";
+/// Whether the last pass was held back.
+pub const RETENTION_HELD_BACK: &str = "faultline_retention_held_back";
 /// When this process last ended a retention pass.
 pub const RETENTION_LAST_PASS: &str = "faultline_retention_last_pass_timestamp_seconds";
 

@@ -143,6 +143,36 @@ pub struct RetentionRun {
     pub expired_issues: i64,
 }
 
+/// A retention pass that kept a partition although its time had come.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionHold {
+    /// The partition kept.
+    pub partition: String,
+    /// Why.
+    pub reason: String,
+    /// When the pass ended.
+    pub at: DateTime<Utc>,
+}
+
+/// What held the latest finished retention pass back, if anything did.
+pub async fn retention_hold(pool: &PgPool) -> Result<Option<RetentionHold>, sqlx::Error> {
+    let latest: Option<(Option<String>, Option<String>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT held_back_partition, held_back_reason, finished_at FROM retention_runs
+          WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(match latest {
+        Some((Some(partition), Some(reason), at)) => Some(RetentionHold {
+            partition,
+            reason,
+            at,
+        }),
+        _ => None,
+    })
+}
+
 /// The latest `limit` retention passes, newest first.
 pub async fn retention_runs(pool: &PgPool, limit: i64) -> Result<Vec<RetentionRun>, sqlx::Error> {
     sqlx::query_as(

@@ -1,4 +1,5 @@
-//! `GET /_health` (the process is up) and `GET /_ready` (database and projections).
+//! `GET /_health` (the process is up) and `GET /_ready` (database, projections, and
+//! whether retention is held back).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -32,10 +33,18 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             } else {
                 StatusCode::OK
             };
+            // Reported, not a failure: retention waits and nothing is lost.
+            let held_back = faultline_projections::storage::retention_hold(&state.pool)
+                .await
+                .unwrap_or_else(|error| {
+                    tracing::warn!(%error, "could not read the latest retention pass");
+                    None
+                });
             let body = json!({
                 "status": if failed { "degraded" } else { "ready" },
                 "database": "ok",
                 "projections": projections,
+                "retention": {"heldBack": held_back},
             });
             (status, Json(body))
         }

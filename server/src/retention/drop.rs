@@ -41,6 +41,10 @@ pub struct DropReport {
     pub dropped: Vec<DroppedPartition>,
     /// The first partition kept, and why.
     pub kept: Option<(String, String)>,
+    /// Whether it was kept although its time had come: a read model behind, a rebuild
+    /// in progress, events in the default partition. Retention waits rather than lose
+    /// what a read model has not applied; `/_ready` says so.
+    pub held_back: bool,
 }
 
 /// A range partition of `ingested_events`.
@@ -89,6 +93,7 @@ pub async fn drop_old_partitions(
         }
         if default_lowest.is_some_and(|lowest| lowest < partition.upper) {
             report.kept = keep("the default partition holds events below its end".into());
+            report.held_back = true;
             break;
         }
         let newest: Option<(i64, i64, DateTime<Utc>)> = sqlx::query_as(&format!(
@@ -108,6 +113,7 @@ pub async fn drop_old_partitions(
         let last = newest.map_or((0, 0), |(tx, position, _)| (tx, position));
         if let Some(behind) = first_behind(pool, projections, last).await? {
             report.kept = keep(format!("read model {behind} has not applied it yet"));
+            report.held_back = true;
             break;
         }
         let (events, bytes): (i64, i64) = sqlx::query_as(&format!(
@@ -129,6 +135,7 @@ pub async fn drop_old_partitions(
         let summarized = summarize(pool, bus, &partition, now).await?;
         if !summaries_applied(pool, projections, partition.upper).await? {
             report.kept = keep("read models have not applied its summaries yet".into());
+            report.held_back = true;
             break;
         }
         let dropped = sqlx::query("SELECT drop_ingested_partition($1)")
@@ -139,6 +146,7 @@ pub async fn drop_old_partitions(
             Ok(_) => {}
             Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("55006") => {
                 report.kept = keep("a rebuild of the read models is in progress".into());
+                report.held_back = true;
                 break;
             }
             Err(error) => return Err(error.into()),

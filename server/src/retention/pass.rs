@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use faultline_api::metrics::{
     RETENTION_DROPPED_EVENTS, RETENTION_DROPPED_PARTITIONS, RETENTION_EXPIRED_ISSUES,
-    RETENTION_LAST_PASS,
+    RETENTION_HELD_BACK, RETENTION_LAST_PASS,
 };
 use faultline_commands::{CommandBus, CommandError};
 use faultline_domain::issue::{Issue, IssueCommand};
@@ -117,14 +117,22 @@ pub async fn run_pass(
         Err(error) => Err(error),
     };
     if let Some(run_id) = run_id {
+        let partitions = result.as_ref().ok().map(|report| &report.partitions);
+        let held_back = partitions
+            .filter(|partitions| partitions.held_back)
+            .and_then(|partitions| partitions.kept.as_ref());
         sqlx::query(
             "UPDATE retention_runs
-                SET finished_at = clock_timestamp(), expired_issues = $2, error = $3
+                SET finished_at = clock_timestamp(), expired_issues = $2, error = $3,
+                    dropped_partitions = $4, held_back_partition = $5, held_back_reason = $6
               WHERE id = $1",
         )
         .bind(run_id)
         .bind(result.as_ref().map_or(0, |report| report.expired as i64))
         .bind(result.as_ref().err().map(|error| format!("{error:#}")))
+        .bind(partitions.map_or(0, |partitions| partitions.dropped.len() as i32))
+        .bind(held_back.map(|(partition, _)| partition.as_str()))
+        .bind(held_back.map(|(_, reason)| reason.as_str()))
         .execute(pool)
         .await?;
     }
@@ -227,8 +235,15 @@ pub async fn run_job(
                 metrics::counter!(RETENTION_DROPPED_PARTITIONS).increment(dropped.len() as u64);
                 metrics::counter!(RETENTION_DROPPED_EVENTS)
                     .increment(dropped.iter().map(|p| p.events.max(0) as u64).sum());
+                metrics::gauge!(RETENTION_HELD_BACK).set(if report.partitions.held_back {
+                    1.0
+                } else {
+                    0.0
+                });
                 if let Some((partition, reason)) = &report.partitions.kept {
-                    tracing::debug!(partition, reason, "retention keeps partition");
+                    if report.partitions.held_back {
+                        tracing::warn!(partition, reason, "retention held back");
+                    }
                 }
                 metrics::gauge!(RETENTION_LAST_PASS).set(Utc::now().timestamp() as f64);
                 if report.expired > 0 {

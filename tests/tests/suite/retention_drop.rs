@@ -115,6 +115,12 @@ async fn an_old_partition_is_summarized_and_dropped_and_a_rebuild_stays_exact() 
     let before = [seen(&api, a).await, seen(&api, b).await];
 
     let held_back = run_faultline(&url, &["retention", "run"], &[]);
+    let ready_held = reqwest::get(server.at("/_ready"))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
     held.rollback().await.unwrap();
     caught_up(&pool, "alerting").await;
     let dry = run_faultline(&url, &["retention", "run", "--dry-run"], &[]);
@@ -157,6 +163,12 @@ async fn an_old_partition_is_summarized_and_dropped_and_a_rebuild_stays_exact() 
     .fetch_all(&pool)
     .await
     .unwrap();
+    let ready_after = reqwest::get(server.at("/_ready"))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
     let verified = run_faultline(&url, &["verify", "--all"], &[]);
     let status: Value = serde_json::from_str(&run_faultline(
         &url,
@@ -170,6 +182,20 @@ async fn an_old_partition_is_summarized_and_dropped_and_a_rebuild_stays_exact() 
             "kept ingested_events_p1 and later partitions: read model alerting has not applied it yet"
         ),
         "{held_back}"
+    );
+    assert_eq!(ready_held["status"], "ready", "{ready_held}");
+    assert_eq!(
+        ready_held["retention"]["heldBack"]["partition"],
+        "ingested_events_p1"
+    );
+    assert_eq!(
+        ready_held["retention"]["heldBack"]["reason"],
+        "read model alerting has not applied it yet"
+    );
+    assert_eq!(
+        ready_after["retention"]["heldBack"],
+        Value::Null,
+        "{ready_after}"
     );
     assert!(
         dry.contains("would drop ingested_events_p1: 4 event(s)"),
