@@ -14,6 +14,7 @@ mod progress;
 mod queries;
 mod rebuild;
 mod report;
+mod retention;
 mod seed;
 mod server;
 mod table;
@@ -125,6 +126,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
         export.events, export.wall_s
     ));
 
+    // (4c) One retention pass dropping everything seeded so far.
+    let retention = match retention::run(&faultline, &database_url, &pool).await {
+        Ok(result) => result,
+        Err(error) => {
+            log(format!("retention pass failed: {error:#}"));
+            None
+        }
+    };
+
     srv.stop();
     pool.close().await;
     drop(cluster);
@@ -145,6 +155,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         mem1: mem1.map(|m| (m, peak_reset_1)),
         mem3: mem3.map(|m| (m, peak_reset_3)),
         export,
+        retention,
         total_s: started.elapsed().as_secs_f64(),
     };
     print!("{}", report.table());

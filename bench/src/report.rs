@@ -11,6 +11,7 @@ use crate::insert;
 use crate::load::{self, Counter, LoadResult, Visible};
 use crate::queries::QueryResult;
 use crate::rebuild::RebuildResult;
+use crate::retention::RetentionResult;
 
 pub struct Report {
     pub quick: bool,
@@ -31,6 +32,8 @@ pub struct Report {
     pub mem1: Option<((u64, u64), bool)>,
     pub mem3: Option<((u64, u64), bool)>,
     pub export: ExportResult,
+    /// One retention pass over the seeded log (`None` on builds without it).
+    pub retention: Option<RetentionResult>,
     pub total_s: f64,
 }
 
@@ -160,6 +163,7 @@ impl Report {
             })),
             "memory": {"ingestion": mem(self.mem1), "seed_and_queries": mem(self.mem3)},
             "log_export": self.export.to_json(),
+            "retention": self.retention.as_ref().map(RetentionResult::to_json),
             "notes": self.notes(),
             "total_s": self.total_s,
         })

@@ -156,6 +156,9 @@ impl Report {
         for [figure, value] in self.export.rows() {
             rows.push([figure, value, String::new(), String::new()]);
         }
+        if let Some([figure, value]) = self.retention.as_ref().map(|r| r.row()) {
+            rows.push([figure, value, String::new(), String::new()]);
+        }
         for (label, mem) in [
             ("ingestion (1)", self.mem1),
             ("seeding + queries (3)", self.mem3),
