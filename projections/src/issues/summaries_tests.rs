@@ -1,52 +1,16 @@
 //! A summary stands in for the occurrences it covers: folded after a drop (without
 //! them) it gives the rows folding them gave.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use faultline_domain::issue::{
     issue_stream_id, IssueEvent, Occurrence, OccurrenceSummary, SummaryPart,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::PgPool;
 
+use super::tests::{created, stored, t0};
 use super::IssuesProjection;
 use crate::{Projection, StoredEvent};
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap()
-}
-
-fn stored(position: i64, stream: &str, event: &IssueEvent) -> StoredEvent {
-    StoredEvent {
-        position,
-        tx_id: 1,
-        aggregate_type: "issue".into(),
-        aggregate_id: stream.into(),
-        sequence: position,
-        event_type: cqrs_es::DomainEvent::event_type(event),
-        event_version: cqrs_es::DomainEvent::event_version(event),
-        payload: serde_json::value::to_raw_value(event).unwrap(),
-        body: None,
-        metadata: json!({}),
-        recorded_at: t0(),
-    }
-}
-
-fn created(issue_id: i64, hash: &str) -> IssueEvent {
-    IssueEvent::IssueCreated {
-        issue_id,
-        project_id: 7,
-        org_id: 3,
-        short_number: issue_id,
-        hash: hash.into(),
-        title: format!("ValueError: {hash}"),
-        culprit: "app.views in index".into(),
-        metadata: json!({}),
-        issue_type: "error".into(),
-        level: "error".into(),
-        platform: "python".into(),
-        first_seen: t0(),
-    }
-}
 
 fn occurrence(n: i64, minutes: i64, level: &str, user: &str, release: &str) -> Occurrence {
     Occurrence {

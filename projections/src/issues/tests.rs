@@ -20,11 +20,11 @@ type IssueCounts = (
     DateTime<Utc>,
 );
 
-fn t0() -> DateTime<Utc> {
+pub(super) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap()
 }
 
-fn stored(position: i64, stream: &str, event: &IssueEvent) -> StoredEvent {
+pub(super) fn stored(position: i64, stream: &str, event: &IssueEvent) -> StoredEvent {
     StoredEvent {
         position,
         tx_id: 1,
@@ -40,7 +40,7 @@ fn stored(position: i64, stream: &str, event: &IssueEvent) -> StoredEvent {
     }
 }
 
-fn created(issue_id: i64, hash: &str) -> IssueEvent {
+pub(super) fn created(issue_id: i64, hash: &str) -> IssueEvent {
     IssueEvent::IssueCreated {
         issue_id,
         project_id: 7,
