@@ -30,6 +30,7 @@ pub(crate) use handle_by_deciding;
 pub mod alert;
 pub(crate) mod double_option;
 pub mod dsn;
+pub mod erasure;
 pub mod event;
 pub mod issue;
 pub mod log_position;

@@ -77,6 +77,9 @@ pub enum Commands {
     Log(crate::log_tools::LogCommand),
     /// Print an aggregate's state as pretty JSON, now or as it was at a time.
     State(crate::log_tools::StateArgs),
+    /// Erase a person's data from an organization's stored events.
+    #[command(subcommand)]
+    Forget(crate::erasure::ForgetCommand),
     /// What the log stores against each project's retention.
     #[command(subcommand)]
     Retention(crate::retention::RetentionCommand),

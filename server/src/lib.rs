@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod config;
 pub mod database;
+pub mod erasure;
 pub mod http;
 pub mod log_tools;
 pub mod postgres;

@@ -80,6 +80,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await?;
             result
         }
+        Commands::Forget(command) => {
+            let db = Database::open(&cli.global, false).await?;
+            db.migrate().await?;
+            let result = faultline::erasure::run(&db.pool, command).await;
+            db.close().await?;
+            result
+        }
         Commands::Retention(command) => {
             let db = Database::open(&cli.global, false).await?;
             db.migrate().await?;

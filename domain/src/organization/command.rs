@@ -42,6 +42,16 @@ pub enum OrganizationCommand {
         /// When the organization was deleted.
         at: DateTime<Utc>,
     },
+    /// Record that one person's data was erased from the organization's events
+    /// (`faultline forget user`): how much, never who.
+    RecordErasure {
+        /// Stored events rewritten without them.
+        events: i64,
+        /// User keys they were counted under, now replaced.
+        users: i64,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// Add an existing user as a member.
     AddMember {
         /// The member id, allocated outside the domain.

@@ -58,6 +58,9 @@ impl Organization {
             }
             UpdateOrganization { name, slug, at } => self.update(name, slug, at),
             DeleteOrganization { at } => Ok(vec![OrganizationEvent::OrganizationDeleted { at }]),
+            RecordErasure { events, users, at } => {
+                Ok(vec![OrganizationEvent::PersonErased { events, users, at }])
+            }
             AddMember {
                 member_id,
                 user_id,

@@ -42,6 +42,16 @@ pub enum OrganizationEvent {
         /// When it was deleted.
         at: DateTime<Utc>,
     },
+    /// One person's data was erased from the organization's stored events; the event
+    /// says how much, never who.
+    PersonErased {
+        /// Stored events rewritten without them.
+        events: i64,
+        /// User keys they were counted under, now replaced.
+        users: i64,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// A user became a member.
     MemberAdded {
         /// The member id.
@@ -135,6 +145,7 @@ impl DomainEvent for OrganizationEvent {
             OrganizationCreated { .. } => "OrganizationCreated",
             OrganizationUpdated { .. } => "OrganizationUpdated",
             OrganizationDeleted { .. } => "OrganizationDeleted",
+            PersonErased { .. } => "PersonErased",
             MemberAdded { .. } => "MemberAdded",
             MemberRoleChanged { .. } => "MemberRoleChanged",
             MemberRemoved { .. } => "MemberRemoved",

@@ -138,6 +138,7 @@ impl Aggregate for Organization {
                 }
             }
             OrganizationDeleted { .. } => self.deleted = true,
+            PersonErased { .. } => {}
             MemberAdded {
                 member_id,
                 user_id,

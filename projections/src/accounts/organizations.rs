@@ -51,6 +51,7 @@ impl Projection for OrganizationsProjection {
                 .execute(conn)
                 .await?;
             }
+            PersonErased { .. } => {}
             OrganizationDeleted { .. } => {
                 for statement in [
                     "DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE org_id = $1)",

@@ -72,6 +72,13 @@ pub async fn organization(conn: &mut PgConnection, event: &StoredEvent) -> Resul
             None,
             json!({"id": org_id}),
         ),
+        PersonErased { events, users, .. } => entry(
+            "user.erase",
+            format!("erased a person's data from {events} stored event(s)"),
+            Some(org_id),
+            None,
+            json!({"events": events, "users": users}),
+        ),
         MemberAdded {
             member_id,
             user_id,

@@ -14,6 +14,7 @@ mod bootstrap;
 mod crash;
 mod disk_full;
 mod environments;
+mod erasure;
 mod event_log;
 mod health;
 mod helpers;
