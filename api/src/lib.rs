@@ -6,6 +6,7 @@
 //! where errors map to HTTP statuses and `{"detail": ...}` bodies.
 
 pub mod auth;
+pub mod erasure;
 pub mod error;
 pub mod fallback;
 pub mod fields;
@@ -97,4 +98,5 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .merge(routes::service_hooks::router())
         .merge(routes::releases::router())
         .merge(routes::environments::router())
+        .merge(routes::erasures::router())
 }

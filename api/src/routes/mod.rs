@@ -9,6 +9,7 @@
 pub mod audit_logs;
 pub mod detectors;
 pub mod environments;
+pub mod erasures;
 pub mod events;
 pub mod health;
 pub mod home;

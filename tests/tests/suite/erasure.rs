@@ -188,3 +188,66 @@ async fn a_person_whose_events_retention_dropped_is_erased_from_the_summaries() 
     assert_eq!(issue["count"], "2", "{issue}");
     assert!(!verified.contains("DIFFERENT"), "{verified}");
 }
+
+#[tokio::test]
+async fn an_owner_erases_a_person_over_the_api() {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
+    let token = create_user(&url, "owner@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "acme", "backend").await;
+    let ada = json!({"id": "u-4242", "email": "ada@example.test"});
+    send(&server, &project, ada, "203.0.113.9").await;
+    ingest_tally(&pool, Duration::from_secs(30)).await;
+
+    let both = api
+        .call(
+            "POST",
+            "/api/0/organizations/acme/erasures/",
+            Some(json!({"email": "ada@example.test", "id": "u-4242"})),
+        )
+        .await;
+    let elsewhere = api
+        .call(
+            "POST",
+            "/api/0/organizations/nowhere/erasures/",
+            Some(json!({"id": "u-4242"})),
+        )
+        .await;
+    let accepted = api
+        .call(
+            "POST",
+            "/api/0/organizations/acme/erasures/",
+            Some(json!({"id": "u-4242"})),
+        )
+        .await;
+    let mut recorded: Vec<Value> = Vec::new();
+    for _ in 0..100 {
+        recorded =
+            sqlx::query_scalar("SELECT metadata FROM events WHERE event_type = 'PersonErased'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        if !recorded.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id: i64 = sqlx::query_scalar("SELECT id FROM issues")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let bodies = api
+        .get_ok(&format!(
+            "/api/0/organizations/acme/issues/{id}/events/?full=true"
+        ))
+        .await;
+
+    assert_eq!(both.0, 400, "{:?}", both.1);
+    assert_eq!(elsewhere.0, 404);
+    assert_eq!(accepted.0, 202, "{:?}", accepted.1);
+    assert_eq!(recorded.len(), 1);
+    assert!(recorded[0]["actor"].as_str().unwrap().starts_with("user:"));
+    assert!(!bodies.to_string().contains("ada@example.test"), "{bodies}");
+    assert!(!dump(&url).contains("u-4242"));
+}

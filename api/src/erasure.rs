@@ -1,0 +1,261 @@
+//! Erasing one person from an organization's stored events: `faultline forget user`
+//! and `POST /api/0/organizations/{org}/erasures/` both run [`forget_user`].
+//!
+//! The stored events that are about them are rewritten without them, in place
+//! (`domain::erasure`: their `user` becomes an opaque token, their address goes), in
+//! one transaction that sets `faultline.erasure`, the one setting under which the log's
+//! trigger lets a row's payload, body and metadata change (migration 0030). The read
+//! models rename the same user keys to the same tokens under the issues projection's
+//! and the alerting reactor's locks, so they stay what a rebuild from the rewritten log
+//! gives; summaries in the permanent log are rewritten the same way; the issues' cached
+//! snapshots go. The organization's log records that an erasure happened and how much
+//! (`PersonErased`), never who. The old row versions leave the table files with the
+//! VACUUM that ends the erasure.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use faultline_commands::CommandBus;
+use faultline_domain::erasure::{erase, erased_key, Person};
+use faultline_domain::issue::body;
+use faultline_domain::metadata::EventMetadata;
+use faultline_domain::organization::{Organization, OrganizationCommand};
+use futures::TryStreamExt;
+use serde_json::Value;
+use sqlx::PgPool;
+
+/// One stored event rewritten.
+struct Rewritten {
+    project_id: i64,
+    position: i64,
+    payload: Value,
+    body: Vec<u8>,
+    metadata: Value,
+    stream: String,
+}
+
+/// What an erasure did: events rewritten, and the user keys the person was counted
+/// under (now replaced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Erased {
+    /// Stored events rewritten without the person.
+    pub events: i64,
+    /// User keys they were counted under in the organization's issues.
+    pub users: i64,
+}
+
+/// Why an erasure failed; nothing is rewritten then.
+#[derive(Debug, thiserror::Error)]
+pub enum ErasureError {
+    /// The database failed.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// A stored body could not be read or written back.
+    #[error("a stored event body could not be rewritten")]
+    Body(#[from] body::BodyError),
+    /// The organization refused to record the erasure (deleted meanwhile).
+    #[error("the erasure could not be recorded: {0}")]
+    Record(String),
+}
+
+/// Erases `person` from organization `org_id`'s stored events, recorded with
+/// `metadata`'s actor.
+pub async fn forget_user(
+    pool: &PgPool,
+    bus: &CommandBus,
+    org_id: i64,
+    person: &Person,
+    metadata: &EventMetadata,
+) -> Result<Erased, ErasureError> {
+    let projects: Vec<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_all(pool)
+        .await?;
+
+    // Found by reading every stored body of the organization's projects: the person
+    // may be named by any field of `user`, which no index holds.
+    let mut tokens: HashMap<String, String> = HashMap::new();
+    let mut rewritten = Vec::new();
+    let mut rows = sqlx::query_as::<_, (i64, i64, String, Value, Option<Vec<u8>>, Value)>(
+        "SELECT project_id, position, aggregate_id, payload, body, metadata FROM ingested_events
+          WHERE project_id = ANY($1) AND body IS NOT NULL",
+    )
+    .bind(&projects)
+    .fetch(pool);
+    while let Some((project_id, position, stream, mut payload, column, mut metadata)) =
+        rows.try_next().await?
+    {
+        let Some(column) = column else { continue };
+        let mut event = body::decode(&body::stored_string(&column))?;
+        if !person.in_body(&event) {
+            continue;
+        }
+        let key = payload
+            .pointer("/EventIngested/user_key")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let token = tokens
+            .entry(key)
+            .or_insert_with(|| uuid::Uuid::new_v4().simple().to_string())
+            .clone();
+        erase(&mut payload, &mut event, &mut metadata, &token);
+        rewritten.push(Rewritten {
+            project_id,
+            position,
+            payload,
+            body: body::encode_to_column(&event)?,
+            metadata,
+            stream,
+        });
+    }
+    drop(rows);
+    tokens
+        .entry(person.key())
+        .or_insert_with(|| uuid::Uuid::new_v4().simple().to_string());
+    let renames: Vec<(String, String)> = tokens
+        .iter()
+        .filter(|(old, _)| !old.is_empty())
+        .map(|(old, token)| (old.clone(), erased_key(token)))
+        .collect();
+
+    let mut tx = pool.begin().await?;
+    // The read models' writers wait: none folds an old row version after the renames.
+    for projection in ["issues", "alerting"] {
+        sqlx::query("SELECT pg_advisory_xact_lock(4001, hashtext($1))")
+            .bind(projection)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("SET LOCAL faultline.erasure = 'on'")
+        .execute(&mut *tx)
+        .await?;
+    for row in &rewritten {
+        sqlx::query(
+            "UPDATE ingested_events SET payload = $3, body = $4, metadata = $5
+              WHERE project_id = $1 AND position = $2",
+        )
+        .bind(row.project_id)
+        .bind(row.position)
+        .bind(&row.payload)
+        .bind(&row.body)
+        .bind(&row.metadata)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let streams: Vec<String> = rewritten.iter().map(|row| row.stream.clone()).collect();
+    for (old, new) in &renames {
+        rename_in_summaries(&mut tx, &projects, old, new).await?;
+        for statement in [
+            "UPDATE issue_users SET user_key = $2
+              WHERE user_key = $1 AND issue_id IN (SELECT id FROM issues WHERE project_id = ANY($3))",
+            "UPDATE issue_tag_values SET value = $2
+              WHERE key = 'user' AND value = $1
+                AND issue_id IN (SELECT id FROM issues WHERE project_id = ANY($3))",
+            "UPDATE alert_issue_minute_users SET user_key = $2
+              WHERE user_key = $1
+                AND stream_id IN (SELECT stream_id FROM issues WHERE project_id = ANY($3))",
+        ] {
+            sqlx::query(statement)
+                .bind(old)
+                .bind(new)
+                .bind(&projects)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    // Snapshots are caches: the next load folds the rewritten events.
+    sqlx::query("DELETE FROM snapshots WHERE aggregate_type = 'issue' AND aggregate_id = ANY($1)")
+        .bind(&streams)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+
+    let events = rewritten.len() as i64;
+    let users: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT user_key) FROM issue_users
+          WHERE user_key = ANY($1) AND issue_id IN (SELECT id FROM issues WHERE project_id = ANY($2))",
+    )
+    .bind(renames.iter().map(|(_, new)| new.as_str()).collect::<Vec<_>>())
+    .bind(&projects)
+    .fetch_one(pool)
+    .await?;
+    bus.execute::<Organization>(
+        &org_id.to_string(),
+        OrganizationCommand::RecordErasure {
+            events,
+            users,
+            at: Utc::now(),
+        },
+        metadata,
+    )
+    .await
+    .map_err(|error| ErasureError::Record(error.to_string()))?;
+    Ok(Erased { events, users })
+}
+
+/// Vacuums the tables an erasure rewrote, so the old row versions leave the files now
+/// rather than at the next autovacuum. Long on a large log: run it after answering.
+pub async fn vacuum_after_erasure(pool: &PgPool) -> Result<(), sqlx::Error> {
+    for table in [
+        "ingested_events",
+        "events",
+        "issue_users",
+        "issue_tag_values",
+    ] {
+        sqlx::query(&format!("VACUUM {table}"))
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Rewrites the organization's occurrence summaries that count `old` to count `new`.
+async fn rename_in_summaries(
+    tx: &mut sqlx::PgConnection,
+    projects: &[i64],
+    old: &str,
+    new: &str,
+) -> Result<(), ErasureError> {
+    let summaries: Vec<(i64, Value)> = sqlx::query_as(
+        "SELECT position, payload FROM events
+          WHERE aggregate_type = 'issue' AND event_type = 'OccurrencesSummarized'
+            AND (payload -> 'OccurrencesSummarized' ->> 'project_id')::bigint = ANY($1)
+            AND payload::text LIKE '%' || $2 || '%'",
+    )
+    .bind(projects)
+    .bind(old)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (position, mut payload) in summaries {
+        let parts = payload
+            .pointer_mut("/OccurrencesSummarized/parts")
+            .and_then(Value::as_array_mut);
+        for part in parts.into_iter().flatten() {
+            if let Some(users) = part
+                .pointer_mut("/summary/users")
+                .and_then(Value::as_array_mut)
+            {
+                for user in users.iter_mut().filter(|user| user.as_str() == Some(old)) {
+                    *user = Value::String(new.to_owned());
+                }
+            }
+            if let Some(tags) = part
+                .pointer_mut("/summary/tags")
+                .and_then(Value::as_array_mut)
+            {
+                for tag in tags.iter_mut() {
+                    if tag["key"] == "user" && tag["value"].as_str() == Some(old) {
+                        tag["value"] = Value::String(new.to_owned());
+                    }
+                }
+            }
+        }
+        sqlx::query("UPDATE events SET payload = $2 WHERE position = $1")
+            .bind(position)
+            .bind(&payload)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
