@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    create_user, fresh_database, ingest_tally, project_with_key, run_faultline, send_event, Api,
-    ProjectKey, TestServer,
+    age_first_partition, create_user, fresh_database, ingest_tally, move_log_past_first_partition,
+    project_with_key, run_faultline, send_event, Api, ProjectKey, TestServer,
 };
 
 async fn send(server: &TestServer, project: &ProjectKey, user: Value, address: &str) {
@@ -135,25 +135,11 @@ async fn a_person_whose_events_retention_dropped_is_erased_from_the_summaries() 
     send(&server, &project, ada, "203.0.113.9").await;
     ingest_tally(&pool, Duration::from_secs(30)).await;
     // The log moves to a second partition; the first is made old and dropped.
-    sqlx::query("SELECT setval('events_position_seq', 1000050)")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("SELECT ensure_ingested_partitions(1000000)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    move_log_past_first_partition(&pool).await;
     let bob = json!({"id": "u-77", "email": "bob@example.test"});
     send(&server, &project, bob, "198.51.100.20").await;
     ingest_tally(&pool, Duration::from_secs(30)).await;
-    sqlx::raw_sql(
-        "ALTER TABLE ingested_events_p1 DISABLE TRIGGER USER;
-         UPDATE ingested_events_p1 SET recorded_at = recorded_at - interval '100 days';
-         ALTER TABLE ingested_events_p1 ENABLE TRIGGER USER;",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    age_first_partition(&pool, 100).await;
     let dropped = run_faultline(&url, &["retention", "run"], &[]);
     let dumped_before = dump(&url);
 

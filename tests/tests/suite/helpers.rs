@@ -444,3 +444,29 @@ pub async fn ingest_tally(pool: &PgPool, timeout: Duration) -> IngestTally {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Moves the log of a fresh database past its first partition of ingested events
+/// (positions below 1,000,000) and makes the next one: later events land there.
+pub async fn move_log_past_first_partition(pool: &PgPool) {
+    sqlx::query("SELECT setval('events_position_seq', 1000050)")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("SELECT ensure_ingested_partitions(1000000)")
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+/// Ages the first partition's rows by `days`, with the immutability triggers off: only
+/// when they were stored changes (what retention looks at), never the facts.
+pub async fn age_first_partition(pool: &PgPool, days: i32) {
+    sqlx::raw_sql(&format!(
+        "ALTER TABLE ingested_events_p1 DISABLE TRIGGER USER;
+         UPDATE ingested_events_p1 SET recorded_at = recorded_at - interval '{days} days';
+         ALTER TABLE ingested_events_p1 ENABLE TRIGGER USER;"
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+}

@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    create_user, fresh_database, ingest_tally, project_with_key, run_faultline, send_event, Api,
-    ProjectKey, TestServer,
+    age_first_partition, create_user, fresh_database, ingest_tally, move_log_past_first_partition,
+    project_with_key, run_faultline, send_event, Api, ProjectKey, TestServer,
 };
 
 async fn send(server: &TestServer, project: &ProjectKey, kind: &str, user: &str, release: &str) {
@@ -85,28 +85,14 @@ async fn an_old_partition_is_summarized_and_dropped_and_a_rebuild_stays_exact() 
     }
     send(&server, &project, "b", "7", "shop@1").await;
     ingest_tally(&pool, Duration::from_secs(30)).await;
-    sqlx::query("SELECT setval('events_position_seq', 1000050)")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("SELECT ensure_ingested_partitions(1000000)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    move_log_past_first_partition(&pool).await;
     for user in ["3", "1"] {
         send(&server, &project, "a", user, "shop@2").await;
     }
     ingest_tally(&pool, Duration::from_secs(30)).await;
     // As if the first partition had been written 100 days ago (past the 90-day
     // default): only its storage ages, the events' own times stay.
-    sqlx::raw_sql(
-        "ALTER TABLE ingested_events_p1 DISABLE TRIGGER USER;
-         UPDATE ingested_events_p1 SET recorded_at = recorded_at - interval '100 days';
-         ALTER TABLE ingested_events_p1 ENABLE TRIGGER USER;",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    age_first_partition(&pool, 100).await;
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM issues ORDER BY id")
         .fetch_all(&pool)
         .await
