@@ -18,7 +18,7 @@ pub struct ProjectStorage {
     pub own_retention: bool,
     /// The most events it keeps, if it set a limit.
     pub max_events: Option<i64>,
-    /// Its ingested events in the log.
+    /// Its ingested events stored whole (not evicted by `max_events`).
     pub events: i64,
     /// Their stored size in bytes (rows as PostgreSQL keeps them, compressed).
     pub bytes: i64,
@@ -56,7 +56,9 @@ pub async fn by_project(
                     p.retention_days IS NOT NULL AS own_retention, p.max_events
                FROM projects p JOIN organizations o ON o.id = p.org_id),
          stored AS (
-             SELECT e.project_id, count(*) AS events,
+             SELECT e.project_id,
+                    count(*) FILTER (WHERE e.body IS NOT NULL OR e.event_version <> '4.0')
+                      AS events,
                     sum(pg_column_size(e.*))::bigint AS bytes,
                     min(e.recorded_at) AS oldest,
                     count(*) FILTER (

@@ -334,7 +334,8 @@ const SELECT_EVENT: &str =
     "SELECT ie.event_id, ie.project_id, ie.issue_id, ie.position, ie.timestamp, ie.received,
             e.payload, e.event_version, e.body
        FROM issue_events ie
-       JOIN ingested_events e ON e.project_id = ie.project_id AND e.position = ie.position";
+       JOIN ingested_events e ON e.project_id = ie.project_id AND e.position = ie.position
+                             AND (e.body IS NOT NULL OR e.event_version <> '4.0')";
 
 /// The events of issue `issue_id` (already scoped by the caller), newest first.
 pub async fn events_of_issue(

@@ -2,6 +2,7 @@
 //! and the pass that applies it.
 
 pub mod drop;
+pub mod evict;
 pub mod partitions;
 pub mod pass;
 
@@ -83,6 +84,13 @@ pub async fn run(pool: &PgPool, command: RetentionCommand) -> anyhow::Result<()>
                 );
             }
             println!("{verb} {} issue(s)", report.expired);
+            let evict_verb = if dry_run { "would evict" } else { "evicted" };
+            for evicted in &report.evicted {
+                println!(
+                    "{evict_verb} the bodies of {} event(s) of {}/{} over its maximum",
+                    evicted.events, evicted.org, evicted.project
+                );
+            }
             let drop_verb = if dry_run { "would drop" } else { "dropped" };
             for partition in &report.partitions.dropped {
                 println!(

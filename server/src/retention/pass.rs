@@ -43,6 +43,8 @@ pub struct PassReport {
     pub skipped: bool,
     /// The partitions of ingested events it dropped (or, dry, would drop).
     pub partitions: super::drop::DropReport,
+    /// Event bodies evicted from projects over their `maxStoredEvents`.
+    pub evicted: Vec<super::evict::Evicted>,
 }
 
 /// How a pass runs.
@@ -97,25 +99,7 @@ pub async fn run_pass(
             .await?,
         )
     };
-    let result = match expire(pool, bus, options, now).await {
-        Ok(mut report) => {
-            let projections = projection_names();
-            super::drop::drop_old_partitions(
-                pool,
-                bus,
-                &projections,
-                options.default_days,
-                options.dry_run,
-                now,
-            )
-            .await
-            .map(|partitions| {
-                report.partitions = partitions;
-                report
-            })
-        }
-        Err(error) => Err(error),
-    };
+    let result = pass_steps(pool, bus, options, now).await;
     if let Some(run_id) = run_id {
         let partitions = result.as_ref().ok().map(|report| &report.partitions);
         let held_back = partitions
@@ -138,6 +122,28 @@ pub async fn run_pass(
     }
     lock.commit().await?;
     result
+}
+
+/// The steps of a pass, in order: issues past their retention, bodies over a
+/// project's maximum, partitions every project's retention has passed over.
+async fn pass_steps(
+    pool: &PgPool,
+    bus: &CommandBus,
+    options: PassOptions,
+    now: DateTime<Utc>,
+) -> anyhow::Result<PassReport> {
+    let mut report = expire(pool, bus, options, now).await?;
+    report.evicted = super::evict::evict_over_max(pool, options.dry_run).await?;
+    report.partitions = super::drop::drop_old_partitions(
+        pool,
+        bus,
+        &projection_names(),
+        options.default_days,
+        options.dry_run,
+        now,
+    )
+    .await?;
+    Ok(report)
 }
 
 async fn expire(

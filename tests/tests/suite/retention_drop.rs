@@ -229,3 +229,73 @@ async fn an_old_partition_is_summarized_and_dropped_and_a_rebuild_stays_exact() 
         "{verified}"
     );
 }
+
+#[tokio::test]
+async fn a_project_keeps_no_more_event_bodies_than_its_maximum_after_concurrent_ingestion() {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
+    let token = create_user(&url, "owner@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "acme", "backend").await;
+    api.expect(
+        200,
+        "PUT",
+        "/api/0/projects/acme/backend/",
+        Some(json!({"maxStoredEvents": 3})),
+    )
+    .await;
+    let users: Vec<String> = (0..10).map(|n| n.to_string()).collect();
+    let sends = users
+        .iter()
+        .map(|user| send(&server, &project, "capped", user, "shop@1"));
+    futures::future::join_all(sends).await;
+    ingest_tally(&pool, Duration::from_secs(30)).await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM issues")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let before = seen(&api, id).await;
+
+    let ran = run_faultline(&url, &["retention", "run"], &[]);
+    let again = run_faultline(&url, &["retention", "run"], &[]);
+    let after = seen(&api, id).await;
+    let events = api
+        .get_ok(&format!("/api/0/organizations/acme/issues/{id}/events/"))
+        .await;
+    let newest: Vec<String> = sqlx::query_scalar(
+        "SELECT payload -> 'EventIngested' ->> 'event_id' FROM ingested_events
+          ORDER BY position DESC LIMIT 3",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let status: Value = serde_json::from_str(&run_faultline(
+        &url,
+        &["retention", "status", "--json"],
+        &[],
+    ))
+    .unwrap();
+    let verified = run_faultline(&url, &["verify", "--all"], &[]);
+
+    assert!(
+        ran.contains("evicted the bodies of 7 event(s) of acme/backend over its maximum"),
+        "{ran}"
+    );
+    assert!(!again.contains("evicted"), "{again}");
+    assert_eq!(after, before);
+    assert_eq!(after["count"], "10");
+    assert_eq!(after["userCount"], 10);
+    let mut listed: Vec<String> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["eventID"].as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    let mut newest = newest;
+    newest.sort();
+    assert_eq!(listed, newest, "{events}");
+    assert_eq!(status["projects"][0]["events"], 3);
+    assert_eq!(status["projects"][0]["over_max"], 0);
+    assert!(!verified.contains("DIFFERENT"), "{verified}");
+}
