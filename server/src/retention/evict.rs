@@ -1,8 +1,10 @@
-//! Holding a project to its `maxStoredEvents` (as Bugsink keeps a number of events per
-//! project): each pass evicts the bodies of a project's oldest events beyond the
-//! maximum. The rows stay, heads and all (what the read models fold), so counts and
-//! `verify` are untouched; the body, the bulk of an event, goes (the rewrite path of
-//! migration 0030), and the event leaves the issue's event list and detail.
+//! Holding a project to its own limits before its events' partition can go: each pass
+//! evicts the bodies of a project's events older than its own `eventRetentionDays`
+//! (when shorter than the longest retention, which the partition drop applies) and of
+//! its oldest events beyond its `maxStoredEvents` (as Bugsink keeps a number of events
+//! per project). The rows stay, heads and all (what the read models fold), so counts
+//! and `verify` are untouched; the body, the bulk of an event, goes (the rewrite path
+//! of migration 0030), and the event leaves the issue's event list and detail.
 
 use sqlx::PgPool;
 
@@ -15,6 +17,72 @@ pub struct Evicted {
     pub project: String,
     /// Event bodies evicted.
     pub events: i64,
+    /// Why: `past its retention` or `over its maximum`.
+    pub why: &'static str,
+}
+
+/// Evicts, in every project whose own retention is shorter than `longest_days`, the
+/// bodies of its events stored before its retention.
+pub async fn evict_past_retention(
+    pool: &PgPool,
+    longest_days: i32,
+    dry_run: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Evicted>, sqlx::Error> {
+    let projects: Vec<(i64, String, String, i32)> = sqlx::query_as(
+        "SELECT p.id, o.slug, p.slug, p.retention_days FROM projects p
+           JOIN organizations o ON o.id = p.org_id
+          WHERE p.retention_days < $1 ORDER BY o.slug, p.slug",
+    )
+    .bind(longest_days)
+    .fetch_all(pool)
+    .await?;
+    let mut evicted = Vec::new();
+    for (project_id, org, project, days) in projects {
+        let cutoff = now - chrono::TimeDelta::days(i64::from(days));
+        let events = if dry_run {
+            sqlx::query_scalar(
+                "SELECT count(*) FROM ingested_events
+                  WHERE project_id = $1 AND body IS NOT NULL AND recorded_at < $2",
+            )
+            .bind(project_id)
+            .bind(cutoff)
+            .fetch_one(pool)
+            .await?
+        } else {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SET LOCAL faultline.erasure = 'on'")
+                .execute(&mut *tx)
+                .await?;
+            let done = sqlx::query(
+                "UPDATE ingested_events SET body = NULL
+                  WHERE project_id = $1 AND body IS NOT NULL AND recorded_at < $2",
+            )
+            .bind(project_id)
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as i64;
+            tx.commit().await?;
+            done
+        };
+        if events > 0 {
+            tracing::info!(
+                org,
+                project,
+                events,
+                dry_run,
+                "event bodies past retention evicted"
+            );
+            evicted.push(Evicted {
+                org,
+                project,
+                events,
+                why: "past its retention",
+            });
+        }
+    }
+    Ok(evicted)
 }
 
 /// Evicts, in every project that set a maximum, the bodies of its oldest stored
@@ -62,6 +130,7 @@ pub async fn evict_over_max(pool: &PgPool, dry_run: bool) -> Result<Vec<Evicted>
             org,
             project,
             events: over,
+            why: "over its maximum",
         });
     }
     Ok(evicted)

@@ -87,8 +87,8 @@ pub async fn run(pool: &PgPool, command: RetentionCommand) -> anyhow::Result<()>
             let evict_verb = if dry_run { "would evict" } else { "evicted" };
             for evicted in &report.evicted {
                 println!(
-                    "{evict_verb} the bodies of {} event(s) of {}/{} over its maximum",
-                    evicted.events, evicted.org, evicted.project
+                    "{evict_verb} the bodies of {} event(s) of {}/{} {}",
+                    evicted.events, evicted.org, evicted.project, evicted.why
                 );
             }
             let drop_verb = if dry_run { "would drop" } else { "dropped" };

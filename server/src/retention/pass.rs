@@ -133,7 +133,16 @@ async fn pass_steps(
     now: DateTime<Utc>,
 ) -> anyhow::Result<PassReport> {
     let mut report = expire(pool, bus, options, now).await?;
-    report.evicted = super::evict::evict_over_max(pool, options.dry_run).await?;
+    let longest: i32 =
+        sqlx::query_scalar("SELECT greatest($1, coalesce(max(retention_days), 0)) FROM projects")
+            .bind(options.default_days as i32)
+            .fetch_one(pool)
+            .await?;
+    report.evicted =
+        super::evict::evict_past_retention(pool, longest, options.dry_run, now).await?;
+    report
+        .evicted
+        .extend(super::evict::evict_over_max(pool, options.dry_run).await?);
     report.partitions = super::drop::drop_old_partitions(
         pool,
         bus,

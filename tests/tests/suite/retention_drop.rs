@@ -299,3 +299,61 @@ async fn a_project_keeps_no_more_event_bodies_than_its_maximum_after_concurrent_
     assert_eq!(status["projects"][0]["over_max"], 0);
     assert!(!verified.contains("DIFFERENT"), "{verified}");
 }
+
+#[tokio::test]
+async fn a_project_with_a_shorter_retention_loses_its_old_event_bodies_before_the_partition_goes() {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
+    let token = create_user(&url, "owner@example.test", false);
+    let api = Api::new(&server, &token);
+    let long = project_with_key(&api, "acme", "backend").await;
+    api.expect(
+        201,
+        "POST",
+        "/api/0/teams/acme/team/projects/",
+        Some(json!({"name": "short", "slug": "short"})),
+    )
+    .await;
+    api.expect(
+        200,
+        "PUT",
+        "/api/0/projects/acme/short/",
+        Some(json!({"eventRetentionDays": 5})),
+    )
+    .await;
+    let keys = api.get_ok("/api/0/projects/acme/short/keys/").await;
+    let short = ProjectKey {
+        project_id: keys[0]["projectId"].as_i64().unwrap(),
+        key: keys[0]["public"].as_str().unwrap().to_owned(),
+        dsn: String::new(),
+    };
+    send(&server, &long, "kept", "1", "shop@1").await;
+    send(&server, &short, "thinned", "2", "shop@1").await;
+    send(&server, &short, "thinned", "3", "shop@1").await;
+    ingest_tally(&pool, Duration::from_secs(30)).await;
+    // Stored ten days ago: past the short project's 5 days, within the server's 90.
+    age_first_partition(&pool, 10).await;
+
+    let ran = run_faultline(&url, &["retention", "run"], &[]);
+    let bodies: Vec<(i64, bool)> = sqlx::query_as(
+        "SELECT project_id, body IS NOT NULL FROM ingested_events ORDER BY position",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let verified = run_faultline(&url, &["verify", "--all"], &[]);
+
+    assert!(
+        ran.contains("evicted the bodies of 2 event(s) of acme/short past its retention"),
+        "{ran}"
+    );
+    assert_eq!(
+        bodies,
+        [
+            (long.project_id, true),
+            (short.project_id, false),
+            (short.project_id, false)
+        ]
+    );
+    assert!(!verified.contains("DIFFERENT"), "{verified}");
+}
