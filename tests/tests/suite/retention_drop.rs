@@ -100,6 +100,7 @@ async fn an_old_partition_is_summarized_and_dropped_and_a_rebuild_stays_exact() 
     let (a, b) = (ids[0], ids[1]);
     let before = [seen(&api, a).await, seen(&api, b).await];
 
+    let verified_before = run_faultline(&url, &["verify", "--all"], &[]);
     let held_back = run_faultline(&url, &["retention", "run"], &[]);
     let ready_held = reqwest::get(server.at("/_ready"))
         .await
@@ -168,6 +169,11 @@ async fn an_old_partition_is_summarized_and_dropped_and_a_rebuild_stays_exact() 
             "kept ingested_events_p1 and later partitions: read model alerting has not applied it yet"
         ),
         "{held_back}"
+    );
+    assert!(!verified_before.contains("DIFFERENT"), "{verified_before}");
+    assert!(
+        verified_before.contains("issues.issues: identical"),
+        "{verified_before}"
     );
     assert_eq!(ready_held["status"], "ready", "{ready_held}");
     assert_eq!(
