@@ -146,6 +146,7 @@ pub async fn forget_user(
     let streams: Vec<String> = rewritten.iter().map(|row| row.stream.clone()).collect();
     for (old, new) in &renames {
         rename_in_summaries(&mut tx, &projects, old, new).await?;
+        rename_in_bodiless_heads(&mut tx, &projects, old, new, person).await?;
         for statement in [
             "UPDATE issue_users SET user_key = $2
               WHERE user_key = $1 AND issue_id IN (SELECT id FROM issues WHERE project_id = ANY($3))",
@@ -206,6 +207,55 @@ pub async fn vacuum_after_erasure(pool: &PgPool) -> Result<(), sqlx::Error> {
         sqlx::query(&format!("VACUUM {table}"))
             .execute(pool)
             .await?;
+    }
+    Ok(())
+}
+
+/// Rewrites the heads of the organization's events that no longer have a body
+/// (evicted by a project's maximum or retention) and count `old`: their user key and
+/// `user` tag become `new`, and an address of the person leaves their metadata.
+async fn rename_in_bodiless_heads(
+    tx: &mut sqlx::PgConnection,
+    projects: &[i64],
+    old: &str,
+    new: &str,
+    person: &Person,
+) -> Result<(), ErasureError> {
+    let rows: Vec<(i64, i64, Value, Value)> = sqlx::query_as(
+        "SELECT project_id, position, payload, metadata FROM ingested_events
+          WHERE project_id = ANY($1) AND body IS NULL
+            AND payload -> 'EventIngested' ->> 'user_key' = $2",
+    )
+    .bind(projects)
+    .bind(old)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (project_id, position, mut payload, mut metadata) in rows {
+        if let Some(occurrence) = payload.get_mut("EventIngested") {
+            occurrence["user_key"] = Value::String(new.to_owned());
+            if let Some(tags) = occurrence.get_mut("tags").and_then(Value::as_array_mut) {
+                for tag in tags.iter_mut() {
+                    if tag.get(0).and_then(Value::as_str) == Some("user") {
+                        tag[1] = Value::String(new.to_owned());
+                    }
+                }
+            }
+        }
+        if let (Person::Ip(ip), Some(metadata)) = (person, metadata.as_object_mut()) {
+            if metadata.get("ip_address").and_then(Value::as_str) == Some(ip.as_str()) {
+                metadata.remove("ip_address");
+            }
+        }
+        sqlx::query(
+            "UPDATE ingested_events SET payload = $3, metadata = $4
+              WHERE project_id = $1 AND position = $2",
+        )
+        .bind(project_id)
+        .bind(position)
+        .bind(&payload)
+        .bind(&metadata)
+        .execute(&mut *tx)
+        .await?;
     }
     Ok(())
 }

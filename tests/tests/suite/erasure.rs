@@ -237,3 +237,49 @@ async fn an_owner_erases_a_person_over_the_api() {
     assert!(!bodies.to_string().contains("ada@example.test"), "{bodies}");
     assert!(!dump(&url).contains("u-4242"));
 }
+
+#[tokio::test]
+async fn a_person_whose_event_bodies_were_evicted_is_erased_from_the_heads() {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
+    let token = create_user(&url, "owner@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "acme", "backend").await;
+    api.expect(
+        200,
+        "PUT",
+        "/api/0/projects/acme/backend/",
+        Some(json!({"maxStoredEvents": 1})),
+    )
+    .await;
+    let ada = json!({"id": "u-4242", "email": "ada@example.test"});
+    send(&server, &project, ada.clone(), "203.0.113.9").await;
+    send(&server, &project, ada, "203.0.113.9").await;
+    let bob = json!({"id": "u-77", "email": "bob@example.test"});
+    send(&server, &project, bob, "198.51.100.20").await;
+    ingest_tally(&pool, Duration::from_secs(30)).await;
+    let evicted = run_faultline(&url, &["retention", "run"], &[]);
+    let dumped_before = dump(&url);
+
+    run_faultline(
+        &url,
+        &["forget", "user", "--org", "acme", "--id", "u-4242"],
+        &[],
+    );
+    let dumped = dump(&url);
+    let verified = run_faultline(&url, &["verify", "--all"], &[]);
+
+    assert!(
+        evicted.contains("evicted the bodies of 2 event(s)"),
+        "{evicted}"
+    );
+    assert!(
+        dumped_before.contains("u-4242"),
+        "the evicted heads name the person"
+    );
+    assert!(
+        !dumped.contains("u-4242"),
+        "the dump still holds the person"
+    );
+    assert!(!verified.contains("DIFFERENT"), "{verified}");
+}
