@@ -175,9 +175,11 @@ SELECT coalesce(created.project_id, 0), e.position, e.tx_id, e.aggregate_type,
        e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload, e.metadata,
        e.recorded_at, e.body
   FROM events e
-  LEFT JOIN (SELECT aggregate_id, (payload -> 'IssueCreated' ->> 'project_id')::bigint AS project_id
+  LEFT JOIN (SELECT DISTINCT ON (aggregate_id)
+                    aggregate_id, (payload -> 'IssueCreated' ->> 'project_id')::bigint AS project_id
                FROM events
-              WHERE aggregate_type = 'issue' AND event_type = 'IssueCreated') AS created
+              WHERE aggregate_type = 'issue' AND event_type = 'IssueCreated'
+              ORDER BY aggregate_id, sequence) AS created
          ON created.aggregate_id = e.aggregate_id
  WHERE e.event_type = 'EventIngested';
 

@@ -34,6 +34,10 @@ struct Rewritten {
     stream: String,
 }
 
+/// The advisory lock (namespace, key) retention passes hold for their whole length;
+/// an erasure holds it too, so neither rewrites a row the other is rewriting.
+pub const RETENTION_LOCK: (i32, i32) = (0x0FA1, 0x2E7E);
+
 /// What an erasure did: events rewritten, and the user keys the person was counted
 /// under (now replaced).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -53,6 +57,9 @@ pub enum ErasureError {
     /// A stored body could not be read or written back.
     #[error("a stored event body could not be rewritten")]
     Body(#[from] body::BodyError),
+    /// A rewritten summary did not parse back.
+    #[error("a summary could not be rewritten")]
+    Json(#[from] serde_json::Error),
     /// The organization refused to record the erasure (deleted meanwhile).
     #[error("the erasure could not be recorded: {0}")]
     Record(String),
@@ -73,41 +80,33 @@ pub async fn forget_user(
         .await?;
 
     // Found by reading every stored body of the organization's projects: the person
-    // may be named by any field of `user`, which no index holds.
+    // may be named by any field of `user`, which no index holds. This pass only finds
+    // the user keys they were counted under (and events about them with no key); the
+    // rewrite reads again under the locks.
     let mut tokens: HashMap<String, String> = HashMap::new();
-    let mut rewritten = Vec::new();
-    let mut rows = sqlx::query_as::<_, (i64, i64, String, Value, Option<Vec<u8>>, Value)>(
-        "SELECT project_id, position, aggregate_id, payload, body, metadata FROM ingested_events
+    let mut keyless: Vec<(i64, i64)> = Vec::new();
+    let mut rows = sqlx::query_as::<_, (i64, i64, Value, Vec<u8>)>(
+        "SELECT project_id, position, payload, body FROM ingested_events
           WHERE project_id = ANY($1) AND body IS NOT NULL",
     )
     .bind(&projects)
     .fetch(pool);
-    while let Some((project_id, position, stream, mut payload, column, mut metadata)) =
-        rows.try_next().await?
-    {
-        let Some(column) = column else { continue };
-        let mut event = body::decode(&body::stored_string(&column))?;
+    while let Some((project_id, position, payload, column)) = rows.try_next().await? {
+        let event = body::decode(&body::stored_string(&column))?;
         if !person.in_body(&event) {
             continue;
         }
-        let key = payload
+        match payload
             .pointer("/EventIngested/user_key")
             .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
-        let token = tokens
-            .entry(key)
-            .or_insert_with(|| uuid::Uuid::new_v4().simple().to_string())
-            .clone();
-        erase(&mut payload, &mut event, &mut metadata, &token);
-        rewritten.push(Rewritten {
-            project_id,
-            position,
-            payload,
-            body: body::encode_to_column(&event)?,
-            metadata,
-            stream,
-        });
+        {
+            Some(key) => {
+                tokens
+                    .entry(key.to_owned())
+                    .or_insert_with(|| uuid::Uuid::new_v4().simple().to_string());
+            }
+            None => keyless.push((project_id, position)),
+        }
     }
     drop(rows);
     tokens
@@ -115,12 +114,19 @@ pub async fn forget_user(
         .or_insert_with(|| uuid::Uuid::new_v4().simple().to_string());
     let renames: Vec<(String, String)> = tokens
         .iter()
-        .filter(|(old, _)| !old.is_empty())
         .map(|(old, token)| (old.clone(), erased_key(token)))
         .collect();
+    let old_keys: Vec<&str> = renames.iter().map(|(old, _)| old.as_str()).collect();
 
     let mut tx = pool.begin().await?;
-    // The read models' writers wait: none folds an old row version after the renames.
+    // Retention passes (which evict bodies) and other erasures wait, and so do the read
+    // models' writers: none folds an old row version after the renames, and every row
+    // they folded before is committed and read again below.
+    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind(RETENTION_LOCK.0)
+        .bind(RETENTION_LOCK.1)
+        .execute(&mut *tx)
+        .await?;
     for projection in ["issues", "alerting"] {
         sqlx::query("SELECT pg_advisory_xact_lock(4001, hashtext($1))")
             .bind(projection)
@@ -130,6 +136,48 @@ pub async fn forget_user(
     sqlx::query("SET LOCAL faultline.erasure = 'on'")
         .execute(&mut *tx)
         .await?;
+    // Every event counted under one of the person's keys, and the keyless ones about
+    // them: rewritten with one token per key, so counts of distinct users stay.
+    let targets: Vec<(i64, i64, String, Value, Vec<u8>, Value)> = sqlx::query_as(
+        "SELECT project_id, position, aggregate_id, payload, body, metadata FROM ingested_events
+          WHERE project_id = ANY($1) AND body IS NOT NULL
+            AND (payload -> 'EventIngested' ->> 'user_key' = ANY($2)
+                 OR (project_id, position) IN (SELECT * FROM unnest($3::bigint[], $4::bigint[])))",
+    )
+    .bind(&projects)
+    .bind(&old_keys)
+    .bind(
+        keyless
+            .iter()
+            .map(|(project, _)| *project)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        keyless
+            .iter()
+            .map(|(_, position)| *position)
+            .collect::<Vec<_>>(),
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut rewritten = Vec::with_capacity(targets.len());
+    for (project_id, position, stream, mut payload, column, mut metadata) in targets {
+        let mut event = body::decode(&body::stored_string(&column))?;
+        let token = payload
+            .pointer("/EventIngested/user_key")
+            .and_then(Value::as_str)
+            .and_then(|key| tokens.get(key))
+            .map(String::as_str);
+        erase(&mut payload, &mut event, &mut metadata, token);
+        rewritten.push(Rewritten {
+            project_id,
+            position,
+            payload,
+            body: body::encode_to_column(&event)?,
+            metadata,
+            stream,
+        });
+    }
     for row in &rewritten {
         sqlx::query(
             "UPDATE ingested_events SET payload = $3, body = $4, metadata = $5
@@ -143,7 +191,6 @@ pub async fn forget_user(
         .execute(&mut *tx)
         .await?;
     }
-    let streams: Vec<String> = rewritten.iter().map(|row| row.stream.clone()).collect();
     for (old, new) in &renames {
         rename_in_summaries(&mut tx, &projects, old, new).await?;
         rename_in_bodiless_heads(&mut tx, &projects, old, new, person).await?;
@@ -164,8 +211,16 @@ pub async fn forget_user(
                 .execute(&mut *tx)
                 .await?;
         }
+        // Snapshots are caches: the next load folds the rewritten events.
+        sqlx::query(
+            "DELETE FROM snapshots WHERE aggregate_type = 'issue'
+                AND payload::text LIKE '%' || $1 || '%'",
+        )
+        .bind(format!("\"{old}\""))
+        .execute(&mut *tx)
+        .await?;
     }
-    // Snapshots are caches: the next load folds the rewritten events.
+    let streams: Vec<String> = rewritten.iter().map(|row| row.stream.clone()).collect();
     sqlx::query("DELETE FROM snapshots WHERE aggregate_type = 'issue' AND aggregate_id = ANY($1)")
         .bind(&streams)
         .execute(&mut *tx)
@@ -277,30 +332,12 @@ async fn rename_in_summaries(
     .bind(old)
     .fetch_all(&mut *tx)
     .await?;
-    for (position, mut payload) in summaries {
-        let parts = payload
-            .pointer_mut("/OccurrencesSummarized/parts")
-            .and_then(Value::as_array_mut);
-        for part in parts.into_iter().flatten() {
-            if let Some(users) = part
-                .pointer_mut("/summary/users")
-                .and_then(Value::as_array_mut)
-            {
-                for user in users.iter_mut().filter(|user| user.as_str() == Some(old)) {
-                    *user = Value::String(new.to_owned());
-                }
-            }
-            if let Some(tags) = part
-                .pointer_mut("/summary/tags")
-                .and_then(Value::as_array_mut)
-            {
-                for tag in tags.iter_mut() {
-                    if tag["key"] == "user" && tag["value"].as_str() == Some(old) {
-                        tag["value"] = Value::String(new.to_owned());
-                    }
-                }
-            }
-        }
+    // The key as a JSON string, wherever it sits: users, the `user` tag's values, the
+    // ignore state's users.
+    let (quoted_old, quoted_new) = (format!("\"{old}\""), format!("\"{new}\""));
+    for (position, payload) in summaries {
+        let text = payload.to_string().replace(&quoted_old, &quoted_new);
+        let payload: Value = serde_json::from_str(&text)?;
         sqlx::query("UPDATE events SET payload = $2 WHERE position = $1")
             .bind(position)
             .bind(&payload)

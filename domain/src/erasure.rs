@@ -62,15 +62,16 @@ pub fn erased_key(token: &str) -> String {
 
 /// Rewrites one `EventIngested` without its person: `head` is the row's payload
 /// (`{"EventIngested": {...}}`, its `data` null), `body` the normalised event, and
-/// `metadata` the row's metadata. `token` names the person from now on. Returns the
-/// user key the event was counted under before, if any.
+/// `metadata` the row's metadata. `token` names the person from now on when the event
+/// was counted under a user key; an event about them with no key (found by its
+/// address alone) loses its `user` and keeps no key, so no user is counted that was
+/// not before. Returns the user key the event was counted under, if any.
 pub fn erase(
     head: &mut Value,
     body: &mut Value,
     metadata: &mut Value,
-    token: &str,
+    token: Option<&str>,
 ) -> Option<String> {
-    let new_key = erased_key(token);
     let addresses: Vec<String> = [
         body.pointer("/user/ip_address"),
         body.pointer("/request/env/REMOTE_ADDR"),
@@ -81,10 +82,17 @@ pub fn erase(
     .map(str::to_owned)
     .collect();
     if let Some(object) = body.as_object_mut() {
-        object.insert(
-            "user".to_owned(),
-            serde_json::json!({"id": format!("erased:{token}")}),
-        );
+        match token {
+            Some(token) => {
+                object.insert(
+                    "user".to_owned(),
+                    serde_json::json!({"id": format!("erased:{token}")}),
+                );
+            }
+            None => {
+                object.remove("user");
+            }
+        }
     }
     if let Some(env) = body
         .pointer_mut("/request/env")
@@ -103,11 +111,14 @@ pub fn erase(
         .get("user_key")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    occurrence["user_key"] = Value::String(new_key.clone());
-    if let Some(tags) = occurrence.get_mut("tags").and_then(Value::as_array_mut) {
-        for tag in tags.iter_mut() {
-            if tag.get(0).and_then(Value::as_str) == Some("user") {
-                tag[1] = Value::String(new_key.clone());
+    if let (Some(token), Some(_)) = (token, &old_key) {
+        let new_key = erased_key(token);
+        occurrence["user_key"] = Value::String(new_key.clone());
+        if let Some(tags) = occurrence.get_mut("tags").and_then(Value::as_array_mut) {
+            for tag in tags.iter_mut() {
+                if tag.get(0).and_then(Value::as_str) == Some("user") {
+                    tag[1] = Value::String(new_key.clone());
+                }
             }
         }
     }
@@ -145,7 +156,7 @@ mod tests {
     fn an_erased_event_keeps_nothing_of_the_person_but_a_token() {
         let (mut head, mut body, mut metadata) = event();
 
-        let old = erase(&mut head, &mut body, &mut metadata, "t1");
+        let old = erase(&mut head, &mut body, &mut metadata, Some("t1"));
 
         assert_eq!(old.as_deref(), Some("id:42"));
         assert_eq!(body["user"], json!({"id": "erased:t1"}));
@@ -159,5 +170,20 @@ mod tests {
         );
         let text = format!("{head}{body}{metadata}");
         assert!(!text.contains("ada@") && !text.contains("203.0.113.9") && !text.contains(":42"));
+    }
+
+    #[test]
+    fn an_event_found_by_its_address_alone_loses_its_user_and_gains_no_key() {
+        let mut head = json!({"EventIngested": {"event_id": "e2", "tags": [], "data": null}});
+        let mut body = json!({"user": {"ip_address": "203.0.113.9"},
+                              "request": {"env": {"REMOTE_ADDR": "203.0.113.9"}}});
+        let mut metadata = json!({"ip_address": "203.0.113.9"});
+
+        let old = erase(&mut head, &mut body, &mut metadata, None);
+
+        assert_eq!(old, None);
+        assert_eq!(body, json!({"request": {"env": {}}}));
+        assert_eq!(head["EventIngested"].get("user_key"), None);
+        assert_eq!(metadata, json!({}));
     }
 }

@@ -233,7 +233,15 @@ impl<'a> StreamHeads<'a> {
                 }
             }
         }
-        heads
+        // One lock order for every writer: two appends sharing streams never deadlock.
+        let mut order: Vec<usize> = (0..heads.types.len()).collect();
+        order.sort_by_key(|&at| (heads.types[at], heads.ids[at]));
+        StreamHeads {
+            types: order.iter().map(|&at| heads.types[at]).collect(),
+            ids: order.iter().map(|&at| heads.ids[at]).collect(),
+            last: order.iter().map(|&at| heads.last[at]).collect(),
+            appended: order.iter().map(|&at| heads.appended[at]).collect(),
+        }
     }
 }
 
@@ -307,9 +315,11 @@ fn build_append_statement(permanent: bool, ingested: bool) -> String {
 
 fn conflict_or_database(error: sqlx::Error, first: &NewEvent) -> StoreError {
     if let sqlx::Error::Database(db) = &error {
+        // A deadlock between two writers of the same streams is a lost race too.
         if db
             .constraint()
             .is_some_and(|key| STREAM_SEQUENCE_KEYS.contains(&key))
+            || db.code().as_deref() == Some("40P01")
         {
             return StoreError::Conflict {
                 aggregate_type: first.aggregate_type.clone(),

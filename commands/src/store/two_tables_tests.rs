@@ -179,7 +179,12 @@ async fn ingested_events_recorded_before_the_split_move_unchanged(pool: PgPool) 
                  '{\"EventIngested\": {\"event_id\": \"e1\", \"data\": null}}', '{}',
                  '\\x0102'::bytea, '2026-01-02T03:04:06Z'),
                 ('project', 'p-7', 1, 'ProjectCreated', '1.0', '{\"ProjectCreated\": {}}', '{}',
-                 NULL, '2026-01-02T03:04:07Z')",
+                 NULL, '2026-01-02T03:04:07Z'),
+                -- Deleted, then reopened by its fingerprint: a second IssueCreated.
+                ('issue', 'i-old', 3, 'IssueDeleted', '1.0', '{\"IssueDeleted\": {}}', '{}',
+                 NULL, '2026-01-02T03:04:08Z'),
+                ('issue', 'i-old', 4, 'IssueCreated', '1.0',
+                 '{\"IssueCreated\": {\"project_id\": 7}}', '{}', NULL, '2026-01-02T03:04:09Z')",
     )
     .execute(&pool)
     .await
@@ -211,15 +216,23 @@ async fn ingested_events_recorded_before_the_split_move_unchanged(pool: PgPool) 
     .await
     .unwrap();
     let next = EventLog::new(pool.clone())
-        .append(&[issue_event("i-old", 3, "EventIngested", Some(7))])
+        .append(&[issue_event("i-old", 5, "EventIngested", Some(7))])
         .await;
 
     assert_eq!(moved, (7, old.0, old.1, old.2, old.3));
-    assert_eq!(left, ["IssueCreated", "ProjectCreated"]);
+    assert_eq!(
+        left,
+        [
+            "IssueCreated",
+            "ProjectCreated",
+            "IssueDeleted",
+            "IssueCreated"
+        ]
+    );
     assert_eq!(
         heads,
         [
-            ("issue".to_owned(), "i-old".to_owned(), 2),
+            ("issue".to_owned(), "i-old".to_owned(), 4),
             ("project".to_owned(), "p-7".to_owned(), 1),
         ]
     );

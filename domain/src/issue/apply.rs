@@ -15,10 +15,13 @@ impl Issue {
                 first_seen,
                 ..
             } => {
+                // A reopened fingerprint is a new issue, but the stream's summaries so
+                // far stay summarized.
                 *self = Issue {
                     issue_id: Some(issue_id),
                     project_id,
                     first_seen: Some(first_seen),
+                    summarized_below: self.summarized_below,
                     ..Issue::default()
                 };
             }

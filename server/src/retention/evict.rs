@@ -21,20 +21,22 @@ pub struct Evicted {
     pub why: &'static str,
 }
 
-/// Evicts, in every project whose own retention is shorter than `longest_days`, the
-/// bodies of its events stored before its retention.
+/// Evicts, in every project whose retention (its own, else `default_days`) is shorter
+/// than `longest_days`, the bodies of its events stored before its retention.
 pub async fn evict_past_retention(
     pool: &PgPool,
+    default_days: u32,
     longest_days: i32,
     dry_run: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Evicted>, sqlx::Error> {
     let projects: Vec<(i64, String, String, i32)> = sqlx::query_as(
-        "SELECT p.id, o.slug, p.slug, p.retention_days FROM projects p
+        "SELECT p.id, o.slug, p.slug, coalesce(p.retention_days, $2) FROM projects p
            JOIN organizations o ON o.id = p.org_id
-          WHERE p.retention_days < $1 ORDER BY o.slug, p.slug",
+          WHERE coalesce(p.retention_days, $2) < $1 ORDER BY o.slug, p.slug",
     )
     .bind(longest_days)
+    .bind(default_days as i32)
     .fetch_all(pool)
     .await?;
     let mut evicted = Vec::new();

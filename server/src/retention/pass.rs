@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 /// Advisory lock key of retention passes (namespace, key).
-const LOCK: (i32, i32) = (0x0FA1, 0x2E7E);
+const LOCK: (i32, i32) = faultline_api::erasure::RETENTION_LOCK;
 /// Issues read per query of a pass.
 const BATCH: i64 = 500;
 /// Issues a pass lists in its report (a dry run's output); the count goes on.
@@ -138,8 +138,14 @@ async fn pass_steps(
             .bind(options.default_days as i32)
             .fetch_one(pool)
             .await?;
-    report.evicted =
-        super::evict::evict_past_retention(pool, longest, options.dry_run, now).await?;
+    report.evicted = super::evict::evict_past_retention(
+        pool,
+        options.default_days,
+        longest,
+        options.dry_run,
+        now,
+    )
+    .await?;
     report
         .evicted
         .extend(super::evict::evict_over_max(pool, options.dry_run).await?);

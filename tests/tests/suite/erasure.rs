@@ -283,3 +283,40 @@ async fn a_person_whose_event_bodies_were_evicted_is_erased_from_the_heads() {
     );
     assert!(!verified.contains("DIFFERENT"), "{verified}");
 }
+
+#[tokio::test]
+async fn a_person_found_by_address_is_erased_from_all_their_events() {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
+    let token = create_user(&url, "owner@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "acme", "backend").await;
+    // One person (id u-4242) seen from two addresses; erased by one of them.
+    let home = json!({"id": "u-4242", "ip_address": "203.0.113.9"});
+    let office = json!({"id": "u-4242", "ip_address": "198.51.100.99"});
+    send(&server, &project, home, "203.0.113.9").await;
+    send(&server, &project, office, "198.51.100.99").await;
+    ingest_tally(&pool, Duration::from_secs(30)).await;
+
+    run_faultline(
+        &url,
+        &["forget", "user", "--org", "acme", "--ip", "203.0.113.9"],
+        &[],
+    );
+    let dumped = dump(&url);
+    let verified = run_faultline(&url, &["verify", "--all"], &[]);
+    let id: i64 = sqlx::query_scalar("SELECT id FROM issues")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let issue = api
+        .get_ok(&format!("/api/0/organizations/acme/issues/{id}/"))
+        .await;
+
+    assert!(
+        !dumped.contains("u-4242"),
+        "the dump still holds the person"
+    );
+    assert_eq!(issue["userCount"], 1, "{issue}");
+    assert!(!verified.contains("DIFFERENT"), "{verified}");
+}
