@@ -24,6 +24,18 @@ use futures::TryStreamExt;
 use serde_json::Value;
 use sqlx::PgPool;
 
+/// One stored event as the erasure reads it.
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    project_id: i64,
+    position: i64,
+    stream: String,
+    version: String,
+    payload: Value,
+    body: Option<Vec<u8>>,
+    metadata: Value,
+}
+
 /// One stored event rewritten.
 struct Rewritten {
     project_id: i64,
@@ -85,14 +97,14 @@ pub async fn forget_user(
     // rewrite reads again under the locks.
     let mut tokens: HashMap<String, String> = HashMap::new();
     let mut keyless: Vec<(i64, i64)> = Vec::new();
-    let mut rows = sqlx::query_as::<_, (i64, i64, Value, Vec<u8>)>(
-        "SELECT project_id, position, payload, body FROM ingested_events
-          WHERE project_id = ANY($1) AND body IS NOT NULL",
+    let mut rows = sqlx::query_as::<_, (i64, i64, String, Value, Option<Vec<u8>>)>(
+        "SELECT project_id, position, event_version, payload, body FROM ingested_events
+          WHERE project_id = ANY($1) AND (body IS NOT NULL OR event_version <> '4.0')",
     )
     .bind(&projects)
     .fetch(pool);
-    while let Some((project_id, position, payload, column)) = rows.try_next().await? {
-        let event = body::decode(&body::stored_string(&column))?;
+    while let Some((project_id, position, version, payload, column)) = rows.try_next().await? {
+        let (_, event) = stored_event(&version, payload.clone(), column.as_deref())?;
         if !person.in_body(&event) {
             continue;
         }
@@ -138,9 +150,11 @@ pub async fn forget_user(
         .await?;
     // Every event counted under one of the person's keys, and the keyless ones about
     // them: rewritten with one token per key, so counts of distinct users stay.
-    let targets: Vec<(i64, i64, String, Value, Vec<u8>, Value)> = sqlx::query_as(
-        "SELECT project_id, position, aggregate_id, payload, body, metadata FROM ingested_events
-          WHERE project_id = ANY($1) AND body IS NOT NULL
+    let targets: Vec<StoredRow> = sqlx::query_as(
+        "SELECT project_id, position, aggregate_id AS stream, event_version AS version, payload,
+                body, metadata
+           FROM ingested_events
+          WHERE project_id = ANY($1) AND (body IS NOT NULL OR event_version <> '4.0')
             AND (payload -> 'EventIngested' ->> 'user_key' = ANY($2)
                  OR (project_id, position) IN (SELECT * FROM unnest($3::bigint[], $4::bigint[])))",
     )
@@ -161,8 +175,18 @@ pub async fn forget_user(
     .fetch_all(&mut *tx)
     .await?;
     let mut rewritten = Vec::with_capacity(targets.len());
-    for (project_id, position, stream, mut payload, column, mut metadata) in targets {
-        let mut event = body::decode(&body::stored_string(&column))?;
+    for StoredRow {
+        project_id,
+        position,
+        stream,
+        version,
+        payload,
+        body: column,
+        mut metadata,
+    } in targets
+    {
+        // Rows of older formats (body inline) are written back in the current one.
+        let (mut payload, mut event) = stored_event(&version, payload, column.as_deref())?;
         let token = payload
             .pointer("/EventIngested/user_key")
             .and_then(Value::as_str)
@@ -180,7 +204,8 @@ pub async fn forget_user(
     }
     for row in &rewritten {
         sqlx::query(
-            "UPDATE ingested_events SET payload = $3, body = $4, metadata = $5
+            "UPDATE ingested_events
+                SET payload = $3, body = $4, metadata = $5, event_version = $6
               WHERE project_id = $1 AND position = $2",
         )
         .bind(row.project_id)
@@ -188,6 +213,7 @@ pub async fn forget_user(
         .bind(&row.payload)
         .bind(&row.body)
         .bind(&row.metadata)
+        .bind(body::IN_COLUMN_VERSION)
         .execute(&mut *tx)
         .await?;
     }
@@ -248,6 +274,27 @@ pub async fn forget_user(
     .await
     .map_err(|error| ErasureError::Record(error.to_string()))?;
     Ok(Erased { events, users })
+}
+
+/// A stored `EventIngested` as its head (the payload with `data` null) and its
+/// normalised body, whatever format the row was written in: a 4.0 row's body is in its
+/// column, older rows carry it inline (upcast to the current shape first).
+fn stored_event(
+    version: &str,
+    payload: Value,
+    column: Option<&[u8]>,
+) -> Result<(Value, Value), ErasureError> {
+    if let Some(column) = column {
+        return Ok((payload, body::decode(&body::stored_string(column))?));
+    }
+    let current =
+        faultline_domain::upcast::current_of_row("issue", "EventIngested", version, payload, None);
+    let mut occurrence = match serde_json::from_value(current)? {
+        faultline_domain::issue::IssueEvent::EventIngested(occurrence) => occurrence,
+        _ => return Ok((Value::Null, Value::Null)),
+    };
+    let event = std::mem::take(&mut occurrence.data);
+    Ok((serde_json::json!({ "EventIngested": occurrence }), event))
 }
 
 /// Vacuums the tables an erasure rewrote, so the old row versions leave the files now

@@ -320,3 +320,75 @@ async fn a_person_found_by_address_is_erased_from_all_their_events() {
     assert_eq!(issue["userCount"], 1, "{issue}");
     assert!(!verified.contains("DIFFERENT"), "{verified}");
 }
+
+#[tokio::test]
+async fn an_event_stored_in_an_older_format_is_erased_too() {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
+    let token = create_user(&url, "owner@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "acme", "backend").await;
+    let ada = json!({"id": "u-4242", "email": "ada@example.test"});
+    send(&server, &project, ada, "203.0.113.9").await;
+    ingest_tally(&pool, Duration::from_secs(30)).await;
+    // As an EventIngested 3.0 row stores it: the body inline in the payload, no column.
+    let (position, column): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT position, body FROM ingested_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let body = faultline_domain::issue::body::decode(
+        &faultline_domain::issue::body::stored_string(&column),
+    )
+    .unwrap();
+    let inline = faultline_domain::issue::body::encode(&body).unwrap();
+    sqlx::query("ALTER TABLE ingested_events_p1 DISABLE TRIGGER USER")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE ingested_events_p1
+            SET payload = jsonb_set(payload, '{EventIngested,data}', to_jsonb($2::text)),
+                body = NULL, event_version = '3.0'
+          WHERE position = $1",
+    )
+    .bind(position)
+    .bind(&inline)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("ALTER TABLE ingested_events_p1 ENABLE TRIGGER USER")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM issues")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let events_path = format!("/api/0/organizations/acme/issues/{id}/events/?full=true");
+    let before = api.get_ok(&events_path).await.to_string();
+
+    run_faultline(
+        &url,
+        &[
+            "forget",
+            "user",
+            "--org",
+            "acme",
+            "--email",
+            "ada@example.test",
+        ],
+        &[],
+    );
+    let after = api.get_ok(&events_path).await.to_string();
+    let dumped = dump(&url);
+    let verified = run_faultline(&url, &["verify", "--all"], &[]);
+
+    assert!(before.contains("ada@example.test"), "{before}");
+    assert!(!after.contains("ada@example.test"), "{after}");
+    assert!(
+        !dumped.contains("u-4242"),
+        "the dump still holds the person"
+    );
+    assert!(!verified.contains("DIFFERENT"), "{verified}");
+}
