@@ -3,8 +3,8 @@
 //!
 //! The stored events that are about them are rewritten without them, in place
 //! (`domain::erasure`: their `user` becomes an opaque token, their address goes), in
-//! one transaction that sets `faultline.erasure`, the one setting under which the log's
-//! trigger lets a row's payload, body and metadata change (migration 0030). The read
+//! one rewrite transaction (`EventLog::begin_rewrite`: the one way the log's trigger
+//! lets a row's payload, body and metadata change, migration 0030). The read
 //! models rename the same user keys to the same tokens under the issues projection's
 //! and the alerting reactor's locks, so they stay what a rebuild from the rewritten log
 //! gives; summaries in the permanent log are rewritten the same way; the issues' cached
@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
+use faultline_commands::store::EventLog;
 use faultline_commands::CommandBus;
 use faultline_domain::erasure::{erase, erased_key, Person};
 use faultline_domain::issue::body;
@@ -130,7 +131,7 @@ pub async fn forget_user(
         .collect();
     let old_keys: Vec<&str> = renames.iter().map(|(old, _)| old.as_str()).collect();
 
-    let mut tx = pool.begin().await?;
+    let mut tx = EventLog::begin_rewrite(pool).await?;
     // Retention passes (which evict bodies) and other erasures wait, and so do the read
     // models' writers: none folds an old row version after the renames, and every row
     // they folded before is committed and read again below.
@@ -145,9 +146,6 @@ pub async fn forget_user(
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("SET LOCAL faultline.erasure = 'on'")
-        .execute(&mut *tx)
-        .await?;
     // Every event counted under one of the person's keys, and the keyless ones about
     // them: rewritten with one token per key, so counts of distinct users stay.
     let targets: Vec<StoredRow> = sqlx::query_as(

@@ -172,6 +172,19 @@ impl EventLog {
         Ok(positions)
     }
 
+    /// A transaction in which rows of the log may be rewritten (payload, body and
+    /// metadata only; migration 0030): the one path for erasure and for evicting old
+    /// bodies. Anything else that tries to change a row is still refused.
+    pub async fn begin_rewrite(
+        pool: &PgPool,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET LOCAL faultline.rewrite = 'on'")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
     /// The events of one stream after `after_sequence`, in sequence order, from both
     /// tables.
     pub async fn stream(

@@ -6,6 +6,7 @@
 //! the log: `issue_events.position` points at each one.
 
 mod accepted;
+mod counts;
 pub mod due;
 pub mod queries;
 mod rebuilding;
@@ -447,25 +448,11 @@ impl Batch {
         if tags.is_empty() {
             return Ok(());
         }
-        let tags: Vec<((i64, &str, &str), TagFold)> = tags.into_iter().collect();
-        sqlx::query(
-            "INSERT INTO issue_tag_values AS t (issue_id, key, value, times_seen, first_seen, last_seen)
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[],
-                                  $5::timestamptz[], $6::timestamptz[])
-             ON CONFLICT (issue_id, key, value) DO UPDATE
-                SET times_seen = t.times_seen + EXCLUDED.times_seen,
-                    first_seen = least(t.first_seen, EXCLUDED.first_seen),
-                    last_seen = greatest(t.last_seen, EXCLUDED.last_seen)",
-        )
-        .bind(tags.iter().map(|((id, _, _), _)| *id).collect::<Vec<_>>())
-        .bind(tags.iter().map(|((_, k, _), _)| *k).collect::<Vec<_>>())
-        .bind(tags.iter().map(|((_, _, v), _)| *v).collect::<Vec<_>>())
-        .bind(tags.iter().map(|(_, f)| f.count).collect::<Vec<_>>())
-        .bind(tags.iter().map(|(_, f)| f.first_seen).collect::<Vec<_>>())
-        .bind(tags.iter().map(|(_, f)| f.last_seen).collect::<Vec<_>>())
-        .execute(conn)
-        .await?;
-        Ok(())
+        let tags: Vec<((i64, &str, &str), counts::Count)> = tags
+            .into_iter()
+            .map(|(key, fold)| (key, (fold.count, fold.first_seen, fold.last_seen)))
+            .collect();
+        counts::add_tag_values(conn, &tags).await
     }
 
     async fn set_statuses(&self, conn: &mut PgConnection) -> Result<(), ProjectionError> {

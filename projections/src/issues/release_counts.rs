@@ -4,14 +4,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use faultline_domain::issue::Occurrence;
 use sqlx::PgConnection;
 
+use super::counts::Count;
 use crate::ProjectionError;
-
-/// Events, first seen, last seen.
-type Count = (i64, DateTime<Utc>, DateTime<Utc>);
 
 /// Adds `occurrences` (each with its project) to the counts; events without a
 /// release count nowhere.
@@ -35,27 +32,6 @@ pub(super) async fn add<'a>(
             })
             .or_insert((1, at, at));
     }
-    if counts.is_empty() {
-        return Ok(());
-    }
     let counts: Vec<_> = counts.into_iter().collect();
-    sqlx::query(
-        "INSERT INTO release_environments AS r
-                (project_id, release, environment, times_seen, first_seen, last_seen)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[],
-                              $5::timestamptz[], $6::timestamptz[])
-         ON CONFLICT (project_id, release, environment) DO UPDATE
-            SET times_seen = r.times_seen + EXCLUDED.times_seen,
-                first_seen = least(r.first_seen, EXCLUDED.first_seen),
-                last_seen = greatest(r.last_seen, EXCLUDED.last_seen)",
-    )
-    .bind(counts.iter().map(|((p, _, _), _)| *p).collect::<Vec<_>>())
-    .bind(counts.iter().map(|((_, r, _), _)| *r).collect::<Vec<_>>())
-    .bind(counts.iter().map(|((_, _, e), _)| *e).collect::<Vec<_>>())
-    .bind(counts.iter().map(|(_, (n, _, _))| *n).collect::<Vec<_>>())
-    .bind(counts.iter().map(|(_, (_, f, _))| *f).collect::<Vec<_>>())
-    .bind(counts.iter().map(|(_, (_, _, l))| *l).collect::<Vec<_>>())
-    .execute(conn)
-    .await?;
-    Ok(())
+    super::counts::add_release_counts(conn, &counts).await
 }

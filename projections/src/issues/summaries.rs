@@ -8,6 +8,7 @@
 use faultline_domain::issue::{IssueEvent, SummaryPart};
 use sqlx::PgConnection;
 
+use super::counts;
 use crate::{ProjectionError, StoredEvent};
 
 pub(super) async fn apply(
@@ -55,35 +56,15 @@ async fn add(
     part: &SummaryPart,
 ) -> Result<(), ProjectionError> {
     let summary = &part.summary;
-    let releases = &summary.releases;
-    sqlx::query(
-        "INSERT INTO release_environments AS r
-                (project_id, release, environment, times_seen, first_seen, last_seen)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[],
-                                  $6::timestamptz[])
-         ON CONFLICT (project_id, release, environment) DO UPDATE
-            SET times_seen = r.times_seen + EXCLUDED.times_seen,
-                first_seen = least(r.first_seen, EXCLUDED.first_seen),
-                last_seen = greatest(r.last_seen, EXCLUDED.last_seen)",
-    )
-    .bind(project_id)
-    .bind(
-        releases
-            .iter()
-            .map(|r| r.release.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        releases
-            .iter()
-            .map(|r| r.environment.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(releases.iter().map(|r| r.events).collect::<Vec<_>>())
-    .bind(releases.iter().map(|r| r.first_seen).collect::<Vec<_>>())
-    .bind(releases.iter().map(|r| r.last_seen).collect::<Vec<_>>())
-    .execute(&mut *conn)
-    .await?;
+    let releases: Vec<_> = summary
+        .releases
+        .iter()
+        .map(|r| {
+            let key = (project_id, r.release.as_str(), r.environment.as_str());
+            (key, (r.events, r.first_seen, r.last_seen))
+        })
+        .collect();
+    counts::add_release_counts(&mut *conn, &releases).await?;
 
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM issues WHERE id = $1)")
         .bind(part.issue_id)
@@ -122,23 +103,13 @@ async fn add(
     .bind(&summary.level)
     .execute(&mut *conn)
     .await?;
-    let tags = &summary.tags;
-    sqlx::query(
-        "INSERT INTO issue_tag_values AS t (issue_id, key, value, times_seen, first_seen, last_seen)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[],
-                                  $6::timestamptz[])
-         ON CONFLICT (issue_id, key, value) DO UPDATE
-            SET times_seen = t.times_seen + EXCLUDED.times_seen,
-                first_seen = least(t.first_seen, EXCLUDED.first_seen),
-                last_seen = greatest(t.last_seen, EXCLUDED.last_seen)",
-    )
-    .bind(part.issue_id)
-    .bind(tags.iter().map(|t| t.key.as_str()).collect::<Vec<_>>())
-    .bind(tags.iter().map(|t| t.value.as_str()).collect::<Vec<_>>())
-    .bind(tags.iter().map(|t| t.events).collect::<Vec<_>>())
-    .bind(tags.iter().map(|t| t.first_seen).collect::<Vec<_>>())
-    .bind(tags.iter().map(|t| t.last_seen).collect::<Vec<_>>())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    let tags: Vec<_> = summary
+        .tags
+        .iter()
+        .map(|t| {
+            let key = (part.issue_id, t.key.as_str(), t.value.as_str());
+            (key, (t.events, t.first_seen, t.last_seen))
+        })
+        .collect();
+    counts::add_tag_values(conn, &tags).await
 }

@@ -8,7 +8,7 @@ use faultline_domain::issue::{
 use serde_json::Value;
 use sqlx::PgPool;
 
-use super::tests::{created, stored, t0};
+use super::tests::{clear, created, dump, stored, t0};
 use super::IssuesProjection;
 use crate::{Projection, StoredEvent};
 
@@ -48,26 +48,6 @@ fn summarized(below: i64, issue_id: i64, occurrences: &[&Occurrence]) -> IssueEv
         ignore: None,
         at: t0(),
     }
-}
-
-async fn dump(pool: &PgPool) -> Value {
-    let mut out = serde_json::Map::new();
-    for (table, order) in [
-        ("issues", "id"),
-        ("issue_events", "project_id, event_id"),
-        ("issue_users", "issue_id, user_key"),
-        ("issue_tag_values", "issue_id, key, value"),
-        ("release_environments", "project_id, release, environment"),
-    ] {
-        let rows: Vec<Value> = sqlx::query_scalar(&format!(
-            "SELECT to_jsonb(t) FROM {table} t ORDER BY {order}"
-        ))
-        .fetch_all(pool)
-        .await
-        .unwrap();
-        out.insert(table.into(), Value::Array(rows));
-    }
-    Value::Object(out)
 }
 
 async fn fold(pool: &PgPool, events: &[StoredEvent]) {
@@ -127,12 +107,7 @@ async fn a_summary_folded_without_its_events_gives_the_rows_the_events_gave(pool
     let live = dump(&pool).await;
 
     // Rebuilt after the drop: the permanent events below the horizon, then the rest.
-    sqlx::query(
-        "TRUNCATE issues, issue_events, issue_users, issue_tag_values, release_environments",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    clear(&pool).await;
     sqlx::query(
         "INSERT INTO dropped_partitions (name, lower, upper, events, bytes)
          VALUES ('ingested_events_p1', 1, 200, 4, 0)",

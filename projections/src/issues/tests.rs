@@ -112,13 +112,15 @@ fn history() -> Vec<StoredEvent> {
         .collect()
 }
 
-async fn dump(pool: &PgPool) -> Value {
+/// The rows of the tables occurrences are folded into.
+pub(super) async fn dump(pool: &PgPool) -> Value {
     let mut out = serde_json::Map::new();
     for (table, order) in [
         ("issues", "id"),
         ("issue_events", "project_id, event_id"),
         ("issue_users", "issue_id, user_key"),
         ("issue_tag_values", "issue_id, key, value"),
+        ("release_environments", "project_id, release, environment"),
     ] {
         let rows: Vec<Value> = sqlx::query_scalar(&format!(
             "SELECT to_jsonb(t) FROM {table} t ORDER BY {order}"
@@ -131,11 +133,14 @@ async fn dump(pool: &PgPool) -> Value {
     Value::Object(out)
 }
 
-async fn clear(pool: &PgPool) {
-    sqlx::query("TRUNCATE issues, issue_events, issue_users, issue_tag_values")
-        .execute(pool)
-        .await
-        .unwrap();
+/// Empties the tables [`dump`] reads.
+pub(super) async fn clear(pool: &PgPool) {
+    sqlx::query(
+        "TRUNCATE issues, issue_events, issue_users, issue_tag_values, release_environments",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -3,9 +3,10 @@
 //! (when shorter than the longest retention, which the partition drop applies) and of
 //! its oldest events beyond its `maxStoredEvents` (as Bugsink keeps a number of events
 //! per project). The rows stay, heads and all (what the read models fold), so counts
-//! and `verify` are untouched; the body, the bulk of an event, goes (the rewrite path
-//! of migration 0030), and the event leaves the issue's event list and detail.
+//! and `verify` are untouched; the body, the bulk of an event, goes (through
+//! `EventLog::begin_rewrite`), and the event leaves the issue's event list and detail.
 
+use faultline_commands::store::EventLog;
 use sqlx::PgPool;
 
 /// A project's events evicted (or, dry, that would be).
@@ -52,10 +53,7 @@ pub async fn evict_past_retention(
             .fetch_one(pool)
             .await?
         } else {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SET LOCAL faultline.erasure = 'on'")
-                .execute(&mut *tx)
-                .await?;
+            let mut tx = EventLog::begin_rewrite(pool).await?;
             let done = sqlx::query(
                 "UPDATE ingested_events SET body = NULL
                   WHERE project_id = $1 AND body IS NOT NULL AND recorded_at < $2",
@@ -110,10 +108,7 @@ pub async fn evict_over_max(pool: &PgPool, dry_run: bool) -> Result<Vec<Evicted>
             continue;
         }
         if !dry_run {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SET LOCAL faultline.erasure = 'on'")
-                .execute(&mut *tx)
-                .await?;
+            let mut tx = EventLog::begin_rewrite(pool).await?;
             sqlx::query(
                 "UPDATE ingested_events SET body = NULL
                   WHERE project_id = $1

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    age_first_partition, create_user, fresh_database, ingest_tally, move_log_past_first_partition,
-    project_with_key, run_faultline, send_event, Api, ProjectKey, TestServer,
+    acme_backend, age_first_partition, ingest_tally, move_log_past_first_partition, run_faultline,
+    send_event, AcmeBackend, ProjectKey, TestServer,
 };
 
 async fn send(server: &TestServer, project: &ProjectKey, user: Value, address: &str) {
@@ -40,11 +40,13 @@ fn dump(url: &str) -> String {
 
 #[tokio::test]
 async fn a_forgotten_person_leaves_no_trace_in_a_dump_and_the_counts_stay() {
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
-    let token = create_user(&url, "owner@example.test", false);
-    let api = Api::new(&server, &token);
-    let project = project_with_key(&api, "acme", "backend").await;
+    let AcmeBackend {
+        url,
+        pool,
+        server,
+        api,
+        project,
+    } = acme_backend().await;
     let ada = json!({"id": "u-4242", "email": "ada@example.test", "ip_address": "203.0.113.9"});
     for _ in 0..3 {
         send(&server, &project, ada.clone(), "203.0.113.9").await;
@@ -126,11 +128,13 @@ async fn a_forgotten_person_leaves_no_trace_in_a_dump_and_the_counts_stay() {
 
 #[tokio::test]
 async fn a_person_whose_events_retention_dropped_is_erased_from_the_summaries() {
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
-    let token = create_user(&url, "owner@example.test", false);
-    let api = Api::new(&server, &token);
-    let project = project_with_key(&api, "acme", "backend").await;
+    let AcmeBackend {
+        url,
+        pool,
+        server,
+        api,
+        project,
+    } = acme_backend().await;
     let ada = json!({"id": "u-4242", "email": "ada@example.test"});
     send(&server, &project, ada, "203.0.113.9").await;
     ingest_tally(&pool, Duration::from_secs(30)).await;
@@ -177,11 +181,13 @@ async fn a_person_whose_events_retention_dropped_is_erased_from_the_summaries() 
 
 #[tokio::test]
 async fn an_owner_erases_a_person_over_the_api() {
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
-    let token = create_user(&url, "owner@example.test", false);
-    let api = Api::new(&server, &token);
-    let project = project_with_key(&api, "acme", "backend").await;
+    let AcmeBackend {
+        url,
+        pool,
+        server,
+        api,
+        project,
+    } = acme_backend().await;
     let ada = json!({"id": "u-4242", "email": "ada@example.test"});
     send(&server, &project, ada, "203.0.113.9").await;
     ingest_tally(&pool, Duration::from_secs(30)).await;
@@ -240,11 +246,13 @@ async fn an_owner_erases_a_person_over_the_api() {
 
 #[tokio::test]
 async fn a_person_whose_event_bodies_were_evicted_is_erased_from_the_heads() {
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
-    let token = create_user(&url, "owner@example.test", false);
-    let api = Api::new(&server, &token);
-    let project = project_with_key(&api, "acme", "backend").await;
+    let AcmeBackend {
+        url,
+        pool,
+        server,
+        api,
+        project,
+    } = acme_backend().await;
     api.expect(
         200,
         "PUT",
@@ -286,11 +294,13 @@ async fn a_person_whose_event_bodies_were_evicted_is_erased_from_the_heads() {
 
 #[tokio::test]
 async fn a_person_found_by_address_is_erased_from_all_their_events() {
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
-    let token = create_user(&url, "owner@example.test", false);
-    let api = Api::new(&server, &token);
-    let project = project_with_key(&api, "acme", "backend").await;
+    let AcmeBackend {
+        url,
+        pool,
+        server,
+        api,
+        project,
+    } = acme_backend().await;
     // One person (id u-4242) seen from two addresses; erased by one of them.
     let home = json!({"id": "u-4242", "ip_address": "203.0.113.9"});
     let office = json!({"id": "u-4242", "ip_address": "198.51.100.99"});
@@ -323,11 +333,13 @@ async fn a_person_found_by_address_is_erased_from_all_their_events() {
 
 #[tokio::test]
 async fn an_event_stored_in_an_older_format_is_erased_too() {
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
-    let token = create_user(&url, "owner@example.test", false);
-    let api = Api::new(&server, &token);
-    let project = project_with_key(&api, "acme", "backend").await;
+    let AcmeBackend {
+        url,
+        pool,
+        server,
+        api,
+        project,
+    } = acme_backend().await;
     let ada = json!({"id": "u-4242", "email": "ada@example.test"});
     send(&server, &project, ada, "203.0.113.9").await;
     ingest_tally(&pool, Duration::from_secs(30)).await;

@@ -470,3 +470,51 @@ pub async fn age_first_partition(pool: &PgPool, days: i32) {
     .await
     .unwrap();
 }
+
+/// A running server on a fresh database, its owner's API, and project `backend` of
+/// organization `acme` with its key: the set-up most end-to-end tests start from.
+pub struct AcmeBackend {
+    pub url: String,
+    pub pool: PgPool,
+    pub server: TestServer,
+    pub api: Api,
+    pub project: ProjectKey,
+}
+
+/// See [`AcmeBackend`].
+pub async fn acme_backend() -> AcmeBackend {
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
+    let token = create_user(&url, "owner@example.test", false);
+    let api = Api::new(&server, &token);
+    let project = project_with_key(&api, "acme", "backend").await;
+    AcmeBackend {
+        url,
+        pool,
+        server,
+        api,
+        project,
+    }
+}
+
+/// Another project of `org` (made by [`project_with_key`]) with its key.
+pub async fn another_project(api: &Api, org: &str, slug: &str) -> ProjectKey {
+    api.expect(
+        201,
+        "POST",
+        &format!("/api/0/teams/{org}/team/projects/"),
+        Some(serde_json::json!({"name": slug, "slug": slug})),
+    )
+    .await;
+    let keys = api
+        .get_ok(&format!("/api/0/projects/{org}/{slug}/keys/"))
+        .await;
+    ProjectKey {
+        project_id: keys[0]["projectId"].as_i64().unwrap(),
+        key: keys[0]["public"].as_str().unwrap().to_owned(),
+        dsn: keys[0]["dsn"]["public"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}

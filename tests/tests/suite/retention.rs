@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    create_user, fresh_database, ingest_tally, project_with_key, run_faultline, send_event, Api,
-    ProjectKey, TestServer,
+    another_project, create_user, fresh_database, ingest_tally, project_with_key, run_faultline,
+    send_event, Api, ProjectKey, TestServer,
 };
 
 /// `faultline retention status --json` on the database at `url`, with `env`.
@@ -207,19 +207,7 @@ async fn issues_past_their_projects_retention_are_deleted_through_the_log_one_pa
     let token = create_user(&url, "owner@example.test", false);
     let api = Api::new(&server, &token);
     let backend = project_with_key(&api, "acme", "backend").await;
-    api.expect(
-        201,
-        "POST",
-        "/api/0/teams/acme/team/projects/",
-        Some(json!({"name": "frontend", "slug": "frontend"})),
-    )
-    .await;
-    let keys = api.get_ok("/api/0/projects/acme/frontend/keys/").await;
-    let frontend = ProjectKey {
-        project_id: keys[0]["projectId"].as_i64().unwrap(),
-        key: keys[0]["public"].as_str().unwrap().to_owned(),
-        dsn: String::new(),
-    };
+    let frontend = another_project(&api, "acme", "frontend").await;
     api.expect(
         200,
         "PUT",

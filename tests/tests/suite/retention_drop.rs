@@ -7,8 +7,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    age_first_partition, create_user, fresh_database, ingest_tally, move_log_past_first_partition,
-    project_with_key, run_faultline, send_event, Api, ProjectKey, TestServer,
+    acme_backend, age_first_partition, another_project, ingest_tally,
+    move_log_past_first_partition, run_faultline, send_event, AcmeBackend, Api, ProjectKey,
+    TestServer,
 };
 
 async fn send(server: &TestServer, project: &ProjectKey, kind: &str, user: &str, release: &str) {
@@ -67,11 +68,13 @@ async fn caught_up(pool: &sqlx::PgPool, projection: &str) {
 
 #[tokio::test]
 async fn an_old_partition_is_summarized_and_dropped_and_a_rebuild_stays_exact() {
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
-    let token = create_user(&url, "owner@example.test", false);
-    let api = Api::new(&server, &token);
-    let project = project_with_key(&api, "acme", "backend").await;
+    let AcmeBackend {
+        url,
+        pool,
+        server,
+        api,
+        project,
+    } = acme_backend().await;
     // The alerting reactor is held back (its runner cannot take its lock): it applies
     // none of the events below until the lock is let go.
     let mut held = pool.begin().await.unwrap();
@@ -238,11 +241,13 @@ async fn an_old_partition_is_summarized_and_dropped_and_a_rebuild_stays_exact() 
 
 #[tokio::test]
 async fn a_project_keeps_no_more_event_bodies_than_its_maximum_after_concurrent_ingestion() {
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
-    let token = create_user(&url, "owner@example.test", false);
-    let api = Api::new(&server, &token);
-    let project = project_with_key(&api, "acme", "backend").await;
+    let AcmeBackend {
+        url,
+        pool,
+        server,
+        api,
+        project,
+    } = acme_backend().await;
     api.expect(
         200,
         "PUT",
@@ -308,18 +313,14 @@ async fn a_project_keeps_no_more_event_bodies_than_its_maximum_after_concurrent_
 
 #[tokio::test]
 async fn a_project_with_a_shorter_retention_loses_its_old_event_bodies_before_the_partition_goes() {
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::spawn(&[("DATABASE_URL", &url)]);
-    let token = create_user(&url, "owner@example.test", false);
-    let api = Api::new(&server, &token);
-    let long = project_with_key(&api, "acme", "backend").await;
-    api.expect(
-        201,
-        "POST",
-        "/api/0/teams/acme/team/projects/",
-        Some(json!({"name": "short", "slug": "short"})),
-    )
-    .await;
+    let AcmeBackend {
+        url,
+        pool,
+        server,
+        api,
+        project: long,
+    } = acme_backend().await;
+    let short = another_project(&api, "acme", "short").await;
     api.expect(
         200,
         "PUT",
@@ -327,12 +328,6 @@ async fn a_project_with_a_shorter_retention_loses_its_old_event_bodies_before_th
         Some(json!({"eventRetentionDays": 5})),
     )
     .await;
-    let keys = api.get_ok("/api/0/projects/acme/short/keys/").await;
-    let short = ProjectKey {
-        project_id: keys[0]["projectId"].as_i64().unwrap(),
-        key: keys[0]["public"].as_str().unwrap().to_owned(),
-        dsn: String::new(),
-    };
     send(&server, &long, "kept", "1", "shop@1").await;
     send(&server, &short, "thinned", "2", "shop@1").await;
     send(&server, &short, "thinned", "3", "shop@1").await;
