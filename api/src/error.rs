@@ -280,6 +280,16 @@ impl Refusal for faultline_domain::release::ReleaseError {
     }
 }
 
+impl Refusal for faultline_domain::artifact_bundle::ArtifactBundleError {
+    fn to_api_error(&self) -> ApiError {
+        use faultline_domain::artifact_bundle::ArtifactBundleError::*;
+        match self {
+            NotFound => ApiError::NotFound,
+            NoProjects | Empty => ApiError::BadRequest(self.to_string()),
+        }
+    }
+}
+
 impl<E: Refusal> From<faultline_commands::CommandError<E>> for ApiError {
     fn from(error: faultline_commands::CommandError<E>) -> Self {
         use faultline_commands::CommandError;

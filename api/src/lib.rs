@@ -20,6 +20,7 @@ pub mod releases_seen;
 pub mod render;
 pub mod resolve;
 pub mod routes;
+pub mod sourcemaps;
 pub mod state;
 pub mod telemetry;
 pub mod timeout;
@@ -99,4 +100,5 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .merge(routes::releases::router())
         .merge(routes::environments::router())
         .merge(routes::erasures::router())
+        .merge(routes::artifact_bundles::router())
 }

@@ -76,6 +76,8 @@ pub struct Shared {
     pub event_retention_days: u32,
     /// The releases ingestion has created in this process.
     pub releases_seen: Arc<crate::releases_seen::ReleasesSeen>,
+    /// Source map upload limits and the parsed map cache.
+    pub source_maps: Arc<crate::sourcemaps::SourceMaps>,
 }
 
 impl AppState {

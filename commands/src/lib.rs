@@ -8,6 +8,7 @@
 //! answering (read-your-writes).
 
 pub mod accounts;
+pub mod artifacts;
 pub mod bus;
 pub mod error;
 pub mod ids;

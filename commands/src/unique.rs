@@ -114,3 +114,6 @@ impl UniqueKeys for ServiceHook {}
 /// A release's stream id is its organization and version: the stream itself keeps
 /// the version unique.
 impl UniqueKeys for Release {}
+
+// An artifact bundle claims nothing: its stream id is its key.
+impl UniqueKeys for faultline_domain::artifact_bundle::ArtifactBundle {}

@@ -28,6 +28,7 @@ macro_rules! handle_by_deciding {
 pub(crate) use handle_by_deciding;
 
 pub mod alert;
+pub mod artifact_bundle;
 pub(crate) mod double_option;
 pub mod dsn;
 pub mod erasure;

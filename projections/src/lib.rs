@@ -16,6 +16,7 @@
 pub mod accounts;
 pub mod alerting;
 pub mod alerts;
+pub mod artifact_bundles;
 pub mod audit;
 pub mod checkpoint;
 pub mod environments;

@@ -7,6 +7,7 @@ use crate::accounts::projects::ProjectsProjection;
 use crate::accounts::users::UsersProjection;
 use crate::alerting::AlertingReactor;
 use crate::alerts::AlertRulesProjection;
+use crate::artifact_bundles::ArtifactBundlesProjection;
 use crate::audit::AuditLogProjection;
 use crate::issues::IssuesProjection;
 use crate::projection::Projection;
@@ -21,6 +22,7 @@ pub fn durable() -> Vec<Arc<dyn Projection>> {
         Arc::new(IssuesProjection::live()),
         Arc::new(AlertRulesProjection),
         Arc::new(ReleasesProjection),
+        Arc::new(ArtifactBundlesProjection),
         Arc::new(AuditLogProjection),
     ]
 }

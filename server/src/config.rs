@@ -108,6 +108,12 @@ pub struct ServeArgs {
     /// [default: no limit].
     #[arg(long, env = "FAULTLINE_PROJECT_RATE_LIMIT", value_parser = rate_limit)]
     pub project_rate_limit: Option<RateLimit>,
+    /// Memory for parsed source maps, in MiB (least recently used maps leave first).
+    #[arg(long, env = "FAULTLINE_SOURCEMAP_CACHE_MB", default_value = "256")]
+    pub sourcemap_cache_mb: u64,
+    /// Largest source map artifact bundle, in MiB: assembled, and unpacked.
+    #[arg(long, env = "FAULTLINE_MAX_BUNDLE_MB", default_value = "256")]
+    pub max_bundle_mb: u64,
     /// Serve Prometheus metrics (`GET /metrics`) on this address instead of on the
     /// main one [default: `/metrics` on the main address, without authentication].
     #[arg(long, env = "FAULTLINE_METRICS_BIND")]

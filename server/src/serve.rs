@@ -110,6 +110,13 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         request_timeout: args.request_timeout,
         event_retention_days: args.retention.event_retention_days,
         releases_seen: Arc::new(releases_seen),
+        source_maps: Arc::new(faultline_api::sourcemaps::SourceMaps::new(
+            args.sourcemap_cache_mb * 1024 * 1024,
+            faultline_api::sourcemaps::UploadLimits {
+                bundle_size: args.max_bundle_mb * 1024 * 1024,
+                ..Default::default()
+            },
+        )),
     });
     if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
         crate::accounts::bootstrap_if_empty(&state).await?;

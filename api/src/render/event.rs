@@ -2,10 +2,11 @@
 //! interfaces as `entries`.
 
 use chrono::{DateTime, Utc};
-use faultline_domain::issue::Occurrence;
+use faultline_domain::issue::{IssueEvent, Occurrence};
 use faultline_projections::issues::queries::EventRow;
 use serde_json::{json, Map, Value};
 
+use crate::error::ApiError;
 use crate::json::date;
 
 fn text<'a>(data: &'a Value, key: &str) -> Option<&'a str> {
@@ -130,6 +131,7 @@ fn frame_json(frame: &Value) -> Value {
         "lock": null,
         "sourceLink": null,
         "vars": field("vars"),
+        "data": field("data"),
     })
 }
 
@@ -166,7 +168,7 @@ fn entries(data: &Value) -> Vec<Value> {
                     "threadId": field("thread_id"),
                     "module": field("module"),
                     "stacktrace": stacktrace_json(exception.get("stacktrace")),
-                    "rawStacktrace": null,
+                    "rawStacktrace": stacktrace_json(exception.get("raw_stacktrace")),
                 })
             })
             .collect();
@@ -319,7 +321,7 @@ pub fn event_detail_json(
         "platform": text(data, "platform").unwrap_or("other"),
         "dateReceived": date(row.received),
         "dateCreated": date(row.timestamp),
-        "errors": [],
+        "errors": processing_errors(data),
         "occurrence": null,
         "_meta": {},
         "crashFile": null,
@@ -333,4 +335,51 @@ pub fn event_detail_json(
         "nextEventID": next,
         "previousEventID": previous,
     })
+}
+
+/// The occurrence stored at an event's log position.
+pub fn occurrence(row: &EventRow) -> Result<Occurrence, ApiError> {
+    match serde_json::from_value::<IssueEvent>(row.current_payload()) {
+        Ok(IssueEvent::EventIngested(occurrence)) => Ok(*occurrence),
+        Ok(_) => Err(ApiError::Internal(
+            format!("log position {} is not an ingested event", row.position).into(),
+        )),
+        Err(error) => Err(ApiError::internal(error)),
+    }
+}
+
+/// The event's processing errors (`errors`: why frames were not resolved) as Sentry's
+/// event serializer shows them: `{type, message, data}`.
+fn processing_errors(data: &Value) -> Value {
+    let errors = data.get("errors").and_then(Value::as_array);
+    Value::Array(
+        errors
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .map(|error| {
+                let kind = error
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown_error");
+                let rest: Map<String, Value> = error
+                    .iter()
+                    .filter(|(key, _)| key.as_str() != "type")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                json!({"type": kind, "message": error_message(kind), "data": rest})
+            })
+            .collect(),
+    )
+}
+
+/// Sentry's wording of a processing error type.
+fn error_message(kind: &str) -> &'static str {
+    match kind {
+        "js_no_source" => "Source code was not found",
+        "js_invalid_source" => "Invalid source map",
+        "js_missing_sources_content" => "Source map is missing source code",
+        "js_invalid_sourcemap_location" => "Invalid location in source map",
+        _ => "There was an error processing this event",
+    }
 }

@@ -7,7 +7,6 @@
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::IntoResponse;
 use axum::Json;
-use faultline_domain::issue::{IssueEvent, Occurrence};
 use faultline_projections::issues::queries::{self, EventRow, IssueRow};
 use serde::Deserialize;
 use serde_json::Value;
@@ -15,7 +14,7 @@ use serde_json::Value;
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
 use crate::pagination::{link_header, PageParams};
-use crate::render::event::{event_detail_json, event_list_json};
+use crate::render::event::{event_detail_json, event_list_json, occurrence};
 use crate::resolve::{access_to_issue, resolve_issue, resolve_project, EVENT_READ};
 use crate::state::AppState;
 use utoipa::IntoParams;
@@ -29,17 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(of_issue))
         .routes(routes!(of_issue_without_org))
         .routes(routes!(in_project))
-}
-
-/// The occurrence stored at an event's log position.
-fn occurrence(row: &EventRow) -> Result<Occurrence, ApiError> {
-    match serde_json::from_value::<IssueEvent>(row.current_payload()) {
-        Ok(IssueEvent::EventIngested(occurrence)) => Ok(*occurrence),
-        Ok(_) => Err(ApiError::Internal(
-            format!("log position {} is not an ingested event", row.position).into(),
-        )),
-        Err(error) => Err(ApiError::internal(error)),
-    }
 }
 
 async fn detail_json(

@@ -6,6 +6,7 @@
 //! `pagination`, ...), and helper modules never import a route module. The test below
 //! checks it.
 
+pub mod artifact_bundles;
 pub mod audit_logs;
 pub mod detectors;
 pub mod environments;

@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod grouping;
 pub mod json_depth;
 pub mod normalize;
+pub mod sourcemaps;
 pub mod summary;
 #[cfg(test)]
 mod test_support;

@@ -19,8 +19,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 use faultline_commands::ingest::{ingested_payload, IngestError, IngestJob, IssueDraft};
 use faultline_domain::event::{
-    check_json_depth, grouping_hash, normalize, parse_envelope, payload_event_id, summarize,
-    EnvelopeError, NormalizeContext, MAX_JSON_DEPTH,
+    check_json_depth, grouping_hash, normalize, parse_envelope, payload_event_id, sourcemaps,
+    summarize, EnvelopeError, NormalizeContext, MAX_JSON_DEPTH,
 };
 use faultline_domain::issue::Occurrence;
 use faultline_domain::metadata::{Actor, EventMetadata};
@@ -169,8 +169,23 @@ async fn ingest_event(
         sdk_name_version: sender.client.clone(),
         platform_hint: None,
     };
-    let event = normalize(raw, &context)
+    let mut event = normalize(raw, &context)
         .map_err(|e| ApiError::BadRequest(format!("invalid event: {e}")))?;
+    // Before grouping: two builds of the same code group by their original frames.
+    let locations = sourcemaps::locations(&event);
+    if !locations.is_empty() {
+        let scope = crate::sourcemaps::Scope {
+            org_id: sender.key.org_id,
+            project_id: sender.project_id,
+            release: event.release.as_deref(),
+            dist: event.dist.as_deref(),
+        };
+        let lookups = state
+            .source_maps
+            .lookups(&state.pool, &scope, &locations)
+            .await;
+        sourcemaps::apply(&mut event, &lookups);
+    }
     let summary = summarize(&event);
     let hash = grouping_hash(&event);
     let event_id = event.event_id.clone();
