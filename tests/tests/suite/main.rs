@@ -41,3 +41,4 @@ mod scale_out;
 mod scheduler;
 mod sdks;
 mod secrets_in_logs;
+mod sourcemaps;

@@ -120,7 +120,10 @@ pub fn locations(event: &NormalizedEvent) -> Vec<Location> {
     let mut seen = Vec::<Location>::new();
     for_each_stacktrace(&event.data, |stacktrace| {
         for frame in frame_list(stacktrace) {
-            let Some(abs_path) = frame::position(frame).map(|p| p.abs_path) else {
+            let Some(abs_path) = frame::position(frame)
+                .map(|p| p.abs_path)
+                .filter(|path| may_have_map(path))
+            else {
                 continue;
             };
             if seen.iter().any(|l| l.abs_path == abs_path) {
@@ -131,6 +134,17 @@ pub fn locations(event: &NormalizedEvent) -> Vec<Location> {
         }
     });
     seen
+}
+
+/// Whether a file may have been uploaded: an absolute path or a URL, not one of node's
+/// built-in modules (`node:internal/...`) or `[native code]`, as Sentry skips them.
+fn may_have_map(abs_path: &str) -> bool {
+    let bytes = abs_path.as_bytes();
+    let drive = bytes.len() > 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    abs_path.starts_with('/')
+        || abs_path.contains("://")
+        || abs_path.starts_with("webpack:")
+        || drive
 }
 
 /// `code_file` → debug id, from `debug_meta.images[]` of type `sourcemap`.
@@ -180,8 +194,14 @@ pub fn apply(event: &mut NormalizedEvent, lookups: &HashMap<String, Lookup>) {
             .remove(&"errors")
             .and_then(Value::into_array)
             .unwrap_or_default();
+        // One error per file and kind, however many of its frames failed.
+        let mut seen = Vec::new();
         for error in errors {
-            all.push(error.into_value());
+            let text = sonic_rs::to_string(&error).unwrap_or_default();
+            if !seen.contains(&text) {
+                seen.push(text);
+                all.push(error.into_value());
+            }
         }
         data.insert("errors", all.into_value());
     }

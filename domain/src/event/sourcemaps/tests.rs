@@ -173,10 +173,7 @@ fn given_no_map_when_applied_then_the_frames_stay_and_the_event_says_why() {
         .is_none());
     assert_eq!(
         data["errors"],
-        json!([
-            {"type": "js_no_source", "url": "/srv/app/dist/app.min.js"},
-            {"type": "js_no_source", "url": "/srv/app/dist/app.min.js"}
-        ])
+        json!([{"type": "js_no_source", "url": "/srv/app/dist/app.min.js"}])
     );
 }
 
@@ -205,4 +202,16 @@ fn given_a_python_event_then_no_location_is_looked_up() {
             {"function": "f", "abs_path": "/a.py", "lineno": 1, "colno": 1}]}}]}
     }));
     assert!(locations(&event).is_empty());
+}
+
+#[test]
+fn given_node_builtin_frames_then_only_the_app_file_is_looked_up() {
+    let event = event(json!({
+        "platform": "node",
+        "exception": {"values": [{"type": "E", "stacktrace": {"frames": [
+            {"function": "Module._compile", "filename": "node:internal/modules/cjs/loader", "lineno": 1, "colno": 1},
+            {"function": "a", "filename": "/srv/app/dist/app.min.js", "lineno": 1, "colno": 5}]}}]}
+    }));
+    let found: Vec<String> = locations(&event).into_iter().map(|l| l.abs_path).collect();
+    assert_eq!(found, vec!["/srv/app/dist/app.min.js"]);
 }
