@@ -201,13 +201,14 @@ pub async fn upload_facts(
 /// `default_days` where a project sets none): `(org_id, checksum)`.
 pub async fn expired(
     pool: &PgPool,
+    now: DateTime<Utc>,
     default_days: i32,
     limit: i64,
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT b.org_id, b.checksum
            FROM artifact_bundles b
-          WHERE b.date_uploaded < now() - make_interval(days => (
+          WHERE b.date_uploaded < $3 - make_interval(days => (
                     SELECT coalesce(max(coalesce(pr.retention_days, $1)), $1)
                       FROM artifact_bundle_projects p
                       JOIN projects pr ON pr.id = p.project_id
@@ -217,6 +218,7 @@ pub async fn expired(
     )
     .bind(default_days)
     .bind(limit)
+    .bind(now)
     .fetch_all(pool)
     .await
 }

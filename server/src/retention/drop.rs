@@ -169,7 +169,7 @@ pub async fn drop_old_partitions(
 }
 
 /// The first of `projections` whose checkpoint is not past `(tx_id, position)`.
-async fn first_behind(
+pub(super) async fn first_behind(
     pool: &PgPool,
     projections: &[String],
     (tx_id, position): (i64, i64),

@@ -1,6 +1,7 @@
 //! `faultline retention ...`: what the log stores against each project's retention,
 //! and the pass that applies it.
 
+pub mod bundles;
 pub mod drop;
 pub mod evict;
 pub mod partitions;
@@ -101,6 +102,11 @@ pub async fn run(pool: &PgPool, command: RetentionCommand) -> anyhow::Result<()>
             if let Some((name, reason)) = &report.partitions.kept {
                 println!("kept {name} and later partitions: {reason}");
             }
+            let bundle_verb = if dry_run { "would delete" } else { "deleted" };
+            println!(
+                "{bundle_verb} {} source map bundle(s) past retention, removed {} unused blob(s)",
+                report.bundles.expired, report.bundles.blobs
+            );
             Ok(())
         }
     }

@@ -2,7 +2,8 @@
 //! retention is deleted through the log (`IssueDeleted` by the system actor
 //! `retention`), as Sentry's cleanup removes old groups; then the partitions of
 //! ingested events every project's retention has passed over are summarized and
-//! dropped (`super::drop`).
+//! dropped (`super::drop`); last, source map bundles past retention are deleted and
+//! unused blobs removed (`super::bundles`).
 //!
 //! A pass holds a transaction-scoped advisory lock for its whole length (the
 //! transaction stays open; a crash or a dropped pass rolls it back and frees the
@@ -45,6 +46,8 @@ pub struct PassReport {
     pub partitions: super::drop::DropReport,
     /// Event bodies evicted from projects over their `maxStoredEvents`.
     pub evicted: Vec<super::evict::Evicted>,
+    /// Source map bundles past retention, and unused blobs removed.
+    pub bundles: super::bundles::BundleReport,
 }
 
 /// How a pass runs.
@@ -158,6 +161,9 @@ async fn pass_steps(
         now,
     )
     .await?;
+    report.bundles =
+        super::bundles::expire_bundles(pool, bus, options.default_days, options.dry_run, now)
+            .await?;
     Ok(report)
 }
 

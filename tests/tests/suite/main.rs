@@ -41,4 +41,5 @@ mod scale_out;
 mod scheduler;
 mod sdks;
 mod secrets_in_logs;
+mod sourcemap_uploads;
 mod sourcemaps;
