@@ -14,10 +14,17 @@ use faultline_projections::artifact_bundles::queries::{self, FileRow};
 use moka::future::Cache;
 use sqlx::PgPool;
 
+/// How long a process trusts that a project has no bundles; an upload through this
+/// process ends it at once ([`SourceMaps::uploaded`]).
+const HAS_BUNDLES_TTL: Duration = Duration::from_secs(5);
+
 /// Upload limits and the parsed map cache.
 pub struct SourceMaps {
     maps: Cache<String, Arc<LoadedMap>>,
     debug_ids: Cache<(i64, String), Option<Pair>>,
+    /// Whether a project has any bundle, for a few seconds: most JavaScript projects
+    /// upload none, and their events need no query.
+    has_bundles: Cache<i64, bool>,
     /// Upload limits.
     pub limits: UploadLimits,
 }
@@ -73,9 +80,14 @@ impl SourceMaps {
             .max_capacity(100_000)
             .time_to_live(Duration::from_secs(60))
             .build();
+        let has_bundles = Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(HAS_BUNDLES_TTL)
+            .build();
         Self {
             maps,
             debug_ids,
+            has_bundles,
             limits,
         }
     }
@@ -89,6 +101,21 @@ impl SourceMaps {
         locations: &[Location],
     ) -> HashMap<String, Lookup> {
         let mut out = HashMap::with_capacity(locations.len());
+        match self.has_bundles(pool, scope).await {
+            Ok(true) => {}
+            Ok(false) => {
+                for location in locations {
+                    if location.debug_id.is_some() || scope.release.is_some() {
+                        out.insert(location.abs_path.clone(), Lookup::Missing("js_no_source"));
+                    }
+                }
+                return out;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "source map lookup failed");
+                return out;
+            }
+        }
         for location in locations {
             match self.lookup(pool, scope, location).await {
                 Ok(Some(lookup)) => {
@@ -101,6 +128,22 @@ impl SourceMaps {
             }
         }
         out
+    }
+
+    /// Forgets that the projects had no bundles: one was just uploaded for them.
+    pub async fn uploaded(&self, project_ids: &[i64]) {
+        for id in project_ids {
+            self.has_bundles.invalidate(id).await;
+        }
+    }
+
+    async fn has_bundles(&self, pool: &PgPool, scope: &Scope<'_>) -> Result<bool, Failed> {
+        if let Some(known) = self.has_bundles.get(&scope.project_id).await {
+            return Ok(known);
+        }
+        let has = queries::project_has_bundles(pool, scope.org_id, scope.project_id).await?;
+        self.has_bundles.insert(scope.project_id, has).await;
+        Ok(has)
     }
 
     async fn lookup(

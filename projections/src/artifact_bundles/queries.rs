@@ -142,6 +142,21 @@ pub async fn files_by_url(
     .await
 }
 
+/// Whether the project has any bundle.
+pub async fn project_has_bundles(
+    pool: &PgPool,
+    org_id: i64,
+    project_id: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM artifact_bundle_projects WHERE org_id = $1 AND project_id = $2)",
+    )
+    .bind(org_id)
+    .bind(project_id)
+    .fetch_one(pool)
+    .await
+}
+
 /// The bytes of blob `checksum`, if `org_id` uploaded it.
 pub async fn blob(
     pool: &PgPool,

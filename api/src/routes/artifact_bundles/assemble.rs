@@ -151,6 +151,7 @@ pub(super) async fn assemble(
         files: index,
     };
     let files = bundle.files.len();
+    let projects = bundle.project_ids.clone();
     app.execute::<ArtifactBundle>(
         &stream_id(org_id, &checksum),
         ArtifactBundleCommand::Upload {
@@ -160,6 +161,7 @@ pub(super) async fn assemble(
         &access.caller.metadata(),
     )
     .await?;
+    app.source_maps.uploaded(&projects).await;
     tracing::info!(org_id, %checksum, files, "artifact bundle assembled");
     Ok(state("ok", &[], None))
 }

@@ -197,7 +197,15 @@ pub fn apply(event: &mut NormalizedEvent, lookups: &HashMap<String, Lookup>) {
         // One error per file and kind, however many of its frames failed.
         let mut seen = Vec::new();
         for error in errors {
-            let text = sonic_rs::to_string(&error).unwrap_or_default();
+            // Entries sorted: a built object's key order is not fixed.
+            let mut entries: Vec<String> = error
+                .iter()
+                .map(|(key, value)| {
+                    format!("{key}={}", sonic_rs::to_string(value).unwrap_or_default())
+                })
+                .collect();
+            entries.sort_unstable();
+            let text = entries.join("&");
             if !seen.contains(&text) {
                 seen.push(text);
                 all.push(error.into_value());
