@@ -63,6 +63,24 @@ pub async fn stream_id(
             }
             None => Vec::new(),
         },
+        // A bundle by its zip's SHA-1 (deleted ones too) or by its bundle id.
+        "artifact_bundle" => match id.split_once('/') {
+            Some((org, bundle)) => {
+                sqlx::query_scalar(
+                    "SELECT o.id::text || ':' || $2 FROM organizations o
+                      WHERE o.slug = $1 AND $2 ~ '^[0-9a-f]{40}$'
+                     UNION
+                     SELECT b.org_id::text || ':' || b.checksum FROM artifact_bundles b
+                       JOIN organizations o ON o.id = b.org_id
+                      WHERE o.slug = $1 AND b.bundle_id = $2",
+                )
+                .bind(org)
+                .bind(bundle)
+                .fetch_all(pool)
+                .await?
+            }
+            None => Vec::new(),
+        },
         other => return Err(HistoryError::UnknownType(other.to_owned())),
     };
     match found.len() {

@@ -63,6 +63,8 @@ pub enum AggregateArg {
     User,
     /// A release and its deploys (`org-slug/version`).
     Release,
+    /// A source map bundle (`org-slug/bundle-id` or `org-slug/sha1-of-the-zip`).
+    ArtifactBundle,
 }
 
 impl AggregateArg {
@@ -74,6 +76,7 @@ impl AggregateArg {
             AggregateArg::Issue => "issue",
             AggregateArg::User => "user",
             AggregateArg::Release => "release",
+            AggregateArg::ArtifactBundle => "artifact_bundle",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `faultline state`.
 
+use faultline_domain::artifact_bundle::ArtifactBundle;
 use faultline_domain::issue::Issue;
 use faultline_domain::organization::Organization;
 use faultline_domain::project::Project;
@@ -28,6 +29,9 @@ pub async fn run(pool: &PgPool, args: StateArgs) -> anyhow::Result<()> {
         }
         AggregateArg::User => {
             serde_json::to_value(as_of::<User>(pool, &stream, args.as_of).await?)?
+        }
+        AggregateArg::ArtifactBundle => {
+            serde_json::to_value(as_of::<ArtifactBundle>(pool, &stream, args.as_of).await?)?
         }
         AggregateArg::Release => {
             serde_json::to_value(as_of::<Release>(pool, &stream, args.as_of).await?)?

@@ -14,7 +14,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 
-use crate::helpers::{create_user, fresh_database, project_with_key, Api, TestServer};
+use crate::helpers::{
+    create_user, fresh_database, project_with_key, run_faultline, Api, TestServer,
+};
 use crate::openapi::assert_matches_sentry;
 
 const ORDERS: &str = r#"// Orders: the code path that fails.
@@ -320,6 +322,14 @@ async fn sentry_cli_uploads_bundles_and_node_stack_traces_come_back_original_and
     assert_eq!(bundles[0]["associations"][0]["release"], "shop@1.0.1");
     assert_eq!(bundles[0]["fileCount"], 2);
     let doomed = bundles[1]["bundleId"].as_str().unwrap();
+    // Each upload is an attributed event of the bundle's stream.
+    let history = run_faultline(
+        &url,
+        &["log", "show", "artifact-bundle", &format!("shop/{doomed}")],
+        &[],
+    );
+    assert!(history.contains("BundleUploaded"), "{history}");
+    assert!(history.contains("user:"), "{history}");
     api.expect(
         204,
         "DELETE",

@@ -61,10 +61,14 @@ pub(super) async fn assemble(
     State(app): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
-    JsonBody(body): JsonBody<AssembleBody>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
+    // The organization and the caller's scope first: another organization's route
+    // answers 404 whatever the body.
     let access = OrgAccess::resolve(&app, caller, &org).await?;
     access.require(&UPLOAD)?;
+    let body: AssembleBody = serde_json::from_value(body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid assemble request: {e}")))?;
     let checksum = body.checksum.to_ascii_lowercase();
     let chunks: Vec<String> = body.chunks.iter().map(|c| c.to_ascii_lowercase()).collect();
     if !is_sha1(&checksum) || !chunks.iter().all(|c| is_sha1(c)) {

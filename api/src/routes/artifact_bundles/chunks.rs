@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::Json;
 use faultline_commands::artifacts::{blobs, is_sha1, sha1_hex};
@@ -63,10 +63,15 @@ pub(super) async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
-    mut multipart: Multipart,
+    request: Request,
 ) -> Result<StatusCode, ApiError> {
+    // The organization and the caller's scope before the body: another organization's
+    // route answers 404 whatever is sent.
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     access.require(&UPLOAD)?;
+    let mut multipart = Multipart::from_request(request, &())
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("invalid chunk upload: {}", e.body_text())))?;
     let limit = state.source_maps.limits.chunk_size;
     let bad =
         |e: &dyn std::fmt::Display| ApiError::BadRequest(format!("invalid chunk upload: {e}"));
