@@ -8,6 +8,8 @@
 
 mod apply;
 pub mod queries;
+#[cfg(test)]
+mod tests;
 
 use async_trait::async_trait;
 use sqlx::PgConnection;
