@@ -518,3 +518,26 @@ pub async fn another_project(api: &Api, org: &str, slug: &str) -> ProjectKey {
             .to_owned(),
     }
 }
+
+/// SHA-1 of `bytes` as 40 hex digits: how sentry-cli names chunks and bundles.
+pub fn sha1_hex(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(bytes))
+}
+
+/// Asks organization `org` to assemble bundle `checksum` from `chunks` for its project
+/// `web`, as sentry-cli does; asserts 200 and returns `{state, missingChunks, detail}`.
+pub async fn assemble(
+    api: &Api,
+    org: &str,
+    checksum: &str,
+    chunks: &[String],
+) -> serde_json::Value {
+    api.expect(
+        200,
+        "POST",
+        &format!("/api/0/organizations/{org}/artifactbundle/assemble/"),
+        Some(serde_json::json!({"checksum": checksum, "chunks": chunks, "projects": ["web"]})),
+    )
+    .await
+}

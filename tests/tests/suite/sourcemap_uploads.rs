@@ -6,15 +6,11 @@
 use std::process::Command;
 
 use serde_json::{json, Value};
-use sha1::{Digest, Sha1};
 
 use crate::helpers::{
-    create_user, fresh_database, project_with_key, run_faultline, Api, TestServer,
+    assemble, create_user, fresh_database, project_with_key, run_faultline, sha1_hex, Api,
+    TestServer,
 };
-
-fn sha1_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha1::digest(bytes))
-}
 
 /// Posts `chunks` as sentry-cli does (parts named `file`, each by its SHA-1).
 async fn post_chunks(server: &TestServer, token: &str, chunks: &[Vec<u8>]) -> (u16, Value) {
@@ -74,19 +70,8 @@ async fn oversized_chunks_and_bundles_are_refused_with_the_reason() {
     let (status, body) = post_chunks(&server, &token, &chunks).await;
     assert_eq!(status, 200, "{body}");
     let whole: Vec<u8> = chunks.concat();
-    let assemble = json!({
-        "checksum": sha1_hex(&whole),
-        "chunks": chunks.iter().map(|c| sha1_hex(c)).collect::<Vec<_>>(),
-        "projects": ["web"],
-    });
-    let answer = api
-        .expect(
-            200,
-            "POST",
-            "/api/0/organizations/shop/artifactbundle/assemble/",
-            Some(assemble),
-        )
-        .await;
+    let names: Vec<String> = chunks.iter().map(|c| sha1_hex(c)).collect();
+    let answer = assemble(&api, "shop", &sha1_hex(&whole), &names).await;
     assert_eq!(answer["state"], "error");
     assert!(
         answer["detail"]
@@ -98,16 +83,7 @@ async fn oversized_chunks_and_bundles_are_refused_with_the_reason() {
 
     let small = noise(1000, 4);
     post_chunks(&server, &token, std::slice::from_ref(&small)).await;
-    let not_a_zip =
-        json!({"checksum": sha1_hex(&small), "chunks": [sha1_hex(&small)], "projects": ["web"]});
-    let answer = api
-        .expect(
-            200,
-            "POST",
-            "/api/0/organizations/shop/artifactbundle/assemble/",
-            Some(not_a_zip),
-        )
-        .await;
+    let answer = assemble(&api, "shop", &sha1_hex(&small), &[sha1_hex(&small)]).await;
     assert_eq!(answer["state"], "error");
     assert!(
         answer["detail"]

@@ -12,10 +12,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use sha1::{Digest, Sha1};
 
 use crate::helpers::{
-    create_user, fresh_database, project_with_key, run_faultline, Api, TestServer,
+    assemble, create_user, fresh_database, project_with_key, run_faultline, sha1_hex, Api,
+    TestServer,
 };
 use crate::openapi::assert_matches_sentry;
 
@@ -161,10 +161,6 @@ fn crash_frame(event: &Value, stacktrace: &str) -> Value {
         .as_array()
         .unwrap();
     frames.last().unwrap().clone()
-}
-
-fn sha1_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha1::digest(bytes))
 }
 
 #[tokio::test]
@@ -367,15 +363,7 @@ async fn sentry_cli_uploads_bundles_and_node_stack_traces_come_back_original_and
             .contains("Checksum mismatch"),
         "{body}"
     );
-    let assemble = json!({"checksum": claimed, "chunks": [claimed], "projects": ["web"]});
-    let answer = api
-        .expect(
-            200,
-            "POST",
-            "/api/0/organizations/shop/artifactbundle/assemble/",
-            Some(assemble),
-        )
-        .await;
+    let answer = assemble(&api, "shop", &claimed, std::slice::from_ref(&claimed)).await;
     assert_eq!(answer["state"], "not_found");
     assert_eq!(answer["missingChunks"], json!([claimed]));
 
@@ -393,16 +381,7 @@ async fn sentry_cli_uploads_bundles_and_node_stack_traces_come_back_original_and
         .await;
     rival.expect(404, "GET", &debug_path, None).await;
     let bundle = std::fs::read(second.join("dist/app.min.js.map")).unwrap();
-    let stolen =
-        json!({"checksum": sha1_hex(&bundle), "chunks": [sha1_hex(&bundle)], "projects": ["web"]});
-    let answer = rival
-        .expect(
-            200,
-            "POST",
-            "/api/0/organizations/rival/artifactbundle/assemble/",
-            Some(stolen),
-        )
-        .await;
+    let answer = assemble(&rival, "rival", &sha1_hex(&bundle), &[sha1_hex(&bundle)]).await;
     assert_eq!(answer["state"], "not_found");
     run_app(&second, &rival_web.dsn, "shop@1.0.1");
     let rival_issues = wait_for_issue(&rival, "rival").await;
