@@ -180,10 +180,15 @@ async fn ingest_event(
             release: event.release.as_deref(),
             dist: event.dist.as_deref(),
         };
-        let lookups = state
+        let mut lookups = state
             .source_maps
             .lookups(&state.pool, &scope, &locations)
             .await;
+        // Columns alone do not make an event JavaScript: a map is used when found,
+        // its absence is no error worth reporting.
+        if !sourcemaps::is_javascript(&event) {
+            lookups.retain(|_, lookup| matches!(lookup, sourcemaps::Lookup::Found(..)));
+        }
         sourcemaps::apply(&mut event, &lookups);
     }
     let summary = summarize(&event);

@@ -110,12 +110,10 @@ pub fn is_javascript(event: &NormalizedEvent) -> bool {
 }
 
 /// The distinct locations of the event's frames that have an `abs_path`, a line and a
-/// column, each with the debug id the event names for its file. Empty unless
-/// [`is_javascript`].
+/// column, each with the debug id the event names for its file. Frames with a column
+/// are JavaScript's whatever the event's platform says; the caller reports a missing
+/// map only for [`is_javascript`] events.
 pub fn locations(event: &NormalizedEvent) -> Vec<Location> {
-    if !is_javascript(event) {
-        return Vec::new();
-    }
     let debug_ids = debug_ids(&event.data);
     let mut seen = Vec::<Location>::new();
     for_each_stacktrace(&event.data, |stacktrace| {

@@ -195,13 +195,25 @@ fn given_a_line_past_the_map_when_applied_then_the_event_says_the_location_is_in
 }
 
 #[test]
-fn given_a_python_event_then_no_location_is_looked_up() {
+fn given_a_python_event_without_columns_then_no_location_is_looked_up() {
     let event = event(json!({
         "platform": "python",
         "exception": {"values": [{"type": "E", "stacktrace": {"frames": [
-            {"function": "f", "abs_path": "/a.py", "lineno": 1, "colno": 1}]}}]}
+            {"function": "f", "abs_path": "/a.py", "lineno": 1}]}}]}
     }));
     assert!(locations(&event).is_empty());
+    assert!(!is_javascript(&event));
+}
+
+#[test]
+fn given_an_event_of_another_platform_with_columns_then_its_frames_are_looked_up() {
+    let event = event(json!({
+        "platform": "other",
+        "exception": {"values": [{"type": "E", "stacktrace": {"frames": [
+            {"function": "f", "abs_path": "http://example.com/app.js", "lineno": 1, "colno": 9}]}}]}
+    }));
+    assert_eq!(locations(&event).len(), 1);
+    assert!(!is_javascript(&event));
 }
 
 #[test]
