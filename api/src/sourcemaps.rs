@@ -303,8 +303,13 @@ async fn by_release(
         return Ok(None);
     };
     let map_url = urls::resolve_reference(&minified.url, &reference);
-    let maps =
-        queries::files_by_url(pool, scope.org_id, scope.project_id, &[map_url.clone()]).await?;
+    let maps = queries::files_by_url(
+        pool,
+        scope.org_id,
+        scope.project_id,
+        std::slice::from_ref(&map_url),
+    )
+    .await?;
     Ok(maps
         .iter()
         .find(|f| f.file_type == "source_map" && matches(f))

@@ -190,12 +190,13 @@ async fn sentry_cli_uploads_bundles_and_node_stack_traces_come_back_original_and
     let unresolved_issue = issues[0]["id"].as_str().unwrap().to_owned();
     let early_path = format!("/api/0/organizations/shop/issues/{unresolved_issue}/events/latest/");
     let early = api.get_ok(&early_path).await;
-    assert_eq!(
-        crash_frame(&early, "stacktrace")["filename"]
+    let early_crash = crash_frame(&early, "stacktrace");
+    assert!(
+        early_crash["filename"]
             .as_str()
             .unwrap()
             .ends_with("dist/app.min.js"),
-        true
+        "{early_crash}"
     );
     assert_eq!(
         early["errors"][0]["type"], "js_no_source",

@@ -153,7 +153,8 @@ async fn release_process(
     let source_map_lookup_result = match &map_name {
         Some(name) => {
             let maps =
-                queries::files_by_url(&state.pool, org_id, project_id, &[name.clone()]).await?;
+                queries::files_by_url(&state.pool, org_id, project_id, std::slice::from_ref(name))
+                    .await?;
             let maps: Vec<&FileRow> = maps
                 .iter()
                 .filter(|f| f.file_type == "source_map")
