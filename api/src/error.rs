@@ -212,6 +212,7 @@ impl Refusal for faultline_domain::project::ProjectError {
                 crate::fields::field_error("eventRetentionDays", &self.to_string())
             }
             InvalidMaxEvents => crate::fields::field_error("maxStoredEvents", &self.to_string()),
+            InvalidGroupingRules { field, message } => crate::fields::field_error(field, message),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod erasure;
 pub mod error;
 pub mod fallback;
 pub mod fields;
+pub mod grouping;
 pub mod ingest_limits;
 pub mod json;
 pub mod metrics;
@@ -101,4 +102,5 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .merge(routes::environments::router())
         .merge(routes::erasures::router())
         .merge(routes::artifact_bundles::router())
+        .merge(routes::grouping_info::router())
 }

@@ -78,6 +78,8 @@ pub struct Shared {
     pub releases_seen: Arc<crate::releases_seen::ReleasesSeen>,
     /// Source map upload limits and the parsed map cache.
     pub source_maps: Arc<crate::sourcemaps::SourceMaps>,
+    /// The grouping configuration and its fallback decisions.
+    pub grouper: Arc<crate::grouping::Grouper>,
 }
 
 impl AppState {

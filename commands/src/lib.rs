@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod artifacts;
 pub mod bus;
 pub mod error;
+pub mod grouping;
 pub mod ids;
 pub mod ingest;
 pub mod quota;

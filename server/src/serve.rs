@@ -110,6 +110,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
         request_timeout: args.request_timeout,
         event_retention_days: args.retention.event_retention_days,
         releases_seen: Arc::new(releases_seen),
+        grouper: Arc::new(faultline_api::grouping::Grouper::new(args.grouping_config)),
         source_maps: Arc::new(faultline_api::sourcemaps::SourceMaps::new(
             args.sourcemap_cache_mb * 1024 * 1024,
             faultline_api::sourcemaps::UploadLimits {

@@ -326,7 +326,10 @@ pub fn event_detail_json(
         "_meta": {},
         "crashFile": null,
         "fingerprints": issue_hash.map(|h| vec![h]).unwrap_or_default(),
-        "groupingConfig": { "id": "newstyle:2023-01-11", "enhancements": "" },
+        "groupingConfig": {
+            "id": data.pointer("/grouping/config").cloned().unwrap_or(json!("faultline:legacy")),
+            "enhancements": "",
+        },
         "release": null,
         "environment": occurrence.environment,
         "userReport": null,

@@ -12,6 +12,7 @@ pub mod detectors;
 pub mod environments;
 pub mod erasures;
 pub mod events;
+pub mod grouping_info;
 pub mod health;
 pub mod home;
 pub mod index;

@@ -10,7 +10,9 @@ use axum::response::IntoResponse;
 use axum::Json;
 use faultline_commands::ids::{next_id, IdKind};
 use faultline_commands::secrets::new_client_key;
-use faultline_domain::project::{Project, ProjectCommand, RetentionChange, MAX_RETENTION_DAYS};
+use faultline_domain::project::{
+    check_grouping_rules, Project, ProjectCommand, RetentionChange, MAX_RETENTION_DAYS,
+};
 use faultline_domain::role::Scope;
 use faultline_domain::slug::Slug;
 use faultline_projections::accounts::queries::projects::{self, ProjectRow};
@@ -67,12 +69,12 @@ fn detail_json(state: &AppState, access: &OrgAccess, row: &ProjectRow) -> Value 
         "highlightTags": [],
         "highlightContext": {},
         "highlightPreset": { "tags": [], "context": {} },
-        "groupingConfig": "newstyle:2023-01-11",
+        "groupingConfig": faultline_domain::event::grouping::Config::Current.id(),
         "derivedGroupingEnhancements": "",
-        "groupingEnhancements": "",
+        "groupingEnhancements": row.grouping_enhancements,
         "secondaryGroupingExpiry": 0,
-        "secondaryGroupingConfig": null,
-        "fingerprintingRules": "",
+        "secondaryGroupingConfig": faultline_domain::event::grouping::Config::Legacy.id(),
+        "fingerprintingRules": row.fingerprinting_rules,
     });
     let own_days = row.retention_days.map(|days| days as u32);
     let more = json!({
@@ -282,6 +284,12 @@ struct UpdateBody {
     #[serde(default, rename = "maxStoredEvents", deserialize_with = "nullable")]
     #[schema(value_type = Option<u64>)]
     max_stored_events: Option<Option<u64>>,
+    /// Fingerprint rules, in Sentry's syntax (`error.type:X -> fingerprint`).
+    #[serde(default, rename = "fingerprintingRules")]
+    fingerprinting_rules: Option<String>,
+    /// Stack trace rules, in Sentry's syntax (`stack.module:x.* +app`).
+    #[serde(default, rename = "groupingEnhancements")]
+    grouping_enhancements: Option<String>,
 }
 
 /// The retention fields of a project update, checked one by one so that a 400 names
@@ -346,6 +354,15 @@ async fn update(
         .map(|s| slug_field("slug", s))
         .transpose()?;
     let platform = body.platform.map(|p| p.filter(|p| !p.is_empty()));
+    let grouping = (body.fingerprinting_rules, body.grouping_enhancements);
+    if grouping.0.is_some() || grouping.1.is_some() {
+        // Checked before anything is saved: a refused rule changes nothing.
+        check_grouping_rules(
+            grouping.0.as_deref().unwrap_or_default(),
+            grouping.1.as_deref().unwrap_or_default(),
+        )
+        .map_err(|e| ApiError::from(faultline_commands::CommandError::Refused(e)))?;
+    }
     state
         .execute::<Project>(
             &row.id.to_string(),
@@ -362,6 +379,19 @@ async fn update(
             &access.caller.metadata(),
         )
         .await?;
+    if grouping.0.is_some() || grouping.1.is_some() {
+        state
+            .execute::<Project>(
+                &row.id.to_string(),
+                ProjectCommand::SetGroupingRules {
+                    fingerprinting_rules: grouping.0,
+                    grouping_enhancements: grouping.1,
+                    at: chrono::Utc::now(),
+                },
+                &access.caller.metadata(),
+            )
+            .await?;
+    }
     let row = resolve_project(&state, &access, &row.id.to_string()).await?;
     Ok(Json(detail_json(&state, &access, &row)))
 }

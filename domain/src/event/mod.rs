@@ -16,7 +16,7 @@ pub mod summary;
 mod test_support;
 
 pub use envelope::{parse_envelope, Envelope, EnvelopeError, EnvelopeItem, MAX_ENVELOPE_ITEMS};
-pub use grouping::{default_hash, grouping_hash};
+pub use grouping::{default_hash, group, grouping_hash, legacy_default_hash, legacy_grouping_hash};
 pub use json_depth::{check_json_depth, TooDeep, MAX_JSON_DEPTH};
 pub use normalize::{
     normalize, payload_event_id, Exception, Frame, NormalizeContext, NormalizeError,

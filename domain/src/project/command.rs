@@ -57,6 +57,16 @@ pub enum ProjectCommand {
         /// When the project was deleted.
         at: DateTime<Utc>,
     },
+    /// Set the grouping rules; `None` keeps a text. Both are parsed: a rule that does
+    /// not is refused with its line and column.
+    SetGroupingRules {
+        /// Fingerprint rules.
+        fingerprinting_rules: Option<String>,
+        /// Stack trace rules.
+        grouping_enhancements: Option<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// Hide environments from the project's lists, or show them again.
     SetEnvironmentsHidden {
         /// The environments.

@@ -81,6 +81,27 @@ impl Project {
                 Ok(events)
             }
             DeleteProject { at } => Ok(vec![ProjectEvent::ProjectDeleted { at }]),
+            SetGroupingRules {
+                fingerprinting_rules,
+                grouping_enhancements,
+                at,
+            } => {
+                let fingerprinting_rules =
+                    fingerprinting_rules.unwrap_or_else(|| self.fingerprinting_rules.clone());
+                let grouping_enhancements =
+                    grouping_enhancements.unwrap_or_else(|| self.grouping_enhancements.clone());
+                check_grouping_rules(&fingerprinting_rules, &grouping_enhancements)?;
+                if fingerprinting_rules == self.fingerprinting_rules
+                    && grouping_enhancements == self.grouping_enhancements
+                {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ProjectEvent::GroupingRulesChanged {
+                    fingerprinting_rules,
+                    grouping_enhancements,
+                    at,
+                }])
+            }
             SetEnvironmentsHidden { names, hidden, at } => {
                 let mut names: Vec<String> = names
                     .into_iter()
@@ -187,4 +208,18 @@ impl Project {
             Some(key) => Ok(key),
         }
     }
+}
+
+/// Both rule texts parse; else which field, and Sentry's message with line and column.
+pub fn check_grouping_rules(fingerprinting: &str, enhancements: &str) -> Result<(), ProjectError> {
+    use crate::event::grouping::rules::{Enhancements, FingerprintRules};
+    FingerprintRules::parse(fingerprinting).map_err(|e| ProjectError::InvalidGroupingRules {
+        field: "fingerprintingRules",
+        message: e.to_string(),
+    })?;
+    Enhancements::parse(enhancements).map_err(|e| ProjectError::InvalidGroupingRules {
+        field: "groupingEnhancements",
+        message: e.to_string(),
+    })?;
+    Ok(())
 }

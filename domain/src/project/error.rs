@@ -6,6 +6,14 @@ pub enum ProjectError {
     /// `CreateProject` on a project that already exists.
     #[error("project already exists")]
     AlreadyExists,
+    /// Grouping rules that do not parse.
+    #[error("{message}")]
+    InvalidGroupingRules {
+        /// `fingerprintingRules` or `groupingEnhancements`.
+        field: &'static str,
+        /// Sentry's message, with the line and column.
+        message: String,
+    },
     /// A command on a project that was never created.
     #[error("project not found")]
     NotFound,

@@ -54,6 +54,15 @@ pub enum ProjectEvent {
         /// When it was deleted.
         at: DateTime<Utc>,
     },
+    /// The project's grouping rules changed; it holds both texts as saved.
+    GroupingRulesChanged {
+        /// Fingerprint rules (`fingerprintingRules`).
+        fingerprinting_rules: String,
+        /// Stack trace rules (`groupingEnhancements`).
+        grouping_enhancements: String,
+        /// When they changed.
+        at: DateTime<Utc>,
+    },
     /// The project's retention changed; it holds the whole new setting.
     RetentionChanged {
         /// The retention from now on.
@@ -135,6 +144,7 @@ impl DomainEvent for ProjectEvent {
             ProjectUpdated { .. } => "ProjectUpdated",
             ProjectDeleted { .. } => "ProjectDeleted",
             RetentionChanged { .. } => "RetentionChanged",
+            GroupingRulesChanged { .. } => "GroupingRulesChanged",
             EnvironmentsHidden { .. } => "EnvironmentsHidden",
             ProjectTeamAdded { .. } => "ProjectTeamAdded",
             ProjectTeamRemoved { .. } => "ProjectTeamRemoved",

@@ -17,6 +17,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 pub use command::{ProjectCommand, RetentionChange};
+pub use decide::check_grouping_rules;
 pub use error::ProjectError;
 pub use event::ProjectEvent;
 pub use retention::{Retention, MAX_RETENTION_DAYS};
@@ -49,6 +50,10 @@ pub struct Project {
     retention: Retention,
     #[serde(default)]
     hidden_environments: BTreeSet<String>,
+    #[serde(default)]
+    fingerprinting_rules: String,
+    #[serde(default)]
+    grouping_enhancements: String,
 }
 
 /// A client key as the project knows it, keyed by its public key.
@@ -174,6 +179,14 @@ impl Aggregate for Project {
             }
             ProjectDeleted { .. } => self.deleted = true,
             RetentionChanged { retention, .. } => self.retention = retention,
+            GroupingRulesChanged {
+                fingerprinting_rules,
+                grouping_enhancements,
+                ..
+            } => {
+                self.fingerprinting_rules = fingerprinting_rules;
+                self.grouping_enhancements = grouping_enhancements;
+            }
             EnvironmentsHidden { names, hidden, .. } => {
                 for name in names {
                     if hidden {

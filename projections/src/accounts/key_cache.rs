@@ -1,6 +1,9 @@
 //! Public key → project lookup for ingestion, in memory in every process.
 
+use std::sync::Arc;
+
 use dashmap::DashMap;
+use faultline_domain::event::grouping::rules::ProjectRules;
 use faultline_domain::project::{ProjectEvent, RateLimit};
 
 use crate::memory::MemoryProjection;
@@ -27,12 +30,22 @@ pub struct KeyCache {
     keys: DashMap<String, KeyInfo>,
     /// project id → organization id, for keys created after the project.
     projects: DashMap<i64, i64>,
+    /// project id → its grouping rules, compiled once.
+    rules: DashMap<i64, Arc<ProjectRules>>,
 }
 
 impl KeyCache {
     /// The key, if it exists and was not revoked.
     pub fn get(&self, public_key: &str) -> Option<KeyInfo> {
         self.keys.get(public_key).map(|k| k.clone())
+    }
+
+    /// The project's grouping rules (none until it saves some).
+    pub fn rules(&self, project_id: i64) -> Arc<ProjectRules> {
+        self.rules
+            .get(&project_id)
+            .map(|r| r.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -101,6 +114,17 @@ impl MemoryProjection for KeyCache {
             }
             ProjectEvent::ClientKeyRevoked { public_key, .. } => {
                 self.keys.remove(&public_key);
+            }
+            ProjectEvent::GroupingRulesChanged {
+                fingerprinting_rules,
+                grouping_enhancements,
+                ..
+            } => {
+                // Saved rules parsed before they were recorded; a text that no longer
+                // parses (a rule this version refuses) groups without rules.
+                let rules = ProjectRules::parse(&fingerprinting_rules, &grouping_enhancements)
+                    .unwrap_or_default();
+                self.rules.insert(project_id, Arc::new(rules));
             }
             ProjectEvent::ProjectUpdated { .. }
             | ProjectEvent::RetentionChanged { .. }

@@ -80,6 +80,21 @@ impl Projection for ProjectsProjection {
                 .execute(conn)
                 .await?;
             }
+            GroupingRulesChanged {
+                fingerprinting_rules,
+                grouping_enhancements,
+                ..
+            } => {
+                sqlx::query(
+                    "UPDATE projects SET fingerprinting_rules = $2, grouping_enhancements = $3
+                      WHERE id = $1",
+                )
+                .bind(project_id)
+                .bind(fingerprinting_rules)
+                .bind(grouping_enhancements)
+                .execute(conn)
+                .await?;
+            }
             RetentionChanged { retention, .. } => {
                 sqlx::query(
                     "UPDATE projects SET retention_days = $2, max_events = $3 WHERE id = $1",

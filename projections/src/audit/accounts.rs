@@ -253,6 +253,18 @@ pub async fn project(conn: &mut PgConnection, event: &StoredEvent) -> Result<Opt
                 data,
             )
         }
+        GroupingRulesChanged {
+            fingerprinting_rules,
+            grouping_enhancements,
+            ..
+        } => entry(
+            "project.edit",
+            format!("changed the grouping rules of project {project_slug}"),
+            Some(project_id),
+            json!({"id": project_id, "slug": project_slug,
+                   "fingerprintingRules": fingerprinting_rules,
+                   "groupingEnhancements": grouping_enhancements}),
+        ),
         RetentionChanged { retention, .. } => entry(
             "project.edit",
             format!("changed the event retention of project {project_slug}"),

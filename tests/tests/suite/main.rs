@@ -16,6 +16,7 @@ mod disk_full;
 mod environments;
 mod erasure;
 mod event_log;
+mod grouping;
 mod health;
 mod helpers;
 mod ingest;

@@ -18,9 +18,10 @@ use axum::http::{HeaderMap, HeaderName, Method};
 use axum::routing::post;
 use axum::{Json, Router};
 use faultline_commands::ingest::{ingested_payload, IngestError, IngestJob, IssueDraft};
+use faultline_domain::event::grouping::{record, Config};
 use faultline_domain::event::{
-    check_json_depth, grouping_hash, normalize, parse_envelope, payload_event_id, sourcemaps,
-    summarize, EnvelopeError, NormalizeContext, MAX_JSON_DEPTH,
+    check_json_depth, group, legacy_grouping_hash, normalize, parse_envelope, payload_event_id,
+    sourcemaps, summarize, EnvelopeError, NormalizeContext, MAX_JSON_DEPTH,
 };
 use faultline_domain::issue::Occurrence;
 use faultline_domain::metadata::{Actor, EventMetadata};
@@ -191,8 +192,25 @@ async fn ingest_event(
         }
         sourcemaps::apply(&mut event, &lookups);
     }
-    let summary = summarize(&event);
-    let hash = grouping_hash(&event);
+    let config = state.grouper.config();
+    let rules = state.keys.rules(sender.project_id);
+    let grouping = group(&event, config, &rules);
+    // The legacy hash reads the frames as the SDK marked them.
+    let legacy = match config {
+        Config::Current => legacy_grouping_hash(&event),
+        Config::Legacy => grouping.hash.clone(),
+    };
+    record::write_in_app(&mut event, &grouping);
+    let decision = state
+        .grouper
+        .issue_hash(&state.pool, sender.project_id, &grouping.hash, &legacy)
+        .await;
+    record::record(&mut event, &grouping, &decision.hash, decision.fallback);
+    let mut summary = summarize(&event);
+    if let Some(title) = grouping.title {
+        summary.title = title;
+    }
+    let hash = decision.hash;
     let event_id = event.event_id.clone();
     let occurrence = Occurrence {
         event_id: event.event_id,

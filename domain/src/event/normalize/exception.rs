@@ -45,6 +45,8 @@ pub struct Frame {
     pub context_line: Option<String>,
     /// The frame's own platform, when it differs from the event's.
     pub platform: Option<String>,
+    /// The package (library, jar, binary) the frame's code belongs to.
+    pub package: Option<String>,
 }
 
 /// Reads `exception` (`{values: [...]}` or a bare list), cleans it in `data` and returns
@@ -250,6 +252,7 @@ fn read_frame(frame: &Object) -> (Frame, FrameFixes) {
                 typed.context_line = value.as_str().map(str::to_string);
             }
             "platform" => typed.platform = text(),
+            "package" => typed.package = text(),
             "pre_context" | "post_context" => has_context = true,
             _ => {}
         }

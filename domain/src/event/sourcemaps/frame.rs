@@ -123,11 +123,7 @@ fn function_name(
 ) -> Option<String> {
     let minified = child(raw, "function").and_then(Value::as_str);
     let short = minified.map(short_name);
-    let from_declaration = short.zip(map.minified.as_ref()).and_then(|(name, view)| {
-        map.map
-            .get_original_function_name(line0, col0, name, view)
-            .map(str::to_owned)
-    });
+    let from_declaration = short.and_then(|name| map.declared_name(line0, col0, name));
     from_declaration
         .or_else(|| caller.and_then(|c| c.call_site_name.clone()))
         .or_else(|| minified.map(str::to_owned))

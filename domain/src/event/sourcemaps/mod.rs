@@ -29,7 +29,13 @@ pub struct LoadedMap {
     pub minified: Option<sourcemap::SourceView>,
     /// The map's URL in its bundle, for `abs_path`s of sources relative to it.
     pub url: String,
+    /// Original function names found by scanning the minified source: the scan walks
+    /// the line from its start, so each position is scanned once.
+    names: std::sync::Mutex<HashMap<(u32, u32, String), Option<String>>>,
 }
+
+/// Positions whose function names a map remembers at most.
+const REMEMBERED_NAMES: usize = 50_000;
 
 impl LoadedMap {
     /// Parses a map (regular, indexed or Hermes) and the minified source beside it.
@@ -46,7 +52,29 @@ impl LoadedMap {
             map,
             minified,
             url: url.to_owned(),
+            names: std::sync::Mutex::default(),
         })
+    }
+
+    /// The original name of the function declared as `minified_name` around the
+    /// 0-based position, from the minified source; remembered per position.
+    pub fn declared_name(&self, line: u32, col: u32, minified_name: &str) -> Option<String> {
+        let view = self.minified.as_ref()?;
+        let key = (line, col, minified_name.to_owned());
+        if let Some(found) = self.names.lock().ok()?.get(&key) {
+            return found.clone();
+        }
+        let found = self
+            .map
+            .get_original_function_name(line, col, minified_name, view)
+            .map(str::to_owned);
+        if let Ok(mut names) = self.names.lock() {
+            if names.len() >= REMEMBERED_NAMES {
+                names.clear();
+            }
+            names.insert(key, found.clone());
+        }
+        found
     }
 
     /// Roughly what it holds in memory, for a bounded cache.

@@ -36,10 +36,15 @@ pub struct ProjectRow {
     pub retention_days: Option<i32>,
     /// The most ingested events it keeps (`None`: no limit).
     pub max_events: Option<i64>,
+    /// Its fingerprint rules as saved.
+    pub fingerprinting_rules: String,
+    /// Its stack trace rules as saved.
+    pub grouping_enhancements: String,
 }
 
 const SELECT: &str = "SELECT p.id, p.org_id, o.slug AS org_slug, o.name AS org_name, p.slug, p.name, p.platform,
                              p.date_created, p.retention_days, p.max_events,
+                             p.fingerprinting_rules, p.grouping_enhancements,
                              coalesce(array_agg(t.id ORDER BY t.slug) FILTER (WHERE t.id IS NOT NULL), '{}') AS team_ids,
                              coalesce(array_agg(t.slug ORDER BY t.slug) FILTER (WHERE t.id IS NOT NULL), '{}') AS team_slugs,
                              coalesce(array_agg(t.name ORDER BY t.slug) FILTER (WHERE t.id IS NOT NULL), '{}') AS team_names,

@@ -1,0 +1,66 @@
+//! Which issue an event joins when the grouping configuration changed: its current
+//! hash's, unless only its legacy hash names an existing issue, in which case it joins
+//! that one and its current hash becomes an alias of it (`grouping_aliases`), so later
+//! events with that hash find the issue even when their legacy hash differs.
+
+use faultline_domain::issue::issue_stream_id;
+use sqlx::PgPool;
+
+/// Where an event goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The hash of its issue.
+    pub hash: String,
+    /// Whether that is an older issue's (through the legacy hash or an alias).
+    pub fallback: bool,
+    /// Whether the issue exists already, so the decision holds for later events.
+    pub settled: bool,
+}
+
+/// The hash the event's issue has.
+pub async fn issue_hash(
+    pool: &PgPool,
+    project_id: i64,
+    current: &str,
+    legacy: &str,
+) -> Result<Decision, sqlx::Error> {
+    let (alias, current_exists, legacy_exists): (Option<String>, bool, bool) = sqlx::query_as(
+        "SELECT (SELECT target_hash FROM grouping_aliases WHERE project_id = $1 AND hash = $2),
+                EXISTS (SELECT 1 FROM stream_heads WHERE aggregate_type = 'issue' AND aggregate_id = $3),
+                EXISTS (SELECT 1 FROM stream_heads WHERE aggregate_type = 'issue' AND aggregate_id = $4)",
+    )
+    .bind(project_id)
+    .bind(current)
+    .bind(issue_stream_id(project_id, current))
+    .bind(issue_stream_id(project_id, legacy))
+    .fetch_one(pool)
+    .await?;
+    if let Some(target) = alias {
+        return Ok(Decision {
+            hash: target,
+            fallback: true,
+            settled: true,
+        });
+    }
+    if current_exists || !legacy_exists {
+        return Ok(Decision {
+            hash: current.to_owned(),
+            fallback: false,
+            settled: current_exists,
+        });
+    }
+    sqlx::query(
+        "INSERT INTO grouping_aliases (project_id, hash, target_hash) VALUES ($1, $2, $3)
+         ON CONFLICT (project_id, hash) DO NOTHING",
+    )
+    .bind(project_id)
+    .bind(current)
+    .bind(legacy)
+    .execute(pool)
+    .await?;
+    Ok(Decision {
+        hash: legacy.to_owned(),
+        fallback: true,
+        settled: true,
+    })
+}
