@@ -32,6 +32,13 @@ impl IngestRun {
             .map(|s| self.load.accepted as f64 / s.max(1e-9))
     }
 
+    /// Server CPU milliseconds per accepted event, from the first request until visible.
+    pub fn server_cpu_ms(&self) -> Option<f64> {
+        self.cpu_s
+            .0
+            .map(|s| s * 1e3 / self.load.accepted.max(1) as f64)
+    }
+
     /// Machine CPU milliseconds per accepted event, from the first request until visible.
     pub fn machine_cpu_ms(&self) -> Option<f64> {
         self.machine_busy_s
@@ -63,18 +70,53 @@ pub async fn run_until(
     n: usize,
     caught_up: Option<&str>,
 ) -> anyhow::Result<IngestRun> {
-    log(format!("ingest K={k}: building {n} gzip envelopes"));
-    let templates = Templates::build(k, 4, Size::Realistic);
+    let phase = Phase {
+        label: format!("ingest K={k}"),
+        templates: Templates::build(k, 4, Size::Realistic),
+        n,
+        caught_up,
+    };
+    run_phase(args, srv, pool, project, &phase).await
+}
+
+/// One measured ingestion run: which events, how many, and until when.
+pub struct Phase<'a> {
+    /// Names the run in the progress log.
+    pub label: String,
+    /// Event `i` is `templates.render(i)`, of group `i % templates.k()`.
+    pub templates: Templates,
+    pub n: usize,
+    /// See [`run_until`].
+    pub caught_up: Option<&'a str>,
+}
+
+/// Sends `phase.n` events of `phase.templates` to `project`, each in its own gzip
+/// envelope built before the clock starts, and waits until they are visible.
+pub async fn run_phase(
+    args: &Args,
+    srv: &Server,
+    pool: &PgPool,
+    project: &Project,
+    phase: &Phase<'_>,
+) -> anyhow::Result<IngestRun> {
+    let Phase {
+        label,
+        templates,
+        n,
+        caught_up,
+    } = phase;
+    let (k, n, caught_up) = (templates.k(), *n, *caught_up);
+    log(format!("{label}: building {n} gzip envelopes"));
     let json_bytes_avg = (0..k.min(3))
         .map(|i| templates.render(i).1.len() as f64)
         .sum::<f64>()
         / k.min(3) as f64;
-    let bodies = Arc::new(load::prebuild(&templates, &project.public_key, n));
+    let bodies = Arc::new(load::prebuild(templates, &project.public_key, n));
     let request_bytes_avg =
         bodies.iter().map(|b| b.bytes.len() as f64).sum::<f64>() / n.max(1) as f64;
     let marks = load::marks(pool, project.id).await?;
     log(format!(
-        "ingest K={k}: sending {n} events, {} concurrent",
+        "{label}: sending {n} events, {} concurrent",
         args.concurrency
     ));
     let make: load::Maker = {
@@ -99,7 +141,7 @@ pub async fn run_until(
     let busy0 = machine::busy_seconds();
     let (result, start) = load::run(&srv.url, project, n, make, &options).await;
     log(format!(
-        "ingest K={k}: {}; waiting for the read model",
+        "{label}: {}; waiting for the read model",
         result.summary(2)
     ));
     let timeout = Duration::from_secs(args.visible_timeout);
@@ -123,7 +165,7 @@ pub async fn run_until(
         machine_busy_s,
     };
     log(format!(
-        "ingest K={k}: visible ({:?}) after {:?} s: {:?}/s",
+        "{label}: visible ({:?}) after {:?} s: {:?}/s",
         run.visible.counter,
         run.visible.after_s,
         run.visible_per_s()

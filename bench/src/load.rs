@@ -37,7 +37,8 @@ pub fn prebuild(templates: &Templates, public_key: &str, n: usize) -> Vec<Body> 
                     (start..end)
                         .map(|i| {
                             let (event_id, json) = templates.render(i);
-                            let envelope = payload::envelope(&event_id, &json, public_key);
+                            let envelope =
+                                payload::envelope_of(&event_id, &json, public_key, &templates.sdk);
                             Body {
                                 event_id,
                                 bytes: Bytes::from(payload::gzip(&envelope)),

@@ -17,6 +17,7 @@ mod report;
 mod retention;
 mod seed;
 mod server;
+mod sourcemapped;
 mod table;
 mod workflows;
 
@@ -58,11 +59,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let p1 = api.create_project("ingest1").await?;
     let p50w = api.create_project("ingest50w").await?;
     let p50b = api.create_project("ingest50b").await?;
+    let p50js = api.create_project_on("ingest50js", "node").await?;
     let bench = api.create_project("bench").await?;
 
     // (1) Ingestion, end to end.
     let peak_reset_1 = server::reset_peak(pid);
     let run50 = ingest::run(&args, &srv, &pool, &p50, 50, sizes.events).await?;
+    // (1c) The same load as minified JavaScript whose frames the server resolves
+    // through an uploaded source map, right after the plain run it is compared with.
+    let run50js = sourcemapped::run(&args, &srv, &pool, &api, &p50js, sizes.events).await;
     // (1b) The same load into a project that alert workflows watch (a server without
     // them answers 404 to their creation: the row is left out).
     // It runs until the alerting reactor has caught up too, and is compared with the
@@ -145,6 +150,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         machine,
         run50,
+        run50js,
         run50w,
         run1,
         base,
@@ -162,6 +168,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(path) = &args.json_out {
         std::fs::write(path, serde_json::to_string_pretty(&report.json())?)?;
         log(format!("wrote {}", path.display()));
+    }
+    if let sourcemapped::Outcome::Failed(why) = &report.run50js {
+        anyhow::bail!("the source-mapped JS phase failed: {why}");
     }
     Ok(())
 }

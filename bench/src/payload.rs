@@ -16,8 +16,8 @@ pub const SDK_VERSION: &str = "2.75.0";
 pub const USER_AGENT: &str = "sentry.python/2.75.0";
 
 /// Placeholders patched per event (same idea as loadgen.py's `bytes.replace`).
-const EVENT_ID_PH: &str = "EVENTIDPLACEHOLDER00000000000000";
-const TS_PH: &str = "TIMESTAMPPLACEHOLDER0000000000Z";
+pub const EVENT_ID_PH: &str = "EVENTIDPLACEHOLDER00000000000000";
+pub const TS_PH: &str = "TIMESTAMPPLACEHOLDER0000000000Z";
 
 const EXC_TYPES: [(&str, &str); 12] = [
     ("KeyError", "builtins"),
@@ -33,7 +33,7 @@ const EXC_TYPES: [(&str, &str); 12] = [
     ("TimeoutError", "builtins"),
     ("PermissionDenied", "django.core.exceptions"),
 ];
-const WORDS: [&str; 27] = [
+pub const WORDS: [&str; 27] = [
     "order",
     "cart",
     "invoice",
@@ -62,7 +62,7 @@ const WORDS: [&str; 27] = [
     "token",
     "mailer",
 ];
-const VERBS: [&str; 16] = [
+pub const VERBS: [&str; 16] = [
     "load",
     "save",
     "sync",
@@ -92,13 +92,13 @@ pub enum Size {
 
 /// A small deterministic generator (SplitMix64): payloads are reproducible per
 /// (group, variant), like loadgen.py's seeded `random.Random`.
-struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -106,10 +106,10 @@ impl Rng {
         z ^ (z >> 31)
     }
     /// Uniform-ish in `lo..hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next() % (hi - lo)
     }
-    fn hex128(&mut self) -> String {
+    pub fn hex128(&mut self) -> String {
         format!("{:016x}{:016x}", self.next(), self.next())
     }
 }
@@ -128,7 +128,7 @@ pub fn letters(mut n: usize) -> String {
     String::from_utf8(s).expect("ascii")
 }
 
-fn capitalize(s: &str) -> String {
+pub fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
@@ -330,9 +330,26 @@ pub fn build_event(fp: usize, variant: usize, size: Size) -> Value {
     })
 }
 
+/// The SDK an envelope's header names, and the release of its trace.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvelopeSdk {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub release: &'static str,
+}
+
+/// What sentry-python sends in the envelope header of the realistic events.
+pub const PYTHON_SDK: EnvelopeSdk = EnvelopeSdk {
+    name: SDK_NAME,
+    version: SDK_VERSION,
+    release: "shop-api@1.4.2",
+};
+
 /// Pre-serialised events with placeholders: `variants` per group.
 pub struct Templates {
     groups: Vec<Vec<String>>,
+    /// Named in the header of each event's envelope.
+    pub sdk: EnvelopeSdk,
 }
 
 impl Templates {
@@ -344,7 +361,25 @@ impl Templates {
                     .collect()
             })
             .collect();
-        Templates { groups }
+        Templates {
+            groups,
+            sdk: PYTHON_SDK,
+        }
+    }
+
+    /// Events made elsewhere: `groups[g][v]` is variant `v` of group `g`, serialized
+    /// with [`EVENT_ID_PH`] and [`TS_PH`] where the event id and timestamps go.
+    pub fn from_groups(groups: Vec<Vec<String>>, sdk: EnvelopeSdk) -> Templates {
+        assert!(
+            groups.iter().all(|g| !g.is_empty()) && !groups.is_empty(),
+            "every group needs a variant"
+        );
+        Templates { groups, sdk }
+    }
+
+    /// Groups (issues) the events fall into.
+    pub fn k(&self) -> usize {
+        self.groups.len()
     }
 
     /// Event `i`'s JSON with a fresh id and timestamp; returns (event_id, json).
@@ -367,11 +402,21 @@ pub fn now_iso() -> String {
 
 /// The envelope an SDK sends for one event.
 pub fn envelope(event_id: &str, event_json: &str, public_key: &str) -> Vec<u8> {
+    envelope_of(event_id, event_json, public_key, &PYTHON_SDK)
+}
+
+/// The envelope `sdk` sends for one event.
+pub fn envelope_of(
+    event_id: &str,
+    event_json: &str,
+    public_key: &str,
+    sdk: &EnvelopeSdk,
+) -> Vec<u8> {
     let header = json!({
         "event_id": event_id,
         "sent_at": now_iso(),
-        "sdk": {"name": SDK_NAME, "version": SDK_VERSION},
-        "trace": {"public_key": public_key, "environment": "production", "release": "shop-api@1.4.2"},
+        "sdk": {"name": sdk.name, "version": sdk.version},
+        "trace": {"public_key": public_key, "environment": "production", "release": sdk.release},
     });
     let item =
         json!({"type": "event", "content_type": "application/json", "length": event_json.len()});

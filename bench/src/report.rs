@@ -12,6 +12,7 @@ use crate::load::{self, Counter, LoadResult, Visible};
 use crate::queries::QueryResult;
 use crate::rebuild::RebuildResult;
 use crate::retention::RetentionResult;
+use crate::sourcemapped::Outcome;
 
 pub struct Report {
     pub quick: bool,
@@ -19,6 +20,8 @@ pub struct Report {
     pub concurrency: usize,
     pub machine: Value,
     pub run50: IngestRun,
+    /// K=50 of minified JavaScript resolved through an uploaded source map.
+    pub run50js: Outcome,
     /// K=50 into a project watched by `workflows::WORKFLOWS` workflows (until the
     /// alerting reactor caught up), and the plain K=50 run right after it.
     pub run50w: Option<(IngestRun, IngestRun)>,
@@ -46,11 +49,17 @@ impl Report {
                 "the issues read model did not count these events on this build: \"visible\" was measured on the event log (EventIngested rows committed), not on the issue read model".into(),
             );
         }
+        let js = match &self.run50js {
+            Outcome::Done(js) => Some(js),
+            _ => None,
+        };
         for (name, r) in [
-            ("K=50", &self.run50.load),
-            ("K=1", &self.run1.load),
-            ("seed", &self.seed.0),
+            ("K=50", Some(&self.run50.load)),
+            ("K=50 source-mapped JS", js.map(|js| &js.run.load)),
+            ("K=1", Some(&self.run1.load)),
+            ("seed", Some(&self.seed.0)),
         ] {
+            let Some(r) = r else { continue };
             if r.accepted != r.sent {
                 notes.push(format!(
                     "{name}: {} of {} requests not accepted, statuses {:?}",
@@ -60,13 +69,22 @@ impl Report {
                 ));
             }
         }
-        for v in visibles {
+        for v in visibles.into_iter().chain(js.map(|js| &js.run.visible)) {
             if v.after_s.is_none() {
                 notes.push(format!(
                     "visibility timed out; the counter reached {}",
                     v.reached
                 ));
             }
+        }
+        match &self.run50js {
+            Outcome::Done(js) => notes.push(js.describe()),
+            Outcome::Skipped(why) => {
+                notes.push(format!("the source-mapped JS row was skipped: {why}"))
+            }
+            Outcome::Failed(why) => notes.push(format!(
+                "the source-mapped JS phase FAILED, no figures: {why}"
+            )),
         }
         notes.push(format!(
             "baseline: the K=50 payloads (uncompressed event JSON) into bench_baseline(id bigserial, payload jsonb), INSERTs of {} rows from {} connections, one transaction each; {} rows in {:.2} s",
@@ -97,6 +115,7 @@ impl Report {
                 "generator_cpu_s": r.cpu_s.1,
                 "machine_busy_s": r.machine_busy_s,
                 "machine_cpu_ms_per_event": r.machine_cpu_ms(),
+                "server_cpu_ms_per_event": r.server_cpu_ms(),
                 "ratio_to_baseline": r.visible_per_s().map(|v| v / self.base.rows_per_s()),
                 "latency_ms": {
                     "p50": load::pct(&r.load.latencies_ms, 50.0),
@@ -124,6 +143,30 @@ impl Report {
                 figures["cpu_ratio_to_k50"] = json!(self.workflows_cpu_ratio());
                 figures
             }),
+            "ingest_k50_sourcemapped_js": match &self.run50js {
+                Outcome::Done(js) => {
+                    let mut figures = run(&js.run);
+                    figures["label"] = json!(js.label());
+                    figures["frames"] = json!(crate::sourcemapped::FRAMES);
+                    figures["minified_bytes"] = json!(js.minified_bytes);
+                    figures["map_bytes"] = json!(js.map_bytes);
+                    figures["map_sources"] = json!(js.sources);
+                    figures["map_functions"] = json!(js.functions);
+                    figures["map_tokens"] = json!(js.tokens);
+                    figures["map_names"] = json!(js.names);
+                    figures["bundle_bytes"] = json!(js.upload.bundle_bytes);
+                    figures["upload_chunks"] = json!(js.upload.chunks);
+                    figures["upload_s"] = json!(js.upload.seconds);
+                    figures["check_functions_named"] = json!(js.functions_named);
+                    figures["check_accept_ms"] = json!(js.first_accept_ms);
+                    figures["ratio_to_k50"] = json!(self.js_ratio());
+                    figures["server_cpu_ratio_to_k50"] = json!(self.js_server_cpu_ratio());
+                    figures["machine_cpu_ratio_to_k50"] = json!(self.js_machine_cpu_ratio());
+                    figures
+                }
+                Outcome::Skipped(why) => json!({"skipped": why}),
+                Outcome::Failed(why) => json!({"failed": why}),
+            },
             "ingest_k1": run(&self.run1),
             "baseline": {
                 "rows": self.base.rows, "wall_s": self.base.wall_s, "rows_per_s": self.base.rows_per_s(),
@@ -194,5 +237,27 @@ impl Report {
     pub fn workflows_cpu_ratio(&self) -> Option<f64> {
         let (watched, _) = self.run50w.as_ref()?;
         Some(watched.machine_cpu_ms()? / self.plain_k50_cpu_ms()?)
+    }
+
+    fn js_run(&self) -> Option<&IngestRun> {
+        match &self.run50js {
+            Outcome::Done(js) => Some(&js.run),
+            _ => None,
+        }
+    }
+
+    /// The source-mapped run's events/s over the plain K=50 run's.
+    pub fn js_ratio(&self) -> Option<f64> {
+        Some(self.js_run()?.visible_per_s()? / self.run50.visible_per_s()?)
+    }
+
+    /// The source-mapped run's server CPU per event over the plain K=50 run's.
+    pub fn js_server_cpu_ratio(&self) -> Option<f64> {
+        Some(self.js_run()?.server_cpu_ms()? / self.run50.server_cpu_ms()?)
+    }
+
+    /// The source-mapped run's machine CPU per event over the plain K=50 run's.
+    pub fn js_machine_cpu_ratio(&self) -> Option<f64> {
+        Some(self.js_run()?.machine_cpu_ms()? / self.run50.machine_cpu_ms()?)
     }
 }

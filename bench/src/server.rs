@@ -245,6 +245,16 @@ impl Api {
             .bearer_auth(&self.token)
     }
 
+    /// A request to `url` (absolute, or a path on the server) as the bench superuser.
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let url = if url.contains("://") {
+            url.to_owned()
+        } else {
+            format!("{}{}", self.base, url)
+        };
+        self.client.request(method, url).bearer_auth(&self.token)
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let response = self
             .client
@@ -261,7 +271,7 @@ impl Api {
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    async fn get_json(&self, path: &str) -> anyhow::Result<Value> {
+    pub async fn get_json(&self, path: &str) -> anyhow::Result<Value> {
         let response = self.get(path).send().await?;
         let status = response.status();
         let text = response.text().await?;
@@ -288,10 +298,15 @@ impl Api {
 
     /// A python project in team `bench` and its default key.
     pub async fn create_project(&self, slug: &str) -> anyhow::Result<Project> {
+        self.create_project_on(slug, "python").await
+    }
+
+    /// A project of `platform` in team `bench` and its default key.
+    pub async fn create_project_on(&self, slug: &str, platform: &str) -> anyhow::Result<Project> {
         let created = self
             .post(
                 "/api/0/teams/bench/bench/projects/",
-                json!({"name": slug, "slug": slug, "platform": "python"}),
+                json!({"name": slug, "slug": slug, "platform": platform}),
             )
             .await?;
         let id = match &created["id"] {

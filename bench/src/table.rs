@@ -2,6 +2,7 @@
 
 use crate::load;
 use crate::report::Report;
+use crate::sourcemapped::Outcome;
 
 fn ms(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.1}"))
@@ -9,6 +10,10 @@ fn ms(v: Option<f64>) -> String {
 
 fn ms2(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.2}"))
+}
+
+fn ms3(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.3}"))
 }
 
 fn mib(kib: u64) -> String {
@@ -20,6 +25,10 @@ impl Report {
         let mut rows: Vec<[String; 4]> = Vec::new();
         let base = self.base.rows_per_s();
         for run in [&self.run50, &self.run1] {
+            if run.k == 1 {
+                // The source-mapped row beside the plain K=50 one, before K=1.
+                self.js_rows(&mut rows);
+            }
             let label = if run.k == 1 {
                 "K=1 (hot issue)"
             } else {
@@ -234,5 +243,59 @@ impl Report {
         }
         out.push_str(&format!("total time {:.0} s\n", self.total_s));
         out
+    }
+
+    /// The source-mapped JS rows, each beside its plain K=50 figure.
+    fn js_rows(&self, rows: &mut Vec<[String; 4]>) {
+        let js = match &self.run50js {
+            Outcome::Done(js) => js,
+            Outcome::Skipped(_) => return,
+            Outcome::Failed(_) => {
+                rows.push([
+                    "ingest K=50 source-mapped JS".into(),
+                    "FAILED (see the note)".into(),
+                    String::new(),
+                    String::new(),
+                ]);
+                return;
+            }
+        };
+        let label = js.label();
+        let (run, plain) = (&js.run, &self.run50);
+        let ratio = |r: Option<f64>| r.map_or("n/a".into(), |r| format!("{r:.3}"));
+        rows.push([
+            format!("{label}: events/s accepted+visible"),
+            run.visible_per_s()
+                .map_or("n/a (timed out)".into(), |v| format!("{v:.0}/s")),
+            plain
+                .visible_per_s()
+                .map_or("n/a".into(), |p| format!("K=50 {p:.0}/s")),
+            ratio(self.js_ratio()),
+        ]);
+        rows.push([
+            format!("{label}: server CPU per event"),
+            format!("{} ms", ms3(run.server_cpu_ms())),
+            format!("K=50 {} ms", ms3(plain.server_cpu_ms())),
+            ratio(self.js_server_cpu_ratio()),
+        ]);
+        rows.push([
+            format!("{label}: machine CPU per event (every process)"),
+            format!("{} ms", ms2(run.machine_cpu_ms())),
+            format!("K=50 {} ms", ms2(plain.machine_cpu_ms())),
+            ratio(self.js_machine_cpu_ratio()),
+        ]);
+        let latency = |r: &crate::ingest::IngestRun| {
+            format!(
+                "{} / {} ms",
+                ms(load::pct(&r.load.latencies_ms, 50.0)),
+                ms(load::pct(&r.load.latencies_ms, 99.0))
+            )
+        };
+        rows.push([
+            format!("{label}: accept latency p50 / p99"),
+            latency(run),
+            format!("K=50 {}", latency(plain)),
+            String::new(),
+        ]);
     }
 }
