@@ -134,14 +134,26 @@ fn culprit(event: &NormalizedEvent, frame: Option<&Frame>) -> String {
     truncate_chars(&culprit, 200)
 }
 
-/// `function` for native code, `function(file)` for JavaScript, `file in function` otherwise.
+/// `function` for native code, `function(file)` for JavaScript, `file in function`
+/// otherwise; with the names grouping uses where it takes out generated parts (Java
+/// accessors and proxies, ERB template suffixes, ...), so an issue's culprit does not
+/// change with a redeploy.
 fn frame_culprit(frame: &Frame, event_platform: &str) -> String {
     let platform = frame.platform.as_deref().unwrap_or(event_platform);
-    let function = frame.function.as_deref().unwrap_or("?");
+    let key = super::grouping::frames::frame_key(frame, event_platform);
+    let function = key
+        .as_ref()
+        .and_then(|k| k.function.as_deref())
+        .or(frame.function.as_deref())
+        .unwrap_or("?");
     if matches!(platform, "native" | "cocoa" | "objc") {
         return function.to_string();
     }
-    let Some(location) = frame.module.as_deref().or(frame.filename.as_deref()) else {
+    let module = frame
+        .module
+        .as_deref()
+        .map(|m| key.as_ref().and_then(|k| k.location.as_deref()).unwrap_or(m));
+    let Some(location) = module.or(frame.filename.as_deref()) else {
         return String::new();
     };
     if matches!(platform, "javascript" | "node") {
@@ -296,5 +308,17 @@ mod tests {
 
         assert_eq!(summary.title, "Checkout broke");
         assert_eq!(summary.metadata["title"], "Checkout broke");
+    }
+
+    #[test]
+    fn the_culprit_names_a_generated_frame_as_grouping_does() {
+        let erb = |suffix: &str| {
+            summarize(&event(json!({"platform": "ruby", "exception": {"values": [{"type": "ActionView::Template::Error",
+                "stacktrace": {"frames": [{"function": format!("_app_views_orders_show_html_erb__{suffix}"),
+                    "filename": "app/views/orders/show.html.erb", "in_app": true}]}}]}})))
+            .culprit
+        };
+        assert_eq!(erb("3327151541118998292_70361296749460"), "app/views/orders/show.html.erb in _app_views_orders_show_html_erb");
+        assert_eq!(erb("3327151541118998292_70361296749460"), erb("1111151541118998292_99961296749460"));
     }
 }
