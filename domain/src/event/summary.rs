@@ -149,10 +149,11 @@ fn frame_culprit(frame: &Frame, event_platform: &str) -> String {
     if matches!(platform, "native" | "cocoa" | "objc") {
         return function.to_string();
     }
-    let module = frame
-        .module
-        .as_deref()
-        .map(|m| key.as_ref().and_then(|k| k.location.as_deref()).unwrap_or(m));
+    let module = frame.module.as_deref().map(|m| {
+        key.as_ref()
+            .and_then(|k| k.location.as_deref())
+            .unwrap_or(m)
+    });
     let Some(location) = module.or(frame.filename.as_deref()) else {
         return String::new();
     };
@@ -318,7 +319,13 @@ mod tests {
                     "filename": "app/views/orders/show.html.erb", "in_app": true}]}}]}})))
             .culprit
         };
-        assert_eq!(erb("3327151541118998292_70361296749460"), "app/views/orders/show.html.erb in _app_views_orders_show_html_erb");
-        assert_eq!(erb("3327151541118998292_70361296749460"), erb("1111151541118998292_99961296749460"));
+        assert_eq!(
+            erb("3327151541118998292_70361296749460"),
+            "app/views/orders/show.html.erb in _app_views_orders_show_html_erb"
+        );
+        assert_eq!(
+            erb("3327151541118998292_70361296749460"),
+            erb("1111151541118998292_99961296749460")
+        );
     }
 }

@@ -42,10 +42,11 @@ impl KeyCache {
 
     /// The project's grouping rules (none until it saves some).
     pub fn rules(&self, project_id: i64) -> Arc<ProjectRules> {
+        static NONE: std::sync::OnceLock<Arc<ProjectRules>> = std::sync::OnceLock::new();
         self.rules
             .get(&project_id)
             .map(|r| r.clone())
-            .unwrap_or_default()
+            .unwrap_or_else(|| NONE.get_or_init(Arc::default).clone())
     }
 }
 

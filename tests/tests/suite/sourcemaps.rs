@@ -305,6 +305,39 @@ async fn sentry_cli_uploads_bundles_and_node_stack_traces_come_back_original_and
         .unwrap();
     assert_eq!(regrouped["count"], "2");
     let rebuilt = api.get_ok(&latest_path).await;
+
+    // Without a debug id, the frame's URL in the event's release finds the same map:
+    // a browser-style event whose file is served at /app.min.js (`~/app.min.js`).
+    let raw_crash = crash_frame(&rebuilt, "rawStacktrace");
+    let browser_event = json!({
+        "platform": "javascript",
+        "release": "shop@1.0.1",
+        "exception": {"values": [{"type": "Error", "value": "card declined for order 42",
+            "stacktrace": {"frames": [{
+                "abs_path": "http://shop.example/app.min.js?v=2",
+                "filename": "/app.min.js",
+                "function": raw_crash["function"],
+                "lineno": raw_crash["lineNo"],
+                "colno": raw_crash["colNo"],
+                "in_app": true
+            }]}}]}
+    });
+    crate::helpers::send_event(&server, &web, &browser_event).await;
+    let issues = issues_when(&api, 3, 4).await;
+    let browser_issue = issues
+        .iter()
+        .find(|i| i["id"] != issue_id.as_str() && i["id"] != unresolved_issue.as_str())
+        .unwrap();
+    let browser = api
+        .get_ok(&format!(
+            "/api/0/organizations/shop/issues/{}/events/latest/",
+            browser_issue["id"].as_str().unwrap()
+        ))
+        .await;
+    let resolved = crash_frame(&browser, "stacktrace");
+    assert_eq!(resolved["function"], "chargeCard", "{resolved}");
+    assert_eq!(resolved["filename"], "src/orders.js");
+    assert_eq!(resolved["data"]["resolved_with"], "release");
     assert_eq!(
         crash_frame(&rebuilt, "stacktrace")["function"],
         "chargeCard"

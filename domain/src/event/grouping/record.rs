@@ -14,13 +14,18 @@ pub fn write_in_app(event: &mut NormalizedEvent, grouping: &Grouping) {
         return;
     }
     for (i, j, state) in &grouping.marked {
-        if let Some(frame) = event
+        let Some(frame) = event
             .exceptions
             .get_mut(*i)
             .and_then(|e| e.frames.get_mut(*j))
-        {
-            frame.in_app = Some(state.in_app);
+        else {
+            continue;
+        };
+        // Only a changed flag touches the JSON: changing a parsed list copies it.
+        if frame.in_app.unwrap_or(false) == state.in_app {
+            continue;
         }
+        frame.in_app = Some(state.in_app);
         let frame = event
             .data
             .as_object_mut()
@@ -50,12 +55,14 @@ pub fn record(event: &mut NormalizedEvent, grouping: &Grouping, hash: &str, fall
     if let Some(rule) = &grouping.matched_rule {
         info.insert("matched_rule", rule.as_str());
     }
-    let marked: sonic_rs::Array = grouping
+    let mut rules: Vec<&str> = grouping
         .marked
         .iter()
         .filter_map(|(_, _, state)| state.rule.as_deref())
-        .map(Value::from)
         .collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let marked: sonic_rs::Array = rules.into_iter().map(Value::from).collect();
     if !marked.is_empty() {
         info.insert("stacktrace_rules", marked.into_value());
     }

@@ -24,12 +24,14 @@ pub(super) struct Position {
 
 /// A frame's `abs_path`, `lineno` and `colno`, when it has all three.
 pub(super) fn position(frame: &Value) -> Option<Position> {
+    // The column first: most frames of other platforms have none, and every event's
+    // frames are asked.
+    let column = u32::try_from(child(frame, "colno")?.as_u64()?).ok()?;
+    let line = u32::try_from(child(frame, "lineno")?.as_u64()?).ok()?;
     let abs_path = child(frame, "abs_path")
         .or_else(|| child(frame, "filename"))?
         .as_str()
         .filter(|p| !p.is_empty())?;
-    let line = u32::try_from(child(frame, "lineno")?.as_u64()?).ok()?;
-    let column = u32::try_from(child(frame, "colno")?.as_u64()?).ok()?;
     (line > 0 && column > 0).then(|| Position {
         abs_path: abs_path.to_owned(),
         line,

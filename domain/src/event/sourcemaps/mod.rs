@@ -142,8 +142,7 @@ pub fn is_javascript(event: &NormalizedEvent) -> bool {
 /// are JavaScript's whatever the event's platform says; the caller reports a missing
 /// map only for [`is_javascript`] events.
 pub fn locations(event: &NormalizedEvent) -> Vec<Location> {
-    let debug_ids = debug_ids(&event.data);
-    let mut seen = Vec::<Location>::new();
+    let mut paths = Vec::<String>::new();
     for_each_stacktrace(&event.data, |stacktrace| {
         for frame in frame_list(stacktrace) {
             let Some(abs_path) = frame::position(frame)
@@ -152,14 +151,22 @@ pub fn locations(event: &NormalizedEvent) -> Vec<Location> {
             else {
                 continue;
             };
-            if seen.iter().any(|l| l.abs_path == abs_path) {
-                continue;
+            if !paths.contains(&abs_path) {
+                paths.push(abs_path);
             }
-            let debug_id = debug_ids.get(abs_path.as_str()).cloned();
-            seen.push(Location { abs_path, debug_id });
         }
     });
-    seen
+    if paths.is_empty() {
+        return Vec::new();
+    }
+    let debug_ids = debug_ids(&event.data);
+    paths
+        .into_iter()
+        .map(|abs_path| Location {
+            debug_id: debug_ids.get(abs_path.as_str()).cloned(),
+            abs_path,
+        })
+        .collect()
 }
 
 /// Whether a file may have been uploaded: an absolute path or a URL, not one of node's

@@ -178,13 +178,18 @@ impl Enhancements {
                 }
             };
             let frame_state = &mut state.frames[index];
+            let before = (frame_state.in_app, frame_state.group);
             if let Some(app) = verdict.in_app {
                 frame_state.in_app = app;
             }
             if let Some(group) = verdict.group {
                 frame_state.group = group;
             }
-            if let Some(rule) = verdict.rule {
+            // A rule that confirms what the frame already was changed nothing.
+            if let Some(rule) = verdict
+                .rule
+                .filter(|_| before != (frame_state.in_app, frame_state.group))
+            {
                 frame_state.rule = Some(self.rules[rule].text.clone());
             }
         }
@@ -257,11 +262,14 @@ impl Enhancements {
                             };
                             for target in targets {
                                 let frame = &mut state.frames[target];
-                                match flag {
-                                    Flag::App => frame.in_app = value,
-                                    Flag::Group => frame.group = value,
+                                let slot = match flag {
+                                    Flag::App => &mut frame.in_app,
+                                    Flag::Group => &mut frame.group,
+                                };
+                                if *slot != value {
+                                    *slot = value;
+                                    frame.rule = Some(rule.text.clone());
                                 }
-                                frame.rule = Some(rule.text.clone());
                             }
                         }
                         Action::MaxFrames(n) => state.max_frames = Some(n),
