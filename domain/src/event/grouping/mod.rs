@@ -245,32 +245,37 @@ pub fn stack_states(
     event
         .exceptions
         .iter()
-        .map(|exception| {
-            let mut state = StackState {
-                frames: exception
-                    .frames
-                    .iter()
-                    .map(|f| rules::FrameState {
-                        in_app: f.in_app == Some(true),
-                        group: true,
-                        rule: None,
-                    })
-                    .collect(),
-                ..StackState::default()
-            };
-            if config == Config::Current {
-                rules::Enhancements::built_in().apply_per_frame(
-                    event,
-                    &exception.frames,
-                    &mut state,
-                );
-                rules
-                    .enhancements
-                    .apply(event, Some(exception), &exception.frames, &mut state);
-            }
-            state
-        })
+        .map(|exception| stack_state(event, Some(exception), &exception.frames, config, rules))
         .collect()
+}
+
+/// One stack's verdict: the frames' own in-app flags, then (current configuration)
+/// Sentry's built-in rules and the project's.
+fn stack_state(
+    event: &NormalizedEvent,
+    exception: Option<&super::normalize::Exception>,
+    frames: &[Frame],
+    config: Config,
+    rules: &ProjectRules,
+) -> StackState {
+    let mut state = StackState {
+        frames: frames
+            .iter()
+            .map(|f| rules::FrameState {
+                in_app: f.in_app == Some(true),
+                group: true,
+                rule: None,
+            })
+            .collect(),
+        ..StackState::default()
+    };
+    if config == Config::Current {
+        rules::Enhancements::built_in().apply_per_frame(event, frames, &mut state);
+        rules
+            .enhancements
+            .apply(event, exception, frames, &mut state);
+    }
+    state
 }
 
 fn default_components(
@@ -285,23 +290,7 @@ fn default_components(
     }
     let top_level = frames_of(child(&event.data, "stacktrace"));
     if !top_level.is_empty() {
-        let mut state = StackState {
-            frames: top_level
-                .iter()
-                .map(|f| rules::FrameState {
-                    in_app: f.in_app == Some(true),
-                    group: true,
-                    rule: None,
-                })
-                .collect(),
-            ..StackState::default()
-        };
-        if config == Config::Current {
-            rules::Enhancements::built_in().apply_per_frame(event, &top_level, &mut state);
-            rules
-                .enhancements
-                .apply(event, None, &top_level, &mut state);
-        }
+        let state = stack_state(event, None, &top_level, config, rules);
         let any_in_app = state.frames.iter().any(|f| f.in_app);
         let mut components = vec!["stacktrace".to_string()];
         push_frames(
