@@ -276,7 +276,15 @@ async fn by_release(
     abs_path: &str,
 ) -> Result<Option<Pair>, Failed> {
     let candidates = urls::candidates(abs_path);
-    let files = queries::files_by_url(pool, scope.org_id, scope.project_id, &candidates).await?;
+    let release_and_dist = (release, scope.dist);
+    let files = queries::files_by_url_in_release(
+        pool,
+        scope.org_id,
+        scope.project_id,
+        &candidates,
+        release_and_dist,
+    )
+    .await?;
     let matches =
         |f: &FileRow| f.release.as_deref() == Some(release) && f.dist.as_deref() == scope.dist;
     // Most specific candidate first, then the newest bundle.
@@ -303,11 +311,12 @@ async fn by_release(
         return Ok(None);
     };
     let map_url = urls::resolve_reference(&minified.url, &reference);
-    let maps = queries::files_by_url(
+    let maps = queries::files_by_url_in_release(
         pool,
         scope.org_id,
         scope.project_id,
         std::slice::from_ref(&map_url),
+        release_and_dist,
     )
     .await?;
     Ok(maps

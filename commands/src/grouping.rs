@@ -49,17 +49,20 @@ pub async fn issue_hash(
             settled: current_exists,
         });
     }
-    sqlx::query(
+    // Two processes may race to alias the same hash to two legacy issues: the first
+    // alias stored wins, and both follow it.
+    let target: String = sqlx::query_scalar(
         "INSERT INTO grouping_aliases (project_id, hash, target_hash) VALUES ($1, $2, $3)
-         ON CONFLICT (project_id, hash) DO NOTHING",
+         ON CONFLICT (project_id, hash) DO UPDATE SET hash = EXCLUDED.hash
+         RETURNING target_hash",
     )
     .bind(project_id)
     .bind(current)
     .bind(legacy)
-    .execute(pool)
+    .fetch_one(pool)
     .await?;
     Ok(Decision {
-        hash: legacy.to_owned(),
+        hash: target,
         fallback: true,
         settled: true,
     })

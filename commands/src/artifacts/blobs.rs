@@ -80,10 +80,13 @@ pub async fn concat(
     }
     let mut out = Vec::with_capacity(total as usize);
     for checksum in checksums {
-        let data: Vec<u8> = sqlx::query_scalar("SELECT data FROM file_blobs WHERE checksum = $1")
-            .bind(checksum)
-            .fetch_one(pool)
-            .await?;
+        let data: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT data FROM file_blobs WHERE checksum = $1")
+                .bind(checksum)
+                .fetch_optional(pool)
+                .await?;
+        // Collected meanwhile (another process's retention pass): upload it again.
+        let Some(data) = data else { return Ok(None) };
         out.extend_from_slice(&data);
     }
     Ok(Some(out))

@@ -212,7 +212,15 @@ impl Project {
 
 /// Both rule texts parse; else which field, and Sentry's message with line and column.
 pub fn check_grouping_rules(fingerprinting: &str, enhancements: &str) -> Result<(), ProjectError> {
-    use crate::event::grouping::rules::{Enhancements, FingerprintRules};
+    use crate::event::grouping::rules::{check_size, Enhancements, FingerprintRules};
+    let refused = |field| {
+        move |e: crate::event::grouping::rules::RuleError| ProjectError::InvalidGroupingRules {
+            field,
+            message: e.to_string(),
+        }
+    };
+    check_size(fingerprinting).map_err(refused("fingerprintingRules"))?;
+    check_size(enhancements).map_err(refused("groupingEnhancements"))?;
     FingerprintRules::parse(fingerprinting).map_err(|e| ProjectError::InvalidGroupingRules {
         field: "fingerprintingRules",
         message: e.to_string(),

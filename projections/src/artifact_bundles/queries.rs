@@ -157,6 +157,28 @@ pub async fn project_has_bundles(
     .await
 }
 
+/// The project's files at any of `urls` in bundles of `release` and `dist`, newest
+/// bundle first.
+pub async fn files_by_url_in_release(
+    pool: &PgPool,
+    org_id: i64,
+    project_id: i64,
+    urls: &[String],
+    (release, dist): (&str, Option<&str>),
+) -> Result<Vec<FileRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{FILES} AND f.url = ANY($3) AND b.release = $4 AND b.dist IS NOT DISTINCT FROM $5
+         ORDER BY b.date_uploaded DESC LIMIT 50"
+    ))
+    .bind(org_id)
+    .bind(project_id)
+    .bind(urls)
+    .bind(release)
+    .bind(dist)
+    .fetch_all(pool)
+    .await
+}
+
 /// The bytes of blob `checksum`, if `org_id` uploaded it.
 pub async fn blob(
     pool: &PgPool,

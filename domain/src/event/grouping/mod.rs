@@ -154,13 +154,21 @@ pub fn group(event: &NormalizedEvent, config: Config, rules: &ProjectRules) -> G
     }
     let default = md5_hex(&base.components);
     let mut components = vec!["fingerprint".to_string()];
-    components.extend(fingerprint.iter().map(|part| expand(part, event, &default)));
+    components.extend(
+        fingerprint
+            .iter()
+            .map(|part| expand(part, event, &default, config)),
+    );
     Grouping {
         hash: md5_hex(&components),
         variant,
         components,
         matched_rule: rule.map(|r| r.text.clone()),
-        title: rule.and_then(|r| r.title.as_deref().map(|t| expand_title(t, event, &default))),
+        title: rule.and_then(|r| {
+            r.title
+                .as_deref()
+                .map(|t| expand_title(t, event, &default, config))
+        }),
         ..base
     }
 }
@@ -186,20 +194,34 @@ fn variable_name(part: &str) -> Option<&str> {
 }
 
 /// Every `{{ variable }}` of a title expanded.
-fn expand_title(title: &str, event: &NormalizedEvent, default: &str) -> String {
+fn expand_title(title: &str, event: &NormalizedEvent, default: &str, config: Config) -> String {
     static VARIABLE: OnceLock<Regex> = OnceLock::new();
     let variable = VARIABLE.get_or_init(|| Regex::new(r"\{\{[^}]*\}\}").expect("valid"));
     variable
         .replace_all(title, |caps: &regex::Captures| {
-            expand(&caps[0], event, default)
+            expand(&caps[0], event, default, config)
         })
         .into_owned()
 }
 
-fn expand(part: &str, event: &NormalizedEvent, default: &str) -> String {
+fn expand(part: &str, event: &NormalizedEvent, default: &str, config: Config) -> String {
     let Some(name) = variable_name(part) else {
         return part.to_string();
     };
+    // The legacy grouping knew fewer variables and hashed the others as written.
+    let legacy_unknown = matches!(
+        name,
+        "stack.function"
+            | "stack.module"
+            | "path"
+            | "stack.abs_path"
+            | "stack.filename"
+            | "package"
+            | "stack.package"
+    );
+    if config == Config::Legacy && legacy_unknown {
+        return part.to_string();
+    }
     let main = event.exceptions.last();
     let crash_frame = main.and_then(|e| crash_frame(&e.frames));
     let value = match name {
@@ -720,9 +742,12 @@ mod tests {
             grouping_hash(&raw("E", "eu")),
             grouping_hash(&raw("F", "eu"))
         );
-        assert_eq!(expand("{{ type }}", &raw("E", "eu"), "d"), "E");
         assert_eq!(
-            expand("{{ unknown }}", &raw("E", "eu"), "d"),
+            expand("{{ type }}", &raw("E", "eu"), "d", Config::Current),
+            "E"
+        );
+        assert_eq!(
+            expand("{{ unknown }}", &raw("E", "eu"), "d", Config::Current),
             "{{ unknown }}"
         );
     }

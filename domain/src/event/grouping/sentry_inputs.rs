@@ -313,3 +313,25 @@ fn project_rules_fingerprint_title_and_ungroup_frames() {
         Some("stack.module:vendor.* +app")
     );
 }
+
+#[test]
+fn the_legacy_grouping_hashes_the_variables_it_did_not_know_as_written() {
+    let raw = |function: &str| {
+        json!({"fingerprint": ["{{ stack.function }}"], "exception": {"values": [{"type": "E",
+            "stacktrace": {"frames": [{"function": function, "module": "shop", "in_app": true}]}}]}})
+    };
+    assert_eq!(
+        legacy_grouping_hash(&event(raw("pay"))),
+        legacy_grouping_hash(&event(raw("refund")))
+    );
+    assert_ne!(
+        grouping_hash(&event(raw("pay"))),
+        grouping_hash(&event(raw("refund")))
+    );
+}
+
+#[test]
+fn rules_too_large_or_with_a_pattern_too_large_to_compile_are_refused() {
+    let huge = format!("error.type:{} -> x", "a".repeat(70 * 1024));
+    assert!(ProjectRules::parse(&huge, "").is_err());
+}

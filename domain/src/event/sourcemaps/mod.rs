@@ -127,6 +127,9 @@ pub enum Lookup {
     Missing(&'static str),
 }
 
+/// Distinct files looked up per event at most: each costs the ingest path a lookup.
+const MAX_LOCATIONS: usize = 50;
+
 /// Whether the event's frames are JavaScript that a source map could resolve.
 pub fn is_javascript(event: &NormalizedEvent) -> bool {
     matches!(event.platform.as_str(), "javascript" | "node")
@@ -151,7 +154,7 @@ pub fn locations(event: &NormalizedEvent) -> Vec<Location> {
             else {
                 continue;
             };
-            if !paths.contains(&abs_path) {
+            if !paths.contains(&abs_path) && paths.len() < MAX_LOCATIONS {
                 paths.push(abs_path);
             }
         }

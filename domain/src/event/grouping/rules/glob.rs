@@ -13,8 +13,9 @@ pub struct Glob {
 }
 
 impl Glob {
-    /// Compiles `pattern`; path-like globs keep `*` within a path segment.
-    pub fn new(pattern: &str, path_like: bool, case_insensitive: bool) -> Glob {
+    /// Compiles `pattern`; path-like globs keep `*` within a path segment. `None` when
+    /// the pattern is too large to compile.
+    pub fn new(pattern: &str, path_like: bool, case_insensitive: bool) -> Option<Glob> {
         let pattern_text = if path_like {
             pattern.replace('\\', "/")
         } else {
@@ -47,11 +48,11 @@ impl Glob {
             }
         }
         regex.push('$');
-        Glob {
-            regex: Regex::new(&regex).expect("an escaped glob is a valid regex"),
+        Some(Glob {
+            regex: Regex::new(&regex).ok()?,
             path_like,
             source: pattern.to_owned(),
-        }
+        })
     }
 
     /// Whether `value` matches (`\\` in a path-like value read as `/`).
@@ -77,17 +78,17 @@ mod tests {
 
     #[test]
     fn a_path_star_stays_in_its_segment_and_a_double_star_crosses() {
-        let one = Glob::new("**/node_modules/*.js", true, true);
+        let one = Glob::new("**/node_modules/*.js", true, true).unwrap();
         assert!(one.matches("/app/node_modules/x.js"));
         assert!(!one.matches("/app/node_modules/a/x.js"));
-        assert!(
-            Glob::new("**/node_modules/**", true, true).matches("C:\\app\\node_modules\\a\\x.js")
-        );
+        assert!(Glob::new("**/node_modules/**", true, true)
+            .unwrap()
+            .matches("C:\\app\\node_modules\\a\\x.js"));
     }
 
     #[test]
     fn a_module_star_crosses_dots_and_is_case_sensitive() {
-        let glob = Glob::new("com.example.*", false, false);
+        let glob = Glob::new("com.example.*", false, false).unwrap();
         assert!(glob.matches("com.example.shop.Cart"));
         assert!(!glob.matches("COM.example.x"));
     }

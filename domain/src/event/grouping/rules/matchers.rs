@@ -111,8 +111,10 @@ impl Matcher {
         let path_like = matches!(field, Field::Path | Field::Package | Field::Release);
         let case_insensitive =
             path_like || matches!(field, Field::Message | Field::Level | Field::Value);
+        let glob = Glob::new(&value, path_like, case_insensitive)
+            .ok_or_else(|| cursor.message_at(start, "The pattern is too large"))?;
         Ok(Matcher {
-            glob: Glob::new(&value, path_like, case_insensitive),
+            glob,
             field,
             negated,
         })

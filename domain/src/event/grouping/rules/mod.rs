@@ -30,9 +30,25 @@ pub struct ProjectRules {
 impl ProjectRules {
     /// Parses both texts.
     pub fn parse(fingerprinting: &str, enhancements: &str) -> Result<ProjectRules, RuleError> {
+        for text in [fingerprinting, enhancements] {
+            check_size(text)?;
+        }
         Ok(ProjectRules {
             fingerprinting: FingerprintRules::parse(fingerprinting)?,
             enhancements: Enhancements::parse(enhancements)?,
         })
     }
+}
+
+/// The longest rule text a project may save: rules run on every event's frames.
+pub const MAX_RULES_BYTES: usize = 64 * 1024;
+
+/// Refuses a rule text over [`MAX_RULES_BYTES`].
+pub fn check_size(text: &str) -> Result<(), RuleError> {
+    if text.len() > MAX_RULES_BYTES {
+        return Err(RuleError {
+            message: format!("Rules may be at most {MAX_RULES_BYTES} bytes"),
+        });
+    }
+    Ok(())
 }
