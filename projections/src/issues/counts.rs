@@ -15,27 +15,7 @@ pub(super) async fn add_tag_values(
     conn: &mut PgConnection,
     rows: &[((i64, &str, &str), Count)],
 ) -> Result<(), ProjectionError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO issue_tag_values AS t (issue_id, key, value, times_seen, first_seen, last_seen)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[],
-                              $5::timestamptz[], $6::timestamptz[])
-         ON CONFLICT (issue_id, key, value) DO UPDATE
-            SET times_seen = t.times_seen + EXCLUDED.times_seen,
-                first_seen = least(t.first_seen, EXCLUDED.first_seen),
-                last_seen = greatest(t.last_seen, EXCLUDED.last_seen)",
-    )
-    .bind(rows.iter().map(|((id, _, _), _)| *id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|((_, k, _), _)| *k).collect::<Vec<_>>())
-    .bind(rows.iter().map(|((_, _, v), _)| *v).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, (n, _, _))| *n).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, (_, f, _))| *f).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, (_, _, l))| *l).collect::<Vec<_>>())
-    .execute(conn)
-    .await?;
-    Ok(())
+    add_counts(conn, "issue_tag_values", ["issue_id", "key", "value"], rows).await
 }
 
 /// Adds to `release_environments`: `(project id, release, environment)` and what to add.
@@ -43,22 +23,38 @@ pub(super) async fn add_release_counts(
     conn: &mut PgConnection,
     rows: &[((i64, &str, &str), Count)],
 ) -> Result<(), ProjectionError> {
+    add_counts(
+        conn,
+        "release_environments",
+        ["project_id", "release", "environment"],
+        rows,
+    )
+    .await
+}
+
+/// One upsert of `rows` into a counts table keyed by three columns: counts add up,
+/// first and last seen widen.
+async fn add_counts(
+    conn: &mut PgConnection,
+    table: &str,
+    [a, b, c]: [&str; 3],
+    rows: &[((i64, &str, &str), Count)],
+) -> Result<(), ProjectionError> {
     if rows.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "INSERT INTO release_environments AS r
-                (project_id, release, environment, times_seen, first_seen, last_seen)
+    sqlx::query(&format!(
+        "INSERT INTO {table} AS t ({a}, {b}, {c}, times_seen, first_seen, last_seen)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[],
                               $5::timestamptz[], $6::timestamptz[])
-         ON CONFLICT (project_id, release, environment) DO UPDATE
-            SET times_seen = r.times_seen + EXCLUDED.times_seen,
-                first_seen = least(r.first_seen, EXCLUDED.first_seen),
-                last_seen = greatest(r.last_seen, EXCLUDED.last_seen)",
-    )
-    .bind(rows.iter().map(|((p, _, _), _)| *p).collect::<Vec<_>>())
-    .bind(rows.iter().map(|((_, r, _), _)| *r).collect::<Vec<_>>())
-    .bind(rows.iter().map(|((_, _, e), _)| *e).collect::<Vec<_>>())
+         ON CONFLICT ({a}, {b}, {c}) DO UPDATE
+            SET times_seen = t.times_seen + EXCLUDED.times_seen,
+                first_seen = least(t.first_seen, EXCLUDED.first_seen),
+                last_seen = greatest(t.last_seen, EXCLUDED.last_seen)"
+    ))
+    .bind(rows.iter().map(|((id, _, _), _)| *id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|((_, k, _), _)| *k).collect::<Vec<_>>())
+    .bind(rows.iter().map(|((_, _, v), _)| *v).collect::<Vec<_>>())
     .bind(rows.iter().map(|(_, (n, _, _))| *n).collect::<Vec<_>>())
     .bind(rows.iter().map(|(_, (_, f, _))| *f).collect::<Vec<_>>())
     .bind(rows.iter().map(|(_, (_, _, l))| *l).collect::<Vec<_>>())
