@@ -236,6 +236,8 @@ impl Refusal for faultline_domain::user::UserError {
             NotFound | TokenNotFound(_) | TokenAlreadyRevoked(_) => ApiError::NotFound,
             AlreadyExists | TokenAlreadyExists(_) => ApiError::Conflict(self.to_string()),
             EmptyScopes | InvalidTokenHash => ApiError::BadRequest(self.to_string()),
+            // The server hashes every password itself: a bug if the hash is malformed.
+            InvalidPasswordHash => ApiError::internal(self.clone()),
         }
     }
 }

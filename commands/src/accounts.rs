@@ -89,6 +89,8 @@ pub async fn create_user_with_token(
 /// What the first start created.
 #[derive(Debug, Clone)]
 pub struct Bootstrapped {
+    /// The admin user's id.
+    pub user_id: i64,
     /// The admin user's token.
     pub token: String,
     /// The default project's id.
@@ -177,6 +179,7 @@ pub async fn bootstrap(
         )
         .await?;
     Ok(Some(Bootstrapped {
+        user_id: admin.user_id,
         token: admin.token,
         project_id,
         public_key,

@@ -14,8 +14,10 @@ pub mod error;
 pub mod grouping;
 pub mod ids;
 pub mod ingest;
+pub mod passwords;
 pub mod quota;
 pub mod secrets;
+pub mod sessions;
 pub mod store;
 pub mod unique;
 

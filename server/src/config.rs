@@ -256,6 +256,21 @@ pub enum UserCommand {
         /// Make the user a superuser (sees and administers every organization).
         #[arg(long)]
         superuser: bool,
+        /// Also set the user's web UI password, read as one line from stdin (at least
+        /// 8 characters).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set or replace a user's web UI password, read as one line from stdin (at least
+    /// 8 characters), and sign the user out of every web UI session.
+    SetPassword {
+        /// The user's email address.
+        #[arg(long)]
+        email: String,
+        /// Read the password from stdin (the only way to pass it: never as an
+        /// argument, which other users of the machine could see).
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
 }
 

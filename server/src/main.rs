@@ -65,12 +65,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             name,
             superuser,
+            password_stdin,
         }) => {
+            // Read before anything is written: a refused password creates no user.
+            let password = password_stdin
+                .then(faultline::accounts::read_password_stdin)
+                .transpose()?;
             let db = Database::open(&cli.global, false).await?;
             db.migrate().await?;
-            let result =
-                faultline::accounts::create_user(&db.pool, &email, name.as_deref(), superuser)
-                    .await;
+            let result = faultline::accounts::create_user(
+                &db.pool,
+                &email,
+                name.as_deref(),
+                superuser,
+                password.as_deref(),
+            )
+            .await;
+            db.close().await?;
+            result
+        }
+        Commands::User(UserCommand::SetPassword {
+            email,
+            password_stdin: _,
+        }) => {
+            let password = faultline::accounts::read_password_stdin()?;
+            let db = Database::open(&cli.global, false).await?;
+            db.migrate().await?;
+            let result = faultline::accounts::set_password(&db.pool, &email, &password).await;
             db.close().await?;
             result
         }

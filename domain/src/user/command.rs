@@ -42,4 +42,12 @@ pub enum UserCommand {
         /// When the token was revoked.
         at: DateTime<Utc>,
     },
+    /// Set or replace the user's password for signing in to the web UI.
+    SetPassword {
+        /// The password as an Argon2id PHC string (`$argon2id$v=19$...`); the password
+        /// itself never reaches the domain or the log.
+        password_hash: String,
+        /// When the password was set.
+        at: DateTime<Utc>,
+    },
 }

@@ -24,4 +24,7 @@ pub enum UserError {
     /// The token hash is not 64 lowercase hex characters.
     #[error("token hash must be a lowercase hex SHA-256")]
     InvalidTokenHash,
+    /// The password hash is not an Argon2id PHC string.
+    #[error("password hash must be an Argon2id PHC string")]
+    InvalidPasswordHash,
 }

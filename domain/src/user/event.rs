@@ -47,6 +47,14 @@ pub enum UserEvent {
         /// When the token was revoked.
         at: DateTime<Utc>,
     },
+    /// The user's web UI password was set or replaced. Added after 1.0 as a new
+    /// event type, so the version of every user event stays 1.0.
+    PasswordSet {
+        /// The password as an Argon2id PHC string; never the password itself.
+        password_hash: String,
+        /// When the password was set.
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for UserEvent {
@@ -55,6 +63,7 @@ impl DomainEvent for UserEvent {
             UserEvent::UserCreated { .. } => "UserCreated",
             UserEvent::TokenIssued { .. } => "TokenIssued",
             UserEvent::TokenRevoked { .. } => "TokenRevoked",
+            UserEvent::PasswordSet { .. } => "PasswordSet",
         }
         .to_owned()
     }

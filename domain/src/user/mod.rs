@@ -46,6 +46,22 @@ fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// Whether `s` looks like an Argon2id PHC string: `$argon2id$`, then `$`-separated
+/// fields (version, parameters, salt, hash) in the PHC character set, the salt and
+/// hash not empty. A plaintext password never has this shape, so it cannot slip into
+/// the log by mistake; checking the hash itself is the hasher's job.
+fn is_argon2id_phc(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("$argon2id$") else {
+        return false;
+    };
+    let fields: Vec<&str> = rest.split('$').collect();
+    fields.len() >= 3
+        && fields.iter().rev().take(2).all(|field| !field.is_empty())
+        && rest.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'$' | b'/' | b'+' | b'.' | b'=' | b',' | b'-')
+        })
+}
+
 impl User {
     /// The user's id, once created.
     pub fn user_id(&self) -> Option<i64> {
@@ -116,6 +132,13 @@ impl User {
                     Some(_) => Ok(vec![UserEvent::TokenRevoked { token_id, at }]),
                 }
             }
+            UserCommand::SetPassword { password_hash, at } => {
+                self.require_created()?;
+                if !is_argon2id_phc(&password_hash) {
+                    return Err(UserError::InvalidPasswordHash);
+                }
+                Ok(vec![UserEvent::PasswordSet { password_hash, at }])
+            }
         }
     }
 
@@ -170,6 +193,9 @@ impl Aggregate for User {
                     token.revoked = true;
                 }
             }
+            // The hash lives in the read model (`users.password_hash`): no decision
+            // of the aggregate depends on it.
+            UserEvent::PasswordSet { .. } => {}
         }
     }
 }

@@ -183,6 +183,102 @@ fn revoking_a_token_of_an_unknown_user_is_rejected() {
         .then_expect_error(UserError::NotFound);
 }
 
+/// An Argon2id PHC string shaped as the `argon2` crate's defaults make them.
+const PASSWORD_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo";
+
+fn set_password(password_hash: &str) -> UserCommand {
+    UserCommand::SetPassword {
+        password_hash: password_hash.into(),
+        at: at(),
+    }
+}
+
+#[test]
+fn setting_a_password_records_its_hash() {
+    UserTest::with(())
+        .given(vec![created()])
+        .when(set_password(PASSWORD_HASH))
+        .then_expect_events(vec![UserEvent::PasswordSet {
+            password_hash: PASSWORD_HASH.into(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn setting_a_password_again_replaces_it() {
+    UserTest::with(())
+        .given(vec![
+            created(),
+            UserEvent::PasswordSet {
+                password_hash: PASSWORD_HASH.into(),
+                at: at(),
+            },
+        ])
+        .when(set_password(PASSWORD_HASH))
+        .then_expect_events(vec![UserEvent::PasswordSet {
+            password_hash: PASSWORD_HASH.into(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn setting_a_password_of_an_unknown_user_is_rejected() {
+    UserTest::with(())
+        .given_no_previous_events()
+        .when(set_password(PASSWORD_HASH))
+        .then_expect_error(UserError::NotFound);
+}
+
+#[test]
+fn setting_a_plaintext_password_is_rejected() {
+    UserTest::with(())
+        .given(vec![created()])
+        .when(set_password("hunter22hunter"))
+        .then_expect_error(UserError::InvalidPasswordHash);
+}
+
+#[test]
+fn setting_a_password_hashed_with_another_algorithm_is_rejected() {
+    for hash in [
+        "$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo",
+        "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+        HASH,
+    ] {
+        UserTest::with(())
+            .given(vec![created()])
+            .when(set_password(hash))
+            .then_expect_error(UserError::InvalidPasswordHash);
+    }
+}
+
+#[test]
+fn setting_a_truncated_or_spaced_argon2id_hash_is_rejected() {
+    for hash in [
+        "$argon2id$",
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$",
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Gp Z3 hunter2",
+    ] {
+        UserTest::with(())
+            .given(vec![created()])
+            .when(set_password(hash))
+            .then_expect_error(UserError::InvalidPasswordHash);
+    }
+}
+
+#[test]
+fn the_password_set_event_is_named_after_its_variant_at_version_one() {
+    use cqrs_es::DomainEvent;
+    let event = UserEvent::PasswordSet {
+        password_hash: PASSWORD_HASH.into(),
+        at: at(),
+    };
+    assert_eq!(event.event_type(), "PasswordSet");
+    assert_eq!(event.event_version(), "1.0");
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(json["PasswordSet"]["password_hash"], PASSWORD_HASH);
+}
+
 #[test]
 fn the_state_keeps_revoked_tokens_with_their_scopes() {
     let mut user = User::default();

@@ -6,6 +6,8 @@ pub mod key_cache;
 pub mod organizations;
 pub mod projects;
 pub mod queries;
+#[cfg(test)]
+mod tests;
 pub mod users;
 
 /// Parses a stream's aggregate id (a decimal id).

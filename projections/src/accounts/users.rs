@@ -1,4 +1,4 @@
-//! `users` and `api_tokens`.
+//! `users` (with each user's web UI password hash) and `api_tokens`.
 
 use async_trait::async_trait;
 use faultline_domain::user::UserEvent;
@@ -74,6 +74,13 @@ impl Projection for UsersProjection {
                 sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
                     .bind(token_id)
                     .bind(user_id)
+                    .execute(conn)
+                    .await?;
+            }
+            UserEvent::PasswordSet { password_hash, .. } => {
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(password_hash)
                     .execute(conn)
                     .await?;
             }

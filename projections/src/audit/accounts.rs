@@ -21,7 +21,7 @@ pub async fn user(conn: &mut PgConnection, event: &StoredEvent) -> Result<Option
         UserEvent::TokenIssued { token_id, .. } => {
             names::remember_token(conn, token_id, user_id).await?
         }
-        UserEvent::TokenRevoked { .. } => {}
+        UserEvent::TokenRevoked { .. } | UserEvent::PasswordSet { .. } => {}
     }
     Ok(None)
 }

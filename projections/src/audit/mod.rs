@@ -17,7 +17,8 @@
 //! and an ignore ending by itself, `IssueUnignored`); per-user view state (bookmarks,
 //! subscriptions, seen); the secondary side of a merge (`IssueMerged`, recorded once
 //! by the primary's `IssuesMergedIn`); and user events (`UserCreated`, `TokenIssued`,
-//! `TokenRevoked`), which belong to no organization and only feed the lookups.
+//! `TokenRevoked`, `PasswordSet`), which belong to no organization and only feed the
+//! lookups.
 //!
 //! Every column comes from the event and the lookups: the id is the log position,
 //! the time is the metadata's `time`, so a rebuild gives identical rows.

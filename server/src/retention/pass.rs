@@ -48,6 +48,8 @@ pub struct PassReport {
     pub evicted: Vec<super::evict::Evicted>,
     /// Source map bundles past retention, and unused blobs removed.
     pub bundles: super::bundles::BundleReport,
+    /// Rows of web UI sessions that ended long ago, deleted.
+    pub sessions_purged: u64,
 }
 
 /// How a pass runs.
@@ -164,6 +166,9 @@ async fn pass_steps(
     report.bundles =
         super::bundles::expire_bundles(pool, bus, options.default_days, options.dry_run, now)
             .await?;
+    if !options.dry_run {
+        report.sessions_purged = faultline_commands::sessions::purge_ended(pool).await?;
+    }
     Ok(report)
 }
 

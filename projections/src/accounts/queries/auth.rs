@@ -81,3 +81,31 @@ pub async fn tokens_of(pool: &PgPool, user_id: i64) -> Result<Vec<TokenRow>, sql
     .fetch_all(pool)
     .await
 }
+
+/// The id and password hash of the user with this email (case-insensitive, as the
+/// `users_email` index and `user_by_email` compare): `None` for an unknown email, a
+/// `None` hash for a user who never set a password (who cannot sign in to the web UI).
+pub async fn password_of(
+    pool: &PgPool,
+    email: &str,
+) -> Result<Option<(i64, Option<String>)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, password_hash FROM users WHERE lower(email) = lower($1)")
+        .bind(email)
+        .fetch_optional(pool)
+        .await
+}
+
+/// User `user_id` as the caller of a web UI request, in the shape a token's owner has,
+/// so that a session and a token are checked by the same code. A session is no token:
+/// `token_id` is 0 and `scopes` is empty, and the web UI decides which scopes a
+/// session carries.
+pub async fn owner_of_user(pool: &PgPool, user_id: i64) -> Result<Option<TokenOwner>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT 0::bigint AS token_id, '{}'::text[] AS scopes, id AS user_id, email, name,
+                is_superuser, date_joined
+           FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
+}
