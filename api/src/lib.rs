@@ -12,7 +12,9 @@ pub mod fallback;
 pub mod fields;
 pub mod grouping;
 pub mod ingest_limits;
+pub mod issue_ops;
 pub mod json;
+pub mod key_ops;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
@@ -25,6 +27,7 @@ pub mod sourcemaps;
 pub mod state;
 pub mod telemetry;
 pub mod timeout;
+pub mod ui;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -59,6 +62,7 @@ fn app_routes() -> Router<AppState> {
     // plain routes, outside the OpenAPI document.
     Router::new()
         .merge(routes::home::router())
+        .merge(ui::router())
         .merge(routes::health::router())
         .merge(rest)
         .method_not_allowed_fallback(fallback::method_not_allowed)

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Merges `rows` into the one with the most events.
-pub(super) async fn merge(
+pub async fn merge(
     state: &AppState,
     access: &OrgAccess,
     rows: &[IssueRow],

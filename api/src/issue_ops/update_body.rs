@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 /// How a request changes an issue's status.
 #[derive(Debug, Clone)]
-pub(super) enum StatusChange {
+pub enum StatusChange {
     Resolve(Resolution),
     Unresolve,
     Ignore(IgnoreDetails),
@@ -21,7 +21,7 @@ pub(super) enum StatusChange {
 
 /// A resolution as asked; "next release" and "latest" depend on each issue's project.
 #[derive(Debug, Clone)]
-pub(super) enum Resolution {
+pub enum Resolution {
     Plain,
     InNextRelease,
     InRelease(String),
@@ -30,21 +30,21 @@ pub(super) enum Resolution {
 
 /// An issue update body, validated.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Update {
-    pub(super) status: Option<StatusChange>,
+pub struct Update {
+    pub status: Option<StatusChange>,
     /// `Some(None)`: unassign.
-    pub(super) assign: Option<Option<Assignee>>,
-    pub(super) has_seen: Option<bool>,
-    pub(super) bookmarked: Option<bool>,
-    pub(super) subscribed: Option<bool>,
-    pub(super) public: Option<bool>,
-    pub(super) merge: bool,
+    pub assign: Option<Option<Assignee>>,
+    pub has_seen: Option<bool>,
+    pub bookmarked: Option<bool>,
+    pub subscribed: Option<bool>,
+    pub public: Option<bool>,
+    pub merge: bool,
     /// The applied fields, as a bulk update answers them.
-    pub(super) echo: Map<String, Value>,
+    pub echo: Map<String, Value>,
 }
 
 /// A 400 answering `detail`.
-pub(super) fn bad(detail: impl Into<String>) -> ApiError {
+pub fn bad(detail: impl Into<String>) -> ApiError {
     ApiError::BadRequest(detail.into())
 }
 
@@ -171,7 +171,7 @@ async fn assignee(state: &AppState, access: &OrgAccess, value: &str) -> Result<A
 }
 
 /// Validates an update body before anything is changed.
-pub(super) async fn parse_update(
+pub async fn parse_update(
     state: &AppState,
     access: &OrgAccess,
     body: &Value,

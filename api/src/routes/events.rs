@@ -7,12 +7,13 @@
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::IntoResponse;
 use axum::Json;
-use faultline_projections::issues::queries::{self, EventRow, IssueRow};
+use faultline_projections::issues::queries::{self, IssueRow};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::issue_ops::{event_detail, event_of_issue};
 use crate::pagination::{link_header, PageParams};
 use crate::render::event::{event_detail_json, event_list_json, occurrence};
 use crate::resolve::{access_to_issue, resolve_issue, resolve_project, EVENT_READ};
@@ -28,16 +29,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(of_issue))
         .routes(routes!(of_issue_without_org))
         .routes(routes!(in_project))
-}
-
-async fn detail_json(
-    state: &AppState,
-    row: &EventRow,
-    issue_hash: Option<&str>,
-) -> Result<Value, ApiError> {
-    let occurrence = occurrence(row)?;
-    let neighbours = queries::neighbours(&state.pool, row).await?;
-    Ok(event_detail_json(row, &occurrence, issue_hash, neighbours))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -94,16 +85,8 @@ async fn issue_event(
     issue: &IssueRow,
     event_id: &str,
 ) -> Result<Json<Value>, ApiError> {
-    let row = match event_id {
-        "latest" | "recommended" => queries::latest_event(&state.pool, issue.id).await?,
-        "oldest" => queries::oldest_event(&state.pool, issue.id).await?,
-        id => {
-            let id = faultline_domain::event::normalize_event_id(id).ok_or(ApiError::NotFound)?;
-            queries::event_of_issue(&state.pool, issue.id, &id).await?
-        }
-    }
-    .ok_or(ApiError::NotFound)?;
-    Ok(Json(detail_json(state, &row, Some(&issue.hash)).await?))
+    let row = event_of_issue(state, issue, event_id).await?;
+    Ok(Json(event_detail(state, &row, Some(&issue.hash)).await?))
 }
 
 #[utoipa::path(
@@ -162,6 +145,6 @@ async fn in_project(
         .ok_or(ApiError::NotFound)?;
     let issue = queries::get(&state.pool, access.org.id, row.issue_id).await?;
     Ok(Json(
-        detail_json(&state, &row, issue.as_ref().map(|i| i.hash.as_str())).await?,
+        event_detail(&state, &row, issue.as_ref().map(|i| i.hash.as_str())).await?,
     ))
 }

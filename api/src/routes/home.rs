@@ -1,5 +1,5 @@
-//! `GET /`: a page for a person who opened Faultline's address in a browser: what
-//! this is, which version, where the API document is and how to point an SDK here.
+//! `GET /about/`: what this server is, which version, where the API document is and
+//! how to point an SDK here (linked from the login page; `/` is the web UI's).
 
 use axum::extract::State;
 use axum::response::Html;
@@ -11,7 +11,7 @@ use crate::state::AppState;
 
 /// The home route.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(home))
+    Router::new().route("/about/", get(home))
 }
 
 async fn home(State(state): State<AppState>) -> Html<String> {

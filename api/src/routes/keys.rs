@@ -4,20 +4,19 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use faultline_commands::secrets::new_client_key;
 use faultline_domain::project::{Project, ProjectCommand, RateLimit};
 use faultline_domain::role::Scope;
-use faultline_projections::accounts::queries::keys::{self, KeyRow};
-use faultline_projections::accounts::queries::projects::ProjectRow;
+use faultline_projections::accounts::queries::keys;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::auth::{Caller, OrgAccess};
+use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::fields::{field_error, nullable};
+use crate::fields::nullable;
 use crate::json::JsonBody;
+use crate::key_ops::{create_key, resolve_key, update_key};
 use crate::pagination::{paged, PageParams};
-use crate::render::key::{key_json, DEFAULT_KEY_LABEL};
+use crate::render::key::key_json;
 use crate::resolve::{resolve_org_project, PROJECT_READ, PROJECT_WRITE};
 use crate::state::AppState;
 use utoipa::ToSchema;
@@ -29,17 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(detail, update, remove))
-}
-
-async fn resolve_key(
-    state: &AppState,
-    access: &OrgAccess,
-    project: &ProjectRow,
-    key_id: &str,
-) -> Result<KeyRow, ApiError> {
-    keys::get(&state.pool, access.org.id, project.id, key_id)
-        .await?
-        .ok_or(ApiError::NotFound)
 }
 
 #[utoipa::path(
@@ -90,32 +78,7 @@ async fn create(
 ) -> Result<impl IntoResponse, ApiError> {
     let (access, project) = resolve_org_project(&state, caller, &org, &project).await?;
     access.require(&PROJECT_WRITE)?;
-    let label = body
-        .name
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| DEFAULT_KEY_LABEL.to_owned());
-    if label.chars().count() > 64 {
-        return Err(field_error(
-            "name",
-            "Ensure this field has no more than 64 characters.",
-        ));
-    }
-    let (public_key, secret_key) = new_client_key();
-    state
-        .execute::<Project>(
-            &project.id.to_string(),
-            ProjectCommand::CreateClientKey {
-                public_key: public_key.clone(),
-                secret_key,
-                label,
-                rate_limit: body.rate_limit,
-                at: chrono::Utc::now(),
-            },
-            &access.caller.metadata(),
-        )
-        .await?;
-    let key = resolve_key(&state, &access, &project, &public_key).await?;
+    let key = create_key(&state, &access, &project, body.name, body.rate_limit).await?;
     Ok((StatusCode::CREATED, Json(key_json(&state.public_url, &key))))
 }
 
@@ -165,24 +128,16 @@ async fn update(
     let (access, project) = resolve_org_project(&state, caller, &org, &project).await?;
     let key = resolve_key(&state, &access, &project, &key_id).await?;
     access.require(&PROJECT_WRITE)?;
-    let label = body.name.map(|n| n.trim().to_owned());
-    if label.as_deref() == Some("") {
-        return Err(field_error("name", "This field may not be blank."));
-    }
-    state
-        .execute::<Project>(
-            &project.id.to_string(),
-            ProjectCommand::UpdateClientKey {
-                public_key: key.public_key.clone(),
-                label,
-                is_active: body.is_active,
-                rate_limit: body.rate_limit,
-                at: chrono::Utc::now(),
-            },
-            &access.caller.metadata(),
-        )
-        .await?;
-    let key = resolve_key(&state, &access, &project, &key.public_key).await?;
+    let key = update_key(
+        &state,
+        &access,
+        &project,
+        &key,
+        body.name,
+        body.is_active,
+        body.rate_limit,
+    )
+    .await?;
     Ok(Json(key_json(&state.public_url, &key)))
 }
 

@@ -41,7 +41,7 @@ async fn unknown_paths_and_methods_answer_json_and_the_root_answers_a_page() {
         .send()
         .await
         .unwrap();
-    let root = client.get(server.at("/")).send().await.unwrap();
+    let root = client.get(server.at("/about/")).send().await.unwrap();
 
     for (response, status) in [
         (unknown_api, 404),

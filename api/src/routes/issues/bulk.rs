@@ -12,13 +12,9 @@ use faultline_projections::issues::queries::{self, IssueRow};
 use faultline_projections::issues::search::{self as issue_search, Search, SearchScope};
 use serde_json::Value;
 
-use super::delete::delete_issue;
-use super::detail::detail_for;
-use super::merge::merge;
-use super::update::apply_update;
-use super::update_body::{bad, parse_update};
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::issue_ops::{apply_update, bad, delete_issue, detail_for, merge, parse_update};
 use crate::json::JsonBody;
 use crate::params::{id_filter, project_filter, query_values};
 use crate::resolve::{resolve_project, EVENT_ADMIN, EVENT_WRITE};

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use faultline_commands::ids::{next_id, IdKind};
 use faultline_domain::issue::{Issue, IssueCommand};
 use faultline_domain::role::Scope;
 use faultline_projections::issues::queries::{self, CommentRow};
@@ -15,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::issue_ops::post_comment;
 use crate::json::{date, JsonBody};
 use crate::render::user::user_json;
 use crate::resolve::{access_to_issue, resolve_issue, EVENT_READ, EVENT_WRITE};
@@ -70,16 +70,7 @@ async fn add_comment(
     let row = resolve_issue(state, access, issue_id).await?;
     access.require(&EVENT_WRITE)?;
     let text = comment_text(body)?;
-    let id = next_id(&state.pool, IdKind::Comment).await?;
-    let command = IssueCommand::AddComment {
-        comment_id: id,
-        user_id: access.caller.user_id(),
-        text,
-        at: Utc::now(),
-    };
-    state
-        .execute::<Issue>(&row.stream_id, command, &access.caller.metadata())
-        .await?;
+    let id = post_comment(state, access, &row, text).await?;
     let comment = queries::comment(&state.pool, row.id, id)
         .await?
         .ok_or(ApiError::NotFound)?;

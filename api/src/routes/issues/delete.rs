@@ -1,19 +1,14 @@
 //! `DELETE` of one issue (`/api/0/organizations/{org}/issues/{issue_id}/`,
 //! `/api/0/issues/{issue_id}/`).
 
+use crate::auth::{Caller, OrgAccess};
+use crate::error::ApiError;
+use crate::issue_ops::delete_issue;
+use crate::resolve::{access_to_issue, resolve_issue, EVENT_ADMIN};
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
-use faultline_domain::issue::{Issue, IssueCommand};
-use faultline_domain::metadata::EventMetadata;
-use faultline_projections::issues::queries::IssueRow;
-
-use super::update::actor;
-use crate::auth::{Caller, OrgAccess};
-use crate::error::ApiError;
-use crate::resolve::{access_to_issue, resolve_issue, EVENT_ADMIN};
-use crate::state::AppState;
 
 async fn delete_one(
     state: &AppState,
@@ -24,22 +19,6 @@ async fn delete_one(
     access.require(&EVENT_ADMIN)?;
     delete_issue(state, access, &row, &access.caller.metadata()).await?;
     Ok(StatusCode::ACCEPTED.into_response())
-}
-
-pub(super) async fn delete_issue(
-    state: &AppState,
-    access: &OrgAccess,
-    row: &IssueRow,
-    metadata: &EventMetadata,
-) -> Result<(), ApiError> {
-    let command = IssueCommand::Delete {
-        at: Utc::now(),
-        actor: actor(access),
-    };
-    state
-        .execute::<Issue>(&row.stream_id, command, metadata)
-        .await?;
-    Ok(())
 }
 
 /// `DELETE /api/0/organizations/{org}/issues/{issue_id}/`: 202, as Sentry (which

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
 
-use super::detail::viewer_states;
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::issue_ops::viewer_states;
 use crate::pagination::cursor_link_header;
 use crate::params::{project_filter, query_values};
 use crate::render::issue::issue_json;

@@ -12,10 +12,8 @@ mod comments;
 mod delete;
 mod detail;
 mod list;
-mod merge;
 mod tags;
 mod update;
-mod update_body;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

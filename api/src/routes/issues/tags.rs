@@ -7,9 +7,9 @@ use axum::Json;
 use faultline_projections::issues::queries;
 use serde_json::Value;
 
-use super::detail::TOP_TAG_VALUES;
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
+use crate::issue_ops::TOP_TAG_VALUES;
 use crate::pagination::{paged, PageParams};
 use crate::params::percent_decode;
 use crate::render::issue::{tag_summary_json, tag_value_json};

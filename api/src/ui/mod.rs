@@ -1,0 +1,108 @@
+//! The web UI: server-rendered pages (maud, checked at compile time, escaped by
+//! default) for people who triage in a browser, served by the same binary beside the
+//! REST API. Pages read through the same queries and write through the same issue
+//! operations ([`crate::issue_ops`]) and commands as the API; a page only turns form
+//! fields into those calls and their answers into HTML. Paths follow Sentry's web UI,
+//! so permalinks and alert links open here.
+//!
+//! Signing in makes a server-side session ([`session`], the `ui_sessions` table);
+//! every form carries the session's CSRF token; every action is attributed to the
+//! signed-in user like an API call with their token.
+
+mod error;
+mod event_page;
+mod event_view;
+mod forms;
+mod issue;
+mod layout;
+mod login;
+mod people;
+mod session;
+mod settings;
+mod stream;
+
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use faultline_projections::accounts::queries::{organizations, Page};
+
+pub use error::UiError;
+use session::MaybeViewer;
+
+use crate::state::AppState;
+use crate::telemetry::REQUEST_ID;
+
+/// Every page of the web UI.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/auth/login/", get(login::show).post(login::submit))
+        .route("/auth/logout/", post(login::logout))
+        .route("/organizations/{org}/issues/", get(stream::org_stream))
+        .route("/organizations/{org}/issues/bulk/", post(stream::bulk))
+        .route(
+            "/organizations/{org}/issues/{issue_id}/",
+            get(issue::show).post(issue::act),
+        )
+        .route(
+            "/organizations/{org}/issues/{issue_id}/events/",
+            get(event_page::list),
+        )
+        .route(
+            "/organizations/{org}/issues/{issue_id}/events/{event_id}/",
+            get(event_page::show),
+        )
+        .route("/organizations/{org}/projects/", get(settings::projects))
+        .route(
+            "/organizations/{org}/projects/{project}/",
+            get(stream::project_stream),
+        )
+        .route(
+            "/settings/{org}/projects/{project}/keys/",
+            get(settings::keys).post(settings::change_keys),
+        )
+        .route("/settings/{org}/members/", get(settings::members))
+        .route("/settings/{org}/teams/", get(settings::teams))
+        .route("/settings/{org}/audit-log/", get(settings::audit_log))
+        .route(
+            "/organizations/{org}/alerts/rules/",
+            get(settings::alert_rules),
+        )
+        .layer(middleware::from_fn(with_request_id))
+}
+
+/// Runs a page with its request id at hand, for the error page.
+async fn with_request_id(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    error::REQUEST_ID.scope(id, next.run(request)).await
+}
+
+/// `GET /`: a signed-in person's first organization's issues, else the login page.
+async fn home(
+    State(state): State<AppState>,
+    MaybeViewer(viewer): MaybeViewer,
+) -> Result<Response, UiError> {
+    let Some(viewer) = viewer else {
+        return Ok(Redirect::to("/auth/login/").into_response());
+    };
+    let orgs = organizations::visible_to(
+        &state.pool,
+        viewer.caller.user_id(),
+        viewer.caller.owner.is_superuser,
+        Page {
+            limit: 1,
+            offset: 0,
+        },
+    )
+    .await?;
+    Ok(match orgs.rows.first() {
+        Some(org) => Redirect::to(&format!("/organizations/{}/issues/", org.slug)).into_response(),
+        None => Redirect::to("/auth/login/").into_response(),
+    })
+}
