@@ -243,6 +243,35 @@ pub fn create_user(database_url: &str, email: &str, superuser: bool) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
+/// Creates a user who can sign in to the web UI with `password`: `faultline user
+/// create --password-stdin` on the database at `database_url`, the password on its
+/// standard input. Returns the user's API token.
+pub fn create_user_with_password(database_url: &str, email: &str, password: &str) -> String {
+    use std::io::Write;
+
+    let mut child = Command::new(faultline_bin())
+        .args(["user", "create", "--email", email, "--password-stdin"])
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run faultline user create");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{password}").expect("write the password");
+    drop(stdin);
+    let output = child
+        .wait_with_output()
+        .expect("wait for faultline user create");
+    assert!(
+        output.status.success(),
+        "user create --password-stdin failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
 /// A client of the REST API acting with one token.
 #[derive(Clone)]
 pub struct Api {
