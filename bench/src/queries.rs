@@ -1,4 +1,5 @@
-//! Read latency of the issue and event endpoints, one request at a time.
+//! Read latency of the issue and event endpoints and of the web UI's main pages,
+//! one request at a time.
 
 use std::time::Instant;
 
@@ -7,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::load::pct;
 use crate::progress::log;
-use crate::server::{Api, Project};
+use crate::server::{self, Api, Browser, Project};
 
 pub struct QueryResult {
     pub name: &'static str,
@@ -39,10 +40,64 @@ impl QueryResult {
     }
 }
 
+/// How a row's requests authenticate, and what counts as an answer.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    /// The REST API with the bench user's token: any 2xx.
+    Token(&'a Api),
+    /// The web UI as a signed-in browser (session cookie, redirects not followed):
+    /// a 200 with HTML.
+    Session(&'a Browser),
+}
+
+impl Auth<'_> {
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        match self {
+            Auth::Token(api) => api.get(path),
+            Auth::Session(browser) => browser.get(path),
+        }
+    }
+
+    fn answered(&self, response: &reqwest::Response) -> bool {
+        match self {
+            Auth::Token(_) => response.status().is_success(),
+            Auth::Session(_) => {
+                response.status() == reqwest::StatusCode::OK
+                    && response
+                        .headers()
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.starts_with("text/html"))
+            }
+        }
+    }
+}
+
+/// Why a first answer does not count: its status, and where a redirect led.
+fn refusal(response: &reqwest::Response) -> String {
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok());
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("no content type");
+    match location {
+        Some(location) => format!("n/a (answered {status} to {location})"),
+        None if response.status().is_success() => {
+            format!("n/a (answered {status}, {content_type})")
+        }
+        None => format!("n/a (answered {status})"),
+    }
+}
+
 /// GETs `paths` round-robin `samples` times after a short warm-up. If the first
 /// answer is not a success the endpoint is reported as unavailable.
 pub async fn measure(
-    api: &Api,
+    auth: Auth<'_>,
     name: &'static str,
     endpoint: &'static str,
     paths: &[String],
@@ -51,30 +106,26 @@ pub async fn measure(
     if paths.is_empty() {
         return QueryResult::unavailable(name, endpoint, "n/a (nothing to ask for)".into());
     }
-    match api.get(&paths[0]).send().await {
-        Ok(r) if r.status().is_success() => {
+    match auth.get(&paths[0]).send().await {
+        Ok(r) if auth.answered(&r) => {
             let _ = r.bytes().await;
         }
-        Ok(r) => {
-            return QueryResult::unavailable(
-                name,
-                endpoint,
-                format!("n/a (answered {})", r.status().as_u16()),
-            )
-        }
+        Ok(r) => return QueryResult::unavailable(name, endpoint, refusal(&r)),
         Err(e) => return QueryResult::unavailable(name, endpoint, format!("n/a ({e})")),
     }
     for path in paths.iter().take(5) {
-        let _ = api.get(path).send().await.map(|r| r.bytes());
+        if let Ok(r) = auth.get(path).send().await {
+            let _ = r.bytes().await;
+        }
     }
     let mut latencies = Vec::with_capacity(samples);
     let mut failures = 0;
     for i in 0..samples {
         let path = &paths[i % paths.len()];
         let t0 = Instant::now();
-        match api.get(path).send().await {
+        match auth.get(path).send().await {
             Ok(r) => {
-                let ok = r.status().is_success();
+                let ok = auth.answered(&r);
                 let _ = r.bytes().await;
                 if ok {
                     latencies.push(t0.elapsed().as_secs_f64() * 1e3);
@@ -146,9 +197,9 @@ pub async fn run(
         .take(200)
         .map(|id| format!("/api/0/projects/bench/{}/events/{id}/", project.slug))
         .collect();
-    Ok(vec![
+    let mut rows = vec![
         measure(
-            api,
+            Auth::Token(api),
             "issue list (default)",
             "GET /api/0/projects/{org}/{project}/issues/",
             &list,
@@ -156,7 +207,7 @@ pub async fn run(
         )
         .await,
         measure(
-            api,
+            Auth::Token(api),
             "issue search (is:unresolved level:error times_seen:>10 error)",
             "GET /api/0/projects/{org}/{project}/issues/?query=...",
             &search,
@@ -164,7 +215,7 @@ pub async fn run(
         )
         .await,
         measure(
-            api,
+            Auth::Token(api),
             "issue details",
             "GET /api/0/organizations/{org}/issues/{id}/",
             &details,
@@ -172,7 +223,7 @@ pub async fn run(
         )
         .await,
         measure(
-            api,
+            Auth::Token(api),
             "latest event of an issue",
             "GET /api/0/organizations/{org}/issues/{id}/events/latest/",
             &latest,
@@ -180,12 +231,64 @@ pub async fn run(
         )
         .await,
         measure(
-            api,
+            Auth::Token(api),
             "event by id",
             "GET /api/0/projects/{org}/{project}/events/{event_id}/",
             &by_id,
             samples,
         )
         .await,
-    ])
+    ];
+    rows.extend(ui(api, project, &issue_ids, samples).await);
+    Ok(rows)
+}
+
+/// The web UI's three main pages, signed in like a browser (issue #26).
+async fn ui(api: &Api, project: &Project, issue_ids: &[i64], samples: usize) -> Vec<QueryResult> {
+    const STREAM: (&str, &str) = (
+        "UI issue stream",
+        "GET /organizations/{org}/issues/?project={id}",
+    );
+    const ISSUE: (&str, &str) = ("UI issue page", "GET /organizations/{org}/issues/{id}/");
+    const EVENT: (&str, &str) = (
+        "UI event page",
+        "GET /organizations/{org}/issues/{id}/events/latest/",
+    );
+    let browser =
+        match Browser::sign_in(&api.base, server::BENCH_EMAIL, server::BENCH_PASSWORD).await {
+            Ok(browser) => browser,
+            Err(error) => {
+                log(format!(
+                    "UI sign-in failed, the UI rows get no figures: {error:#}"
+                ));
+                return [STREAM, ISSUE, EVENT]
+                    .into_iter()
+                    .map(|(name, endpoint)| {
+                        QueryResult::unavailable(
+                            name,
+                            endpoint,
+                            format!("n/a (sign-in failed: {error:#})"),
+                        )
+                    })
+                    .collect();
+            }
+        };
+    let stream = vec![format!(
+        "/organizations/bench/issues/?project={}",
+        project.id
+    )];
+    let issue: Vec<String> = issue_ids
+        .iter()
+        .map(|id| format!("/organizations/bench/issues/{id}/"))
+        .collect();
+    let event: Vec<String> = issue_ids
+        .iter()
+        .map(|id| format!("/organizations/bench/issues/{id}/events/latest/"))
+        .collect();
+    let auth = Auth::Session(&browser);
+    vec![
+        measure(auth, STREAM.0, STREAM.1, &stream, samples).await,
+        measure(auth, ISSUE.0, ISSUE.1, &issue, samples).await,
+        measure(auth, EVENT.0, EVENT.1, &event, samples).await,
+    ]
 }

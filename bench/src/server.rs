@@ -1,7 +1,7 @@
 //! The system under test: a Postgres cluster, a fresh database, a `faultline serve`
 //! process and the organization/project the load goes to.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -187,21 +187,27 @@ impl Drop for Server {
     }
 }
 
-/// `faultline user create --superuser` on the bench database; returns the token.
+/// The bench user's email.
+pub const BENCH_EMAIL: &str = "bench@localhost";
+
+/// The bench user's password, for signing in to the web UI like a browser. A throwaway
+/// database: no secret to keep.
+pub const BENCH_PASSWORD: &str = "faultline-bench-throwaway-password";
+
+/// `faultline user create --superuser --password-stdin` on the bench database (the
+/// password, [`BENCH_PASSWORD`], written to its stdin); returns the token it prints.
+/// A build without `--password-stdin` (older than the web UI) gets the user without a
+/// password: the run goes on and the UI rows say the sign-in failed.
 pub fn create_user(faultline: &Path, database_url: &str) -> anyhow::Result<String> {
-    let output = Command::new(faultline)
-        .args([
-            "user",
-            "create",
-            "--email",
-            "bench@localhost",
-            "--superuser",
-        ])
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .output()
-        .context("run faultline user create")?;
+    let output = user_create(faultline, database_url, true)?;
+    let output = if !output.status.success()
+        && String::from_utf8_lossy(&output.stderr).contains("--password-stdin")
+    {
+        crate::progress::log("this faultline has no `user create --password-stdin`: the bench user gets no password, the UI rows no figures");
+        user_create(faultline, database_url, false)?
+    } else {
+        output
+    };
     if !output.status.success() {
         bail!(
             "user create failed: {}",
@@ -209,6 +215,34 @@ pub fn create_user(faultline: &Path, database_url: &str) -> anyhow::Result<Strin
         );
     }
     Ok(String::from_utf8(output.stdout)?.trim().to_owned())
+}
+
+fn user_create(
+    faultline: &Path,
+    database_url: &str,
+    password: bool,
+) -> anyhow::Result<std::process::Output> {
+    let mut command = Command::new(faultline);
+    command
+        .args(["user", "create", "--email", BENCH_EMAIL, "--superuser"])
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if password {
+        command.arg("--password-stdin").stdin(Stdio::piped());
+    } else {
+        command.stdin(Stdio::null());
+    }
+    let mut child = command.spawn().context("run faultline user create")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A build that exits before reading (a bad argument) closes the pipe: its
+        // status and stderr say why.
+        let _ = writeln!(stdin, "{BENCH_PASSWORD}");
+    }
+    child
+        .wait_with_output()
+        .context("wait for faultline user create")
 }
 
 /// A project the load goes to.
@@ -329,6 +363,125 @@ impl Api {
     }
 }
 
+/// The web UI, as a browser signed in as the bench user: its session cookie on every
+/// request, redirects not followed (a redirect to the sign-in page is a failure, not
+/// the sign-in page's 200).
+pub struct Browser {
+    pub base: String,
+    session: String,
+    client: reqwest::Client,
+}
+
+impl Browser {
+    /// Signs in like a browser: `GET /auth/login/` for the login CSRF cookie and the
+    /// form's hidden `csrf`, then `POST /auth/login/` with the form; a 303 sets
+    /// `fl_session`.
+    pub async fn sign_in(base: &str, email: &str, password: &str) -> anyhow::Result<Browser> {
+        let client = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let url = format!("{base}/auth/login/");
+        let page = client.get(&url).send().await.context("GET /auth/login/")?;
+        let status = page.status();
+        let login_csrf = cookie(&page, "fl_login_csrf");
+        let html = page.text().await?;
+        if status != reqwest::StatusCode::OK {
+            bail!("GET /auth/login/ answered {}", status.as_u16());
+        }
+        let login_csrf = login_csrf.context("GET /auth/login/ set no fl_login_csrf cookie")?;
+        let csrf = hidden_input(&html, "csrf").context("the login form has no hidden csrf")?;
+        let body = [
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+            ("next", "/"),
+        ]
+        .iter()
+        .map(|(k, v)| format!("{k}={}", form_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+        let answer = client
+            .post(&url)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(
+                reqwest::header::COOKIE,
+                format!("fl_login_csrf={login_csrf}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .context("POST /auth/login/")?;
+        let status = answer.status();
+        let session = cookie(&answer, "fl_session");
+        let _ = answer.bytes().await;
+        if status != reqwest::StatusCode::SEE_OTHER {
+            bail!("POST /auth/login/ answered {}", status.as_u16());
+        }
+        let session = session
+            .filter(|s| !s.is_empty())
+            .context("POST /auth/login/ set no fl_session cookie")?;
+        Ok(Browser {
+            base: base.to_owned(),
+            session,
+            client,
+        })
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(format!("{}{}", self.base, path)).header(
+            reqwest::header::COOKIE,
+            format!("fl_session={}", self.session),
+        )
+    }
+}
+
+/// The value of cookie `name` among a response's `Set-Cookie` headers.
+fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let pair = v.split(';').next()?.trim();
+            let (n, value) = pair.split_once('=')?;
+            (n == name).then(|| value.trim_matches('"').to_owned())
+        })
+}
+
+/// The `value` of the `<input ... name="{name}" ... value="...">` in `html`.
+fn hidden_input(html: &str, name: &str) -> Option<String> {
+    let wanted = format!("name=\"{name}\"");
+    html.split("<input").skip(1).find_map(|rest| {
+        let tag = &rest[..rest.find('>')?];
+        if !tag.contains(&wanted) {
+            return None;
+        }
+        let start = tag.find("value=\"")? + "value=\"".len();
+        let end = start + tag[start..].find('"')?;
+        Some(tag[start..end].replace("&amp;", "&"))
+    })
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+fn form_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Peak and current resident set of a process, in KiB (`VmHWM`, `VmRSS`).
 pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -358,4 +511,24 @@ pub fn cpu_seconds(pid: &str) -> Option<f64> {
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
     Some((utime + stime) / 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{form_encode, hidden_input};
+
+    #[test]
+    fn finds_the_hidden_csrf_input() {
+        let html = r#"<form id="login" method="post" action="/auth/login/">
+            <input id="email" name="email" type="email">
+            <input type="hidden" name="csrf" value="a1B2-c3_d4">
+            <button id="login-submit" type="submit">Sign in</button></form>"#;
+        assert_eq!(hidden_input(html, "csrf").as_deref(), Some("a1B2-c3_d4"));
+        assert_eq!(hidden_input(html, "next"), None);
+    }
+
+    #[test]
+    fn encodes_form_values() {
+        assert_eq!(form_encode("a b+c/=&é"), "a+b%2Bc%2F%3D%26%C3%A9");
+    }
 }
