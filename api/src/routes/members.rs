@@ -4,19 +4,16 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use faultline_commands::ids::{next_id, IdKind};
 use faultline_domain::organization::{Organization, OrganizationCommand};
-use faultline_domain::role::{OrgRole, Scope};
-use faultline_domain::user::{User, UserCommand};
-use faultline_projections::accounts::queries::auth::user_by_email;
+use faultline_domain::role::Scope;
 use faultline_projections::accounts::queries::members::{self, MemberRow};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
-use crate::fields::field_error;
 use crate::json::{date, JsonBody};
+use crate::member_ops::{add_member, change_role, find_member, remove_member};
 use crate::pagination::{paged, PageParams};
 use crate::render::roles::{org_role_list, team_role_list};
 use crate::render::team::team_json;
@@ -99,33 +96,6 @@ async fn detail_json(
     Ok(body)
 }
 
-/// Member `id` (or `me`) of the organization of `access`, or 404.
-async fn find(state: &AppState, access: &OrgAccess, id: &str) -> Result<MemberRow, ApiError> {
-    if id == "me" {
-        return access.member.clone().ok_or(ApiError::NotFound);
-    }
-    let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    members::get(&state.pool, access.org.id, id)
-        .await?
-        .ok_or(ApiError::NotFound)
-}
-
-/// The role in `body`, checked against what the caller may grant.
-fn grantable_role(access: &OrgAccess, role: Option<&str>) -> Result<Option<OrgRole>, ApiError> {
-    let Some(role) = role else { return Ok(None) };
-    let role: OrgRole = role
-        .parse()
-        .map_err(|_| field_error("orgRole", "Invalid role."))?;
-    let may_grant =
-        access.caller.owner.is_superuser || access.role().is_some_and(|own| own >= role);
-    if !may_grant {
-        return Err(ApiError::BadRequest(
-            "You do not have permission to set that org-level role".into(),
-        ));
-    }
-    Ok(Some(role))
-}
-
 #[utoipa::path(
     get,
     path = "/api/0/organizations/{org}/members/",
@@ -176,71 +146,15 @@ async fn create(
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
-    access.require(&[Scope::MemberWrite, Scope::MemberAdmin, Scope::MemberInvite])?;
-    let email = body
-        .email
-        .map(|e| e.trim().to_owned())
-        .filter(|e| e.contains('@') && !e.contains(char::is_whitespace))
-        .ok_or_else(|| field_error("email", "Enter a valid email address."))?;
-    let role = grantable_role(&access, body.org_role.as_deref().or(body.role.as_deref()))?
-        .unwrap_or(OrgRole::Member);
-    let mut team_ids = Vec::new();
-    for slug in &body.teams {
-        let team = resolve_team(&state, &access, slug)
-            .await
-            .map_err(|_| field_error("teams", &format!("Invalid team: {slug}")))?;
-        team_ids.push(team.id);
-    }
-    let metadata = access.caller.metadata();
-    let user_id = match user_by_email(&state.pool, &email).await? {
-        Some(user) => user.id,
-        None => {
-            let user_id = next_id(&state.pool, IdKind::User).await?;
-            state
-                .execute::<User>(
-                    &user_id.to_string(),
-                    UserCommand::CreateUser {
-                        user_id,
-                        email: email.clone(),
-                        name: email.clone(),
-                        is_superuser: false,
-                        at: chrono::Utc::now(),
-                    },
-                    &metadata,
-                )
-                .await?;
-            user_id
-        }
-    };
-    let member_id = next_id(&state.pool, IdKind::Member).await?;
-    let org_id = access.org.id.to_string();
-    state
-        .execute::<Organization>(
-            &org_id,
-            OrganizationCommand::AddMember {
-                member_id,
-                user_id,
-                email,
-                role,
-                at: chrono::Utc::now(),
-            },
-            &metadata,
-        )
-        .await?;
-    for team_id in team_ids {
-        state
-            .execute::<Organization>(
-                &org_id,
-                OrganizationCommand::AddTeamMember {
-                    team_id,
-                    member_id,
-                    at: chrono::Utc::now(),
-                },
-                &metadata,
-            )
-            .await?;
-    }
-    let member = find(&state, &access, &member_id.to_string()).await?;
+    let member_id = add_member(
+        &state,
+        &access,
+        body.email,
+        body.org_role.as_deref().or(body.role.as_deref()),
+        &body.teams,
+    )
+    .await?;
+    let member = find_member(&state, &access, &member_id.to_string()).await?;
     Ok((StatusCode::CREATED, Json(member_json(&member))))
 }
 
@@ -257,7 +171,7 @@ async fn detail(
     Path((org, member)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let member = find(&state, &access, &member).await?;
+    let member = find_member(&state, &access, &member).await?;
     access.require(&[Scope::MemberRead, Scope::MemberWrite, Scope::MemberAdmin])?;
     Ok(Json(detail_json(&state, &access, &member).await?))
 }
@@ -285,31 +199,15 @@ async fn update(
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let member = find(&state, &access, &member).await?;
-    access.require(&[Scope::MemberWrite, Scope::MemberAdmin])?;
-    if let Some(role) = grantable_role(&access, body.org_role.as_deref().or(body.role.as_deref()))?
-    {
-        let current: OrgRole = member.role.parse().map_err(ApiError::internal)?;
-        let may_manage =
-            access.caller.owner.is_superuser || access.role().is_some_and(|own| own >= current);
-        if !may_manage {
-            return Err(ApiError::BadRequest(
-                "You do not have permission to edit that member".into(),
-            ));
-        }
-        state
-            .execute::<Organization>(
-                &access.org.id.to_string(),
-                OrganizationCommand::ChangeMemberRole {
-                    member_id: member.id,
-                    role,
-                    at: chrono::Utc::now(),
-                },
-                &access.caller.metadata(),
-            )
-            .await?;
-    }
-    let member = find(&state, &access, &member.id.to_string()).await?;
+    let member = find_member(&state, &access, &member).await?;
+    change_role(
+        &state,
+        &access,
+        &member,
+        body.org_role.as_deref().or(body.role.as_deref()),
+    )
+    .await?;
+    let member = find_member(&state, &access, &member.id.to_string()).await?;
     Ok(Json(detail_json(&state, &access, &member).await?))
 }
 
@@ -328,29 +226,8 @@ async fn remove(
     Path((org, member)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let member = find(&state, &access, &member).await?;
-    access.require(&[Scope::MemberRead, Scope::MemberWrite, Scope::MemberAdmin])?;
-    let is_self = member.user_id == access.caller.user_id();
-    if !is_self {
-        let target: OrgRole = member.role.parse().map_err(ApiError::internal)?;
-        let may_remove = access.has(Scope::MemberAdmin)
-            && (access.caller.owner.is_superuser || access.role().is_some_and(|own| own >= target));
-        if !may_remove {
-            return Err(ApiError::BadRequest(
-                "You do not have permission to remove that member".into(),
-            ));
-        }
-    }
-    state
-        .execute::<Organization>(
-            &access.org.id.to_string(),
-            OrganizationCommand::RemoveMember {
-                member_id: member.id,
-                at: chrono::Utc::now(),
-            },
-            &access.caller.metadata(),
-        )
-        .await?;
+    let member = find_member(&state, &access, &member).await?;
+    remove_member(&state, &access, &member).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -369,7 +246,7 @@ async fn join_team(
     Path((org, member, team)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let member = find(&state, &access, &member).await?;
+    let member = find_member(&state, &access, &member).await?;
     let team = resolve_team(&state, &access, &team).await?;
     access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::TeamWrite])?;
     let is_self = member.user_id == access.caller.user_id();
@@ -409,7 +286,7 @@ async fn leave_team(
     Path((org, member, team)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
-    let member = find(&state, &access, &member).await?;
+    let member = find_member(&state, &access, &member).await?;
     let team = resolve_team(&state, &access, &team).await?;
     access.require(&[
         Scope::OrgRead,

@@ -4,10 +4,8 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use faultline_commands::ids::{next_id, IdKind};
 use faultline_domain::organization::{Organization, OrganizationCommand};
 use faultline_domain::role::Scope;
-use faultline_domain::slug::Slug;
 use faultline_projections::accounts::queries::teams;
 use serde::Deserialize;
 use serde_json::Value;
@@ -20,6 +18,7 @@ use crate::pagination::{paged, PageParams};
 use crate::render::team::team_json;
 use crate::resolve::resolve_team;
 use crate::state::AppState;
+use crate::team_ops::create_team;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -76,48 +75,7 @@ async fn create(
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let access = OrgAccess::resolve(&state, caller, &org).await?;
-    access.require(&[Scope::OrgWrite, Scope::OrgAdmin, Scope::TeamWrite])?;
-    let name = body
-        .name
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    let slug = match (&body.slug, &name) {
-        (Some(slug), _) => slug_field("slug", slug)?,
-        (None, Some(name)) => {
-            Slug::from_name(name).map_err(|e| field_error("name", &e.to_string()))?
-        }
-        (None, None) => return Err(field_error("slug", "This field is required.")),
-    };
-    let name = name.unwrap_or_else(|| slug.to_string());
-    let team_id = next_id(&state.pool, IdKind::Team).await?;
-    let org_id = access.org.id.to_string();
-    let metadata = access.caller.metadata();
-    state
-        .execute::<Organization>(
-            &org_id,
-            OrganizationCommand::CreateTeam {
-                team_id,
-                slug: slug.clone(),
-                name,
-                at: chrono::Utc::now(),
-            },
-            &metadata,
-        )
-        .await?;
-    // Sentry puts the creator on the new team.
-    if let Some(member) = &access.member {
-        state
-            .execute::<Organization>(
-                &org_id,
-                OrganizationCommand::AddTeamMember {
-                    team_id,
-                    member_id: member.id,
-                    at: chrono::Utc::now(),
-                },
-                &metadata,
-            )
-            .await?;
-    }
+    let slug = create_team(&state, &access, body.name, body.slug.as_deref()).await?;
     let team = resolve_team(&state, &access, slug.as_str()).await?;
     Ok((StatusCode::CREATED, Json(team_json(&access, &team))))
 }

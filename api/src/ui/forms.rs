@@ -67,11 +67,12 @@ pub fn encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// A query string from `pairs`, skipping empty values.
+/// A query string from `pairs`, skipping empty values but for `query` (an empty
+/// search means every issue, unlike an absent one).
 pub fn query_string(pairs: &[(&str, &str)]) -> String {
     let mut serializer = form_urlencoded::Serializer::new(String::new());
     for (key, value) in pairs {
-        if !value.is_empty() {
+        if !value.is_empty() || *key == "query" {
             serializer.append_pair(key, value);
         }
     }
@@ -97,10 +98,17 @@ pub fn set_cookie(name: &str, value: &str, path: &str, max_age: i64, secure: boo
     format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
 }
 
-/// Whether `next` is a path on this server (not `//host` or a scheme), so a login
-/// link cannot send a person elsewhere.
+/// Whether `next` is a path on this server, so a login link cannot send a person
+/// elsewhere: it starts with one `/`, and holds no backslash, whitespace or control
+/// character anywhere (browsers drop tabs and newlines from a `Location`, so
+/// `/<tab>/evil.example` would become `//evil.example`).
 pub fn is_local_path(next: &str) -> bool {
-    next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\")
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2_048
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
 }
 
 /// The client's address, when the server knows it.
@@ -117,5 +125,28 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map(|info| info.0.ip().to_string()),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_server_are_local() {
+        assert!(is_local_path(
+            "/organizations/acme/issues/?query=is%3Aunresolved"
+        ));
+        for outside in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "https://evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert!(!is_local_path(outside), "{outside:?}");
+        }
     }
 }

@@ -127,6 +127,14 @@ pub async fn show(
                 } @else {
                     (action("subscribe", "Subscribe", None))
                 }
+                form.inline method="post" action=(format!("/organizations/{org}/issues/bulk/")) {
+                    (csrf_field(&viewer.csrf))
+                    input type="hidden" name="issue" value=(row.id);
+                    input type="hidden" name="back" value=(base);
+                    label for="merge-with" { "Merge with issue" }
+                    input id="merge-with" name="issue" inputmode="numeric" style="width:7rem" placeholder="id";
+                    button type="submit" id="merge" name="action" value="merge" { "Merge…" }
+                }
                 @if can_delete {
                     (action("delete", "Delete…", Some("danger")))
                 }
@@ -206,11 +214,8 @@ pub async fn show(
 }
 
 fn tag_distribution(tag: &Value) -> Markup {
-    let total: i64 = tag["topValues"]
-        .as_array()
-        .map(|values| values.iter().filter_map(|v| v["count"].as_i64()).sum())
-        .unwrap_or(0)
-        .max(1);
+    // Of every event with the tag, not of the top values shown.
+    let total = tag["totalValues"].as_i64().unwrap_or(0).max(1);
     html! {
         h3 { (text(&tag["name"])) }
         ul.tagvalues {

@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use faultline_commands::passwords::{hash_password, verify_password};
+use faultline_commands::secrets::hash_token;
 use faultline_commands::sessions;
 use faultline_projections::accounts::queries::auth::password_of;
 use maud::html;
@@ -49,6 +50,10 @@ impl Failures {
         times.len()
     }
 
+    fn forget(&mut self, key: &str) {
+        self.by_key.remove(key);
+    }
+
     fn record(&mut self, key: String, now: Instant) {
         if self.by_key.len() > 100_000 {
             self.by_key
@@ -60,13 +65,21 @@ impl Failures {
 
 static FAILURES: LazyLock<Mutex<Failures>> = LazyLock::new(Mutex::default);
 
+/// Password checks running at once: Argon2id takes ~19 MiB and a core's worth of
+/// time each, so a flood of sign-ins queues here instead of exhausting memory.
+static VERIFYING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
 /// A hash of a random password, verified when the email is unknown so an unknown
 /// email takes as long as a wrong password.
 static DECOY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password(&uuid::Uuid::new_v4().to_string()).unwrap_or_default());
 
+/// The limiter's key of an account: the SHA-256 of the lowercased email, so a long
+/// made-up email costs the map no more than a short one.
 fn account_key(email: &str) -> String {
-    format!("account:{}", email.to_lowercase())
+    format!("account:{}", hash_token(&email.to_lowercase()))
 }
 
 fn address_key(address: &str) -> String {
@@ -151,6 +164,15 @@ pub async fn submit(
     }
     let next = form.get("next").filter(|n| is_local_path(n)).unwrap_or("/");
     let email = form.get("email").unwrap_or("");
+    if email.len() > 254 {
+        return Ok(login_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            next,
+            "",
+            Some("Incorrect email or password."),
+        ));
+    }
     let password = form
         .0
         .iter()
@@ -159,10 +181,17 @@ pub async fn submit(
         .unwrap_or("");
     let address = address.unwrap_or_default();
     let now = Instant::now();
+    // The attempt counts before the password is checked, so parallel guesses cannot
+    // all pass the limit; a success takes the account's count back.
     let limited = {
         let mut failures = FAILURES.lock().unwrap_or_else(|e| e.into_inner());
-        failures.recent(&account_key(email), now) >= PER_ACCOUNT
-            || failures.recent(&address_key(&address), now) >= PER_ADDRESS
+        let limited = failures.recent(&account_key(email), now) >= PER_ACCOUNT
+            || failures.recent(&address_key(&address), now) >= PER_ADDRESS;
+        if !limited {
+            failures.record(account_key(email), now);
+            failures.record(address_key(&address), now);
+        }
+        limited
     };
     if limited {
         tracing::warn!(client.address = %address, "sign-in refused: too many failed attempts");
@@ -181,14 +210,16 @@ pub async fn submit(
         _ => (None, DECOY_HASH.clone()),
     };
     let password_owned = password.to_owned();
-    let verified = tokio::task::spawn_blocking(move || verify_password(&hash, &password_owned))
-        .await
-        .unwrap_or(false);
+    let verified = {
+        let _permit = VERIFYING
+            .acquire()
+            .await
+            .map_err(|_| UiError::BadRequest("The server is shutting down.".to_owned()))?;
+        tokio::task::spawn_blocking(move || verify_password(&hash, &password_owned))
+            .await
+            .unwrap_or(false)
+    };
     let Some(user_id) = user_id.filter(|_| verified) else {
-        let mut failures = FAILURES.lock().unwrap_or_else(|e| e.into_inner());
-        failures.record(account_key(email), now);
-        failures.record(address_key(&address), now);
-        drop(failures);
         tracing::info!(client.address = %address, "sign-in failed");
         return Ok(login_page(
             &state,
@@ -198,6 +229,14 @@ pub async fn submit(
             Some("Incorrect email or password."),
         ));
     };
+    FAILURES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .forget(&account_key(email));
+    // A sign-in over a live session ends that one: one browser, one session.
+    if let Some(previous) = cookie(&headers, SESSION_COOKIE) {
+        sessions::revoke(&state.pool, previous).await?;
+    }
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());

@@ -22,6 +22,8 @@ mod settings;
 mod stream;
 
 use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_SECURITY_POLICY, X_FRAME_OPTIONS};
+use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -63,8 +65,14 @@ pub fn router() -> Router<AppState> {
             "/settings/{org}/projects/{project}/keys/",
             get(settings::keys).post(settings::change_keys),
         )
-        .route("/settings/{org}/members/", get(settings::members))
-        .route("/settings/{org}/teams/", get(settings::teams))
+        .route(
+            "/settings/{org}/members/",
+            get(settings::members).post(settings::change_members),
+        )
+        .route(
+            "/settings/{org}/teams/",
+            get(settings::teams).post(settings::change_teams),
+        )
         .route("/settings/{org}/audit-log/", get(settings::audit_log))
         .route(
             "/organizations/{org}/alerts/rules/",
@@ -80,7 +88,15 @@ async fn with_request_id(request: Request, next: Next) -> Response {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    error::REQUEST_ID.scope(id, next.run(request)).await
+    let mut response = error::REQUEST_ID.scope(id, next.run(request)).await;
+    // No page of ours belongs in another site's frame (clickjacking of its buttons).
+    let headers = response.headers_mut();
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    response
 }
 
 /// `GET /`: a signed-in person's first organization's issues, else the login page.
@@ -103,6 +119,17 @@ async fn home(
     .await?;
     Ok(match orgs.rows.first() {
         Some(org) => Redirect::to(&format!("/organizations/{}/issues/", org.slug)).into_response(),
-        None => Redirect::to("/auth/login/").into_response(),
+        None => layout::bare_page(
+            "No organization",
+            maud::html! {
+                h1 { "You belong to no organization yet" }
+                p { "Ask an owner or manager of one to add " (viewer.caller.owner.email) "." }
+                form method="post" action="/auth/logout/" {
+                    (layout::csrf_field(&viewer.csrf))
+                    button id="logout" type="submit" { "Log out" }
+                }
+            },
+        )
+        .into_response(),
     })
 }

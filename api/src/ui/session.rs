@@ -91,6 +91,26 @@ impl FromRequestParts<AppState> for MaybeViewer {
     }
 }
 
+/// Where to return after signing in: the page asked for, or for a form sent after
+/// the session ended, the page the form was on (a GET of a form's target would fail).
+fn return_path(parts: &Parts) -> String {
+    if parts.method == axum::http::Method::GET {
+        return parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".to_owned());
+    }
+    parts
+        .headers
+        .get(axum::http::header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .and_then(|uri| uri.path_and_query().map(|p| p.as_str().to_owned()))
+        .filter(|path| super::forms::is_local_path(path))
+        .unwrap_or_else(|| "/".to_owned())
+}
+
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = UiError;
 
@@ -99,11 +119,7 @@ impl FromRequestParts<AppState> for Viewer {
             .await?
             .0
             .ok_or_else(|| UiError::SignIn {
-                next: parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.as_str().to_owned())
-                    .unwrap_or_else(|| "/".to_owned()),
+                next: return_path(parts),
             })
     }
 }

@@ -1,13 +1,14 @@
 //! The organization's pages outside the issue stream: its projects, a project's
-//! client keys (DSNs: create, disable, rate limit), members, teams, audit log and
-//! alert rules, each shown as far as the viewer's role allows.
+//! client keys (DSNs: create, disable, rate limit), members (add, change role,
+//! remove), teams, audit log and alert rules, each shown and changeable as far as the
+//! viewer's role allows.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use faultline_domain::dsn::public_dsn;
 use faultline_domain::project::RateLimit;
-use faultline_domain::role::Scope;
+use faultline_domain::role::{OrgRole, Scope};
 use faultline_projections::accounts::queries::{keys, members, projects, teams, Page};
 use faultline_projections::alerts::queries::{self as alert_queries, WorkflowFilter, WorkflowSort};
 use faultline_projections::audit::queries::{self as audit_queries, AuditFilter};
@@ -18,8 +19,10 @@ use super::forms::FormData;
 use super::layout::{ago, csrf_field, page, Nav};
 use super::session::Viewer;
 use crate::key_ops::{create_key, resolve_key, update_key};
+use crate::member_ops::{add_member, change_role, find_member, remove_member};
 use crate::resolve::{resolve_project, ALERTS_READ, PROJECT_READ, PROJECT_WRITE};
 use crate::state::AppState;
+use crate::team_ops::create_team;
 
 /// Rows on one settings page.
 const ROWS: Page = Page {
@@ -43,7 +46,7 @@ pub async fn projects(
     Path(org): Path<String>,
 ) -> Result<Response, UiError> {
     let access = viewer.access(&state, &org).await?;
-    access.require(&[Scope::OrgRead, Scope::ProjectRead])?;
+    access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::OrgAdmin])?;
     let found = projects::in_org(&state.pool, access.org.id, viewer.caller.user_id(), ROWS).await?;
     let slug = &access.org.slug;
     let can_keys = access.has(Scope::ProjectRead) || access.has(Scope::ProjectWrite);
@@ -203,7 +206,8 @@ pub async fn change_keys(
     Ok(Redirect::to(&back).into_response())
 }
 
-/// `GET /settings/{org}/members/`.
+/// `GET /settings/{org}/members/`: the members, and as the viewer's role allows,
+/// adding one, changing a role, removing.
 pub async fn members(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -213,24 +217,114 @@ pub async fn members(
     access.require(&[Scope::MemberRead, Scope::MemberWrite, Scope::MemberAdmin])?;
     let found = members::list(&state.pool, access.org.id, ROWS).await?;
     let slug = &access.org.slug;
+    let action = format!("/settings/{slug}/members/");
+    let can_add = access
+        .require(&[Scope::MemberWrite, Scope::MemberAdmin, Scope::MemberInvite])
+        .is_ok();
+    let can_edit = access
+        .require(&[Scope::MemberWrite, Scope::MemberAdmin])
+        .is_ok();
+    let can_remove = access.has(Scope::MemberAdmin);
+    let roles = |current: &str| {
+        html! {
+            @for role in OrgRole::ALL {
+                option value=(role.as_str()) selected[role.as_str() == current] { (role.as_str()) }
+            }
+        }
+    };
     let body = html! {
         (settings_tabs(slug, "members"))
         h1 { "Members" }
         table {
-            thead { tr { th { "Member" } th { "Role" } th.hide-narrow { "Teams" } th.hide-narrow { "Joined" } } }
+            thead { tr { th { "Member" } th { "Role" } th.hide-narrow { "Teams" } th.hide-narrow { "Joined" } th { span.visually-hidden { "Actions" } } } }
             tbody {
                 @for member in &found.rows {
                     tr.member {
                         td { (member.name) br; span.muted { (member.email) } }
-                        td { (member.role) }
+                        td {
+                            @if can_edit {
+                                form.inline method="post" action=(action) {
+                                    (csrf_field(&viewer.csrf))
+                                    input type="hidden" name="member" value=(member.id);
+                                    select name="role" aria-label=(format!("Role of {}", member.email)) { (roles(&member.role)) }
+                                    button type="submit" name="action" value="role" { "Change" }
+                                }
+                            } @else {
+                                (member.role)
+                            }
+                        }
                         td.hide-narrow { (member.teams.join(", ")) }
                         td.hide-narrow { (ago(Some(member.date_created), Utc::now())) }
+                        td {
+                            @if can_remove || member.user_id == viewer.caller.user_id() {
+                                form.inline method="post" action=(action) {
+                                    (csrf_field(&viewer.csrf))
+                                    input type="hidden" name="member" value=(member.id);
+                                    button.danger type="submit" name="action" value="remove" {
+                                        @if member.user_id == viewer.caller.user_id() { "Leave" } @else { "Remove" }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
+        @if can_add {
+            h2 { "Add a member" }
+            p.muted { "The member is active at once; a new email gets a user, who signs in once given a password (" code { "faultline user set-password" } ")." }
+            form.inline method="post" action=(action) {
+                (csrf_field(&viewer.csrf))
+                label for="new-email" { "Email" }
+                input id="new-email" name="email" type="email" required;
+                label for="new-role" { "Role" }
+                select id="new-role" name="role" { (roles("member")) }
+                button.primary type="submit" name="action" value="add" { "Add" }
+            }
+        }
     };
     Ok(page("Members", &nav(&viewer, slug, "settings"), body).into_response())
+}
+
+/// `POST /settings/{org}/members/`: add a member, change a role, remove one, through
+/// the API's membership rules.
+pub async fn change_members(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(org): Path<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    viewer.check_csrf(&form)?;
+    let access = viewer.access(&state, &org).await?;
+    let back = format!("/settings/{}/members/", access.org.slug);
+    match form.get("action").unwrap_or_default() {
+        "add" => {
+            add_member(
+                &state,
+                &access,
+                form.get("email").map(str::to_owned),
+                form.get("role"),
+                &[],
+            )
+            .await?;
+        }
+        "role" => {
+            let member =
+                find_member(&state, &access, form.get("member").unwrap_or_default()).await?;
+            change_role(&state, &access, &member, form.get("role")).await?;
+        }
+        "remove" => {
+            let member =
+                find_member(&state, &access, form.get("member").unwrap_or_default()).await?;
+            let leaving = member.user_id == viewer.caller.user_id();
+            remove_member(&state, &access, &member).await?;
+            if leaving {
+                return Ok(Redirect::to("/").into_response());
+            }
+        }
+        other => return Err(UiError::BadRequest(format!("Unknown action {other:?}."))),
+    }
+    Ok(Redirect::to(&back).into_response())
 }
 
 /// `GET /settings/{org}/teams/`.
@@ -240,9 +334,12 @@ pub async fn teams(
     Path(org): Path<String>,
 ) -> Result<Response, UiError> {
     let access = viewer.access(&state, &org).await?;
-    access.require(&[Scope::TeamRead, Scope::TeamWrite, Scope::TeamAdmin])?;
+    access.require(&[Scope::OrgRead, Scope::OrgWrite, Scope::OrgAdmin])?;
     let found = teams::list(&state.pool, access.org.id, viewer.caller.user_id(), ROWS).await?;
     let slug = &access.org.slug;
+    let can_create = access
+        .require(&[Scope::OrgWrite, Scope::OrgAdmin, Scope::TeamWrite])
+        .is_ok();
     let body = html! {
         (settings_tabs(slug, "teams"))
         h1 { "Teams" }
@@ -258,8 +355,30 @@ pub async fn teams(
                 }
             }
         }
+        @if can_create {
+            h2 { "New team" }
+            form.inline method="post" action=(format!("/settings/{slug}/teams/")) {
+                (csrf_field(&viewer.csrf))
+                label for="team-name" { "Name" }
+                input id="team-name" name="name" required maxlength="64";
+                button.primary type="submit" name="action" value="create" { "Create team" }
+            }
+        }
     };
     Ok(page("Teams", &nav(&viewer, slug, "settings"), body).into_response())
+}
+
+/// `POST /settings/{org}/teams/`: create a team (the creator joins it).
+pub async fn change_teams(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(org): Path<String>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    viewer.check_csrf(&form)?;
+    let access = viewer.access(&state, &org).await?;
+    create_team(&state, &access, form.get("name").map(str::to_owned), None).await?;
+    Ok(Redirect::to(&format!("/settings/{}/teams/", access.org.slug)).into_response())
 }
 
 /// `GET /settings/{org}/audit-log/`.

@@ -357,6 +357,8 @@ pub async fn bulk(
     let ids: Vec<i64> = form
         .all("issue")
         .iter()
+        .map(|id| id.trim())
+        .filter(|id| !id.is_empty())
         .map(|id| id.parse::<i64>())
         .collect::<Result<_, _>>()
         .map_err(|_| UiError::BadRequest("Invalid issue id.".to_owned()))?;
@@ -376,9 +378,12 @@ pub async fn bulk(
     let rows = queries::by_ids(&state.pool, access.org.id, None, &ids).await?;
     let metadata = access.caller.metadata();
     let body = match form.get("action") {
-        Some("merge") => {
+        Some("merge") if form.get("confirm") == Some("yes") => {
             merge(&state, &access, &rows, &metadata).await?;
             return Ok(Redirect::to(&back).into_response());
+        }
+        Some("merge") => {
+            return Ok(confirm_merge(&viewer, &access.org.slug, &rows, &back).into_response())
         }
         Some("assign") => json!({ "assignedTo": form.get("assignee").unwrap_or("") }),
         Some(action) => status_body(action)?,
@@ -402,4 +407,39 @@ pub fn status_body(action: &str) -> Result<Value, UiError> {
         "ignore" => json!({ "status": "ignored" }),
         other => return Err(UiError::BadRequest(format!("Unknown action {other:?}."))),
     })
+}
+
+/// Asks before merging: a merge cannot be undone from the UI.
+fn confirm_merge(
+    viewer: &Viewer,
+    org: &str,
+    rows: &[faultline_projections::issues::queries::IssueRow],
+    back: &str,
+) -> axum::response::Html<String> {
+    let nav = Nav {
+        org,
+        email: &viewer.caller.owner.email,
+        csrf: &viewer.csrf,
+        section: "issues",
+    };
+    page(
+        "Merge issues",
+        &nav,
+        html! {
+            h1 { "Merge these issues?" }
+            p { "Their events move into the one with the most events; the others leave the lists." }
+            ul {
+                @for row in rows { li { (row.title) " " span.muted { "(" (row.times_seen) " events)" } } }
+            }
+            form method="post" action=(format!("/organizations/{org}/issues/bulk/")) {
+                (csrf_field(&viewer.csrf))
+                input type="hidden" name="confirm" value="yes";
+                input type="hidden" name="back" value=(back);
+                @for row in rows { input type="hidden" name="issue" value=(row.id); }
+                button.primary type="submit" id="confirm-merge" name="action" value="merge" { "Merge" }
+                " "
+                a href=(back) { "Cancel" }
+            }
+        },
+    )
 }

@@ -417,3 +417,72 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_generic_error() {
     assert!(session_after_unknown.is_none());
     assert_eq!(signed_in, "/organizations/shop/issues/");
 }
+
+#[tokio::test]
+async fn settings_pages_create_and_disable_a_key_add_a_member_and_create_a_team() {
+    let shop = shop().await;
+    let browser = Browser::start().await;
+    sign_in(&browser, &shop.server, EMAIL, PASSWORD).await;
+
+    browser
+        .goto(&shop.server.at("/organizations/shop/projects/"))
+        .await;
+    let projects = browser.texts("tr.project").await;
+    browser
+        .goto(&shop.server.at("/settings/shop/projects/checkout/keys/"))
+        .await;
+    browser.fill("#key-name", "ci").await;
+    browser
+        .click_and_wait("button[name=action][value=create]")
+        .await;
+    let key_sections = browser.find_all("section.key").await.len();
+    browser
+        .click_and_wait("section.key button[name=action][value=disable]")
+        .await;
+    browser.screenshot("keys").await;
+    let keys = shop.api.get_ok("/api/0/projects/shop/checkout/keys/").await;
+    browser
+        .goto(&shop.server.at("/settings/shop/members/"))
+        .await;
+    browser.fill("#new-email", "newcomer@example.test").await;
+    browser
+        .click_and_wait("button[name=action][value=add]")
+        .await;
+    let members_page = browser.texts("tr.member").await;
+    let members = shop.api.get_ok("/api/0/organizations/shop/members/").await;
+    browser.goto(&shop.server.at("/settings/shop/teams/")).await;
+    browser.fill("#team-name", "Payments").await;
+    browser
+        .click_and_wait("button[name=action][value=create]")
+        .await;
+    let teams = shop.api.get_ok("/api/0/organizations/shop/teams/").await;
+
+    assert_eq!(projects.len(), 1);
+    assert!(projects[0].contains("checkout"), "{projects:?}");
+    assert_eq!(key_sections, 2);
+    assert_eq!(keys.as_array().unwrap().len(), 2);
+    assert_eq!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .filter(|key| key["isActive"] == json!(false))
+            .count(),
+        1
+    );
+    assert!(
+        members_page
+            .iter()
+            .any(|row| row.contains("newcomer@example.test")),
+        "{members_page:?}"
+    );
+    assert!(members
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|member| member["email"] == "newcomer@example.test" && member["role"] == "member"));
+    assert!(teams
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|team| team["slug"] == "payments"));
+}
