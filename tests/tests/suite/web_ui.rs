@@ -486,3 +486,45 @@ async fn settings_pages_create_and_disable_a_key_add_a_member_and_create_a_team(
         .iter()
         .any(|team| team["slug"] == "payments"));
 }
+
+/// Whether the page is no wider than the window (nothing to scroll sideways).
+async fn fits_the_width(browser: &Browser) -> Value {
+    browser
+        .execute("return document.documentElement.scrollWidth <= window.innerWidth;")
+        .await
+}
+
+#[tokio::test]
+async fn the_stream_issue_and_event_pages_fit_a_phone_width() {
+    let shop = shop().await;
+    send_event(&shop.server, &shop.project, &plain_event("'sku-1'")).await;
+    let issue_id = first_issue_id(&shop.api, "shop", "checkout").await;
+    let browser = Browser::start().await;
+    browser.client.set_window_size(390, 844).await.unwrap();
+    sign_in(&browser, &shop.server, EMAIL, PASSWORD).await;
+
+    browser
+        .goto(&shop.server.at("/organizations/shop/issues/"))
+        .await;
+    let stream = fits_the_width(&browser).await;
+    browser.screenshot("stream-phone").await;
+    browser
+        .goto(
+            &shop
+                .server
+                .at(&format!("/organizations/shop/issues/{issue_id}/")),
+        )
+        .await;
+    let issue = fits_the_width(&browser).await;
+    browser.screenshot("issue-phone").await;
+    browser
+        .goto(&shop.server.at(&format!(
+            "/organizations/shop/issues/{issue_id}/events/latest/"
+        )))
+        .await;
+    let event = fits_the_width(&browser).await;
+
+    assert_eq!(stream, json!(true));
+    assert_eq!(issue, json!(true));
+    assert_eq!(event, json!(true));
+}
