@@ -24,7 +24,8 @@ async fn a_server_answers_health_and_readiness_and_stops_cleanly_on_sigterm() {
 }
 
 #[tokio::test]
-async fn unknown_paths_and_methods_answer_json_and_the_root_answers_a_page() {
+async fn unknown_paths_and_methods_answer_json_a_browser_gets_a_404_page_and_about_answers_a_page()
+{
     let (url, _pool) = fresh_database().await;
     let server = TestServer::on_database(&url);
     let client = reqwest::Client::new();
@@ -42,6 +43,12 @@ async fn unknown_paths_and_methods_answer_json_and_the_root_answers_a_page() {
         .await
         .unwrap();
     let root = client.get(server.at("/about/")).send().await.unwrap();
+    let unknown_page = client
+        .get(server.at("/organizations/acme/nothing-here/"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
 
     for (response, status) in [
         (unknown_api, 404),
@@ -57,6 +64,16 @@ async fn unknown_paths_and_methods_answer_json_and_the_root_answers_a_page() {
             "{body}"
         );
     }
+    assert_eq!(unknown_page.status(), 404);
+    assert!(unknown_page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(unknown_page
+        .text()
+        .await
+        .unwrap()
+        .contains("<h1>Not found</h1>"));
     assert_eq!(root.status(), 200);
     assert!(root.headers()["content-type"]
         .to_str()
