@@ -64,6 +64,21 @@ impl Caller {
     }
 }
 
+/// The request's id and the client's address, for the metadata of the events a
+/// caller's commands produce.
+pub fn request_origin(parts: &Parts) -> (Option<String>, Option<String>) {
+    let request_id = parts
+        .headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let ip_address = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    (request_id, ip_address)
+}
+
 /// `Some(caller)` when a valid token came, `None` when none came; a bad token is 401.
 #[derive(Debug, Clone)]
 pub struct MaybeCaller(pub Option<Caller>);
@@ -92,15 +107,7 @@ impl FromRequestParts<AppState> for MaybeCaller {
             .await?
             .ok_or(ApiError::Unauthorized("Invalid token"))?;
         let token_scopes = owner.scopes.iter().filter_map(|s| s.parse().ok()).collect();
-        let request_id = parts
-            .headers
-            .get(REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let ip_address = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_string());
+        let (request_id, ip_address) = request_origin(parts);
         Ok(MaybeCaller(Some(Caller {
             owner,
             token_scopes,

@@ -12,7 +12,7 @@ use maud::html;
 use super::error::UiError;
 use super::event_view::event_body;
 use super::forms::query_of;
-use super::layout::{ago, page, Nav};
+use super::layout::{ago, page};
 use super::session::Viewer;
 use crate::issue_ops::{event_detail_parts, event_of_issue};
 use crate::render::event::{event_list_json, occurrence};
@@ -35,12 +35,7 @@ pub async fn show(
     let (detail, raw) = event_detail_parts(&state, &row, Some(&issue.hash)).await?;
     let base = format!("/organizations/{}/issues/{}/", access.org.slug, issue.id);
     let link = |id: &serde_json::Value| id.as_str().map(|id| format!("{base}events/{id}/"));
-    let nav = Nav {
-        org: &access.org.slug,
-        email: &viewer.caller.owner.email,
-        csrf: &viewer.csrf,
-        section: "issues",
-    };
+    let nav = viewer.nav(&access.org.slug, "issues");
     let title = format!("Event {} · {}", row.event_id, issue.title);
     let body = html! {
         p.muted { a href=(base) { "← " (issue.title) } }
@@ -92,12 +87,7 @@ pub async fn list(
     }
     let base = format!("/organizations/{}/issues/{}/", access.org.slug, issue.id);
     let now = Utc::now();
-    let nav = Nav {
-        org: &access.org.slug,
-        email: &viewer.caller.owner.email,
-        csrf: &viewer.csrf,
-        section: "issues",
-    };
+    let nav = viewer.nav(&access.org.slug, "issues");
     let body = html! {
         p.muted { a href=(base) { "← " (issue.title) } }
         h1 { "Events" }

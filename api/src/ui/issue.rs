@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::error::UiError;
 use super::event_view::event_body;
 use super::forms::FormData;
-use super::layout::{ago, csrf_field, page, parse_time, Nav};
+use super::layout::{ago, csrf_field, page, parse_time};
 use super::people::assignee_options;
 use super::session::Viewer;
 use super::stream::status_body;
@@ -72,12 +72,7 @@ pub async fn show(
             }
         }
     };
-    let nav = Nav {
-        org: &org,
-        email: &viewer.caller.owner.email,
-        csrf: &viewer.csrf,
-        section: "issues",
-    };
+    let nav = viewer.nav(&org, "issues");
     let body = html! {
         p.muted {
             a href=(format!("/organizations/{org}/issues/?project={}", row.project_id)) { (text(&detail["project"]["slug"])) }
@@ -301,12 +296,7 @@ fn confirm_delete(
     back: &str,
     title: &str,
 ) -> axum::response::Html<String> {
-    let nav = Nav {
-        org,
-        email: &viewer.caller.owner.email,
-        csrf: &viewer.csrf,
-        section: "issues",
-    };
+    let nav = viewer.nav(org, "issues");
     page(
         "Delete issue",
         &nav,

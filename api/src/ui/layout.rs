@@ -20,6 +20,18 @@ pub struct Nav<'a> {
     pub section: &'a str,
 }
 
+impl super::session::Viewer {
+    /// The navigation of this person's pages in organization `org`.
+    pub fn nav<'a>(&'a self, org: &'a str, section: &'a str) -> Nav<'a> {
+        Nav {
+            org,
+            email: &self.caller.owner.email,
+            csrf: &self.csrf,
+            section,
+        }
+    }
+}
+
 /// A page for a signed-in person.
 pub fn page(title: &str, nav: &Nav<'_>, main: Markup) -> Html<String> {
     let link = |section: &str, href: String, label: &str| {

@@ -2,7 +2,7 @@
 //! as the same [`Caller`] the API builds from a token, so every page checks access
 //! with [`OrgAccess`] and every action is attributed to the user.
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use faultline_commands::sessions;
 use faultline_domain::role::Scope;
@@ -10,9 +10,8 @@ use faultline_projections::accounts::queries::auth::owner_of_user;
 
 use super::error::UiError;
 use super::forms::{cookie, FormData};
-use crate::auth::{Caller, OrgAccess};
+use crate::auth::{request_origin, Caller, OrgAccess};
 use crate::state::AppState;
-use crate::telemetry::REQUEST_ID;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "fl_session";
@@ -69,15 +68,7 @@ impl FromRequestParts<AppState> for MaybeViewer {
         let Some(owner) = owner_of_user(&state.pool, session.user_id).await? else {
             return Ok(MaybeViewer(None));
         };
-        let request_id = parts
-            .headers
-            .get(REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let ip_address = parts
-            .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_string());
+        let (request_id, ip_address) = request_origin(parts);
         Ok(MaybeViewer(Some(Viewer {
             caller: Caller {
                 owner,

@@ -16,7 +16,7 @@ use maud::html;
 
 use super::error::UiError;
 use super::forms::FormData;
-use super::layout::{ago, csrf_field, page, Nav};
+use super::layout::{ago, csrf_field, page};
 use super::session::Viewer;
 use crate::key_ops::{create_key, resolve_key, update_key};
 use crate::member_ops::{add_member, change_role, find_member, remove_member};
@@ -29,15 +29,6 @@ const ROWS: Page = Page {
     limit: 200,
     offset: 0,
 };
-
-fn nav<'a>(viewer: &'a Viewer, org: &'a str, section: &'a str) -> Nav<'a> {
-    Nav {
-        org,
-        email: &viewer.caller.owner.email,
-        csrf: &viewer.csrf,
-        section,
-    }
-}
 
 /// `GET /organizations/{org}/projects/`.
 pub async fn projects(
@@ -69,7 +60,7 @@ pub async fn projects(
             }
         }
     };
-    Ok(page("Projects", &nav(&viewer, slug, "projects"), body).into_response())
+    Ok(page("Projects", &viewer.nav(slug, "projects"), body).into_response())
 }
 
 /// `GET /settings/{org}/projects/{project}/keys/`.
@@ -138,7 +129,7 @@ pub async fn keys(
     };
     Ok(page(
         "Client keys",
-        &nav(&viewer, &access.org.slug, "projects"),
+        &viewer.nav(&access.org.slug, "projects"),
         body,
     )
     .into_response())
@@ -283,7 +274,7 @@ pub async fn members(
             }
         }
     };
-    Ok(page("Members", &nav(&viewer, slug, "settings"), body).into_response())
+    Ok(page("Members", &viewer.nav(slug, "settings"), body).into_response())
 }
 
 /// `POST /settings/{org}/members/`: add a member, change a role, remove one, through
@@ -365,7 +356,7 @@ pub async fn teams(
             }
         }
     };
-    Ok(page("Teams", &nav(&viewer, slug, "settings"), body).into_response())
+    Ok(page("Teams", &viewer.nav(slug, "settings"), body).into_response())
 }
 
 /// `POST /settings/{org}/teams/`: create a team (the creator joins it).
@@ -410,7 +401,7 @@ pub async fn audit_log(
             }
         }
     };
-    Ok(page("Audit log", &nav(&viewer, slug, "settings"), body).into_response())
+    Ok(page("Audit log", &viewer.nav(slug, "settings"), body).into_response())
 }
 
 /// `GET /organizations/{org}/alerts/rules/`.
@@ -452,7 +443,7 @@ pub async fn alert_rules(
             }
         }
     };
-    Ok(page("Alert rules", &nav(&viewer, slug, "alerts"), body).into_response())
+    Ok(page("Alert rules", &viewer.nav(slug, "alerts"), body).into_response())
 }
 
 fn settings_tabs(org: &str, current: &str) -> maud::Markup {

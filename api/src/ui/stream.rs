@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use super::error::UiError;
 use super::forms::{is_local_path, query_of, query_string, FormData};
-use super::layout::{ago, csrf_field, page, parse_time, sparkline, Nav};
+use super::layout::{ago, csrf_field, page, parse_time, sparkline};
 use super::people::assignee_options;
 use super::session::Viewer;
 use crate::auth::OrgAccess;
@@ -158,12 +158,7 @@ async fn stream(
     title: &str,
 ) -> Result<Response, UiError> {
     let now = Utc::now();
-    let nav = Nav {
-        org: &access.org.slug,
-        email: &viewer.caller.owner.email,
-        csrf: &viewer.csrf,
-        section: "issues",
-    };
+    let nav = viewer.nav(&access.org.slug, "issues");
     let parsed = search::parse(&params.query, now).and_then(|query| {
         let sort: IssueSort = params.sort.parse()?;
         Ok((query, sort))
@@ -416,12 +411,7 @@ fn confirm_merge(
     rows: &[faultline_projections::issues::queries::IssueRow],
     back: &str,
 ) -> axum::response::Html<String> {
-    let nav = Nav {
-        org,
-        email: &viewer.caller.owner.email,
-        csrf: &viewer.csrf,
-        section: "issues",
-    };
+    let nav = viewer.nav(org, "issues");
     page(
         "Merge issues",
         &nav,
