@@ -8,11 +8,9 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use faultline_domain::search::{self, IssueSort, DEFAULT_QUERY};
+use faultline_domain::search::DEFAULT_QUERY;
 use faultline_projections::issues::queries;
-use faultline_projections::issues::search::{
-    self as issue_search, Cursor, Search, SearchScope, StatsPeriod,
-};
+use faultline_projections::issues::search::StatsPeriod;
 use maud::{html, Markup};
 use serde_json::{json, Value};
 
@@ -22,7 +20,10 @@ use super::layout::{ago, csrf_field, page, parse_time, sparkline};
 use super::people::assignee_options;
 use super::session::Viewer;
 use crate::auth::OrgAccess;
-use crate::issue_ops::{apply_update, merge, parse_update, viewer_states};
+use crate::error::ApiError;
+use crate::issue_ops::{
+    apply_update, list_issues, merge, parse_update, IssueList, IssueListRequest,
+};
 use crate::render::issue::issue_json;
 use crate::resolve::{resolve_project, EVENT_READ, EVENT_WRITE};
 use crate::state::AppState;
@@ -67,7 +68,12 @@ impl StreamParams {
         StreamParams {
             query: raw("query").unwrap_or_else(|| DEFAULT_QUERY.to_owned()),
             sort: form.get("sort").unwrap_or("date").to_owned(),
-            stats_period: form.get("statsPeriod").unwrap_or("24h").to_owned(),
+            // The stream always draws its graphs; an empty period is the default one.
+            stats_period: form
+                .get("statsPeriod")
+                .filter(|period| !period.is_empty())
+                .unwrap_or("24h")
+                .to_owned(),
             cursor: form.get("cursor").unwrap_or("").to_owned(),
             project: form.get("project").unwrap_or("").to_owned(),
         }
@@ -157,56 +163,40 @@ async fn stream(
     base: &str,
     title: &str,
 ) -> Result<Response, UiError> {
-    let now = Utc::now();
     let nav = viewer.nav(&access.org.slug, "issues");
-    let parsed = search::parse(&params.query, now).and_then(|query| {
-        let sort: IssueSort = params.sort.parse()?;
-        Ok((query, sort))
-    });
-    let (query, sort) = match parsed {
-        Ok(parsed) => parsed,
-        Err(error) => {
+    let request = IssueListRequest {
+        query: &params.query,
+        sort: &params.sort,
+        stats_period: &params.stats_period,
+        cursor: &params.cursor,
+        limit: PAGE_SIZE,
+        project_ids,
+        environments: Vec::new(),
+    };
+    let (listed, people) = tokio::join!(
+        list_issues(state, access, request, Utc::now()),
+        assignee_options(state, access),
+    );
+    let IssueList {
+        page: found,
+        stats,
+        viewers,
+    } = match listed {
+        Ok(listed) => listed,
+        // Invalid input is shown in the page, beside the form that produced it.
+        Err(ApiError::BadRequest(error)) => {
             let body = html! {
                 h1 { (title) }
                 (search_form(params, base))
-                p.error id="search-error" role="alert" { (error.to_string()) }
+                p.error id="search-error" role="alert" { (error) }
             };
             return Ok((StatusCode::BAD_REQUEST, page(title, &nav, body)).into_response());
         }
+        Err(other) => return Err(other.into()),
     };
-    let period = StatsPeriod::from_param(&params.stats_period).unwrap_or(StatsPeriod::Day);
-    let cursor = match params.cursor.as_str() {
-        "" => None,
-        raw => Some(
-            Cursor::parse(raw, sort)
-                .ok_or_else(|| UiError::BadRequest("Invalid cursor.".to_owned()))?,
-        ),
-    };
-    let scope = SearchScope {
-        org_id: access.org.id,
-        project_ids,
-        environments: Vec::new(),
-        user_id: Some(viewer.caller.user_id()),
-    };
-    let found = issue_search::search(
-        &state.pool,
-        &Search {
-            query: &query,
-            sort,
-            scope: &scope,
-            cursor,
-            limit: PAGE_SIZE,
-        },
-    )
-    .await?;
-    let ids: Vec<i64> = found.rows.iter().map(|row| row.id).collect();
-    let (stats, viewers, people) = tokio::try_join!(
-        async { Ok::<_, UiError>(issue_search::stats(&state.pool, &ids, period, now).await?) },
-        async {
-            Ok::<_, UiError>(viewer_states(state, &found.rows, viewer.caller.user_id()).await?)
-        },
-        assignee_options(state, access),
-    )?;
+    let people = people?;
+    let (period, stats) = stats.unwrap_or((StatsPeriod::Day, Default::default()));
+    let now = Utc::now();
     let issues: Vec<(Value, Vec<i64>)> = found
         .rows
         .iter()

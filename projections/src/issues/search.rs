@@ -518,6 +518,10 @@ impl StatsPeriod {
 
 /// Events per bucket of `period` for each of `issue_ids`, as `(bucket start in epoch
 /// seconds, count)` oldest first, counted by event timestamp in one statement.
+///
+/// Each issue's window is read as one range of `issue_events_issue_time` and bucketed
+/// while counting (one index scan per issue, not one per bucket); empty buckets are
+/// filled in here.
 pub async fn stats(
     pool: &PgPool,
     issue_ids: &[i64],
@@ -528,27 +532,40 @@ pub async fn stats(
         return Ok(HashMap::new());
     }
     let (step, _) = period.step_and_count();
-    let rows: Vec<(i64, DateTime<Utc>, i64)> = sqlx::query_as(
-        "SELECT ids.issue_id, bk.bucket, count(e.position)
-           FROM unnest($1::bigint[]) AS ids(issue_id)
-          CROSS JOIN unnest($2::timestamptz[]) AS bk(bucket)
-           LEFT JOIN issue_events e
-                  ON e.issue_id = ids.issue_id
-                 AND e.timestamp >= bk.bucket
-                 AND e.timestamp < bk.bucket + $3::bigint * interval '1 second'
-          GROUP BY ids.issue_id, bk.bucket
-          ORDER BY ids.issue_id, bk.bucket",
+    let buckets = period.buckets(now);
+    let (Some(first), Some(last)) = (buckets.first(), buckets.last()) else {
+        return Ok(HashMap::new());
+    };
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT e.issue_id,
+                floor(extract(epoch FROM e.timestamp - $2::timestamptz) / $4::bigint)::bigint,
+                count(*)
+           FROM issue_events e
+          WHERE e.issue_id = ANY($1::bigint[])
+            AND e.timestamp >= $2::timestamptz
+            AND e.timestamp < $3::timestamptz
+          GROUP BY 1, 2",
     )
     .bind(issue_ids)
-    .bind(period.buckets(now))
+    .bind(first)
+    .bind(*last + step)
     .bind(step.num_seconds())
     .fetch_all(pool)
     .await?;
-    let mut out: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
-    for (issue, bucket, count) in rows {
-        out.entry(issue)
-            .or_default()
-            .push((bucket.timestamp(), count));
+    let mut out: HashMap<i64, Vec<(i64, i64)>> = issue_ids
+        .iter()
+        .map(|id| {
+            let empty = buckets.iter().map(|b| (b.timestamp(), 0)).collect();
+            (*id, empty)
+        })
+        .collect();
+    for (issue, index, count) in rows {
+        let slot = out
+            .get_mut(&issue)
+            .and_then(|counts| counts.get_mut(usize::try_from(index).ok()?));
+        if let Some((_, total)) = slot {
+            *total = count;
+        }
     }
     Ok(out)
 }

@@ -5,17 +5,14 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::IntoResponse;
 use axum::Json;
 use chrono::Utc;
-use faultline_domain::search::{self, IssueSort, SearchError, DEFAULT_QUERY};
-use faultline_projections::issues::search::{
-    self as issue_search, Cursor, Search, SearchScope, StatsPeriod,
-};
+use faultline_domain::search::DEFAULT_QUERY;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiError;
-use crate::issue_ops::viewer_states;
+use crate::issue_ops::{list_issues, IssueList, IssueListRequest};
 use crate::pagination::cursor_link_header;
 use crate::params::{project_filter, query_values};
 use crate::render::issue::issue_json;
@@ -57,64 +54,30 @@ async fn list(
     params: ListParams,
     project_ids: Option<Vec<i64>>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let now = Utc::now();
-    let query = search::parse(params.query.as_deref().unwrap_or(DEFAULT_QUERY), now)
-        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
-    let sort: IssueSort = match params.sort.as_deref() {
-        None | Some("") => IssueSort::default(),
-        Some(sort) => sort
-            .parse()
-            .map_err(|error: SearchError| ApiError::BadRequest(error.to_string()))?,
-    };
-    let stats_period = match params.stats_period.as_deref() {
-        None | Some("") => None,
-        Some(value) => Some(StatsPeriod::from_param(value).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "Invalid statsPeriod {value:?}: expected 24h, 14d or empty."
-            ))
-        })?),
-    };
-    let cursor = match params.cursor.as_deref().map(str::trim) {
-        // sentry-cli asks for the first page with an empty `cursor=`.
-        None | Some("") => None,
-        Some(cursor) => Some(
-            Cursor::parse(cursor, sort)
-                .ok_or_else(|| ApiError::BadRequest("Invalid cursor parameter.".into()))?,
-        ),
-    };
     let limit = params
         .limit
         .or(params.per_page)
         .unwrap_or(DEFAULT_ISSUE_LIMIT)
         .clamp(1, MAX_ISSUE_LIMIT);
-    let scope = SearchScope {
-        org_id: access.org.id,
-        project_ids,
-        environments: query_values(uri, "environment"),
-        user_id: Some(access.caller.user_id()),
-    };
-    let page = issue_search::search(
-        &state.pool,
-        &Search {
-            query: &query,
-            sort,
-            scope: &scope,
-            cursor,
+    let IssueList {
+        page,
+        stats,
+        viewers,
+    } = list_issues(
+        state,
+        access,
+        IssueListRequest {
+            query: params.query.as_deref().unwrap_or(DEFAULT_QUERY),
+            sort: params.sort.as_deref().unwrap_or_default(),
+            stats_period: params.stats_period.as_deref().unwrap_or_default(),
+            cursor: params.cursor.as_deref().unwrap_or_default(),
             limit,
+            project_ids,
+            environments: query_values(uri, "environment"),
         },
+        Utc::now(),
     )
     .await?;
-    let stats = match stats_period {
-        Some(period) => {
-            let ids: Vec<i64> = page.rows.iter().map(|row| row.id).collect();
-            Some((
-                period,
-                issue_search::stats(&state.pool, &ids, period, now).await?,
-            ))
-        }
-        None => None,
-    };
-    let viewers = viewer_states(state, &page.rows, access.caller.user_id()).await?;
     let body: Vec<Value> = page
         .rows
         .iter()
