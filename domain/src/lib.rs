@@ -36,6 +36,7 @@ pub mod event;
 pub mod issue;
 pub mod log_position;
 pub mod metadata;
+pub mod monitor;
 pub mod organization;
 pub mod project;
 pub mod release;

@@ -25,6 +25,7 @@ pub mod history;
 pub mod issues;
 pub mod log;
 pub mod memory;
+pub mod monitors;
 pub mod notifications;
 pub mod notify;
 pub mod progress;

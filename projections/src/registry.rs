@@ -10,6 +10,7 @@ use crate::alerts::AlertRulesProjection;
 use crate::artifact_bundles::ArtifactBundlesProjection;
 use crate::audit::AuditLogProjection;
 use crate::issues::IssuesProjection;
+use crate::monitors::MonitorsProjection;
 use crate::projection::Projection;
 use crate::releases::ReleasesProjection;
 
@@ -23,6 +24,7 @@ pub fn durable() -> Vec<Arc<dyn Projection>> {
         Arc::new(AlertRulesProjection),
         Arc::new(ReleasesProjection),
         Arc::new(ArtifactBundlesProjection),
+        Arc::new(MonitorsProjection),
         Arc::new(AuditLogProjection),
     ]
 }

@@ -1,0 +1,242 @@
+//! Monitor events into `monitors`, `monitor_environments` and `monitor_check_ins`.
+
+use chrono::{DateTime, Utc};
+use faultline_domain::monitor::{
+    CheckInStatus, MonitorEvent, DEFAULT_MARGIN_MINUTES, DEFAULT_MAX_RUNTIME_MINUTES,
+};
+use sqlx::types::Json;
+use sqlx::PgConnection;
+
+use crate::{ProjectionError, StoredEvent};
+
+pub async fn monitor(conn: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+    let stream = event.aggregate_id.as_str();
+    match event.decode::<MonitorEvent>()? {
+        MonitorEvent::MonitorCreated {
+            monitor_id,
+            org_id,
+            project_id,
+            slug,
+            name,
+            config,
+            owner,
+            at,
+        } => {
+            sqlx::query(
+                "INSERT INTO monitors (monitor_id, org_id, project_id, stream_id, slug, name,
+                                       status, owner, config, date_created)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)",
+            )
+            .bind(monitor_id)
+            .bind(org_id)
+            .bind(project_id)
+            .bind(stream)
+            .bind(slug)
+            .bind(name)
+            .bind(owner)
+            .bind(Json(config))
+            .bind(at)
+            .execute(conn)
+            .await?;
+        }
+        MonitorEvent::MonitorUpdated {
+            name,
+            config,
+            status,
+            muted,
+            owner,
+            ..
+        } => {
+            sqlx::query(
+                "UPDATE monitors
+                    SET name = coalesce($2, name),
+                        config = coalesce($3, config),
+                        status = coalesce($4, status),
+                        is_muted = coalesce($5, is_muted),
+                        owner = CASE WHEN $6 THEN $7 ELSE owner END
+                  WHERE stream_id = $1",
+            )
+            .bind(stream)
+            .bind(name)
+            .bind(config.map(Json))
+            .bind(status.map(|s| s.as_str()))
+            .bind(muted)
+            .bind(owner.is_some())
+            .bind(owner.flatten())
+            .execute(conn)
+            .await?;
+        }
+        MonitorEvent::MonitorDeleted { .. } => {
+            sqlx::query(
+                "WITH gone AS (DELETE FROM monitors WHERE stream_id = $1 RETURNING monitor_id),
+                      envs AS (DELETE FROM monitor_environments
+                                WHERE monitor_id IN (SELECT monitor_id FROM gone))
+                 DELETE FROM monitor_check_ins WHERE monitor_id IN (SELECT monitor_id FROM gone)",
+            )
+            .bind(stream)
+            .execute(conn)
+            .await?;
+        }
+        MonitorEvent::CheckInRecorded {
+            check_in_id,
+            environment,
+            status,
+            duration_ms,
+            expected_at,
+            next_expected,
+            at,
+        } => {
+            touch_environment(conn, stream, &environment, at).await?;
+            let duration = duration_ms.and_then(|ms| i64::try_from(ms).ok());
+            // A check-in that reports its duration started that long before it arrived.
+            let added = match (status, duration) {
+                (CheckInStatus::Ok | CheckInStatus::Error, Some(ms)) => {
+                    at - chrono::Duration::milliseconds(ms)
+                }
+                (CheckInStatus::Missed, _) => expected_at.unwrap_or(at),
+                _ => at,
+            };
+            sqlx::query(
+                "INSERT INTO monitor_check_ins
+                        (monitor_id, check_in_id, position, environment, status, duration_ms,
+                         date_added, date_updated, date_in_progress, expected_time, timeout_at,
+                         config)
+                 SELECT m.monitor_id, $2, $3, $4, $5, $6, $7, $8,
+                        CASE WHEN $5 = 'in_progress' THEN $7 END,
+                        coalesce($9, e.next_check_in),
+                        CASE WHEN $5 = 'in_progress'
+                             THEN $7 + make_interval(mins =>
+                                  coalesce((m.config->>'max_runtime')::int, $10))
+                        END,
+                        m.config
+                   FROM monitors m
+                   LEFT JOIN monitor_environments e
+                          ON e.monitor_id = m.monitor_id AND e.name = $4
+                  WHERE m.stream_id = $1
+                 ON CONFLICT (monitor_id, check_in_id) DO NOTHING",
+            )
+            .bind(stream)
+            .bind(check_in_id)
+            .bind(event.position)
+            .bind(&environment)
+            .bind(status.as_str())
+            .bind(duration)
+            .bind(added)
+            .bind(at)
+            .bind(expected_at)
+            .bind(DEFAULT_MAX_RUNTIME_MINUTES as i32)
+            .execute(&mut *conn)
+            .await?;
+            let last = (status != CheckInStatus::Missed).then_some(added);
+            environment_after(conn, stream, &environment, status, last, next_expected).await?;
+        }
+        MonitorEvent::CheckInCompleted {
+            check_in_id,
+            environment,
+            status,
+            duration_ms,
+            at,
+        } => {
+            sqlx::query(
+                "UPDATE monitor_check_ins c
+                    SET status = $3, duration_ms = $4, date_updated = $5, timeout_at = NULL
+                   FROM monitors m
+                  WHERE m.stream_id = $1 AND c.monitor_id = m.monitor_id
+                    AND c.check_in_id = $2",
+            )
+            .bind(stream)
+            .bind(check_in_id)
+            .bind(status.as_str())
+            .bind(i64::try_from(duration_ms).unwrap_or(i64::MAX))
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+            environment_after(conn, stream, &environment, status, None, None).await?;
+        }
+        MonitorEvent::IncidentOpened {
+            environment,
+            incident,
+            at,
+            ..
+        } => {
+            sqlx::query(
+                "UPDATE monitor_environments e
+                    SET status = 'error', incident = $3, incident_started = $4
+                   FROM monitors m
+                  WHERE m.stream_id = $1 AND e.monitor_id = m.monitor_id AND e.name = $2",
+            )
+            .bind(stream)
+            .bind(&environment)
+            .bind(i32::try_from(incident).unwrap_or(i32::MAX))
+            .bind(at)
+            .execute(conn)
+            .await?;
+        }
+        MonitorEvent::IncidentResolved { environment, .. } => {
+            sqlx::query(
+                "UPDATE monitor_environments e
+                    SET status = 'ok', incident = NULL, incident_started = NULL
+                   FROM monitors m
+                  WHERE m.stream_id = $1 AND e.monitor_id = m.monitor_id AND e.name = $2",
+            )
+            .bind(stream)
+            .bind(&environment)
+            .execute(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates the environment's row on its first check-in, as Sentry does (`active`).
+async fn touch_environment(
+    conn: &mut PgConnection,
+    stream: &str,
+    environment: &str,
+    at: DateTime<Utc>,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "INSERT INTO monitor_environments (monitor_id, name, status, date_created)
+         SELECT monitor_id, $2, 'active', $3 FROM monitors WHERE stream_id = $1
+         ON CONFLICT (monitor_id, name) DO NOTHING",
+    )
+    .bind(stream)
+    .bind(environment)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The environment after a check-in: its last check-in, the next one expected and
+/// when that counts as missed, and `ok` after a success outside an incident.
+async fn environment_after(
+    conn: &mut PgConnection,
+    stream: &str,
+    environment: &str,
+    status: CheckInStatus,
+    last: Option<DateTime<Utc>>,
+    next_expected: Option<DateTime<Utc>>,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE monitor_environments e
+            SET last_check_in = coalesce($3, e.last_check_in),
+                next_check_in = coalesce($4, e.next_check_in),
+                next_check_in_latest = coalesce(
+                    $4 + make_interval(mins =>
+                         coalesce((m.config->>'checkin_margin')::int, $5)),
+                    e.next_check_in_latest),
+                status = CASE WHEN $6 AND e.incident IS NULL THEN 'ok' ELSE e.status END
+           FROM monitors m
+          WHERE m.stream_id = $1 AND e.monitor_id = m.monitor_id AND e.name = $2",
+    )
+    .bind(stream)
+    .bind(environment)
+    .bind(last)
+    .bind(next_expected)
+    .bind(DEFAULT_MARGIN_MINUTES as i32)
+    .bind(status == CheckInStatus::Ok)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

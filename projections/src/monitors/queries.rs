@@ -1,0 +1,240 @@
+//! Reads of the monitors read model: the API's lists and details, scoped by
+//! organization (and project), and what the scheduler finds due.
+
+use chrono::{DateTime, Utc};
+use faultline_domain::monitor::MonitorConfig;
+use sqlx::types::Json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::accounts::queries::{Page, Paged};
+
+/// A monitor as the API shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MonitorRow {
+    /// Its id.
+    pub monitor_id: Uuid,
+    /// The organization.
+    pub org_id: i64,
+    /// The project its check-ins come to.
+    pub project_id: i64,
+    /// The stream the aggregate lives in.
+    pub stream_id: String,
+    /// The slug.
+    pub slug: String,
+    /// The display name.
+    pub name: String,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// Whether failures open issues.
+    pub is_muted: bool,
+    /// `user:<id>` or `team:<id>`.
+    pub owner: Option<String>,
+    /// Schedule, margins and thresholds.
+    pub config: Json<MonitorConfig>,
+    /// When it was created.
+    pub date_created: DateTime<Utc>,
+}
+
+/// One environment of a monitor.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EnvironmentRow {
+    /// The monitor.
+    pub monitor_id: Uuid,
+    /// The environment's name.
+    pub name: String,
+    /// `active`, `ok` or `error`.
+    pub status: String,
+    /// Its first check-in.
+    pub date_created: DateTime<Utc>,
+    /// Its last check-in that was not a missed one.
+    pub last_check_in: Option<DateTime<Utc>>,
+    /// When the next check-in is expected.
+    pub next_check_in: Option<DateTime<Utc>>,
+    /// When the next check-in counts as missed.
+    pub next_check_in_latest: Option<DateTime<Utc>>,
+    /// The open incident's number.
+    pub incident: Option<i32>,
+    /// When the open incident started.
+    pub incident_started: Option<DateTime<Utc>>,
+}
+
+/// One check-in.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CheckInRow {
+    /// Its id.
+    pub check_in_id: Uuid,
+    /// The environment.
+    pub environment: String,
+    /// `in_progress`, `ok`, `error`, `missed` or `timeout`.
+    pub status: String,
+    /// How long the run took, in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// When the run started (or, for a missed one, was expected).
+    pub date_added: DateTime<Utc>,
+    /// When the check-in last changed.
+    pub date_updated: DateTime<Utc>,
+    /// When it was reported in progress.
+    pub date_in_progress: Option<DateTime<Utc>>,
+    /// When the run was expected.
+    pub expected_time: Option<DateTime<Utc>>,
+    /// The monitor's config at the time.
+    pub config: Json<MonitorConfig>,
+}
+
+const MONITOR: &str = "SELECT monitor_id, org_id, project_id, stream_id, slug, name, status,
+                              is_muted, owner, config, date_created
+                         FROM monitors";
+
+/// The organization's monitors in `project_ids` (every project when empty), with a
+/// check-in from one of `environments` (any when empty), by name.
+pub async fn list(
+    pool: &PgPool,
+    org_id: i64,
+    project_ids: &[i64],
+    environments: &[String],
+    page: Page,
+) -> Result<Paged<MonitorRow>, sqlx::Error> {
+    let rows = sqlx::query_as(&format!(
+        "{MONITOR} m
+          WHERE m.org_id = $1
+            AND (cardinality($2::bigint[]) = 0 OR m.project_id = ANY($2))
+            AND (cardinality($3::text[]) = 0 OR EXISTS (
+                   SELECT 1 FROM monitor_environments e
+                    WHERE e.monitor_id = m.monitor_id AND e.name = ANY($3)))
+          ORDER BY m.name, m.monitor_id
+          LIMIT $4 OFFSET $5"
+    ))
+    .bind(org_id)
+    .bind(project_ids)
+    .bind(environments)
+    .bind(page.limit + 1)
+    .bind(page.offset)
+    .fetch_all(pool)
+    .await?;
+    Ok(Paged::from_overfetch(rows, page))
+}
+
+/// The organization's monitor with this slug or id.
+pub async fn by_slug_or_id(
+    pool: &PgPool,
+    org_id: i64,
+    slug_or_id: &str,
+) -> Result<Option<MonitorRow>, sqlx::Error> {
+    let id = Uuid::try_parse(slug_or_id).ok();
+    sqlx::query_as(&format!(
+        "{MONITOR} WHERE org_id = $1 AND (slug = $2 OR monitor_id = $3)
+          ORDER BY slug = $2 DESC LIMIT 1"
+    ))
+    .bind(org_id)
+    .bind(slug_or_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The environments of `monitor_ids`, by name.
+pub async fn environments(
+    pool: &PgPool,
+    monitor_ids: &[Uuid],
+) -> Result<Vec<EnvironmentRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT monitor_id, name, status, date_created, last_check_in, next_check_in,
+                next_check_in_latest, incident, incident_started
+           FROM monitor_environments
+          WHERE monitor_id = ANY($1)
+          ORDER BY monitor_id, name",
+    )
+    .bind(monitor_ids)
+    .fetch_all(pool)
+    .await
+}
+
+/// The monitor's check-ins in `environments` (all when empty), newest first.
+pub async fn check_ins(
+    pool: &PgPool,
+    monitor_id: Uuid,
+    environments: &[String],
+    page: Page,
+) -> Result<Paged<CheckInRow>, sqlx::Error> {
+    let rows = sqlx::query_as(
+        "SELECT check_in_id, environment, status, duration_ms, date_added, date_updated,
+                date_in_progress, expected_time, config
+           FROM monitor_check_ins
+          WHERE monitor_id = $1
+            AND (cardinality($2::text[]) = 0 OR environment = ANY($2))
+          ORDER BY position DESC, check_in_id
+          LIMIT $3 OFFSET $4",
+    )
+    .bind(monitor_id)
+    .bind(environments)
+    .bind(page.limit + 1)
+    .bind(page.offset)
+    .fetch_all(pool)
+    .await?;
+    Ok(Paged::from_overfetch(rows, page))
+}
+
+/// A monitor environment whose next check-in is overdue at the clock's time.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueMiss {
+    /// The monitor's stream.
+    pub stream_id: String,
+    /// The environment.
+    pub environment: String,
+    /// The run that did not check in.
+    pub next_check_in: DateTime<Utc>,
+}
+
+/// Active monitors' environments whose next check-in is missing past its margin at
+/// `now`, oldest first.
+pub async fn due_misses(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DueMiss>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT m.stream_id, e.name AS environment, e.next_check_in
+           FROM monitor_environments e
+           JOIN monitors m ON m.monitor_id = e.monitor_id
+          WHERE e.next_check_in_latest <= $1 AND m.status = 'active'
+            AND e.next_check_in IS NOT NULL
+          ORDER BY e.next_check_in_latest
+          LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// An `in_progress` check-in past its longest runtime.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueTimeout {
+    /// The monitor's stream.
+    pub stream_id: String,
+    /// The environment.
+    pub environment: String,
+    /// The check-in.
+    pub check_in_id: Uuid,
+}
+
+/// `in_progress` check-ins whose runtime ran out at `now`, oldest first.
+pub async fn due_timeouts(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DueTimeout>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT m.stream_id, c.environment, c.check_in_id
+           FROM monitor_check_ins c
+           JOIN monitors m ON m.monitor_id = c.monitor_id
+          WHERE c.timeout_at <= $1
+          ORDER BY c.timeout_at
+          LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
