@@ -293,6 +293,22 @@ impl Refusal for faultline_domain::artifact_bundle::ArtifactBundleError {
     }
 }
 
+impl Refusal for faultline_domain::monitor::MonitorError {
+    fn to_api_error(&self) -> ApiError {
+        use faultline_domain::monitor::MonitorError::*;
+        match self {
+            NotFound => ApiError::NotFound,
+            SlugTaken => crate::fields::field_error("slug", &self.to_string()),
+            InvalidSchedule(_) | InvalidConfig(_) => {
+                crate::fields::field_error("config", &self.to_string())
+            }
+            InvalidName => crate::fields::field_error("name", &self.to_string()),
+            InvalidEnvironment => crate::fields::field_error("environment", &self.to_string()),
+            OtherProject | Disabled | InvalidCheckIn(_) => ApiError::BadRequest(self.to_string()),
+        }
+    }
+}
+
 impl<E: Refusal> From<faultline_commands::CommandError<E>> for ApiError {
     fn from(error: faultline_commands::CommandError<E>) -> Self {
         use faultline_commands::CommandError;

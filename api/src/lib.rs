@@ -17,6 +17,7 @@ pub mod json;
 pub mod key_ops;
 pub mod member_ops;
 pub mod metrics;
+pub mod monitor_ops;
 pub mod openapi;
 pub mod pagination;
 pub mod params;
@@ -104,6 +105,7 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .merge(routes::workflows::router())
         .merge(routes::detectors::router())
         .merge(routes::service_hooks::router())
+        .merge(routes::monitors::router())
         .merge(routes::releases::router())
         .merge(routes::environments::router())
         .merge(routes::erasures::router())

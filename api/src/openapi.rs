@@ -826,3 +826,90 @@ pub(crate) mod tests {
         }
     }
 }
+
+/// A cron monitor, as Sentry's monitor serializer shows it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Monitor {
+    /// A UUID.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Unique in the organization.
+    pub slug: String,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// Always `cron_job`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Whether failures open issues.
+    pub is_muted: bool,
+    /// Always `false`.
+    pub is_upserting: bool,
+    /// `schedule_type`, `schedule` (crontab string or `[n, "unit"]`), `checkin_margin`,
+    /// `max_runtime`, `timezone`, `failure_issue_threshold`, `recovery_threshold`,
+    /// `alert_rule_id` (snake case, as Sentry).
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+    /// ISO 8601 UTC.
+    pub date_created: String,
+    /// The project its check-ins come to.
+    pub project: Project,
+    /// One per environment that checked in.
+    pub environments: Vec<MonitorEnvironment>,
+    /// `{type: user|team, id, name}`, or `null`.
+    #[schema(value_type = Option<Object>)]
+    pub owner: Option<serde_json::Value>,
+}
+
+/// One environment of a monitor.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitorEnvironment {
+    /// The environment's name.
+    pub name: String,
+    /// `active` (no verdict yet), `ok` or `error` (an incident is open).
+    pub status: String,
+    /// The monitor's muting.
+    pub is_muted: bool,
+    /// Its first check-in, ISO 8601 UTC.
+    pub date_created: String,
+    /// Its last check-in that was not a missed one.
+    pub last_check_in: Option<String>,
+    /// When the next check-in is expected.
+    pub next_check_in: Option<String>,
+    /// When the next check-in counts as missed.
+    pub next_check_in_latest: Option<String>,
+    /// `{startingTimestamp, resolvingTimestamp, brokenNotice}` while an incident is open.
+    #[schema(value_type = Option<Object>)]
+    pub active_incident: Option<serde_json::Value>,
+}
+
+/// A check-in of a monitor.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitorCheckIn {
+    /// A UUID.
+    pub id: String,
+    /// The environment.
+    pub environment: String,
+    /// `in_progress`, `ok`, `error`, `missed` or `timeout`.
+    pub status: String,
+    /// Milliseconds.
+    pub duration: Option<i64>,
+    /// When the run started (ISO 8601 UTC).
+    pub date_created: String,
+    /// Same as `dateCreated`.
+    pub date_added: String,
+    /// When it last changed.
+    pub date_updated: String,
+    /// When it was reported in progress.
+    pub date_in_progress: Option<String>,
+    /// Same as `dateCreated`.
+    pub date_clock: String,
+    /// When the run was expected.
+    pub expected_time: Option<String>,
+    /// The monitor's config at the time.
+    #[schema(value_type = Object)]
+    pub monitor_config: serde_json::Value,
+}

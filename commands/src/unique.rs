@@ -117,3 +117,6 @@ impl UniqueKeys for Release {}
 
 // An artifact bundle claims nothing: its stream id is its key.
 impl UniqueKeys for faultline_domain::artifact_bundle::ArtifactBundle {}
+
+// A monitor's stream id is its organization and slug: the stream keeps the slug unique.
+impl UniqueKeys for faultline_domain::monitor::Monitor {}

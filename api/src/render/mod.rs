@@ -5,6 +5,7 @@
 pub mod event;
 pub mod issue;
 pub mod key;
+pub mod monitor;
 pub mod organization;
 pub mod project;
 pub mod release;

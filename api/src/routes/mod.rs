@@ -21,6 +21,7 @@ pub mod issues;
 pub mod keys;
 pub mod members;
 pub mod metrics;
+pub mod monitors;
 pub mod notifications;
 pub mod organizations;
 pub mod projects;

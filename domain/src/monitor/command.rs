@@ -42,6 +42,8 @@ pub struct MonitorChanges {
 /// A check-in as a job reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckInReport {
+    /// The project whose key sent it: a monitor takes check-ins from its own only.
+    pub project_id: i64,
     /// The check-in's id: a later report with the same id finishes an `in_progress` one.
     /// The nil id means "the latest": the environment's newest `in_progress` check-in,
     /// or a new one with `fresh_id`.

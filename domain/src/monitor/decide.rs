@@ -126,9 +126,6 @@ impl Monitor {
         match upsert {
             Some(upsert) if !self.is_live() => events.push(created(upsert, at)?),
             Some(upsert) => {
-                if upsert.project_id != self.project_id {
-                    return Err(MonitorError::OtherProject);
-                }
                 upsert.config.validate()?;
                 if Some(&upsert.config) != self.config.as_ref() {
                     events.push(MonitorEvent::MonitorUpdated {
@@ -147,6 +144,9 @@ impl Monitor {
             state.apply(event.clone());
         }
         let config = state.require_live()?.clone();
+        if state.project_id != report.project_id {
+            return Err(MonitorError::OtherProject);
+        }
         if state.status == super::MonitorStatus::Disabled {
             return Err(MonitorError::Disabled);
         }

@@ -27,7 +27,7 @@ pub enum MonitorError {
     /// A check-in for a disabled monitor: dropped, as Sentry does.
     #[error("The monitor is disabled.")]
     Disabled,
-    /// A check-in updating one that already finished.
-    #[error("The check-in has already finished.")]
-    CheckInFinished,
+    /// A check-in a client sent that cannot be read.
+    #[error("Invalid check-in: {0}")]
+    InvalidCheckIn(String),
 }

@@ -5,6 +5,7 @@
 //! Aggregate id: [`stream_id`], the organization's id and the slug, so a check-in
 //! that creates its monitor and an API create meet on one stream.
 
+mod check_in;
 mod command;
 mod decide;
 mod error;
@@ -20,6 +21,10 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use check_in::{
+    check_in_id, duration_ms, environment, parse_check_in, reported_status, slugify,
+    ReceivedCheckIn,
+};
 pub use command::{CheckInReport, MonitorChanges, MonitorCommand, NewMonitor};
 pub use decide::require_environment;
 pub use error::MonitorError;

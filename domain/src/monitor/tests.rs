@@ -56,6 +56,7 @@ fn created(config: MonitorConfig) -> MonitorEvent {
 
 fn report(check_in: u128, status: CheckInStatus) -> CheckInReport {
     CheckInReport {
+        project_id: 10,
         check_in_id: id(check_in),
         fresh_id: id(99),
         environment: DEFAULT_ENVIRONMENT.into(),
@@ -219,10 +220,12 @@ fn a_check_in_with_a_changed_config_updates_the_monitor() {
 fn a_check_in_from_another_project_is_refused() {
     let mut other = new_monitor(every_five_minutes());
     other.project_id = 11;
+    let mut from_other = report(7, CheckInStatus::Ok);
+    from_other.project_id = 11;
     MonitorTest::with(())
         .given(vec![created(every_five_minutes())])
         .when(MonitorCommand::CheckIn {
-            report: report(7, CheckInStatus::Ok),
+            report: from_other,
             upsert: Some(other),
             at: t0(),
         })

@@ -10,12 +10,13 @@
 
 mod auth;
 mod body;
+mod cron;
 mod outcome;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, Method};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use faultline_commands::ingest::{ingested_payload, IngestError, IngestJob, IssueDraft};
 use faultline_domain::event::grouping::{record, Config};
@@ -63,6 +64,35 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/{project_id}/envelope/", post(envelope))
         .route("/api/{project_id}/store/", post(store))
+        .method_not_allowed_fallback(crate::fallback::method_not_allowed)
+        .layer(cors)
+        .merge(cron_router())
+}
+
+/// The HTTP check-in endpoint, with and without the key in the path and the slash.
+fn cron_router() -> Router<AppState> {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(
+            ["x-sentry-auth", "authorization", "content-type"].map(HeaderName::from_static),
+        );
+    let with_key = get(cron::with_key).post(cron::with_key);
+    let without_key = get(cron::without_key).post(cron::without_key);
+    Router::new()
+        .route(
+            "/api/{project_id}/cron/{monitor_slug}/{sentry_key}/",
+            with_key.clone(),
+        )
+        .route(
+            "/api/{project_id}/cron/{monitor_slug}/{sentry_key}",
+            with_key,
+        )
+        .route(
+            "/api/{project_id}/cron/{monitor_slug}/",
+            without_key.clone(),
+        )
+        .route("/api/{project_id}/cron/{monitor_slug}", without_key)
         .method_not_allowed_fallback(crate::fallback::method_not_allowed)
         .layer(cors)
 }
@@ -273,6 +303,42 @@ async fn ingest_event(
     Ok(event_id)
 }
 
+/// Records a `check_in` item on its monitor. As in Relay, a check-in that cannot be
+/// taken (unreadable, an unknown monitor without a config, a disabled monitor) is
+/// dropped without failing the envelope: SDKs do not read per-item answers. Only an
+/// unavailable store fails it, so the SDK retries.
+async fn ingest_check_in(
+    state: &AppState,
+    sender: &Sender,
+    payload: &[u8],
+) -> Result<(), ApiError> {
+    let received = match faultline_domain::monitor::parse_check_in(payload, None) {
+        Ok(received) => received,
+        Err(error) => {
+            tracing::info!(project_id = sender.project_id, %error, "check-in dropped");
+            return Ok(());
+        }
+    };
+    let metadata = EventMetadata {
+        actor: Actor::Key(sender.public_key.clone()),
+        request_id: sender.request_id.clone(),
+        ip_address: sender.client_ip.clone(),
+        time: chrono::Utc::now(),
+    };
+    let target = crate::monitor_ops::CheckInTarget {
+        org_id: sender.key.org_id,
+        project_id: sender.project_id,
+    };
+    match crate::monitor_ops::record_check_in(state, target, received, &metadata).await {
+        Err(error @ (ApiError::Unavailable | ApiError::Internal(_))) => Err(error),
+        Err(error) => {
+            tracing::info!(project_id = sender.project_id, %error, "check-in dropped");
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+    }
+}
+
 async fn envelope(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
@@ -395,6 +461,8 @@ async fn handle_envelope(
     for item in &envelope.items {
         if item.item_type == "event" {
             id = Some(ingest_event(state, &sender, &item.payload, envelope.event_id()).await?);
+        } else if item.item_type == "check_in" {
+            ingest_check_in(state, &sender, &item.payload).await?;
         }
         // Types Faultline does not store are accepted all the same.
         tally.accepted();

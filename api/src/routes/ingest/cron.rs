@@ -1,0 +1,141 @@
+//! Sentry's HTTP check-in endpoint for jobs that only have curl:
+//! `GET|POST /api/{project_id}/cron/{monitor_slug}/{sentry_key}/` (or the key in a
+//! header or `?sentry_key=`), with `?status=in_progress|ok|error` and optionally
+//! `check_in_id`, `environment` and `duration` (seconds); a `POST` with a JSON body
+//! sends a whole check-in, `monitor_config` included. Answers `202` with no body.
+//!
+//! Relay accepts first and drops a bad check-in later; here the check-in is recorded
+//! before the answer, so a curl user sees what was wrong (400, 404) at once.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use faultline_domain::metadata::{Actor, EventMetadata};
+use faultline_domain::monitor::{self, ReceivedCheckIn};
+use serde::Deserialize;
+
+use super::{auth, body, now_secs, parse_project_id, sender};
+use crate::error::ApiError;
+use crate::monitor_ops::{record_check_in, CheckInTarget};
+use crate::state::AppState;
+
+/// The query of a check-in by URL.
+#[derive(Deserialize)]
+struct CheckInQuery {
+    status: Option<String>,
+    check_in_id: Option<String>,
+    environment: Option<String>,
+    duration: Option<f64>,
+}
+
+fn refused(error: monitor::MonitorError) -> ApiError {
+    ApiError::BadRequest(error.to_string())
+}
+
+fn from_query(slug: &str, query: Option<&str>) -> Result<ReceivedCheckIn, ApiError> {
+    let query: CheckInQuery = serde_urlencoded::from_str(query.unwrap_or_default())
+        .map_err(|error| ApiError::BadRequest(format!("invalid query: {error}")))?;
+    let slug = monitor::slugify(slug);
+    if slug.is_empty() {
+        return Err(ApiError::BadRequest("the monitor slug is empty".into()));
+    }
+    let status = query.status.as_deref().ok_or_else(|| {
+        ApiError::BadRequest("missing status: ?status=in_progress|ok|error".into())
+    })?;
+    Ok(ReceivedCheckIn {
+        slug,
+        check_in_id: monitor::check_in_id(query.check_in_id.as_deref()).map_err(refused)?,
+        status: monitor::reported_status(status).map_err(refused)?,
+        duration_ms: monitor::duration_ms(query.duration),
+        environment: monitor::environment(query.environment.as_deref()).map_err(refused)?,
+        config: None,
+    })
+}
+
+/// `/api/{project_id}/cron/{monitor_slug}/{sentry_key}/`.
+pub(super) async fn with_key(
+    State(state): State<AppState>,
+    Path((project_id, slug, key)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let given = auth::SentryAuth { key, client: None };
+    check_in(
+        state,
+        &project_id,
+        &slug,
+        Some(given),
+        query,
+        peer,
+        headers,
+        body,
+    )
+    .await
+}
+
+/// `/api/{project_id}/cron/{monitor_slug}/`, the key in a header or the query.
+pub(super) async fn without_key(
+    State(state): State<AppState>,
+    Path((project_id, slug)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let given = auth::from_request(&headers, query.as_deref())?;
+    check_in(state, &project_id, &slug, given, query, peer, headers, body).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn check_in(
+    state: AppState,
+    project_id: &str,
+    slug: &str,
+    given: Option<auth::SentryAuth>,
+    query: Option<String>,
+    peer: std::net::SocketAddr,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let project_id = parse_project_id(project_id)?;
+    let sender = sender(
+        &state,
+        project_id,
+        given,
+        &headers,
+        Some(peer.ip().to_string()),
+    )
+    .await?;
+    let bytes: Bytes = body::read(body, &headers, &state.limits).await?;
+    let is_json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let received = if is_json && !bytes.is_empty() {
+        monitor::parse_check_in(&bytes, Some(slug)).map_err(refused)?
+    } else {
+        from_query(slug, query.as_deref())?
+    };
+    let now = now_secs();
+    state
+        .limiter
+        .admit(&sender.public_key, sender.key.rate_limit, 1, now)?;
+    state
+        .project_limiter
+        .admit(&state.pool, project_id, 1, now)
+        .await?;
+    let metadata = EventMetadata {
+        actor: Actor::Key(sender.public_key.clone()),
+        request_id: sender.request_id.clone(),
+        ip_address: sender.client_ip.clone(),
+        time: chrono::Utc::now(),
+    };
+    let target = CheckInTarget {
+        org_id: sender.key.org_id,
+        project_id,
+    };
+    record_check_in(&state, target, received, &metadata).await?;
+    Ok(StatusCode::ACCEPTED)
+}
