@@ -35,12 +35,15 @@ pub struct IssueListRequest<'a> {
     pub environments: Vec<String>,
 }
 
+/// Events per bucket (`(bucket start in epoch seconds, count)`, oldest first), per issue.
+pub type IssueStats = HashMap<i64, Vec<(i64, i64)>>;
+
 /// One page of issues with what the lists show beside each.
 pub struct IssueList {
     /// The matching issues and the cursors around them.
     pub page: SearchPage,
     /// Events per bucket of the asked period, per issue.
-    pub stats: Option<(StatsPeriod, HashMap<i64, Vec<(i64, i64)>>)>,
+    pub stats: Option<(StatsPeriod, IssueStats)>,
     /// The caller's bookmark, subscription and seen state, per issue.
     pub viewers: HashMap<i64, ViewerState>,
 }

@@ -127,10 +127,12 @@ impl Monitor {
             Some(upsert) if !self.is_live() => events.push(created(upsert, at)?),
             Some(upsert) => {
                 upsert.config.validate()?;
-                if Some(&upsert.config) != self.config.as_ref() {
+                let current = self.require_live()?;
+                let config = upsert.config.over(current);
+                if config != *current {
                     events.push(MonitorEvent::MonitorUpdated {
                         name: None,
-                        config: Some(upsert.config),
+                        config: Some(config),
                         status: None,
                         muted: None,
                         owner: None,

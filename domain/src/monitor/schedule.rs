@@ -212,6 +212,21 @@ impl MonitorConfig {
         Ok(())
     }
 
+    /// This config sent with a check-in, over the monitor's `current` one: the schedule
+    /// is taken, other bounds only where this one names them, as Sentry's upsert does.
+    pub fn over(&self, current: &MonitorConfig) -> MonitorConfig {
+        MonitorConfig {
+            schedule: self.schedule.clone(),
+            checkin_margin: self.checkin_margin.or(current.checkin_margin),
+            max_runtime: self.max_runtime.or(current.max_runtime),
+            timezone: self.timezone.clone().or_else(|| current.timezone.clone()),
+            failure_issue_threshold: self
+                .failure_issue_threshold
+                .or(current.failure_issue_threshold),
+            recovery_threshold: self.recovery_threshold.or(current.recovery_threshold),
+        }
+    }
+
     /// The time zone crontabs are read in.
     pub fn zone(&self) -> Tz {
         self.timezone

@@ -217,6 +217,23 @@ fn a_check_in_with_a_changed_config_updates_the_monitor() {
 }
 
 #[test]
+fn a_check_in_config_keeps_the_bounds_it_does_not_name() {
+    let with_bounds = MonitorConfig {
+        checkin_margin: Some(2),
+        max_runtime: Some(10),
+        ..every_five_minutes()
+    };
+    MonitorTest::with(())
+        .given(vec![created(with_bounds)])
+        .when(MonitorCommand::CheckIn {
+            report: report(7, CheckInStatus::Ok),
+            upsert: Some(new_monitor(every_five_minutes())),
+            at: t0(),
+        })
+        .then_expect_events(vec![recorded(7, CheckInStatus::Ok, t0())]);
+}
+
+#[test]
 fn a_check_in_from_another_project_is_refused() {
     let mut other = new_monitor(every_five_minutes());
     other.project_id = 11;

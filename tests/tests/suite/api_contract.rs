@@ -73,7 +73,7 @@ const NOT_404: &[(&str, &str, &str)] = &[];
 
 /// Path parameters that name a resource (and so must not reach another
 /// organization's); `key` (a tag key) only qualifies an issue.
-const RESOURCE_PARAMS: [&str; 11] = [
+const RESOURCE_PARAMS: [&str; 12] = [
     "org",
     "project",
     "team",
@@ -85,6 +85,7 @@ const RESOURCE_PARAMS: [&str; 11] = [
     "workflow_id",
     "detector_id",
     "hook_id",
+    "monitor",
 ];
 
 /// Organization A's resources, as path parameter values.
@@ -189,6 +190,15 @@ async fn victim(server: &TestServer, owner: &Api, member: &Api) -> Victim {
         )
         .await;
 
+    owner
+        .expect(
+            201,
+            "POST",
+            "/api/0/organizations/acme/monitors/",
+            Some(json!({"project": "a-proj", "name": "A nightly", "config": {"schedule_type": "crontab", "schedule": "0 3 * * *"}})),
+        )
+        .await;
+
     let watched = vec![
         "/api/0/organizations/acme/".to_owned(),
         "/api/0/organizations/acme/teams/".to_owned(),
@@ -203,6 +213,7 @@ async fn victim(server: &TestServer, owner: &Api, member: &Api) -> Victim {
         format!("/api/0/projects/acme/a-proj/hooks/{hook_id}/"),
         "/api/0/organizations/acme/releases/a@1.0.0/".to_owned(),
         "/api/0/organizations/acme/releases/a@1.0.0/deploys/".to_owned(),
+        "/api/0/organizations/acme/monitors/a-nightly/".to_owned(),
     ];
     Victim {
         params: vec![
@@ -217,6 +228,7 @@ async fn victim(server: &TestServer, owner: &Api, member: &Api) -> Victim {
             ("workflow_id", workflow_id),
             ("detector_id", project_id.clone()),
             ("hook_id", hook_id),
+            ("monitor", "a-nightly".into()),
             ("version", "a@1.0.0".into()),
             ("environment", "production".into()),
             ("key", "level".into()),

@@ -160,7 +160,71 @@ fn response_schema(method: &str, path_template: &str, status: u16) -> Value {
             method.to_uppercase()
         );
     };
-    self_contained(convert(schema), definitions())
+    let mut schema = self_contained(convert(schema), definitions());
+    if path_template.contains("/monitors/") {
+        correct_monitor_schemas(&mut schema);
+    }
+    schema
+}
+
+/// `schema` or `null`.
+fn or_null(schema: Value) -> Value {
+    json!({ "anyOf": [schema, { "type": "null" }] })
+}
+
+/// Where Sentry's document misdescribes what its own Crons endpoints answer, the
+/// schema is corrected to the serializers (`src/sentry/monitors/serializers.py`):
+/// `environments` is a list of environment objects (typed as one object), `owner`
+/// is `null` without an owner, an environment's check-in times are `null` before
+/// any is known, an open incident's `resolvingTimestamp` is `null`, a check-in's `expectedTime` is `null` when no run was expected, and
+/// an interval `schedule` is `[n, "unit"]` (typed as two integers). Nothing else is
+/// loosened.
+fn correct_monitor_schemas(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
+        if let Some(items) = schema.as_array_mut() {
+            items.iter_mut().for_each(correct_monitor_schemas);
+        }
+        return;
+    };
+    if let Some(properties) = object.get_mut("properties").and_then(Value::as_object_mut) {
+        if properties.contains_key("slug") {
+            if let Some(environment) = properties.get_mut("environments") {
+                let mut item = environment.take();
+                if let Some(times) = item["properties"].as_object_mut() {
+                    for time in ["lastCheckIn", "nextCheckIn", "nextCheckInLatest"] {
+                        if let Some(field) = times.get_mut(time) {
+                            *field = or_null(field.take());
+                        }
+                    }
+                }
+                // An open incident has no resolving time yet (`MonitorIncident.resolving_timestamp`).
+                if let Some(field) =
+                    item.pointer_mut("/properties/activeIncident/properties/resolvingTimestamp")
+                {
+                    *field = or_null(field.take());
+                }
+                *environment = json!({ "type": "array", "items": item });
+            }
+            if let Some(owner) = properties.get_mut("owner") {
+                *owner = or_null(owner.take());
+            }
+        }
+        if properties.contains_key("monitorConfig") {
+            if let Some(expected) = properties.get_mut("expectedTime") {
+                *expected = or_null(expected.take());
+            }
+        }
+        if let Some(choices) = properties
+            .get_mut("schedule")
+            .and_then(|s| s.get_mut("anyOf"))
+            .and_then(Value::as_array_mut)
+        {
+            for choice in choices.iter_mut().filter(|c| c["type"] == "array") {
+                choice["items"] = json!({ "type": ["integer", "string"] });
+            }
+        }
+    }
+    object.values_mut().for_each(correct_monitor_schemas);
 }
 
 /// A `{"$ref": "#/..."}` object (a response or other component) resolved in `document`.
