@@ -12,6 +12,7 @@ pub mod fallback;
 pub mod fields;
 pub mod grouping;
 pub mod ingest_limits;
+pub mod ingest_pipeline;
 pub mod issue_ops;
 pub mod json;
 pub mod key_ops;

@@ -83,6 +83,47 @@ pub struct Shared {
 }
 
 impl AppState {
+    /// A state for running one of the background jobs' passes outside `serve`
+    /// against a database a server is running on (tests drive the monitors' clock
+    /// with it): it runs no projections, so a write does not wait for the read
+    /// models (the server's runners fold it), and it ingests through an ingestor of
+    /// its own, whose task is returned.
+    pub fn detached(pool: PgPool, public_url: &str) -> (AppState, tokio::task::JoinHandle<()>) {
+        let bus = Arc::new(CommandBus::new(pool.clone()));
+        let (ingestor, ingest_task) = Ingestor::start(
+            pool.clone(),
+            faultline_commands::ingest::IngestorConfig::default(),
+        );
+        let (releases_seen, _worker) =
+            crate::releases_seen::ReleasesSeen::start(pool.clone(), bus.clone());
+        let state = AppState::new(Shared {
+            pool: pool.clone(),
+            bus,
+            progress: Arc::new(Progress::new(pool)),
+            projections: Arc::new(Vec::new()),
+            reactors: Arc::new(Vec::new()),
+            caches: Arc::new(Vec::new()),
+            public_url: public_url.into(),
+            keys: Arc::new(KeyCache::default()),
+            ingestor,
+            limits: Limits::default(),
+            limiter: Arc::default(),
+            project_limiter: Arc::new(ProjectLimiter::new(None)),
+            metrics: None,
+            request_timeout: Duration::from_secs(30),
+            event_retention_days: 90,
+            releases_seen: Arc::new(releases_seen),
+            grouper: Arc::new(crate::grouping::Grouper::new(
+                faultline_domain::event::grouping::Config::Current,
+            )),
+            source_maps: Arc::new(crate::sourcemaps::SourceMaps::new(
+                0,
+                crate::sourcemaps::UploadLimits::default(),
+            )),
+        });
+        (state, ingest_task)
+    }
+
     /// The projections and the reactors, for status reports.
     pub fn runners(&self) -> Vec<Arc<dyn Projection>> {
         self.projections

@@ -14,6 +14,7 @@ pub mod error;
 pub mod grouping;
 pub mod ids;
 pub mod ingest;
+pub mod monitor_incidents;
 pub mod passwords;
 pub mod quota;
 pub mod secrets;

@@ -7,6 +7,7 @@ pub mod database;
 pub mod erasure;
 pub mod http;
 pub mod log_tools;
+pub mod monitors;
 pub mod postgres;
 pub mod replay;
 pub mod retention;

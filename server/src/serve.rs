@@ -119,6 +119,10 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
             },
         )),
     });
+    // Stopped when the requests are drained, so its handle on the ingestor goes with
+    // the others'.
+    let monitors_stop = CancellationToken::new();
+    jobs.spawn(crate::monitors::run(state.clone(), monitors_stop.clone()));
     if crate::accounts::wanted(args.bootstrap.map(|flag| flag.0)) {
         crate::accounts::bootstrap_if_empty(&state).await?;
     }
@@ -142,6 +146,7 @@ pub async fn run(args: ServeArgs, db: Database) -> anyhow::Result<()> {
     tracing::info!(address = %bound, public_url = %state.public_url, "faultline listening");
     drop(state);
     crate::http::serve(tcp, app, header_timeout, stop).await;
+    monitors_stop.cancel();
     if let Some(metrics_server) = metrics_server {
         let _ = metrics_server.await;
     }

@@ -1,6 +1,7 @@
 //! An issue as Sentry shows it in lists and in its detail, with its activity and tags.
 
 use faultline_domain::issue::short_id;
+use faultline_domain::monitor::FAILURE_ISSUE_TYPE;
 use faultline_projections::issues::queries::{
     ActivityRow, IssueRow, TagKeyRow, TagValueRow, ViewerState,
 };
@@ -53,6 +54,7 @@ pub fn issue_json(
     let viewer = viewer.unwrap_or(&default_viewer);
     let first_seen = date(row.first_seen);
     let last_seen = date(row.last_seen);
+    let monitor_failure = row.issue_type == FAILURE_ISSUE_TYPE;
     let mut body = json!({
         "id": row.id.to_string(),
         "shareId": null,
@@ -78,7 +80,7 @@ pub fn issue_json(
             "slug": row.project_slug,
             "platform": row.project_platform,
         },
-        "type": row.issue_type,
+        "type": if monitor_failure { "default" } else { row.issue_type.as_str() },
         "metadata": row.metadata,
         "numComments": row.num_comments,
         "assignedTo": assigned_to_json(row, viewer),
@@ -87,8 +89,8 @@ pub fn issue_json(
         "subscriptionDetails": if viewer.is_subscribed { json!({"reason": "unknown"}) } else { Value::Null },
         "hasSeen": viewer.has_seen,
         "annotations": [],
-        "issueType": "error",
-        "issueCategory": "error",
+        "issueType": if monitor_failure { FAILURE_ISSUE_TYPE } else { "error" },
+        "issueCategory": if monitor_failure { "cron" } else { "error" },
         "isUnhandled": false,
         "count": row.times_seen.to_string(),
         "userCount": row.user_count,

@@ -10,6 +10,7 @@ mod command;
 mod decide;
 mod error;
 mod event;
+mod failure;
 mod schedule;
 #[cfg(test)]
 mod tests;
@@ -29,10 +30,15 @@ pub use command::{CheckInReport, MonitorChanges, MonitorCommand, NewMonitor};
 pub use decide::require_environment;
 pub use error::MonitorError;
 pub use event::MonitorEvent;
+pub use failure::Incident;
 pub use schedule::{
     IntervalUnit, MonitorConfig, Schedule, DEFAULT_MARGIN_MINUTES, DEFAULT_MAX_RUNTIME_MINUTES,
     MAX_MINUTES, MAX_THRESHOLD,
 };
+
+/// The issue type (Sentry's `issue.type`) of a monitor's failure issue; its
+/// category (`issue.category`) is `cron`.
+pub const FAILURE_ISSUE_TYPE: &str = "monitor_check_in_failure";
 
 /// The environment of a check-in that names none, as in Sentry.
 pub const DEFAULT_ENVIRONMENT: &str = "production";

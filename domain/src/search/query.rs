@@ -178,6 +178,10 @@ pub enum Field {
     Environment,
     /// `firstRelease:`: the release of the issue's first event.
     FirstRelease,
+    /// `issue.category:`: `error`, or `cron` for monitor failures.
+    IssueCategory,
+    /// `issue.type:`: `error`, or `monitor_check_in_failure`.
+    IssueType,
 }
 
 impl Field {
@@ -188,6 +192,8 @@ impl Field {
             Field::Release => "release",
             Field::Environment => "environment",
             Field::FirstRelease => "firstRelease",
+            Field::IssueCategory => "issue.category",
+            Field::IssueType => "issue.type",
         }
     }
 }

@@ -21,7 +21,7 @@ enum Key {
 }
 
 /// Every key this parser gives a meaning, aliases included. Any other key is a tag.
-const KEYS: [(&str, Key); 17] = [
+const KEYS: [(&str, Key); 19] = [
     ("is", Key::Status),
     ("assigned", Key::Assigned),
     ("assigned_to", Key::Assigned),
@@ -31,6 +31,8 @@ const KEYS: [(&str, Key); 17] = [
     ("environment", Key::Field(Field::Environment)),
     ("firstRelease", Key::Field(Field::FirstRelease)),
     ("first_release", Key::Field(Field::FirstRelease)),
+    ("issue.category", Key::Field(Field::IssueCategory)),
+    ("issue.type", Key::Field(Field::IssueType)),
     ("times_seen", Key::Number(NumberField::TimesSeen)),
     ("timesSeen", Key::Number(NumberField::TimesSeen)),
     ("user_count", Key::Number(NumberField::UserCount)),

@@ -294,6 +294,22 @@ pub async fn org_of(pool: &PgPool, id: i64) -> Result<Option<i64>, sqlx::Error> 
         .await
 }
 
+/// The stream and status of the issue event `event_id` of project `project_id` is in.
+pub async fn issue_of_event(
+    pool: &PgPool,
+    project_id: i64,
+    event_id: &str,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT i.stream_id, i.status FROM issue_events e JOIN issues i ON i.id = e.issue_id
+          WHERE e.project_id = $1 AND e.event_id = $2",
+    )
+    .bind(project_id)
+    .bind(event_id)
+    .fetch_optional(pool)
+    .await
+}
+
 /// One accepted event, with its log payload (`{"EventIngested": {...}}`).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {

@@ -40,6 +40,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
+use faultline_domain::monitor::FAILURE_ISSUE_TYPE as MONITOR_FAILURE_ISSUE_TYPE;
 use faultline_domain::search::{
     AssigneeFilter, Comparison, DateField, Field, Filter, IssueSort, NumberField, Query,
     StatusFilter,
@@ -418,6 +419,21 @@ fn push_filter(qb: &mut QueryBuilder<'static, Postgres>, filter: &Filter, scope:
             }
             Field::Release | Field::Environment => push_tag_exists(qb, field.key(), values),
             Field::FirstRelease => push_release_values(qb, FIRST_RELEASE, true, values),
+            Field::IssueCategory | Field::IssueType => {
+                let (failure, other) = match field {
+                    Field::IssueCategory => ("cron", "error"),
+                    _ => (MONITOR_FAILURE_ISSUE_TYPE, "error"),
+                };
+                qb.push("(CASE WHEN i.issue_type = ")
+                    .push_bind(MONITOR_FAILURE_ISSUE_TYPE)
+                    .push(" THEN ")
+                    .push_bind(failure)
+                    .push(" ELSE ")
+                    .push_bind(other)
+                    .push(" END) = ANY(")
+                    .push_bind(values.clone())
+                    .push(")");
+            }
         },
         Filter::Number {
             field, op, value, ..

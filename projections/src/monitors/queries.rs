@@ -238,3 +238,94 @@ pub async fn due_timeouts(
     .fetch_all(pool)
     .await
 }
+
+/// An open incident whose failure issue has not been opened yet.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UndeliveredIncident {
+    /// The monitor.
+    pub monitor_id: Uuid,
+    /// Its organization.
+    pub org_id: i64,
+    /// Its project.
+    pub project_id: i64,
+    /// Its slug.
+    pub slug: String,
+    /// Its display name.
+    pub name: String,
+    /// Its config.
+    pub config: Json<MonitorConfig>,
+    /// The environment.
+    pub environment: String,
+    /// The incident's number.
+    pub incident: i32,
+    /// When it opened.
+    pub incident_started: DateTime<Utc>,
+    /// The environment's last check-in that was not a missed one.
+    pub last_check_in: Option<DateTime<Utc>>,
+    /// The status of the environment's latest finished check-in.
+    pub reason: Option<String>,
+}
+
+/// Open incidents with no failure issue yet (`monitor_incident_issues` holds the
+/// delivered ones), oldest first.
+pub async fn undelivered_incidents(
+    pool: &PgPool,
+    limit: i64,
+) -> Result<Vec<UndeliveredIncident>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT m.monitor_id, m.org_id, m.project_id, m.slug, m.name, m.config,
+                e.name AS environment, e.incident, e.incident_started, e.last_check_in,
+                (SELECT c.status FROM monitor_check_ins c
+                  WHERE c.monitor_id = e.monitor_id AND c.environment = e.name
+                    AND c.status <> 'in_progress'
+                  ORDER BY c.position DESC LIMIT 1) AS reason
+           FROM monitor_environments e
+           JOIN monitors m ON m.monitor_id = e.monitor_id
+          WHERE e.incident IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM monitor_incident_issues d
+                             WHERE d.monitor_id = e.monitor_id AND d.environment = e.name
+                               AND d.incident = e.incident)
+          ORDER BY e.incident_started
+          LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// A delivered incident that is over (resolved, superseded, or its monitor gone)
+/// while its issue was not resolved yet.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EndedIncident {
+    /// The monitor.
+    pub monitor_id: Uuid,
+    /// The environment.
+    pub environment: String,
+    /// The incident's number.
+    pub incident: i32,
+    /// The project of its issue.
+    pub project_id: i64,
+    /// The failure event that opened it.
+    pub event_id: String,
+    /// Whether the monitor still exists (a deleted monitor's issue stays as it is).
+    pub monitor_exists: bool,
+}
+
+/// Incidents whose failure issue was opened and that have ended since.
+pub async fn ended_incidents(pool: &PgPool, limit: i64) -> Result<Vec<EndedIncident>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT d.monitor_id, d.environment, d.incident, d.project_id, d.event_id,
+                EXISTS (SELECT 1 FROM monitors m WHERE m.monitor_id = d.monitor_id)
+                    AS monitor_exists
+           FROM monitor_incident_issues d
+           LEFT JOIN monitor_environments e
+                  ON e.monitor_id = d.monitor_id AND e.name = d.environment
+          WHERE d.resolved_at IS NULL
+            AND e.incident IS DISTINCT FROM d.incident
+          ORDER BY d.opened_at
+          LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -51,7 +51,7 @@ fn sentry_cli(
         .expect("run sentry-cli")
 }
 
-fn curl(args: &[&str]) -> (u16, String) {
+pub(crate) fn curl(args: &[&str]) -> (u16, String) {
     let output = Command::new("curl")
         .args(["-s", "-o", "-", "-w", "\n%{http_code}"])
         .args(args)
@@ -62,7 +62,7 @@ fn curl(args: &[&str]) -> (u16, String) {
     (status.parse().unwrap(), body.to_owned())
 }
 
-fn statuses(check_ins: &Value) -> Vec<&str> {
+pub(crate) fn statuses(check_ins: &Value) -> Vec<&str> {
     check_ins
         .as_array()
         .unwrap()

@@ -13,6 +13,7 @@ mod audit_log;
 mod bootstrap;
 mod browser;
 mod crash;
+mod cron_clock;
 mod crons;
 mod disk_full;
 mod environments;

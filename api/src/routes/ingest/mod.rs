@@ -18,13 +18,9 @@ use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, Method};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use faultline_commands::ingest::{ingested_payload, IngestError, IngestJob, IssueDraft};
-use faultline_domain::event::grouping::{record, Config};
 use faultline_domain::event::{
-    check_json_depth, group, legacy_grouping_hash, normalize, parse_envelope, payload_event_id,
-    sourcemaps, summarize, EnvelopeError, NormalizeContext, MAX_JSON_DEPTH,
+    check_json_depth, parse_envelope, payload_event_id, EnvelopeError, MAX_JSON_DEPTH,
 };
-use faultline_domain::issue::Occurrence;
 use faultline_domain::metadata::{Actor, EventMetadata};
 use faultline_projections::accounts::key_cache::KeyInfo;
 use faultline_projections::accounts::queries::keys;
@@ -32,6 +28,7 @@ use serde_json::{json, Value};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::ApiError;
+use crate::ingest_pipeline::{submit_event, Submitter};
 use crate::state::AppState;
 use crate::telemetry::REQUEST_ID;
 use outcome::Tally;
@@ -170,7 +167,8 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Normalises, groups and stores one event; returns its id once committed.
+/// Checks and parses one event, then stores it through [`submit_event`]; returns
+/// its id once committed.
 async fn ingest_event(
     state: &AppState,
     sender: &Sender,
@@ -192,115 +190,16 @@ async fn ingest_event(
     let event_id = envelope_event_id
         .or_else(|| payload_event_id(&raw))
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let received = chrono::Utc::now();
-    let context = NormalizeContext {
-        received,
-        client_ip: sender.client_ip.clone(),
-        event_id: Some(event_id),
-        sdk_name_version: sender.client.clone(),
-        platform_hint: None,
-    };
-    let mut event = normalize(raw, &context)
-        .map_err(|e| ApiError::BadRequest(format!("invalid event: {e}")))?;
-    // Before grouping: two builds of the same code group by their original frames.
-    let locations = sourcemaps::locations(&event);
-    if !locations.is_empty() {
-        let scope = crate::sourcemaps::Scope {
-            org_id: sender.key.org_id,
-            project_id: sender.project_id,
-            release: event.release.as_deref(),
-            dist: event.dist.as_deref(),
-        };
-        let mut lookups = state
-            .source_maps
-            .lookups(&state.pool, &scope, &locations)
-            .await;
-        // Columns alone do not make an event JavaScript: a map is used when found,
-        // its absence is no error worth reporting.
-        if !sourcemaps::is_javascript(&event) {
-            lookups.retain(|_, lookup| matches!(lookup, sourcemaps::Lookup::Found(..)));
-        }
-        sourcemaps::apply(&mut event, &lookups);
-    }
-    let config = state.grouper.config();
-    let rules = state.keys.rules(sender.project_id);
-    let grouping = group(&event, config, &rules);
-    // The legacy hash reads the frames as the SDK marked them.
-    let legacy = match config {
-        Config::Current => legacy_grouping_hash(&event),
-        Config::Legacy => grouping.hash.clone(),
-    };
-    record::write_in_app(&mut event, &grouping);
-    let decision = state
-        .grouper
-        .issue_hash(&state.pool, sender.project_id, &grouping.hash, &legacy)
-        .await;
-    record::record(&mut event, &grouping, &decision.hash, decision.fallback);
-    let mut summary = summarize(&event);
-    if let Some(title) = grouping.title {
-        summary.title = title;
-    }
-    let hash = decision.hash;
-    let event_id = event.event_id.clone();
-    let occurrence = Occurrence {
-        event_id: event.event_id,
-        timestamp: event.timestamp,
-        received: event.received,
-        level: event.level,
-        release: event.release,
-        environment: event.environment,
-        user_key: event.user_key,
-        tags: event.tags,
-        title: summary.title.clone(),
-        culprit: summary.culprit.clone(),
-        data: Value::Null,
-    };
-    let (occurrence, ingested_payload) =
-        ingested_payload(occurrence, &event.data).map_err(ApiError::internal)?;
-    let new_release = occurrence
-        .release
-        .as_deref()
-        .filter(|release| state.releases_seen.first_time(sender.project_id, release))
-        .map(str::to_owned);
-    let metadata = EventMetadata {
-        actor: Actor::Key(sender.public_key.clone()),
-        request_id: sender.request_id.clone(),
-        ip_address: sender.client_ip.clone(),
-        time: received,
-    };
-    let release_metadata = new_release.as_ref().map(|_| metadata.clone());
-    let job = IngestJob {
-        project_id: sender.project_id,
+    let submitter = Submitter {
         org_id: sender.key.org_id,
-        hash,
-        draft: IssueDraft {
-            title: summary.title.clone(),
-            culprit: summary.culprit.clone(),
-            metadata: summary.metadata,
-            issue_type: summary.issue_type,
-            level: summary.level,
-            platform: summary.platform,
-        },
-        occurrence,
-        ingested_payload,
-        metadata,
+        project_id: sender.project_id,
+        actor: Actor::Key(sender.public_key.clone()),
+        client: sender.client.as_deref(),
+        client_ip: sender.client_ip.as_deref(),
+        request_id: sender.request_id.as_deref(),
+        issue_type: None,
     };
-    let submitted = state.ingestor.submit(job).await;
-    if let (Some(release), Some(metadata)) = (new_release, release_metadata) {
-        match submitted {
-            Ok(_) => state.releases_seen.create_in_background(
-                sender.key.org_id,
-                sender.project_id,
-                release,
-                metadata,
-            ),
-            Err(_) => state.releases_seen.forget(sender.project_id, &release),
-        }
-    }
-    submitted.map_err(|error| match error {
-        IngestError::Overloaded | IngestError::Unavailable => ApiError::Unavailable,
-    })?;
-    Ok(event_id)
+    submit_event(state, submitter, raw, event_id).await
 }
 
 /// Records a `check_in` item on its monitor. As in Relay, a check-in that cannot be
