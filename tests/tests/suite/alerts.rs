@@ -33,7 +33,7 @@ fn exception(function: &str, n: u32) -> Value {
 }
 
 /// Waits until `receiver` got `count` requests at `path` (or the time is up).
-async fn received(receiver: &Receiver, path: &str, count: usize) -> Vec<Value> {
+pub(crate) async fn received(receiver: &Receiver, path: &str, count: usize) -> Vec<Value> {
     for _ in 0..200 {
         if receiver.seen_at(path).len() >= count {
             break;
@@ -43,7 +43,7 @@ async fn received(receiver: &Receiver, path: &str, count: usize) -> Vec<Value> {
     receiver.seen_at(path).iter().map(|s| s.json()).collect()
 }
 
-fn first_seen_webhook(name: &str, url: &str, project_id: i64) -> Value {
+pub(crate) fn first_seen_webhook(name: &str, url: &str, project_id: i64) -> Value {
     json!({
         "name": name,
         "enabled": true,

@@ -9,9 +9,11 @@ use faultline::monitors::pass;
 use faultline_api::state::AppState;
 use serde_json::{json, Value};
 
+use crate::alerts::{first_seen_webhook, received};
 use crate::crons::{curl, statuses};
 use crate::helpers::{create_user, fresh_database, project_with_key, Api, TestServer};
 use crate::issue_workflow::wait_for;
+use crate::receivers::Receiver;
 
 const CHECK_INS: &str = "/api/0/organizations/shop/monitors/backup/checkins/";
 const FAILURES: &str = "/api/0/organizations/shop/issues/?query=issue.category:cron&statsPeriod=";
@@ -23,11 +25,19 @@ struct Clock {
     state: AppState,
     /// The HTTP check-in URL of monitor `backup`.
     url: String,
+    /// The project monitor `backup` checks in to.
+    project_id: i64,
 }
 
 async fn clock() -> Clock {
+    clock_with(&[]).await
+}
+
+async fn clock_with(env: &[(&str, &str)]) -> Clock {
     let (url, pool) = fresh_database().await;
-    let server = TestServer::on_database(&url);
+    let mut env = env.to_vec();
+    env.push(("DATABASE_URL", &url));
+    let server = TestServer::spawn(&env);
     let api = Api::new(&server, &create_user(&url, "ops@example.test", false));
     let project = project_with_key(&api, "shop", "backend").await;
     let (state, _ingest) = AppState::detached(pool, &server.url);
@@ -36,6 +46,7 @@ async fn clock() -> Clock {
         project.project_id, project.key
     ));
     Clock {
+        project_id: project.project_id,
         _server: server,
         api,
         state,
@@ -223,4 +234,31 @@ async fn failures_open_the_issue_only_at_the_threshold_and_successes_resolve_it_
     assert_eq!(after_one_ok, "error");
     assert_eq!(after_two_ok, "ok");
     assert_eq!(resolved[0]["id"], opened[0]["id"]);
+}
+
+#[tokio::test]
+async fn a_new_issue_alert_fires_on_the_monitors_failure_issue() {
+    let clock = clock_with(&[("FAULTLINE_ALLOW_PRIVATE_WEBHOOKS", "1")]).await;
+    let receiver = Receiver::ok().await;
+    clock
+        .api
+        .expect(
+            201,
+            "POST",
+            "/api/0/organizations/shop/workflows/",
+            Some(first_seen_webhook(
+                "New issues",
+                &receiver.url("/hook"),
+                clock.project_id,
+            )),
+        )
+        .await;
+
+    clock.post(json!({"status": "error", "monitor_config": config(json!({}))}));
+    clock.tick(Utc::now()).await;
+    let alerts = received(&receiver, "/hook", 1).await;
+
+    assert_eq!(alerts.len(), 1);
+    let text = alerts[0].to_string();
+    assert!(text.contains("Monitor failure: backup"), "{text}");
 }
