@@ -2,6 +2,7 @@
 //! ingestion (against a plain-Postgres baseline), queries and memory. See BENCHMARKS.md.
 
 mod baseline;
+mod checkins;
 mod cli;
 mod export;
 mod floor;
@@ -60,6 +61,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let p50w = api.create_project("ingest50w").await?;
     let p50b = api.create_project("ingest50b").await?;
     let p50js = api.create_project_on("ingest50js", "node").await?;
+    let pcheck = api.create_project("checkins").await?;
     let bench = api.create_project("bench").await?;
 
     // (1) Ingestion, end to end.
@@ -97,6 +99,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
     let run1 = ingest::run(&args, &srv, &pool, &p1, 1, sizes.events).await?;
     let mem1 = server::memory_kib(pid);
+    // (1d) Cron check-ins, after the event rows so they measure nothing of it.
+    let checkins = checkins::run(&args, &srv, &api, &pcheck, sizes.events.min(10_000)).await?;
 
     // (2) Baseline: the same payloads, straight into a table. At least 10,000 rows:
     // fewer finish in well under a second and the figure is noise.
@@ -153,6 +157,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         run50js,
         run50w,
         run1,
+        checkins,
         base,
         floor,
         seed,

@@ -26,6 +26,8 @@ pub struct Report {
     /// alerting reactor caught up), and the plain K=50 run right after it.
     pub run50w: Option<(IngestRun, IngestRun)>,
     pub run1: IngestRun,
+    /// Cron check-ins (`None` on builds without monitors).
+    pub checkins: Option<crate::checkins::CheckInRun>,
     pub base: BaselineResult,
     pub floor: FloorResult,
     pub seed: (LoadResult, Visible),
@@ -68,6 +70,18 @@ impl Report {
                     r.status
                 ));
             }
+        }
+        if let Some(c) = self
+            .checkins
+            .as_ref()
+            .filter(|c| c.load.accepted != c.load.sent)
+        {
+            notes.push(format!(
+                "check-ins: {} of {} requests not accepted, statuses {:?}",
+                c.load.sent - c.load.accepted,
+                c.load.sent,
+                c.load.status
+            ));
         }
         for v in visibles.into_iter().chain(js.map(|js| &js.run.visible)) {
             if v.after_s.is_none() {
@@ -135,6 +149,18 @@ impl Report {
             "machine": self.machine,
             "concurrency": self.concurrency,
             "ingest_k50": run(&self.run50),
+            "ingest_checkins": self.checkins.as_ref().map(|c| json!({
+                "monitors": crate::checkins::MONITORS,
+                "check_ins": c.load.sent,
+                "accepted": c.load.accepted,
+                "status": c.load.status,
+                "accepted_per_s": c.load.accepted_per_s(),
+                "server_cpu_ms_per_check_in": c.server_cpu_ms(),
+                "latency_ms": {
+                    "p50": load::pct(&c.load.latencies_ms, 50.0),
+                    "p99": load::pct(&c.load.latencies_ms, 99.0),
+                },
+            })),
             "ingest_k50_workflows": self.run50w.as_ref().map(|(w, after)| {
                 let mut figures = run(w);
                 figures["workflows"] = json!(crate::workflows::WORKFLOWS);

@@ -70,6 +70,26 @@ impl Report {
                 String::new(),
             ]);
         }
+        if let Some(checkins) = &self.checkins {
+            let label = format!("ingest check-ins ({} monitors)", crate::checkins::MONITORS);
+            rows.push([
+                format!("{label}: check-ins/s accepted+visible"),
+                format!("{:.0}/s", checkins.load.accepted_per_s()),
+                String::new(),
+                String::new(),
+            ]);
+            rows.push([
+                format!("{label}: server CPU per check-in / accept latency p50 / p99"),
+                format!(
+                    "{} ms / {} / {} ms",
+                    ms3(checkins.server_cpu_ms()),
+                    ms(load::pct(&checkins.load.latencies_ms, 50.0)),
+                    ms(load::pct(&checkins.load.latencies_ms, 99.0))
+                ),
+                String::new(),
+                String::new(),
+            ]);
+        }
         if let Some((run, _)) = &self.run50w {
             let plain = self.plain_k50_per_s();
             rows.push([
