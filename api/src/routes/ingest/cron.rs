@@ -10,13 +10,11 @@
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use faultline_domain::metadata::{Actor, EventMetadata};
 use faultline_domain::monitor::{self, ReceivedCheckIn};
 use serde::Deserialize;
 
-use super::{auth, body, now_secs, parse_project_id, sender};
+use super::{auth, body, now_secs, parse_project_id, record_check_in, sender};
 use crate::error::ApiError;
-use crate::monitor_ops::{record_check_in, CheckInTarget};
 use crate::state::AppState;
 
 /// The query of a check-in by URL.
@@ -126,16 +124,6 @@ async fn check_in(
         .project_limiter
         .admit(&state.pool, project_id, 1, now)
         .await?;
-    let metadata = EventMetadata {
-        actor: Actor::Key(sender.public_key.clone()),
-        request_id: sender.request_id.clone(),
-        ip_address: sender.client_ip.clone(),
-        time: chrono::Utc::now(),
-    };
-    let target = CheckInTarget {
-        org_id: sender.key.org_id,
-        project_id,
-    };
-    record_check_in(&state, target, received, &metadata).await?;
+    record_check_in(&state, &sender, received).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -202,6 +202,25 @@ async fn ingest_event(
     submit_event(state, submitter, raw, event_id).await
 }
 
+/// Records `received` on its monitor, as sent by `sender`.
+async fn record_check_in(
+    state: &AppState,
+    sender: &Sender,
+    received: faultline_domain::monitor::ReceivedCheckIn,
+) -> Result<(), ApiError> {
+    let metadata = EventMetadata {
+        actor: Actor::Key(sender.public_key.clone()),
+        request_id: sender.request_id.clone(),
+        ip_address: sender.client_ip.clone(),
+        time: chrono::Utc::now(),
+    };
+    let target = crate::monitor_ops::CheckInTarget {
+        org_id: sender.key.org_id,
+        project_id: sender.project_id,
+    };
+    crate::monitor_ops::record_check_in(state, target, received, &metadata).await
+}
+
 /// Records a `check_in` item on its monitor. As in Relay, a check-in that cannot be
 /// taken (unreadable, an unknown monitor without a config, a disabled monitor) is
 /// dropped without failing the envelope: SDKs do not read per-item answers. Only an
@@ -218,17 +237,7 @@ async fn ingest_check_in(
             return Ok(());
         }
     };
-    let metadata = EventMetadata {
-        actor: Actor::Key(sender.public_key.clone()),
-        request_id: sender.request_id.clone(),
-        ip_address: sender.client_ip.clone(),
-        time: chrono::Utc::now(),
-    };
-    let target = crate::monitor_ops::CheckInTarget {
-        org_id: sender.key.org_id,
-        project_id: sender.project_id,
-    };
-    match crate::monitor_ops::record_check_in(state, target, received, &metadata).await {
+    match record_check_in(state, sender, received).await {
         Err(error @ (ApiError::Unavailable | ApiError::Internal(_))) => Err(error),
         Err(error) => {
             tracing::info!(project_id = sender.project_id, %error, "check-in dropped");
