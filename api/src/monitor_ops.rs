@@ -28,7 +28,7 @@ pub struct CheckInTarget {
     pub project_id: i64,
 }
 
-/// Records `check_in` on its monitor and waits until the read model shows it.
+/// Records `check_in` on its monitor; returns once it is committed to the log.
 #[tracing::instrument(
     name = "faultline.monitor.check_in",
     skip_all,
@@ -62,7 +62,10 @@ pub async fn record_check_in(
         upsert,
         at: Utc::now(),
     };
+    // Committed is enough, as for events: a client never reads its check-in back, and
+    // waiting for the read model would cost every check-in a projection round.
     state
+        .bus
         .execute::<Monitor>(&stream_id(target.org_id, &check_in.slug), command, metadata)
         .await?;
     Ok(())

@@ -2,8 +2,8 @@
 //! gzip as the SDKs send them) for `MONITORS` monitors, each check-in a new run that
 //! reports `ok` or `error` with its duration. The monitors are created first by one
 //! check-in each carrying `monitor_config` (Sentry's upsert). A check-in is answered
-//! once it is recorded on its monitor and the monitors read model shows it, so
-//! accepted is visible. Figures: check-ins/s, accept latency, server CPU per check-in.
+//! once it is committed on its monitor's stream. Figures: check-ins/s accepted,
+//! accept latency, server CPU per check-in.
 
 use std::sync::Arc;
 

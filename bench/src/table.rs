@@ -73,7 +73,7 @@ impl Report {
         if let Some(checkins) = &self.checkins {
             let label = format!("ingest check-ins ({} monitors)", crate::checkins::MONITORS);
             rows.push([
-                format!("{label}: check-ins/s accepted+visible"),
+                format!("{label}: check-ins/s accepted (committed)"),
                 format!("{:.0}/s", checkins.load.accepted_per_s()),
                 String::new(),
                 String::new(),

@@ -55,8 +55,9 @@ async fn clock_with(env: &[(&str, &str)]) -> Clock {
 }
 
 impl Clock {
-    /// Checks in with a JSON body (which may carry the monitor's config).
-    fn post(&self, body: Value) {
+    /// Checks in with a JSON body (which may carry the monitor's config), then waits
+    /// until the monitor lists `rows` check-ins.
+    async fn post(&self, body: Value, rows: usize) {
         let (status, text) = curl(&[
             "-X",
             "POST",
@@ -67,12 +68,23 @@ impl Clock {
             &body.to_string(),
         ]);
         assert_eq!(status, 202, "{text}");
+        self.listed(rows).await;
     }
 
-    /// Checks in by URL.
-    fn get(&self, query: &str) {
+    /// Checks in by URL, then waits until the monitor lists `rows` check-ins.
+    async fn get(&self, query: &str, rows: usize) {
         let (status, text) = curl(&[&format!("{}?{query}", self.url)]);
         assert_eq!(status, 202, "{text}");
+        self.listed(rows).await;
+    }
+
+    /// Waits until the monitor lists `rows` check-ins (a check-in is answered once
+    /// committed; the read model follows).
+    async fn listed(&self, rows: usize) {
+        wait_for(&self.api, CHECK_INS, |list| {
+            list.as_array().is_some_and(|l| l.len() == rows)
+        })
+        .await;
     }
 
     /// When the production environment's next run counts as missed.
@@ -126,7 +138,12 @@ async fn failures(api: &Api, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
 #[tokio::test]
 async fn a_missed_run_opens_the_failure_issue_a_success_resolves_it_and_a_failure_reopens_it() {
     let clock = clock().await;
-    clock.post(json!({"status": "ok", "monitor_config": config(json!({}))}));
+    clock
+        .post(
+            json!({"status": "ok", "monitor_config": config(json!({}))}),
+            1,
+        )
+        .await;
     let missed_at = clock.next_latest().await;
 
     clock.tick(missed_at - Duration::seconds(1)).await;
@@ -158,7 +175,7 @@ async fn a_missed_run_opens_the_failure_issue_a_success_resolves_it_and_a_failur
     assert_eq!(errors_only, json!([]));
 
     // From here the clock is the real one: at `missed_at` the next run would be missed too.
-    clock.get("status=ok");
+    clock.get("status=ok", 3).await;
     clock.tick(Utc::now()).await;
     let resolved = failures(&clock.api, |list| {
         list.first().is_some_and(|i| i["status"] == "resolved")
@@ -167,7 +184,7 @@ async fn a_missed_run_opens_the_failure_issue_a_success_resolves_it_and_a_failur
     assert_eq!(resolved[0]["id"], issue["id"]);
     assert_eq!(clock.environment_status().await, "ok");
 
-    clock.get("status=error");
+    clock.get("status=error", 4).await;
     clock.tick(Utc::now()).await;
     let reopened = failures(&clock.api, |list| {
         list.first().is_some_and(|i| i["status"] == "unresolved")
@@ -183,7 +200,12 @@ async fn an_in_progress_run_past_its_max_runtime_times_out() {
     let clock = clock().await;
     // A yearly schedule: no run is expected while this one is in progress.
     let yearly = json!({"schedule": {"type": "crontab", "value": "0 0 1 1 *"}, "failure_issue_threshold": 2});
-    clock.post(json!({"status": "in_progress", "monitor_config": config(yearly)}));
+    clock
+        .post(
+            json!({"status": "in_progress", "monitor_config": config(yearly)}),
+            1,
+        )
+        .await;
     let started: DateTime<Utc> = clock.api.get_ok(CHECK_INS).await[0]["dateAdded"]
         .as_str()
         .unwrap()
@@ -212,15 +234,17 @@ async fn an_in_progress_run_past_its_max_runtime_times_out() {
 async fn failures_open_the_issue_only_at_the_threshold_and_successes_resolve_it_only_at_theirs() {
     let clock = clock().await;
     let thresholds = config(json!({"failure_issue_threshold": 2, "recovery_threshold": 2}));
-    clock.post(json!({"status": "error", "monitor_config": thresholds}));
+    clock
+        .post(json!({"status": "error", "monitor_config": thresholds}), 1)
+        .await;
     let after_one = clock.environment_status().await;
-    clock.get("status=error");
+    clock.get("status=error", 2).await;
     let after_two = clock.environment_status().await;
     clock.tick(Utc::now()).await;
     let opened = failures(&clock.api, |list| list.len() == 1).await;
-    clock.get("status=ok");
+    clock.get("status=ok", 3).await;
     let after_one_ok = clock.environment_status().await;
-    clock.get("status=ok");
+    clock.get("status=ok", 4).await;
     let after_two_ok = clock.environment_status().await;
     clock.tick(Utc::now()).await;
     let resolved = failures(&clock.api, |list| {
@@ -254,7 +278,12 @@ async fn a_new_issue_alert_fires_on_the_monitors_failure_issue() {
         )
         .await;
 
-    clock.post(json!({"status": "error", "monitor_config": config(json!({}))}));
+    clock
+        .post(
+            json!({"status": "error", "monitor_config": config(json!({}))}),
+            1,
+        )
+        .await;
     clock.tick(Utc::now()).await;
     let alerts = received(&receiver, "/hook", 1).await;
 

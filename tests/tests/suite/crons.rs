@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::helpers::{
     another_project, create_user, fresh_database, project_with_key, Api, ProjectKey, TestServer,
 };
+use crate::issue_workflow::wait_for;
 use crate::openapi::assert_matches_sentry;
 
 const MONITOR: &str =
@@ -60,6 +61,17 @@ pub(crate) fn curl(args: &[&str]) -> (u16, String) {
     let text = String::from_utf8(output.stdout).unwrap();
     let (body, status) = text.rsplit_once('\n').unwrap();
     (status.parse().unwrap(), body.to_owned())
+}
+
+/// The monitor's check-ins once their statuses are `expected`, newest first (a
+/// check-in is answered once committed; the read model follows).
+async fn check_ins(api: &Api, slug: &str, expected: &[&str]) -> Value {
+    wait_for(
+        api,
+        &format!("/api/0/organizations/shop/monitors/{slug}/checkins/"),
+        |list| list.is_array() && statuses(list) == expected,
+    )
+    .await
 }
 
 pub(crate) fn statuses(check_ins: &Value) -> Vec<&str> {
@@ -113,6 +125,7 @@ async fn sentry_cli_monitors_run_records_an_ok_and_an_error_run_and_lists_the_mo
             "false",
         ],
     );
+    let check_ins = check_ins(&api, "nightly-job", &["error", "ok"]).await;
     let listed = sentry_cli(&cli, &server, &token, &project, &["monitors", "list"]);
 
     assert!(
@@ -146,9 +159,6 @@ async fn sentry_cli_monitors_run_records_an_ok_and_an_error_run_and_lists_the_mo
     assert_eq!(monitor["environments"][0]["name"], "production");
     assert_eq!(monitor["environments"][0]["status"], "error");
 
-    let check_ins = api
-        .get_ok("/api/0/organizations/shop/monitors/nightly-job/checkins/")
-        .await;
     assert_matches_sentry("get", CHECK_INS, 200, &check_ins);
     assert_eq!(statuses(&check_ins), ["error", "ok"]);
     let ok_run = &check_ins[1];
@@ -186,9 +196,7 @@ async fn sentry_cli_2_monitors_run_checks_in_too() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let check_ins = api
-        .get_ok("/api/0/organizations/shop/monitors/hourly-sync/checkins/")
-        .await;
+    let check_ins = check_ins(&api, "hourly-sync", &["ok"]).await;
     assert_eq!(statuses(&check_ins), ["ok"]);
     assert_eq!(check_ins[0]["environment"], "staging");
 }
@@ -210,6 +218,8 @@ async fn the_python_sdks_monitor_decorator_and_capture_checkin_are_recorded() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    let runs = check_ins(&api, "py-import", &["error", "ok"]).await;
+    let manual = check_ins(&api, "py-manual", &["ok"]).await;
     let decorated = api
         .get_ok("/api/0/organizations/shop/monitors/py-import/")
         .await;
@@ -217,15 +227,9 @@ async fn the_python_sdks_monitor_decorator_and_capture_checkin_are_recorded() {
     assert_eq!(decorated["config"]["schedule"], json!([1, "hour"]));
     assert_eq!(decorated["config"]["checkin_margin"], 5);
     assert_eq!(decorated["environments"][0]["name"], "prod");
-    let runs = api
-        .get_ok("/api/0/organizations/shop/monitors/py-import/checkins/")
-        .await;
     assert_eq!(statuses(&runs), ["error", "ok"]);
     let ok_ms = runs[1]["duration"].as_i64().unwrap();
     assert!((200..5_000).contains(&ok_ms), "duration {ok_ms} ms");
-    let manual = api
-        .get_ok("/api/0/organizations/shop/monitors/py-manual/checkins/")
-        .await;
     assert_eq!(statuses(&manual), ["ok"]);
     assert_eq!(manual[0]["duration"], 2500);
     let listed = api.get_ok("/api/0/organizations/shop/monitors/").await;
@@ -281,13 +285,11 @@ async fn curl_checks_in_by_url_and_bad_check_ins_get_a_clear_error() {
     assert_eq!(bad_status, 400, "{bad_status_body}");
     assert_eq!(unknown_monitor, 404, "{unknown_body}");
     assert_eq!(forbidden, 403);
+    let check_ins = check_ins(&api, "backup", &["error", "ok"]).await;
     let monitor = api
         .get_ok("/api/0/organizations/shop/monitors/backup/")
         .await;
     assert_eq!(monitor["config"]["timezone"], "America/New_York");
-    let check_ins = api
-        .get_ok("/api/0/organizations/shop/monitors/backup/checkins/")
-        .await;
     assert_eq!(statuses(&check_ins), ["error", "ok"]);
     assert_eq!(check_ins[0]["environment"], "dev");
     assert!(
