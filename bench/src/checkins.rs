@@ -89,12 +89,20 @@ pub async fn run(
         })
     };
     let (created, _) = load::run(&srv.url, project, MONITORS, make, &options).await;
-    if created.accepted as usize != MONITORS
-        || api
-            .get_json(&format!("/api/0/organizations/bench/monitors/{}/", slug(0)))
-            .await
-            .is_err()
-    {
+    // Answered once committed: the monitors read model shows them a moment later.
+    let mut kept = false;
+    for _ in 0..50 {
+        let path = format!(
+            "/api/0/organizations/bench/monitors/{}/",
+            slug(MONITORS - 1)
+        );
+        if api.get_json(&path).await.is_ok() {
+            kept = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    if created.accepted as usize != MONITORS || !kept {
         log(format!("{label}: this build keeps no check-ins; skipped"));
         return Ok(None);
     }

@@ -8,25 +8,13 @@ use sqlx::PgConnection;
 use super::{names, Entry};
 use crate::{ProjectionError, StoredEvent};
 
-/// Issue events that are no audit row and name nothing (ingestion, per-user state).
-pub const SKIPPED: &[&str] = &[
-    "EventIngested",
-    "IssueRegressed",
-    "IssueUnignored",
-    "IssueMerged",
-    "BookmarkSet",
-    "SubscriptionSet",
-    "IssueSeen",
-    "IssueUnseen",
-];
-
 pub async fn entry(
     conn: &mut PgConnection,
     event: &StoredEvent,
 ) -> Result<Option<Entry>, ProjectionError> {
     let stream_id = event.aggregate_id.as_str();
     // Decided by type before decoding: an occurrence's payload is not even read.
-    if SKIPPED.contains(&event.event_type.as_str()) {
+    if super::SKIPPED.contains(&event.event_type.as_str()) {
         return Ok(None);
     }
     let decoded = event.decode::<IssueEvent>()?;

@@ -8,6 +8,7 @@
 //! - `alerts`: alert rule (workflow) and service hook events.
 //! - `releases`: release and deploy events (with their own version lookup,
 //!   `audit_releases`).
+//! - `monitors`: cron monitor changes (with their own slug lookup, `audit_monitors`).
 //! - `names`: the projection's own lookup tables (emails, slugs, an issue stream's
 //!   organization and short id, workflow names, hook URLs), so rows can name what they are about without
 //!   reading another projection's tables.
@@ -26,6 +27,7 @@
 mod accounts;
 mod alerts;
 mod issues;
+mod monitors;
 mod names;
 pub mod queries;
 mod releases;
@@ -74,6 +76,26 @@ pub const EVENT_NAMES: &[&str] = &[
     "servicehook.add",
     "servicehook.edit",
     "servicehook.remove",
+    "monitor.add",
+    "monitor.edit",
+    "monitor.remove",
+];
+
+/// The event types no row comes from, which a rebuild does not read: the issues'
+/// and the monitors' (the names are unique across aggregates).
+const SKIPPED: &[&str] = &[
+    "EventIngested",
+    "IssueRegressed",
+    "IssueUnignored",
+    "IssueMerged",
+    "BookmarkSet",
+    "SubscriptionSet",
+    "IssueSeen",
+    "IssueUnseen",
+    "CheckInRecorded",
+    "CheckInCompleted",
+    "IncidentOpened",
+    "IncidentResolved",
 ];
 
 /// Projects organization, project, issue and user streams into `audit_log`.
@@ -105,6 +127,7 @@ impl Projection for AuditLogProjection {
             "workflow",
             "service_hook",
             "release",
+            "monitor",
         ]
     }
 
@@ -120,6 +143,7 @@ impl Projection for AuditLogProjection {
             "audit_workflows",
             "audit_service_hooks",
             "audit_releases",
+            "audit_monitors",
         ]
     }
 
@@ -130,7 +154,7 @@ impl Projection for AuditLogProjection {
 
     /// The issue events `issues::entry` drops by type before decoding.
     fn replay_skips(&self) -> &'static [&'static str] {
-        issues::SKIPPED
+        SKIPPED
     }
 
     /// No audit row holds an event body.
@@ -155,6 +179,7 @@ impl Projection for AuditLogProjection {
             "workflow" => alerts::workflow(conn, event).await?,
             "service_hook" => alerts::service_hook(conn, event).await?,
             "release" => releases::release(conn, event).await?,
+            "monitor" => monitors::monitor(conn, event).await?,
             _ => None,
         };
         match entry {

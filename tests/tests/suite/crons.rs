@@ -1,7 +1,7 @@
 //! Cron monitors driven by real clients: sentry-cli `monitors run` and `monitors
 //! list` (3.x, and 2.x), the Python SDK's `@monitor` and `capture_checkin`, curl on
-//! the HTTP check-in endpoint; the monitors API in Sentry's shapes; another
-//! organization's monitor answering 404.
+//! the HTTP check-in endpoint; the monitors API in Sentry's shapes and its audit log
+//! rows; another organization's monitor answering 404.
 
 use std::process::Command;
 
@@ -373,6 +373,18 @@ async fn monitors_are_created_changed_and_deleted_through_the_api() {
         None,
     )
     .await;
+    let audit = api.get_ok("/api/0/organizations/shop/audit-logs/").await;
+    let monitor_rows: Vec<&str> = audit["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["event"].as_str().unwrap())
+        .filter(|event| event.starts_with("monitor."))
+        .collect();
+    assert_eq!(
+        monitor_rows,
+        ["monitor.remove", "monitor.edit", "monitor.add"]
+    );
 }
 
 #[tokio::test]
