@@ -49,6 +49,7 @@ pub fn page(title: &str, nav: &Nav<'_>, main: Markup) -> Html<String> {
                     (link("issues", format!("/organizations/{}/issues/", nav.org), "Issues"))
                     (link("projects", format!("/organizations/{}/projects/", nav.org), "Projects"))
                     (link("alerts", format!("/organizations/{}/alerts/rules/", nav.org), "Alerts"))
+                    (link("crons", format!("/organizations/{}/crons/", nav.org), "Crons"))
                     (link("settings", format!("/settings/{}/members/", nav.org), "Settings"))
                 }
                 form.logout method="post" action="/auth/logout/" {

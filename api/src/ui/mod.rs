@@ -9,6 +9,7 @@
 //! every form carries the session's CSRF token; every action is attributed to the
 //! signed-in user like an API call with their token.
 
+mod crons;
 mod error;
 mod event_page;
 mod event_view;
@@ -78,6 +79,8 @@ pub fn router() -> Router<AppState> {
             "/organizations/{org}/alerts/rules/",
             get(settings::alert_rules),
         )
+        .route("/organizations/{org}/crons/", get(crons::list))
+        .route("/organizations/{org}/crons/{monitor}/", get(crons::detail))
         .layer(middleware::from_fn(with_request_id))
 }
 

@@ -48,3 +48,4 @@ mod secrets_in_logs;
 mod sourcemap_uploads;
 mod sourcemaps;
 mod web_ui;
+mod web_ui_crons;

@@ -16,22 +16,22 @@ use crate::helpers::{
     TestServer,
 };
 
-const EMAIL: &str = "triager@example.test";
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const EMAIL: &str = "triager@example.test";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// How long an ingested event may take to show in the issue stream.
 const STREAM_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A server on a fresh database with a user who signs in with [`PASSWORD`], organization
 /// `shop` and its project `checkout`.
-struct Shop {
-    url: String,
-    server: TestServer,
-    api: Api,
-    project: ProjectKey,
+pub(crate) struct Shop {
+    pub(crate) url: String,
+    pub(crate) server: TestServer,
+    pub(crate) api: Api,
+    pub(crate) project: ProjectKey,
 }
 
-async fn shop() -> Shop {
+pub(crate) async fn shop() -> Shop {
     let (url, _pool) = fresh_database().await;
     let server = TestServer::on_database(&url);
     let token = create_user_with_password(&url, EMAIL, PASSWORD);
@@ -46,7 +46,7 @@ async fn shop() -> Shop {
 }
 
 /// Signs in through the login form; the browser ends on the page it was sent to.
-async fn sign_in(browser: &Browser, server: &TestServer, email: &str, password: &str) {
+pub(crate) async fn sign_in(browser: &Browser, server: &TestServer, email: &str, password: &str) {
     browser.goto(&server.at("/auth/login/")).await;
     browser.fill("#email", email).await;
     browser.fill("#password", password).await;
