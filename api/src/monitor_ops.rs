@@ -8,8 +8,8 @@ use faultline_commands::monitor_incidents;
 use faultline_domain::issue::{Issue, IssueCommand, ResolveDetails};
 use faultline_domain::metadata::{Actor, EventMetadata};
 use faultline_domain::monitor::{
-    stream_id, CheckInReport, CheckInStatus, Incident, Monitor, MonitorCommand, NewMonitor,
-    ReceivedCheckIn, FAILURE_ISSUE_TYPE,
+    stream_id, CheckInReport, CheckInStatus, Incident, Monitor, MonitorCommand, MonitorStatus,
+    NewMonitor, ReceivedCheckIn, FAILURE_ISSUE_TYPE,
 };
 use faultline_projections::issues::queries as issue_queries;
 use faultline_projections::monitors::queries::{self as monitor_queries, EndedIncident};
@@ -49,6 +49,8 @@ pub async fn record_check_in(
         name: check_in.slug.clone(),
         config,
         owner,
+        status: MonitorStatus::Active,
+        muted: false,
     });
     let command = MonitorCommand::CheckIn {
         report: CheckInReport {

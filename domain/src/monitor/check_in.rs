@@ -96,7 +96,7 @@ pub fn slugify(raw: &str) -> String {
 }
 
 /// The status a client may report.
-pub fn reported_status(raw: &str) -> Result<CheckInStatus, MonitorError> {
+fn reported_status(raw: &str) -> Result<CheckInStatus, MonitorError> {
     match raw {
         "in_progress" => Ok(CheckInStatus::InProgress),
         "ok" => Ok(CheckInStatus::Ok),
@@ -108,14 +108,14 @@ pub fn reported_status(raw: &str) -> Result<CheckInStatus, MonitorError> {
 }
 
 /// A duration in seconds, as clients send it, in milliseconds.
-pub fn duration_ms(seconds: Option<f64>) -> Option<u64> {
+fn duration_ms(seconds: Option<f64>) -> Option<u64> {
     seconds
         .filter(|s| s.is_finite() && *s >= 0.0)
         .map(|s| (s * 1000.0) as u64)
 }
 
 /// The check-in id a client sent: absent or empty is nil ("the latest").
-pub fn check_in_id(raw: Option<&str>) -> Result<Uuid, MonitorError> {
+fn check_in_id(raw: Option<&str>) -> Result<Uuid, MonitorError> {
     match raw.map(str::trim) {
         None | Some("") => Ok(Uuid::nil()),
         Some(id) => Uuid::try_parse(id)
@@ -124,7 +124,7 @@ pub fn check_in_id(raw: Option<&str>) -> Result<Uuid, MonitorError> {
 }
 
 /// The environment a client named, `production` when none.
-pub fn environment(raw: Option<&str>) -> Result<String, MonitorError> {
+fn environment(raw: Option<&str>) -> Result<String, MonitorError> {
     let environment = match raw.map(str::trim) {
         None | Some("") => DEFAULT_ENVIRONMENT,
         Some(name) => name,
@@ -163,6 +163,18 @@ fn schedule(payload: SchedulePayload) -> Result<Schedule, MonitorError> {
 pub fn parse_check_in(payload: &[u8], slug: Option<&str>) -> Result<ReceivedCheckIn, MonitorError> {
     let payload: Payload = serde_json::from_slice(payload)
         .map_err(|error| MonitorError::InvalidCheckIn(format!("invalid JSON: {error}")))?;
+    received(payload, slug)
+}
+
+/// Reads a check-in by URL (`status`, `check_in_id`, `environment`, `duration` in the
+/// query string) for monitor `slug`.
+pub fn parse_check_in_query(query: &str, slug: &str) -> Result<ReceivedCheckIn, MonitorError> {
+    let payload: Payload = serde_urlencoded::from_str(query)
+        .map_err(|error| MonitorError::InvalidCheckIn(format!("invalid query: {error}")))?;
+    received(payload, Some(slug))
+}
+
+fn received(payload: Payload, slug: Option<&str>) -> Result<ReceivedCheckIn, MonitorError> {
     let slug = slugify(slug.or(payload.monitor_slug.as_deref()).unwrap_or_default());
     if slug.is_empty() {
         return Err(MonitorError::InvalidCheckIn(
@@ -239,6 +251,22 @@ mod tests {
             config.schedule,
             Schedule::interval(2, IntervalUnit::Hour).unwrap()
         );
+    }
+
+    #[test]
+    fn a_check_in_by_url_reads_its_query() {
+        let check_in = parse_check_in_query(
+            "status=ok&check_in_id=ce44c5d7e7b247ab8d4faa4521e45871&environment=dev&duration=1.25",
+            "backup",
+        )
+        .unwrap();
+        assert_eq!(check_in.slug, "backup");
+        assert_eq!(check_in.status, CheckInStatus::Ok);
+        assert_eq!(check_in.environment, "dev");
+        assert_eq!(check_in.duration_ms, Some(1250));
+        assert!(!check_in.check_in_id.is_nil());
+        let missing = parse_check_in_query("", "backup").unwrap_err().to_string();
+        assert!(missing.contains("status"), "{missing}");
     }
 
     #[test]

@@ -22,6 +22,10 @@ pub struct NewMonitor {
     pub config: MonitorConfig,
     /// `user:<id>` or `team:<id>`, if owned.
     pub owner: Option<String>,
+    /// Active or disabled from the start.
+    pub status: MonitorStatus,
+    /// Whether failures open issues from the start.
+    pub muted: bool,
 }
 
 /// Changes to a monitor; `None` leaves a field as it is.

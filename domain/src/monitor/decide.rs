@@ -40,6 +40,8 @@ fn created(monitor: NewMonitor, at: DateTime<Utc>) -> Result<MonitorEvent, Monit
         name: monitor.name,
         config: monitor.config,
         owner: monitor.owner,
+        status: monitor.status,
+        muted: monitor.muted,
         at,
     })
 }
@@ -249,19 +251,16 @@ impl Monitor {
         environment: &str,
         now: DateTime<Utc>,
     ) -> Vec<MonitorEvent> {
-        let Some(config) = self.config() else {
+        let env = self.environments.get(environment);
+        let due = self
+            .config()
+            .zip(env.and_then(|env| env.next_expected))
+            .filter(|(config, expected)| {
+                self.status == super::MonitorStatus::Active && now >= *expected + config.margin()
+            });
+        let Some((config, expected)) = due else {
             return Vec::new();
         };
-        let Some(expected) = self
-            .environments
-            .get(environment)
-            .and_then(|env| env.next_expected)
-        else {
-            return Vec::new();
-        };
-        if self.status == super::MonitorStatus::Disabled || now < expected + config.margin() {
-            return Vec::new();
-        }
         let event = MonitorEvent::CheckInRecorded {
             check_in_id,
             environment: environment.to_owned(),
@@ -280,20 +279,14 @@ impl Monitor {
         environment: &str,
         now: DateTime<Utc>,
     ) -> Vec<MonitorEvent> {
-        let Some(config) = self.config() else {
+        let env = self.environments.get(environment);
+        let due = self
+            .config()
+            .zip(env.and_then(|env| env.open.get(&check_in_id)).copied())
+            .filter(|(config, started)| now >= *started + config.max_runtime());
+        let Some((config, started)) = due else {
             return Vec::new();
         };
-        let Some(started) = self
-            .environments
-            .get(environment)
-            .and_then(|env| env.open.get(&check_in_id))
-            .copied()
-        else {
-            return Vec::new();
-        };
-        if now < started + config.max_runtime() {
-            return Vec::new();
-        }
         let event = MonitorEvent::CheckInCompleted {
             check_in_id,
             environment: environment.to_owned(),

@@ -27,6 +27,12 @@ pub enum MonitorEvent {
         /// `user:<id>` or `team:<id>`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         owner: Option<String>,
+        /// Active or disabled.
+        #[serde(default)]
+        status: MonitorStatus,
+        /// Whether failures open issues.
+        #[serde(default)]
+        muted: bool,
         /// When.
         at: DateTime<Utc>,
     },

@@ -22,10 +22,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use check_in::{
-    check_in_id, duration_ms, environment, parse_check_in, reported_status, slugify,
-    ReceivedCheckIn,
-};
+pub use check_in::{parse_check_in, parse_check_in_query, slugify, ReceivedCheckIn};
 pub use command::{CheckInReport, MonitorChanges, MonitorCommand, NewMonitor};
 pub use decide::require_environment;
 pub use error::MonitorError;
@@ -204,6 +201,8 @@ impl Aggregate for Monitor {
                 name,
                 config,
                 owner,
+                status,
+                muted,
                 at: _,
             } => {
                 *self = Monitor {
@@ -214,6 +213,8 @@ impl Aggregate for Monitor {
                     name,
                     config: Some(config),
                     owner,
+                    status,
+                    muted,
                     ..Monitor::default()
                 };
             }

@@ -38,6 +38,8 @@ fn new_monitor(config: MonitorConfig) -> NewMonitor {
         name: "nightly-job".into(),
         config,
         owner: None,
+        status: MonitorStatus::Active,
+        muted: false,
     }
 }
 
@@ -50,6 +52,8 @@ fn created(config: MonitorConfig) -> MonitorEvent {
         name: "nightly-job".into(),
         config,
         owner: None,
+        status: MonitorStatus::Active,
+        muted: false,
         at: t0(),
     }
 }

@@ -20,12 +20,14 @@ pub async fn monitor(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             name,
             config,
             owner,
+            status,
+            muted,
             at,
         } => {
             sqlx::query(
                 "INSERT INTO monitors (monitor_id, org_id, project_id, stream_id, slug, name,
-                                       status, owner, config, date_created)
-                 VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)",
+                                       status, is_muted, owner, config, date_created)
+                 VALUES ($1, $2, $3, $4, $5, $6, $10, $11, $7, $8, $9)",
             )
             .bind(monitor_id)
             .bind(org_id)
@@ -36,6 +38,8 @@ pub async fn monitor(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .bind(owner)
             .bind(Json(config))
             .bind(at)
+            .bind(status.as_str())
+            .bind(muted)
             .execute(conn)
             .await?;
         }

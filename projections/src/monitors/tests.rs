@@ -47,6 +47,8 @@ fn created(monitor: u128, org_id: i64, slug: &str) -> MonitorEvent {
         name: slug.into(),
         config: config(),
         owner: None,
+        status: MonitorStatus::Active,
+        muted: false,
         at: t0(),
     }
 }

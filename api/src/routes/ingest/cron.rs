@@ -10,44 +10,14 @@
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use faultline_domain::monitor::{self, ReceivedCheckIn};
-use serde::Deserialize;
+use faultline_domain::monitor;
 
-use super::{auth, body, now_secs, parse_project_id, record_check_in, sender};
+use super::{admit, auth, body, parse_project_id, record_check_in, sender};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The query of a check-in by URL.
-#[derive(Deserialize)]
-struct CheckInQuery {
-    status: Option<String>,
-    check_in_id: Option<String>,
-    environment: Option<String>,
-    duration: Option<f64>,
-}
-
 fn refused(error: monitor::MonitorError) -> ApiError {
     ApiError::BadRequest(error.to_string())
-}
-
-fn from_query(slug: &str, query: Option<&str>) -> Result<ReceivedCheckIn, ApiError> {
-    let query: CheckInQuery = serde_urlencoded::from_str(query.unwrap_or_default())
-        .map_err(|error| ApiError::BadRequest(format!("invalid query: {error}")))?;
-    let slug = monitor::slugify(slug);
-    if slug.is_empty() {
-        return Err(ApiError::BadRequest("the monitor slug is empty".into()));
-    }
-    let status = query.status.as_deref().ok_or_else(|| {
-        ApiError::BadRequest("missing status: ?status=in_progress|ok|error".into())
-    })?;
-    Ok(ReceivedCheckIn {
-        slug,
-        check_in_id: monitor::check_in_id(query.check_in_id.as_deref()).map_err(refused)?,
-        status: monitor::reported_status(status).map_err(refused)?,
-        duration_ms: monitor::duration_ms(query.duration),
-        environment: monitor::environment(query.environment.as_deref()).map_err(refused)?,
-        config: None,
-    })
 }
 
 /// `/api/{project_id}/cron/{monitor_slug}/{sentry_key}/`.
@@ -114,16 +84,10 @@ async fn check_in(
     let received = if is_json && !bytes.is_empty() {
         monitor::parse_check_in(&bytes, Some(slug)).map_err(refused)?
     } else {
-        from_query(slug, query.as_deref())?
+        monitor::parse_check_in_query(query.as_deref().unwrap_or_default(), slug)
+            .map_err(refused)?
     };
-    let now = now_secs();
-    state
-        .limiter
-        .admit(&sender.public_key, sender.key.rate_limit, 1, now)?;
-    state
-        .project_limiter
-        .admit(&state.pool, project_id, 1, now)
-        .await?;
+    admit(&state, &sender, 1).await?;
     record_check_in(&state, &sender, received).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -160,11 +160,20 @@ async fn sender(
     })
 }
 
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
+/// Takes `count` items from the sender's key's rate limit and its project's
+/// (`429` when either is used up).
+async fn admit(state: &AppState, sender: &Sender, count: u32) -> Result<(), ApiError> {
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0)
+        .unwrap_or(0);
+    state
+        .limiter
+        .admit(&sender.public_key, sender.key.rate_limit, count, now)?;
+    state
+        .project_limiter
+        .admit(&state.pool, sender.project_id, count, now)
+        .await
 }
 
 /// Checks and parses one event, then stores it through [`submit_event`]; returns
@@ -354,17 +363,7 @@ async fn handle_envelope(
         .iter()
         .filter(|item| item.item_type == "event")
         .count() as u32;
-    let now = now_secs();
-    state.limiter.admit(
-        &sender.public_key,
-        sender.key.rate_limit,
-        events.max(1),
-        now,
-    )?;
-    state
-        .project_limiter
-        .admit(&state.pool, project_id, events.max(1), now)
-        .await?;
+    admit(state, &sender, events.max(1)).await?;
     let mut id = envelope.event_id();
     for item in &envelope.items {
         if item.item_type == "event" {
@@ -431,14 +430,7 @@ async fn handle_store(
     if bytes.is_empty() {
         return Err(ApiError::BadRequest("empty request body".into()));
     }
-    let now = now_secs();
-    state
-        .limiter
-        .admit(&sender.public_key, sender.key.rate_limit, 1, now)?;
-    state
-        .project_limiter
-        .admit(&state.pool, project_id, 1, now)
-        .await?;
+    admit(state, &sender, 1).await?;
     let id = ingest_event(state, &sender, bytes, None).await?;
     tally.accepted();
     Ok(Json(json!({ "id": id })))

@@ -16,7 +16,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use chrono::Utc;
 use faultline_domain::monitor::{self as domain, Monitor, MonitorCommand, NewMonitor};
-use faultline_projections::accounts::queries::{members, teams, Page};
+use faultline_projections::accounts::queries::{members, teams};
 use faultline_projections::monitors::queries::{self, MonitorRow};
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
@@ -52,9 +52,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(checkins::project_check_ins))
 }
 
-/// The most teams an owner is looked up among.
-const MAX_TEAMS: i64 = 1000;
-
 /// Monitor `slug_or_id` of the organization (and of `project_id`, when given), or 404.
 async fn resolve_monitor(
     state: &AppState,
@@ -88,18 +85,9 @@ async fn owner_json(
                 let name = if m.name.is_empty() { &m.email } else { &m.name };
                 json!({ "type": "user", "id": id.to_string(), "name": name, "email": m.email })
             }),
-        "team" => {
-            let page = Page {
-                limit: MAX_TEAMS,
-                offset: 0,
-            };
-            teams::list(&state.pool, access.org.id, access.caller.user_id(), page)
-                .await?
-                .rows
-                .into_iter()
-                .find(|t| t.id == id)
-                .map(|t| json!({ "type": "team", "id": id.to_string(), "name": t.slug }))
-        }
+        "team" => teams::by_id(&state.pool, access.org.id, access.caller.user_id(), id)
+            .await?
+            .map(|t| json!({ "type": "team", "id": id.to_string(), "name": t.slug })),
         _ => None,
     })
 }
@@ -230,12 +218,9 @@ async fn create(
     let (Some(project), Some(config)) = (project, config) else {
         return Err(ApiError::BadRequest("Invalid monitor.".into()));
     };
-    let stream = domain::stream_id(access.org.id, &slug);
-    let metadata = access.caller.metadata();
-    let at = Utc::now();
     state
         .execute::<Monitor>(
-            &stream,
+            &domain::stream_id(access.org.id, &slug),
             MonitorCommand::Create {
                 monitor: NewMonitor {
                     monitor_id: Uuid::new_v4(),
@@ -245,22 +230,14 @@ async fn create(
                     name,
                     config,
                     owner: owner.flatten(),
+                    status: status.unwrap_or_default(),
+                    muted: body.muted().unwrap_or(false),
                 },
-                at,
+                at: Utc::now(),
             },
-            &metadata,
+            &access.caller.metadata(),
         )
         .await?;
-    if status.is_some() || body.muted().is_some() {
-        let changes = domain::MonitorChanges {
-            status,
-            muted: body.muted(),
-            ..Default::default()
-        };
-        state
-            .execute::<Monitor>(&stream, MonitorCommand::Update { changes, at }, &metadata)
-            .await?;
-    }
     let monitor = resolve_monitor(&state, &access, None, &slug).await?;
     let body = monitors_json(&state, &access, std::slice::from_ref(&monitor)).await?;
     Ok((

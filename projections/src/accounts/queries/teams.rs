@@ -45,6 +45,21 @@ pub async fn by_slug(
         .await
 }
 
+/// Team `id` of organization `org_id`, seen by `user_id`.
+pub async fn by_id(
+    pool: &PgPool,
+    org_id: i64,
+    user_id: i64,
+    id: i64,
+) -> Result<Option<TeamRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT} WHERE t.org_id = $1 AND t.id = $3"))
+        .bind(org_id)
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
 /// The teams of organization `org_id`, seen by `user_id`.
 pub async fn list(
     pool: &PgPool,
