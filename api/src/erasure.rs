@@ -100,7 +100,8 @@ pub async fn forget_user(
     let mut keyless: Vec<(i64, i64)> = Vec::new();
     let mut rows = sqlx::query_as::<_, (i64, i64, String, Value, Option<Vec<u8>>)>(
         "SELECT project_id, position, event_version, payload, body FROM ingested_events
-          WHERE project_id = ANY($1) AND (body IS NOT NULL OR event_version <> '4.0')",
+          WHERE project_id = ANY($1) AND event_type = 'EventIngested'
+            AND (body IS NOT NULL OR event_version <> '4.0')",
     )
     .bind(&projects)
     .fetch(pool);
@@ -152,7 +153,8 @@ pub async fn forget_user(
         "SELECT project_id, position, aggregate_id AS stream, event_version AS version, payload,
                 body, metadata
            FROM ingested_events
-          WHERE project_id = ANY($1) AND (body IS NOT NULL OR event_version <> '4.0')
+          WHERE project_id = ANY($1) AND event_type = 'EventIngested'
+            AND (body IS NOT NULL OR event_version <> '4.0')
             AND (payload -> 'EventIngested' ->> 'user_key' = ANY($2)
                  OR (project_id, position) IN (SELECT * FROM unnest($3::bigint[], $4::bigint[])))",
     )

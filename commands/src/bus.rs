@@ -113,8 +113,12 @@ impl CommandBus {
                 .map_err(CommandError::Refused)?;
             let events = sink.collect().await;
             let claims = A::claim_changes(&context.aggregate, &events);
+            let ingested_in: Vec<Option<i64>> = events
+                .iter()
+                .map(|event| A::ingested_in(&context.aggregate, event))
+                .collect();
             match store
-                .append(events, &context, metadata.to_map(), &claims)
+                .append(events, &context, metadata.to_map(), &claims, &ingested_in)
                 .await
             {
                 Ok((events, positions)) => {

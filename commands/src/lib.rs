@@ -16,6 +16,7 @@ pub mod ids;
 pub mod ingest;
 pub mod monitor_incidents;
 pub mod passwords;
+pub mod placement;
 pub mod quota;
 pub mod secrets;
 pub mod sessions;

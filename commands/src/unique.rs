@@ -1,6 +1,5 @@
 //! Uniqueness across aggregates: values claimed in the events' own transaction.
 
-use cqrs_es::Aggregate;
 use faultline_domain::alert::Workflow;
 use faultline_domain::issue::Issue;
 use faultline_domain::organization::{Organization, OrganizationEvent};
@@ -36,8 +35,9 @@ pub enum ClaimChange {
     },
 }
 
-/// Aggregates that hold values unique across aggregates.
-pub trait UniqueKeys: Aggregate {
+/// Aggregates that hold values unique across aggregates (and, as every aggregate
+/// the bus writes, say where their events are stored).
+pub trait UniqueKeys: crate::placement::Placement {
     /// The claims implied by `events`, given the state after them.
     fn claim_changes(_after: &Self, _events: &[Self::Event]) -> Vec<ClaimChange> {
         Vec::new()

@@ -202,7 +202,7 @@ pub async fn read_between(
         columns.body,
         columns.metadata,
         source(aggregate_types, columns.skip),
-        not_of_types(columns.skip)
+        not_of_types(&unread(aggregate_types, columns.skip))
     ))
     .bind(aggregate_types)
     .bind(after.tx_id.to_string())
@@ -218,17 +218,38 @@ pub async fn read_between(
 /// tables in one ordered scan) only when ingested events are among what is read; a
 /// reader of anything else never touches `ingested_events`, the bulk of the log.
 pub(crate) fn source(aggregate_types: &[&str], skip: &[&str]) -> &'static str {
-    if aggregate_types.contains(&INGESTED_TYPE) && !skip.contains(&INGESTED_EVENT) {
+    let reads_ingested = INGESTED.iter().any(|(aggregate_type, events)| {
+        aggregate_types.contains(aggregate_type) && events.iter().any(|event| !skip.contains(event))
+    });
+    if reads_ingested {
         "log_events"
     } else {
         "events"
     }
 }
 
-/// The aggregate type whose streams hold ingested events.
-const INGESTED_TYPE: &str = "issue";
-/// The one event type stored in `ingested_events`.
-const INGESTED_EVENT: &str = "EventIngested";
+/// `skip`, and `EventIngested` when issue streams are not read: a reader of check-ins
+/// but not of occurrences says so in literals, which lets the planner read
+/// `ingested_events` through its index of everything but occurrences (migration 0037)
+/// rather than walk past every occurrence after its checkpoint.
+pub(crate) fn unread<'a>(aggregate_types: &[&str], skip: &[&'a str]) -> Vec<&'a str> {
+    let mut unread = skip.to_vec();
+    if !aggregate_types.contains(&ISSUE) && !unread.contains(&OCCURRENCE) {
+        unread.push(OCCURRENCE);
+    }
+    unread
+}
+
+/// The aggregate types with ingested events (stored in `ingested_events`), and those
+/// events.
+const INGESTED: [(&str, &[&str]); 2] = [
+    (ISSUE, &[OCCURRENCE]),
+    ("monitor", &["CheckInRecorded", "CheckInCompleted"]),
+];
+/// The aggregate type of issue streams.
+const ISSUE: &str = "issue";
+/// An issue's occurrence: the bulk of `ingested_events`.
+const OCCURRENCE: &str = "EventIngested";
 
 /// `AND event_type NOT IN (...)` for `skip` (nothing when empty). The types are
 /// written as literals, not bound: only then can the planner prove that a rebuild
@@ -258,8 +279,10 @@ pub async fn count_after(
              SELECT 1 FROM {}
               WHERE aggregate_type = ANY($1)
                 AND (tx_id, position) > ($2::text::xid8, $3)
+                {}
               LIMIT $4) AS pending",
-        source(aggregate_types, &[])
+        source(aggregate_types, &[]),
+        not_of_types(&unread(aggregate_types, &[]))
     ))
     .bind(aggregate_types)
     .bind(after.tx_id.to_string())
@@ -271,13 +294,25 @@ pub async fn count_after(
 
 #[cfg(test)]
 mod tests {
-    use super::{not_of_types, source};
+    use super::{not_of_types, source, unread};
 
     #[test]
     fn only_readers_of_ingested_events_read_the_whole_log() {
         assert_eq!(source(&["issue", "project"], &[]), "log_events");
         assert_eq!(source(&["issue"], &["EventIngested"]), "events");
         assert_eq!(source(&["organization", "project"], &[]), "events");
+        assert_eq!(source(&["monitor"], &[]), "log_events");
+        assert_eq!(
+            source(&["monitor"], &["CheckInRecorded", "CheckInCompleted"]),
+            "events"
+        );
+    }
+
+    #[test]
+    fn a_reader_of_check_ins_but_not_occurrences_leaves_occurrences_out_in_literals() {
+        assert_eq!(unread(&["monitor"], &[]), ["EventIngested"]);
+        assert_eq!(unread(&["issue", "monitor"], &[]), Vec::<&str>::new());
+        assert_eq!(unread(&["issue"], &["EventIngested"]), ["EventIngested"]);
     }
 
     #[test]

@@ -20,9 +20,10 @@ pub struct ProjectStorage {
     pub max_events: Option<i64>,
     /// Its ingested events stored whole (not evicted by `max_events`).
     pub events: i64,
-    /// Their stored size in bytes (rows as PostgreSQL keeps them, compressed).
+    /// The stored size of its ingested data (occurrences and monitor check-ins) in
+    /// bytes, rows as PostgreSQL keeps them, compressed.
     pub bytes: i64,
-    /// When the oldest of them was received.
+    /// When the oldest of that data was received.
     pub oldest: Option<DateTime<Utc>>,
     /// How many are older than the retention.
     pub expired: i64,
@@ -57,12 +58,14 @@ pub async fn by_project(
                FROM projects p JOIN organizations o ON o.id = p.org_id),
          stored AS (
              SELECT e.project_id,
-                    count(*) FILTER (WHERE e.body IS NOT NULL OR e.event_version <> '4.0')
+                    count(*) FILTER (WHERE e.event_type = 'EventIngested'
+                                       AND (e.body IS NOT NULL OR e.event_version <> '4.0'))
                       AS events,
                     sum(pg_column_size(e.*))::bigint AS bytes,
                     min(e.recorded_at) AS oldest,
                     count(*) FILTER (
-                        WHERE e.recorded_at < now() - make_interval(days => s.retention_days)
+                        WHERE e.event_type = 'EventIngested'
+                          AND e.recorded_at < now() - make_interval(days => s.retention_days)
                     ) AS expired
                FROM ingested_events e
                JOIN settings s ON s.id = e.project_id

@@ -191,13 +191,16 @@ impl<A: Aggregate> AggregateStore<A> {
     }
 
     /// Appends `events` after the context's sequence, with a snapshot when one is due,
-    /// in one transaction; returns the envelopes and their log positions.
+    /// in one transaction; returns the envelopes and their log positions. The event at
+    /// `i` is stored as ingested data of project `ingested_in[i]` when that is given
+    /// ([`NewEvent::ingested_in`]).
     pub async fn append(
         &self,
         events: Vec<A::Event>,
         context: &LoadedAggregate<A>,
         metadata: HashMap<String, String>,
         claims: &[ClaimChange],
+        ingested_in: &[Option<i64>],
     ) -> Result<(Vec<EventEnvelope<A>>, Vec<LogPosition>), StoreError> {
         if events.is_empty() {
             return Ok((Vec::new(), Vec::new()));
@@ -218,7 +221,7 @@ impl<A: Aggregate> AggregateStore<A> {
                     .into(),
                 body: None,
                 metadata: metadata_json.clone(),
-                ingested_in: None,
+                ingested_in: ingested_in.get(offset).copied().flatten(),
             });
             envelopes.push(EventEnvelope {
                 aggregate_id: context.aggregate_id.clone(),
@@ -289,7 +292,7 @@ where
         context: Self::AC,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
-        let (envelopes, _positions) = self.append(events, &context, metadata, &[]).await?;
+        let (envelopes, _positions) = self.append(events, &context, metadata, &[], &[]).await?;
         Ok(envelopes)
     }
 }

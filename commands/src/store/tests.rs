@@ -79,7 +79,7 @@ async fn add(store: &AggregateStore<Counter>, id: &str, n: u64) {
         .await
         .unwrap();
     store
-        .append(sink.collect().await, &context, metadata(), &[])
+        .append(sink.collect().await, &context, metadata(), &[], &[])
         .await
         .unwrap();
 }
@@ -137,6 +137,7 @@ async fn a_stale_writer_gets_a_typed_conflict_and_writes_nothing(pool: PgPool) {
             vec![CounterEvent::Added { by: 1 }, CounterEvent::Added { by: 1 }],
             &stale,
             metadata(),
+            &[],
             &[],
         )
         .await;

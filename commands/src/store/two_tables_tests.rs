@@ -272,3 +272,87 @@ async fn every_partition_keeps_bodies_inline_and_uncompressed(pool: PgPool) {
         assert_eq!(storage, "e", "{name}");
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn check_ins_recorded_before_they_were_ingested_data_move_unchanged(pool: PgPool) {
+    let mut before = sqlx::migrate!("../migrations");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|migration| migration.version < 37)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&pool).await.unwrap();
+    let created = |project: i64| {
+        format!("{{\"MonitorCreated\": {{\"project_id\": {project}, \"slug\": \"backup\"}}}}")
+    };
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata, recorded_at)
+         VALUES ('monitor', '1:backup', 1, 'MonitorCreated', '1.0', $1::jsonb, '{}',
+                 '2026-01-02T03:04:05Z'),
+                ('monitor', '1:backup', 2, 'CheckInRecorded', '1.0',
+                 '{\"CheckInRecorded\": {}}', '{}', '2026-01-02T03:04:06Z'),
+                ('monitor', '1:backup', 3, 'IncidentOpened', '1.0',
+                 '{\"IncidentOpened\": {}}', '{}', '2026-01-02T03:04:06Z'),
+                -- Deleted, then created again in another project.
+                ('monitor', '1:backup', 4, 'MonitorDeleted', '1.0', '{\"MonitorDeleted\": {}}',
+                 '{}', '2026-01-02T03:04:07Z'),
+                ('monitor', '1:backup', 5, 'MonitorCreated', '1.0', $2::jsonb, '{}',
+                 '2026-01-02T03:04:08Z'),
+                ('monitor', '1:backup', 6, 'CheckInCompleted', '1.0',
+                 '{\"CheckInCompleted\": {}}', '{}', '2026-01-02T03:04:09Z')",
+    )
+    .bind(created(7))
+    .bind(created(8))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let old: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT position, tx_id::text::bigint, recorded_at::text FROM events
+          WHERE event_type LIKE 'CheckIn%' ORDER BY position",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+
+    sqlx::migrate!("../migrations").run(&pool).await.unwrap();
+    let moved: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT project_id, position, tx_id::text::bigint, recorded_at::text
+           FROM ingested_events ORDER BY position",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let left: Vec<String> = sqlx::query_scalar("SELECT event_type FROM events ORDER BY position")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let occurrence_as_check_in = EventLog::new(pool.clone())
+        .append(&[NewEvent {
+            aggregate_type: "monitor".into(),
+            event_type: "EventIngested".into(),
+            ..issue_event("1:backup", 7, "EventIngested", Some(8))
+        }])
+        .await;
+
+    assert_eq!(
+        moved,
+        [
+            (7, old[0].0, old[0].1, old[0].2.clone()),
+            (8, old[1].0, old[1].1, old[1].2.clone()),
+        ]
+    );
+    assert_eq!(
+        left,
+        [
+            "MonitorCreated",
+            "IncidentOpened",
+            "MonitorDeleted",
+            "MonitorCreated"
+        ]
+    );
+    let refused = format!("{:?}", occurrence_as_check_in.unwrap_err());
+    assert!(refused.contains("ingested_events_kind"), "{refused}");
+}

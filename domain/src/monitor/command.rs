@@ -115,4 +115,14 @@ pub enum MonitorCommand {
         /// The clock.
         now: DateTime<Utc>,
     },
+    /// Records the state the check-ins at log positions `from..below` led to, before
+    /// retention drops them; nothing when already summarized that far.
+    SummarizeCheckIns {
+        /// The first log position dropped.
+        from: i64,
+        /// The end (exclusive) of the log positions dropped.
+        below: i64,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }

@@ -71,6 +71,17 @@ impl Monitor {
                 environment,
                 now,
             } => Ok(self.timed_out(check_in_id, &environment, now)),
+            MonitorCommand::SummarizeCheckIns { from, below, at } => {
+                if self.monitor_id.is_none() || self.summarized_below >= below {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![MonitorEvent::CheckInsSummarized {
+                    from,
+                    below,
+                    environments: self.environments.clone(),
+                    at,
+                }])
+            }
         }
     }
 
@@ -182,7 +193,7 @@ impl Monitor {
                 environment: report.environment.clone(),
                 status,
                 duration_ms: report.duration_ms,
-                expected_at: None,
+                expected_at: env.and_then(|env| env.next_expected),
                 next_expected: config.next_after(at),
                 at,
             },

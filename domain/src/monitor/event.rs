@@ -5,7 +5,9 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{CheckInStatus, MonitorConfig, MonitorStatus};
+use std::collections::BTreeMap;
+
+use super::{CheckInStatus, EnvironmentState, MonitorConfig, MonitorStatus};
 
 /// A fact about a monitor. Stored as `{"CheckInRecorded": {...}}`, version `1.0`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,7 +78,10 @@ pub enum MonitorEvent {
         /// How long the run took, in milliseconds, if known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         duration_ms: Option<u64>,
-        /// The run it stands for, for a missed one.
+        /// When the run it stands for was expected (Sentry's `expectedTime`): the
+        /// environment's next expected check-in when it arrived, absent for its first.
+        /// Events recorded before it was kept for every check-in carry it only when
+        /// missed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expected_at: Option<DateTime<Utc>>,
         /// When the environment's next check-in is now expected.
@@ -118,6 +123,53 @@ pub enum MonitorEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Retention is about to drop the check-ins recorded at log positions
+    /// `from..below`: the state they led to, as it stands now, so that the monitor and
+    /// its read model loaded from what the log keeps end where they are.
+    CheckInsSummarized {
+        /// The first log position dropped.
+        from: i64,
+        /// The end (exclusive) of the log positions dropped.
+        below: i64,
+        /// Every environment's state.
+        environments: BTreeMap<String, EnvironmentState>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+impl MonitorEvent {
+    /// Whether it is a check-in: an ingested event, stored where retention drops it.
+    pub fn is_check_in(&self) -> bool {
+        matches!(
+            self,
+            MonitorEvent::CheckInRecorded { .. } | MonitorEvent::CheckInCompleted { .. }
+        )
+    }
+
+    /// When a recorded check-in's run started, as Sentry's `dateAdded`: a finished run
+    /// that reports its duration started that long before it arrived, a missed one at
+    /// the time it was expected. `None` for every other event.
+    pub fn date_added(&self) -> Option<DateTime<Utc>> {
+        let MonitorEvent::CheckInRecorded {
+            status,
+            duration_ms,
+            expected_at,
+            at,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let duration = duration_ms.and_then(|ms| i64::try_from(ms).ok());
+        Some(match (status, duration) {
+            (CheckInStatus::Ok | CheckInStatus::Error, Some(ms)) => {
+                *at - chrono::Duration::milliseconds(ms)
+            }
+            (CheckInStatus::Missed, _) => expected_at.unwrap_or(*at),
+            _ => *at,
+        })
+    }
 }
 
 impl DomainEvent for MonitorEvent {
@@ -130,6 +182,7 @@ impl DomainEvent for MonitorEvent {
             MonitorEvent::CheckInCompleted { .. } => "CheckInCompleted",
             MonitorEvent::IncidentOpened { .. } => "IncidentOpened",
             MonitorEvent::IncidentResolved { .. } => "IncidentResolved",
+            MonitorEvent::CheckInsSummarized { .. } => "CheckInsSummarized",
         }
         .to_owned()
     }

@@ -13,6 +13,8 @@ mod event;
 mod failure;
 mod schedule;
 #[cfg(test)]
+mod summary_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -106,11 +108,26 @@ impl CheckInStatus {
     }
 }
 
-/// What the monitor remembers of one environment.
+/// What the monitor remembers of one environment: what its rules need and
+/// everything the environment's read model shows, so that a summary of it
+/// ([`MonitorEvent::CheckInsSummarized`]) stands for the check-ins retention drops.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvironmentState {
     /// When the next check-in is expected (before the margin).
     pub next_expected: Option<DateTime<Utc>>,
+    /// When the next run counts as missed: `next_expected` plus the margin the
+    /// monitor had when it was set.
+    #[serde(default)]
+    pub missed_after: Option<DateTime<Utc>>,
+    /// When its first check-in arrived.
+    #[serde(default)]
+    pub first_check_in: Option<DateTime<Utc>>,
+    /// When its latest reported run started ([`MonitorEvent::date_added`]).
+    #[serde(default)]
+    pub last_check_in: Option<DateTime<Utc>>,
+    /// Whether any run ended `ok`.
+    #[serde(default)]
+    pub ok_seen: bool,
     /// The `in_progress` check-ins and when each started.
     pub open: BTreeMap<Uuid, DateTime<Utc>>,
     /// Consecutive failures up to now.
@@ -121,6 +138,21 @@ pub struct EnvironmentState {
     pub incident: Option<u32>,
     /// Incidents opened so far.
     pub incidents: u32,
+    /// When the open incident started.
+    #[serde(default)]
+    pub incident_started: Option<DateTime<Utc>>,
+}
+
+impl EnvironmentState {
+    /// Sentry's environment status: `error` during an incident, `ok` once a run
+    /// succeeded, `active` before.
+    pub fn status(&self) -> &'static str {
+        match (self.incident, self.ok_seen) {
+            (Some(_), _) => "error",
+            (None, true) => "ok",
+            (None, false) => "active",
+        }
+    }
 }
 
 /// A monitor as rebuilt from its events.
@@ -137,6 +169,9 @@ pub struct Monitor {
     owner: Option<String>,
     deleted: bool,
     environments: BTreeMap<String, EnvironmentState>,
+    /// The end of the log positions whose check-ins are summarized (0: none).
+    #[serde(default)]
+    summarized_below: i64,
 }
 
 impl Monitor {
@@ -172,6 +207,7 @@ impl Monitor {
 
     fn counted(&mut self, environment: &str, status: CheckInStatus) {
         let env = self.environments.entry(environment.to_owned()).or_default();
+        env.ok_seen |= status == CheckInStatus::Ok;
         if status.is_failure() {
             env.failures += 1;
             env.successes = 0;
@@ -243,17 +279,28 @@ impl Aggregate for Monitor {
                 }
             }
             MonitorEvent::MonitorDeleted { .. } => self.deleted = true,
-            MonitorEvent::CheckInRecorded {
-                check_in_id,
-                environment,
-                status,
-                next_expected,
-                at,
-                ..
-            } => {
+            MonitorEvent::CheckInRecorded { .. } => {
+                let added = event.date_added();
+                let MonitorEvent::CheckInRecorded {
+                    check_in_id,
+                    environment,
+                    status,
+                    next_expected,
+                    at,
+                    ..
+                } = event
+                else {
+                    return;
+                };
+                let margin = self.config.as_ref().map(MonitorConfig::margin);
                 let env = self.environments.entry(environment.clone()).or_default();
+                env.first_check_in.get_or_insert(at);
+                if status != CheckInStatus::Missed {
+                    env.last_check_in = added;
+                }
                 if next_expected.is_some() {
                     env.next_expected = next_expected;
+                    env.missed_after = next_expected.zip(margin).map(|(next, m)| next + m);
                 }
                 if status == CheckInStatus::InProgress {
                     env.open.insert(check_in_id, at);
@@ -274,17 +321,28 @@ impl Aggregate for Monitor {
             MonitorEvent::IncidentOpened {
                 environment,
                 incident,
+                at,
                 ..
             } => {
                 let env = self.environments.entry(environment).or_default();
                 env.incident = Some(incident);
+                env.incident_started = Some(at);
                 env.incidents = env.incidents.max(incident);
                 env.successes = 0;
             }
             MonitorEvent::IncidentResolved { environment, .. } => {
                 let env = self.environments.entry(environment).or_default();
                 env.incident = None;
+                env.incident_started = None;
                 env.failures = 0;
+            }
+            MonitorEvent::CheckInsSummarized {
+                below,
+                environments,
+                ..
+            } => {
+                self.environments = environments;
+                self.summarized_below = below;
             }
         }
     }

@@ -4,21 +4,21 @@ use uuid::Uuid;
 
 use super::*;
 
-type MonitorTest = TestFramework<Monitor>;
+pub(super) type MonitorTest = TestFramework<Monitor>;
 
 fn at(time: &str) -> DateTime<Utc> {
     time.parse().unwrap()
 }
 
-fn t0() -> DateTime<Utc> {
+pub(super) fn t0() -> DateTime<Utc> {
     at("2026-12-01T10:00:30Z")
 }
 
-fn id(n: u128) -> Uuid {
+pub(super) fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
 
-fn every_five_minutes() -> MonitorConfig {
+pub(super) fn every_five_minutes() -> MonitorConfig {
     MonitorConfig {
         schedule: Schedule::crontab("*/5 * * * *").unwrap(),
         checkin_margin: None,
@@ -43,7 +43,7 @@ fn new_monitor(config: MonitorConfig) -> NewMonitor {
     }
 }
 
-fn created(config: MonitorConfig) -> MonitorEvent {
+pub(super) fn created(config: MonitorConfig) -> MonitorEvent {
     MonitorEvent::MonitorCreated {
         monitor_id: id(1),
         org_id: 1,
@@ -69,7 +69,11 @@ fn report(check_in: u128, status: CheckInStatus) -> CheckInReport {
     }
 }
 
-fn check_in(check_in: u128, status: CheckInStatus, time: DateTime<Utc>) -> MonitorCommand {
+pub(super) fn check_in(
+    check_in: u128,
+    status: CheckInStatus,
+    time: DateTime<Utc>,
+) -> MonitorCommand {
     MonitorCommand::CheckIn {
         report: report(check_in, status),
         upsert: None,
@@ -77,7 +81,7 @@ fn check_in(check_in: u128, status: CheckInStatus, time: DateTime<Utc>) -> Monit
     }
 }
 
-fn recorded(check_in: u128, status: CheckInStatus, time: DateTime<Utc>) -> MonitorEvent {
+pub(super) fn recorded(check_in: u128, status: CheckInStatus, time: DateTime<Utc>) -> MonitorEvent {
     MonitorEvent::CheckInRecorded {
         check_in_id: id(check_in),
         environment: DEFAULT_ENVIRONMENT.into(),
@@ -89,7 +93,37 @@ fn recorded(check_in: u128, status: CheckInStatus, time: DateTime<Utc>) -> Monit
     }
 }
 
-fn opened(incident: u32, reason: CheckInStatus, time: DateTime<Utc>) -> MonitorEvent {
+/// [`recorded`], of a run the environment expected at the next tick after `time`
+/// (its previous check-in was at `time` too).
+pub(super) fn recorded_again(
+    check_in: u128,
+    status: CheckInStatus,
+    time: DateTime<Utc>,
+) -> MonitorEvent {
+    let MonitorEvent::CheckInRecorded {
+        check_in_id,
+        environment,
+        status,
+        duration_ms,
+        next_expected,
+        at,
+        ..
+    } = recorded(check_in, status, time)
+    else {
+        unreachable!("recorded records a check-in");
+    };
+    MonitorEvent::CheckInRecorded {
+        check_in_id,
+        environment,
+        status,
+        duration_ms,
+        expected_at: next_expected,
+        next_expected,
+        at,
+    }
+}
+
+pub(super) fn opened(incident: u32, reason: CheckInStatus, time: DateTime<Utc>) -> MonitorEvent {
     MonitorEvent::IncidentOpened {
         environment: DEFAULT_ENVIRONMENT.into(),
         incident,
@@ -98,7 +132,7 @@ fn opened(incident: u32, reason: CheckInStatus, time: DateTime<Utc>) -> MonitorE
     }
 }
 
-fn with_thresholds(failures: u32, recoveries: u32) -> MonitorConfig {
+pub(super) fn with_thresholds(failures: u32, recoveries: u32) -> MonitorConfig {
     MonitorConfig {
         failure_issue_threshold: Some(failures),
         recovery_threshold: Some(recoveries),
@@ -316,7 +350,7 @@ fn failures_below_the_threshold_open_no_incident() {
             recorded(1, CheckInStatus::Error, t0()),
         ])
         .when(check_in(2, CheckInStatus::Error, t0()))
-        .then_expect_events(vec![recorded(2, CheckInStatus::Error, t0())]);
+        .then_expect_events(vec![recorded_again(2, CheckInStatus::Error, t0())]);
 }
 
 #[test]
@@ -328,7 +362,7 @@ fn the_threshold_th_consecutive_failure_opens_an_incident() {
         ])
         .when(check_in(2, CheckInStatus::Error, t0()))
         .then_expect_events(vec![
-            recorded(2, CheckInStatus::Error, t0()),
+            recorded_again(2, CheckInStatus::Error, t0()),
             opened(1, CheckInStatus::Error, t0()),
         ]);
 }
@@ -342,7 +376,7 @@ fn a_success_between_failures_starts_the_count_again() {
             recorded(2, CheckInStatus::Ok, t0()),
         ])
         .when(check_in(3, CheckInStatus::Error, t0()))
-        .then_expect_events(vec![recorded(3, CheckInStatus::Error, t0())]);
+        .then_expect_events(vec![recorded_again(3, CheckInStatus::Error, t0())]);
 }
 
 #[test]
@@ -356,7 +390,7 @@ fn the_recovery_threshold_th_success_resolves_the_incident() {
         ])
         .when(check_in(3, CheckInStatus::Ok, t0()))
         .then_expect_events(vec![
-            recorded(3, CheckInStatus::Ok, t0()),
+            recorded_again(3, CheckInStatus::Ok, t0()),
             MonitorEvent::IncidentResolved {
                 environment: "production".into(),
                 incident: 1,
@@ -381,7 +415,7 @@ fn a_failure_after_recovery_opens_the_next_incident() {
         ])
         .when(check_in(3, CheckInStatus::Error, t0()))
         .then_expect_events(vec![
-            recorded(3, CheckInStatus::Error, t0()),
+            recorded_again(3, CheckInStatus::Error, t0()),
             opened(2, CheckInStatus::Error, t0()),
         ]);
 }

@@ -96,6 +96,7 @@ const SKIPPED: &[&str] = &[
     "CheckInCompleted",
     "IncidentOpened",
     "IncidentResolved",
+    "CheckInsSummarized",
 ];
 
 /// Projects organization, project, issue and user streams into `audit_log`.

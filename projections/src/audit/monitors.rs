@@ -1,6 +1,7 @@
 //! Cron monitor changes as audit entries, with Sentry's names (`monitor.add`,
-//! `monitor.edit`, `monitor.remove`). Check-ins and incidents are not rows: jobs
-//! and the clock make them, not people changing the organization.
+//! `monitor.edit`, `monitor.remove`). Check-ins, incidents and their summaries are
+//! not rows: jobs, the clock and retention make them, not people changing the
+//! organization.
 
 use faultline_domain::monitor::MonitorEvent;
 use serde_json::json;
@@ -82,7 +83,8 @@ pub async fn monitor(
         MonitorEvent::CheckInRecorded { .. }
         | MonitorEvent::CheckInCompleted { .. }
         | MonitorEvent::IncidentOpened { .. }
-        | MonitorEvent::IncidentResolved { .. } => return Ok(None),
+        | MonitorEvent::IncidentResolved { .. }
+        | MonitorEvent::CheckInsSummarized { .. } => return Ok(None),
     };
     Ok(Some(Entry {
         org_id,

@@ -1,8 +1,11 @@
 //! Monitor events into `monitors`, `monitor_environments` and `monitor_check_ins`.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use faultline_domain::monitor::{
-    CheckInStatus, MonitorEvent, DEFAULT_MARGIN_MINUTES, DEFAULT_MAX_RUNTIME_MINUTES,
+    CheckInStatus, EnvironmentState, MonitorEvent, DEFAULT_MARGIN_MINUTES,
+    DEFAULT_MAX_RUNTIME_MINUTES,
 };
 use sqlx::types::Json;
 use sqlx::PgConnection;
@@ -81,25 +84,22 @@ pub async fn monitor(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .execute(conn)
             .await?;
         }
-        MonitorEvent::CheckInRecorded {
-            check_in_id,
-            environment,
-            status,
-            duration_ms,
-            expected_at,
-            next_expected,
-            at,
-        } => {
+        recorded @ MonitorEvent::CheckInRecorded { .. } => {
+            let added = recorded.date_added();
+            let MonitorEvent::CheckInRecorded {
+                check_in_id,
+                environment,
+                status,
+                duration_ms,
+                expected_at,
+                next_expected,
+                at,
+            } = recorded
+            else {
+                unreachable!("matched above");
+            };
             touch_environment(conn, stream, &environment, at).await?;
             let duration = duration_ms.and_then(|ms| i64::try_from(ms).ok());
-            // A check-in that reports its duration started that long before it arrived.
-            let added = match (status, duration) {
-                (CheckInStatus::Ok | CheckInStatus::Error, Some(ms)) => {
-                    at - chrono::Duration::milliseconds(ms)
-                }
-                (CheckInStatus::Missed, _) => expected_at.unwrap_or(at),
-                _ => at,
-            };
             sqlx::query(
                 "INSERT INTO monitor_check_ins
                         (monitor_id, check_in_id, position, environment, status, duration_ms,
@@ -131,7 +131,7 @@ pub async fn monitor(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .bind(DEFAULT_MAX_RUNTIME_MINUTES as i32)
             .execute(&mut *conn)
             .await?;
-            let last = (status != CheckInStatus::Missed).then_some(added);
+            let last = added.filter(|_| status != CheckInStatus::Missed);
             environment_after(conn, stream, &environment, status, last, next_expected).await?;
         }
         MonitorEvent::CheckInCompleted {
@@ -176,6 +176,12 @@ pub async fn monitor(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .execute(conn)
             .await?;
         }
+        MonitorEvent::CheckInsSummarized {
+            from,
+            below,
+            environments,
+            ..
+        } => summarized(conn, stream, (from, below), environments).await?,
         MonitorEvent::IncidentResolved { environment, .. } => {
             sqlx::query(
                 "UPDATE monitor_environments e
@@ -188,6 +194,57 @@ pub async fn monitor(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .execute(conn)
             .await?;
         }
+    }
+    Ok(())
+}
+
+/// A summary of the check-ins retention drops: their rows go, and every environment
+/// takes the state the summary records. On a live read model that is the state it
+/// already shows (the monitor's state and this fold agree event by event); on one
+/// rebuilt after the drop, it restores what the dropped check-ins had set.
+async fn summarized(
+    conn: &mut PgConnection,
+    stream: &str,
+    (from, below): (i64, i64),
+    environments: BTreeMap<String, EnvironmentState>,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "DELETE FROM monitor_check_ins c USING monitors m
+          WHERE m.stream_id = $1 AND c.monitor_id = m.monitor_id
+            AND c.position >= $2 AND c.position < $3",
+    )
+    .bind(stream)
+    .bind(from)
+    .bind(below)
+    .execute(&mut *conn)
+    .await?;
+    for (name, env) in environments {
+        let Some(created) = env.first_check_in else {
+            continue;
+        };
+        sqlx::query(
+            "INSERT INTO monitor_environments
+                    (monitor_id, name, status, date_created, last_check_in, next_check_in,
+                     next_check_in_latest, incident, incident_started)
+             SELECT monitor_id, $2, $3, $4, $5, $6, $7, $8, $9 FROM monitors WHERE stream_id = $1
+             ON CONFLICT (monitor_id, name) DO UPDATE
+                SET status = EXCLUDED.status, date_created = EXCLUDED.date_created,
+                    last_check_in = EXCLUDED.last_check_in,
+                    next_check_in = EXCLUDED.next_check_in,
+                    next_check_in_latest = EXCLUDED.next_check_in_latest,
+                    incident = EXCLUDED.incident, incident_started = EXCLUDED.incident_started",
+        )
+        .bind(stream)
+        .bind(&name)
+        .bind(env.status())
+        .bind(created)
+        .bind(env.last_check_in)
+        .bind(env.next_expected)
+        .bind(env.missed_after)
+        .bind(env.incident.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+        .bind(env.incident_started)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }

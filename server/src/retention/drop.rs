@@ -2,11 +2,13 @@
 //! retention has passed over them.
 //!
 //! Before a partition goes, each issue stream with occurrences in it records what they
-//! added (`IssueCommand::SummarizeOccurrences` → `OccurrencesSummarized`, by the
-//! system actor `retention`); the partition is dropped only when every read model
-//! has applied those summaries (`drop_ingested_partition`, migration 0028, also
-//! refuses while a rebuild's shadow exists). A read model rebuilt later folds the
-//! summaries instead of the events, so `verify` stays exact.
+//! added (`IssueCommand::SummarizeOccurrences` → `OccurrencesSummarized`), and each
+//! monitor stream with check-ins in it the state they led to
+//! (`MonitorCommand::SummarizeCheckIns` → `CheckInsSummarized`), both by the system
+//! actor `retention`; the partition is dropped only when every read model has applied
+//! those summaries (`drop_ingested_partition`, migration 0028, also refuses while a
+//! rebuild's shadow exists). A read model rebuilt later folds the summaries instead of
+//! the events, so `verify` stays exact.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -15,6 +17,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use faultline_commands::{CommandBus, CommandError};
 use faultline_domain::issue::{Issue, IssueCommand, IssueEvent, SummaryBuilder, SummaryPart};
 use faultline_domain::metadata::EventMetadata;
+use faultline_domain::monitor::{Monitor, MonitorCommand};
 use futures::TryStreamExt;
 use sqlx::PgPool;
 
@@ -32,6 +35,8 @@ pub struct DroppedPartition {
     pub bytes: i64,
     /// Issue streams summarized before it went.
     pub summarized: usize,
+    /// Monitor streams summarized before it went.
+    pub monitors_summarized: usize,
 }
 
 /// What the partition step did, and why it stopped where it did.
@@ -47,10 +52,47 @@ pub struct DropReport {
     pub held_back: bool,
 }
 
+/// The aggregate types with ingested events: how to find a partition's newest event
+/// of the type (in literals the partial indexes match), and the event that
+/// summarizes a stream's share of a partition.
+const INGESTED: [Ingested; 2] = [
+    Ingested {
+        aggregate_type: "issue",
+        rows: "aggregate_type = 'issue'",
+        summary: "OccurrencesSummarized",
+    },
+    Ingested {
+        aggregate_type: "monitor",
+        rows: "event_type <> 'EventIngested' AND aggregate_type = 'monitor'",
+        summary: "CheckInsSummarized",
+    },
+];
+
+struct Ingested {
+    aggregate_type: &'static str,
+    rows: &'static str,
+    summary: &'static str,
+}
+
+/// A read model or reactor that folds streams with ingested events: it must have
+/// applied a partition's events of its types, and their summaries, before the
+/// partition goes. (A checkpoint moves only over its own projection's types.)
+#[derive(Debug, Clone)]
+pub struct Folder {
+    /// The projection's name.
+    pub name: String,
+    /// The aggregate types it reads.
+    pub reads: &'static [&'static str],
+}
+
+/// A log position per ingested aggregate type.
+type Positions = Vec<(&'static str, (i64, i64))>;
+
 /// A range partition of `ingested_events`.
 #[derive(Debug, sqlx::FromRow)]
 struct Partition {
     name: String,
+    lower: i64,
     upper: i64,
 }
 
@@ -60,7 +102,7 @@ struct Partition {
 pub async fn drop_old_partitions(
     pool: &PgPool,
     bus: &CommandBus,
-    projections: &[String],
+    folders: &[Folder],
     default_days: u32,
     dry_run: bool,
     now: DateTime<Utc>,
@@ -81,7 +123,7 @@ pub async fn drop_old_partitions(
             .fetch_one(pool)
             .await?;
     let partitions: Vec<Partition> =
-        sqlx::query_as("SELECT name, upper FROM ingested_partitions ORDER BY lower")
+        sqlx::query_as("SELECT name, lower, upper FROM ingested_partitions ORDER BY lower")
             .fetch_all(pool)
             .await?;
     let mut report = DropReport::default();
@@ -110,8 +152,8 @@ pub async fn drop_old_partitions(
             ));
             break;
         }
-        let last = newest.map_or((0, 0), |(tx, position, _)| (tx, position));
-        if let Some(behind) = first_behind(pool, projections, last).await? {
+        let newest_of_types = newest_by_type(pool, &partition).await?;
+        if let Some(behind) = first_folder_behind(pool, folders, &newest_of_types).await? {
             report.kept = keep(format!("read model {behind} has not applied it yet"));
             report.held_back = true;
             break;
@@ -129,11 +171,13 @@ pub async fn drop_old_partitions(
                 events,
                 bytes,
                 summarized: 0,
+                monitors_summarized: 0,
             });
             continue;
         }
         let summarized = summarize(pool, bus, &partition, now).await?;
-        if !summaries_applied(pool, projections, partition.upper).await? {
+        let monitors_summarized = summarize_monitors(pool, bus, &partition, now).await?;
+        if !summaries_applied(pool, folders, partition.upper).await? {
             report.kept = keep("read models have not applied its summaries yet".into());
             report.held_back = true;
             break;
@@ -156,6 +200,7 @@ pub async fn drop_old_partitions(
             events,
             bytes,
             summarized,
+            monitors_summarized,
             "partition dropped"
         );
         report.dropped.push(DroppedPartition {
@@ -163,6 +208,7 @@ pub async fn drop_old_partitions(
             events,
             bytes,
             summarized,
+            monitors_summarized,
         });
     }
     Ok(report)
@@ -188,25 +234,66 @@ pub(super) async fn first_behind(
     .await
 }
 
-/// Waits until every projection is past the partition's summaries.
-async fn summaries_applied(
+/// The newest event of each ingested aggregate type in `partition`.
+async fn newest_by_type(pool: &PgPool, partition: &Partition) -> Result<Positions, sqlx::Error> {
+    let mut newest = Vec::new();
+    for ingested in &INGESTED {
+        let last: Option<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT tx_id::text::bigint, position FROM {} WHERE {}
+              ORDER BY tx_id DESC, position DESC LIMIT 1",
+            quote(&partition.name),
+            ingested.rows
+        ))
+        .fetch_optional(pool)
+        .await?;
+        newest.extend(last.map(|last| (ingested.aggregate_type, last)));
+    }
+    Ok(newest)
+}
+
+/// The first folder whose checkpoint is not past the position given for a type it
+/// reads.
+async fn first_folder_behind(
     pool: &PgPool,
-    projections: &[String],
-    below: i64,
-) -> anyhow::Result<bool> {
-    let last: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT tx_id::text::bigint, position FROM events
-          WHERE aggregate_type = 'issue' AND event_type = 'OccurrencesSummarized'
-            AND (payload -> 'OccurrencesSummarized' ->> 'below')::bigint = $1
-          ORDER BY tx_id DESC, position DESC LIMIT 1",
-    )
-    .bind(below)
-    .fetch_optional(pool)
-    .await?;
-    let Some(last) = last else { return Ok(true) };
+    folders: &[Folder],
+    positions: &Positions,
+) -> Result<Option<String>, sqlx::Error> {
+    for (aggregate_type, last) in positions {
+        let names: Vec<String> = folders
+            .iter()
+            .filter(|folder| folder.reads.contains(aggregate_type))
+            .map(|folder| folder.name.clone())
+            .collect();
+        if let Some(behind) = first_behind(pool, &names, *last).await? {
+            return Ok(Some(behind));
+        }
+    }
+    Ok(None)
+}
+
+/// Waits until every folder is past the partition's summaries of its types.
+async fn summaries_applied(pool: &PgPool, folders: &[Folder], below: i64) -> anyhow::Result<bool> {
+    let mut summaries = Vec::new();
+    for ingested in &INGESTED {
+        let last: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT tx_id::text::bigint, position FROM events
+              WHERE aggregate_type = $1 AND event_type = $2
+                AND (payload -> $2 ->> 'below')::bigint = $3
+              ORDER BY tx_id DESC, position DESC LIMIT 1",
+        )
+        .bind(ingested.aggregate_type)
+        .bind(ingested.summary)
+        .bind(below)
+        .fetch_optional(pool)
+        .await?;
+        summaries.extend(last.map(|last| (ingested.aggregate_type, last)));
+    }
     let deadline = Instant::now() + APPLIED_WITHIN;
     loop {
-        if first_behind(pool, projections, last).await?.is_none() {
+        if first_folder_behind(pool, folders, &summaries)
+            .await?
+            .is_none()
+        {
             return Ok(true);
         }
         if Instant::now() > deadline {
@@ -214,6 +301,38 @@ async fn summaries_applied(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Records, for every monitor stream with check-ins in `partition`, the state they
+/// led to; returns how many streams were summarized.
+async fn summarize_monitors(
+    pool: &PgPool,
+    bus: &CommandBus,
+    partition: &Partition,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let metadata = EventMetadata::system("retention", now);
+    let streams: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT DISTINCT aggregate_id FROM {}
+          WHERE event_type <> 'EventIngested' AND aggregate_type = 'monitor'",
+        quote(&partition.name)
+    ))
+    .fetch_all(pool)
+    .await?;
+    let mut summarized = 0;
+    for stream in streams {
+        let command = MonitorCommand::SummarizeCheckIns {
+            from: partition.lower,
+            below: partition.upper,
+            at: now,
+        };
+        let committed = bus.execute::<Monitor>(&stream, command, &metadata).await?;
+        // Nothing new when an earlier pass summarized it and stopped before the drop.
+        if !committed.events.is_empty() {
+            summarized += 1;
+        }
+    }
+    Ok(summarized)
 }
 
 /// Records, for every issue stream with occurrences in `partition`, what they added;
@@ -226,7 +345,7 @@ async fn summarize(
 ) -> anyhow::Result<usize> {
     let metadata = EventMetadata::system("retention", now);
     let streams: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT DISTINCT aggregate_id FROM {}",
+        "SELECT DISTINCT aggregate_id FROM {} WHERE aggregate_type = 'issue'",
         quote(&partition.name)
     ))
     .fetch_all(pool)
@@ -280,7 +399,7 @@ async fn parts_of(
     let mut builders: HashMap<usize, SummaryBuilder> = HashMap::new();
     let sql = format!(
         "SELECT sequence, event_version, payload #- '{{EventIngested,data}}'
-           FROM {} WHERE aggregate_id = $1 ORDER BY sequence",
+           FROM {} WHERE aggregate_type = 'issue' AND aggregate_id = $1 ORDER BY sequence",
         quote(&partition.name)
     );
     let mut rows = sqlx::query_as::<_, (i64, String, serde_json::Value)>(&sql)

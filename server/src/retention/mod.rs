@@ -95,8 +95,12 @@ pub async fn run(pool: &PgPool, command: RetentionCommand) -> anyhow::Result<()>
             let drop_verb = if dry_run { "would drop" } else { "dropped" };
             for partition in &report.partitions.dropped {
                 println!(
-                    "{drop_verb} {}: {} event(s), {} bytes, {} issue stream(s) summarized",
-                    partition.name, partition.events, partition.bytes, partition.summarized
+                    "{drop_verb} {}: {} event(s), {} bytes, {} issue stream(s) and {} monitor stream(s) summarized",
+                    partition.name,
+                    partition.events,
+                    partition.bytes,
+                    partition.summarized,
+                    partition.monitors_summarized
                 );
             }
             if let Some((name, reason)) = &report.partitions.kept {

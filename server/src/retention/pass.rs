@@ -157,7 +157,7 @@ async fn pass_steps(
     report.partitions = super::drop::drop_old_partitions(
         pool,
         bus,
-        &projection_names(),
+        &folders(),
         options.default_days,
         options.dry_run,
         now,
@@ -214,15 +214,21 @@ async fn expire(
     Ok(report)
 }
 
-/// Every read model and reactor that folds issue streams: each must have applied a
-/// partition (and its summaries) before it is dropped. (A checkpoint moves only over
-/// its own projection's aggregate types.)
-fn projection_names() -> Vec<String> {
+/// Every read model and reactor that folds streams with ingested events (issues,
+/// monitors): each must have applied a partition (and its summaries) before it is
+/// dropped.
+fn folders() -> Vec<super::drop::Folder> {
     faultline_projections::registry::durable()
         .iter()
         .chain(faultline_projections::registry::reactors("").iter())
-        .filter(|projection| projection.aggregate_types().contains(&"issue"))
-        .map(|projection| projection.name().to_owned())
+        .filter(|projection| {
+            let reads = projection.aggregate_types();
+            reads.contains(&"issue") || reads.contains(&"monitor")
+        })
+        .map(|projection| super::drop::Folder {
+            name: projection.name().to_owned(),
+            reads: projection.aggregate_types(),
+        })
         .collect()
 }
 

@@ -453,7 +453,8 @@ pub async fn ingest_tally(pool: &PgPool, timeout: Duration) -> IngestTally {
                 .await
                 .unwrap();
         let logged_ids: Vec<String> = sqlx::query_scalar(
-            "SELECT payload->'EventIngested'->>'event_id' FROM ingested_events ORDER BY position",
+            "SELECT payload->'EventIngested'->>'event_id' FROM ingested_events
+              WHERE event_type = 'EventIngested' ORDER BY position",
         )
         .fetch_all(pool)
         .await

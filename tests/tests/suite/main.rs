@@ -14,6 +14,7 @@ mod bootstrap;
 mod browser;
 mod crash;
 mod cron_clock;
+mod cron_retention;
 mod crons;
 mod disk_full;
 mod environments;
