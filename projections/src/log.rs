@@ -185,9 +185,22 @@ pub async fn read_between(
     until: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    sqlx::query_as(&read_sql(aggregate_types, columns))
+        .bind(aggregate_types)
+        .bind(after.tx_id.to_string())
+        .bind(after.position)
+        .bind(until.tx_id.to_string())
+        .bind(until.position)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+}
+
+/// [`read_between`]'s statement.
+fn read_sql(aggregate_types: &[&str], columns: Columns) -> String {
     // Ordered by the qualified columns: a bare `tx_id` names the bigint output column,
     // which no index orders (the whole tail would be sorted on every read).
-    sqlx::query_as(&format!(
+    format!(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
                 event_type, event_version, {} AS payload, {} AS body, {} AS metadata, recorded_at
            FROM {} AS log
@@ -203,15 +216,7 @@ pub async fn read_between(
         columns.metadata,
         source(aggregate_types, columns.skip),
         not_of_types(&unread(aggregate_types, columns.skip))
-    ))
-    .bind(aggregate_types)
-    .bind(after.tx_id.to_string())
-    .bind(after.position)
-    .bind(until.tx_id.to_string())
-    .bind(until.position)
-    .bind(limit)
-    .fetch_all(conn)
-    .await
+    )
 }
 
 /// The relation to read `aggregate_types` from: the whole log (`log_events`, both
@@ -294,7 +299,52 @@ pub async fn count_after(
 
 #[cfg(test)]
 mod tests {
-    use super::{not_of_types, source, unread};
+    use super::{not_of_types, read_sql, source, unread, Columns};
+
+    /// The plan of reading the monitor streams' tail, as a generic plan (the runner's
+    /// prepared statement), with sequential scans ruled out: what matters is which
+    /// indexes the statement can use at all.
+    async fn tail_plan(pool: &sqlx::PgPool, aggregate_types: &[&str]) -> String {
+        let columns = Columns::ALL;
+        let mut conn = pool.acquire().await.unwrap();
+        sqlx::raw_sql("SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let plan: Vec<String> =
+            sqlx::query_scalar(&format!("EXPLAIN {}", read_sql(aggregate_types, columns)))
+                .bind(aggregate_types)
+                .bind("0")
+                .bind(0_i64)
+                .bind("1000")
+                .bind(i64::MAX)
+                .bind(100_i64)
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+        plan.join("\n")
+    }
+
+    #[sqlx::test(migrations = "../migrations")]
+    async fn a_reader_of_check_ins_tails_ingested_events_by_the_index_without_occurrences(
+        pool: sqlx::PgPool,
+    ) {
+        let partial: String = sqlx::query_scalar(
+            "SELECT indexrelid::regclass::text FROM pg_index
+              WHERE indrelid = 'ingested_events_p1'::regclass AND indpred IS NOT NULL",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+
+        let monitors = tail_plan(&pool, &["monitor"]).await;
+        let audit = tail_plan(&pool, &["organization", "monitor"]).await;
+        let issues = tail_plan(&pool, &["issue"]).await;
+
+        assert!(monitors.contains(&partial), "{monitors}");
+        assert!(audit.contains(&partial), "{audit}");
+        assert!(!issues.contains(&partial), "{issues}");
+    }
 
     #[test]
     fn only_readers_of_ingested_events_read_the_whole_log() {
