@@ -10,15 +10,10 @@
 //! rebuild's shadow exists). A read model rebuilt later folds the summaries instead of
 //! the events, so `verify` stays exact.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use faultline_commands::{CommandBus, CommandError};
-use faultline_domain::issue::{Issue, IssueCommand, IssueEvent, SummaryBuilder, SummaryPart};
-use faultline_domain::metadata::EventMetadata;
-use faultline_domain::monitor::{Monitor, MonitorCommand};
-use futures::TryStreamExt;
+use faultline_commands::CommandBus;
 use sqlx::PgPool;
 
 /// How long a pass waits for the read models to apply a partition's summaries.
@@ -90,10 +85,10 @@ type Positions = Vec<(&'static str, (i64, i64))>;
 
 /// A range partition of `ingested_events`.
 #[derive(Debug, sqlx::FromRow)]
-struct Partition {
-    name: String,
-    lower: i64,
-    upper: i64,
+pub(super) struct Partition {
+    pub(super) name: String,
+    pub(super) lower: i64,
+    pub(super) upper: i64,
 }
 
 /// Drops every partition, oldest first, whose newest event is older than the longest
@@ -175,8 +170,9 @@ pub async fn drop_old_partitions(
             });
             continue;
         }
-        let summarized = summarize(pool, bus, &partition, now).await?;
-        let monitors_summarized = summarize_monitors(pool, bus, &partition, now).await?;
+        let summarized = super::summaries::summarize_issues(pool, bus, &partition, now).await?;
+        let monitors_summarized =
+            super::summaries::summarize_monitors(pool, bus, &partition, now).await?;
         if !summaries_applied(pool, folders, partition.upper).await? {
             report.kept = keep("read models have not applied its summaries yet".into());
             report.held_back = true;
@@ -303,172 +299,7 @@ async fn summaries_applied(pool: &PgPool, folders: &[Folder], below: i64) -> any
     }
 }
 
-/// Records, for every monitor stream with check-ins in `partition`, the state they
-/// led to; returns how many streams were summarized.
-async fn summarize_monitors(
-    pool: &PgPool,
-    bus: &CommandBus,
-    partition: &Partition,
-    now: DateTime<Utc>,
-) -> anyhow::Result<usize> {
-    let metadata = EventMetadata::system("retention", now);
-    let streams: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT DISTINCT aggregate_id FROM {}
-          WHERE event_type <> 'EventIngested' AND aggregate_type = 'monitor'",
-        quote(&partition.name)
-    ))
-    .fetch_all(pool)
-    .await?;
-    let mut summarized = 0;
-    for stream in streams {
-        let command = MonitorCommand::SummarizeCheckIns {
-            from: partition.lower,
-            below: partition.upper,
-            at: now,
-        };
-        let committed = bus.execute::<Monitor>(&stream, command, &metadata).await?;
-        // Nothing new when an earlier pass summarized it and stopped before the drop.
-        if !committed.events.is_empty() {
-            summarized += 1;
-        }
-    }
-    Ok(summarized)
-}
-
-/// Records, for every issue stream with occurrences in `partition`, what they added;
-/// returns how many streams were summarized.
-async fn summarize(
-    pool: &PgPool,
-    bus: &CommandBus,
-    partition: &Partition,
-    now: DateTime<Utc>,
-) -> anyhow::Result<usize> {
-    let metadata = EventMetadata::system("retention", now);
-    let streams: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT DISTINCT aggregate_id FROM {} WHERE aggregate_type = 'issue'",
-        quote(&partition.name)
-    ))
-    .fetch_all(pool)
-    .await?;
-    let mut summarized = 0;
-    for stream in streams {
-        let Some((project_id, parts)) = parts_of(pool, partition, &stream).await? else {
-            continue;
-        };
-        let command = IssueCommand::SummarizeOccurrences {
-            below: partition.upper,
-            project_id,
-            parts,
-            at: now,
-        };
-        match bus.execute::<Issue>(&stream, command, &metadata).await {
-            // Nothing new when an earlier pass summarized it and stopped before the drop.
-            Ok(committed) if committed.events.is_empty() => {}
-            Ok(_) => summarized += 1,
-            Err(CommandError::Refused(refusal)) => {
-                tracing::debug!(stream, %refusal, "stream not summarized");
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Ok(summarized)
-}
-
-/// The summaries of one stream's occurrences in `partition`, per issue they count in:
-/// each occurrence belongs to the issue created last before it on the stream (a
-/// deleted issue's fingerprint opens a new one there), and the stream's current issue
-/// counts in the primary it was merged into, if it was.
-async fn parts_of(
-    pool: &PgPool,
-    partition: &Partition,
-    stream: &str,
-) -> anyhow::Result<Option<(i64, Vec<SummaryPart>)>> {
-    let created: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT sequence, (payload -> 'IssueCreated' ->> 'issue_id')::bigint,
-                (payload -> 'IssueCreated' ->> 'project_id')::bigint
-           FROM events
-          WHERE aggregate_type = 'issue' AND aggregate_id = $1 AND event_type = 'IssueCreated'
-          ORDER BY sequence",
-    )
-    .bind(stream)
-    .fetch_all(pool)
-    .await?;
-    let Some(&(_, _, project_id)) = created.first() else {
-        return Ok(None);
-    };
-    let mut builders: HashMap<usize, SummaryBuilder> = HashMap::new();
-    let sql = format!(
-        "SELECT sequence, event_version, payload #- '{{EventIngested,data}}'
-           FROM {} WHERE aggregate_type = 'issue' AND aggregate_id = $1 ORDER BY sequence",
-        quote(&partition.name)
-    );
-    let mut rows = sqlx::query_as::<_, (i64, String, serde_json::Value)>(&sql)
-        .bind(stream)
-        .fetch(pool);
-    while let Some((sequence, version, payload)) = rows.try_next().await? {
-        let current = faultline_domain::upcast::current_of_row(
-            "issue",
-            "EventIngested",
-            &version,
-            payload,
-            None,
-        );
-        let IssueEvent::EventIngested(occurrence) = serde_json::from_value(current)? else {
-            continue;
-        };
-        let incarnation = created
-            .iter()
-            .rposition(|(created_at, _, _)| *created_at < sequence)
-            .unwrap_or(0);
-        builders.entry(incarnation).or_default().add(&occurrence);
-    }
-    drop(rows);
-    let primary = primary_of(pool, stream).await?;
-    let latest = created.len() - 1;
-    let mut parts: Vec<(usize, SummaryPart)> = Vec::new();
-    for (incarnation, builder) in builders {
-        let Some(summary) = builder.finish() else {
-            continue;
-        };
-        let issue_id = match primary {
-            Some(primary) if incarnation == latest => primary,
-            _ => created[incarnation].1,
-        };
-        parts.push((incarnation, SummaryPart { issue_id, summary }));
-    }
-    parts.sort_by_key(|(incarnation, _)| *incarnation);
-    Ok(Some((
-        project_id,
-        parts.into_iter().map(|(_, part)| part).collect(),
-    )))
-}
-
-/// The issue a merged stream's events count in: the end of its chain of merges.
-async fn primary_of(pool: &PgPool, stream: &str) -> Result<Option<i64>, sqlx::Error> {
-    let mut primary = None;
-    let mut current = stream.to_owned();
-    for _ in 0..16 {
-        let merged: Option<(i64, String)> = sqlx::query_as(
-            "SELECT (payload -> 'IssueMerged' ->> 'into_issue_id')::bigint,
-                    payload -> 'IssueMerged' ->> 'into_stream'
-               FROM events
-              WHERE aggregate_type = 'issue' AND aggregate_id = $1
-                AND event_type = 'IssueMerged'
-              ORDER BY sequence DESC LIMIT 1",
-        )
-        .bind(&current)
-        .fetch_optional(pool)
-        .await?;
-        let Some((into_issue_id, into_stream)) = merged else {
-            break;
-        };
-        primary = Some(into_issue_id);
-        current = into_stream;
-    }
-    Ok(primary)
-}
-
 /// A partition's name as an SQL identifier (names come from `ingested_partitions`).
-fn quote(name: &str) -> String {
+pub(super) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }

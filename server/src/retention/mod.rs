@@ -6,6 +6,7 @@ pub mod drop;
 pub mod evict;
 pub mod partitions;
 pub mod pass;
+mod summaries;
 
 use clap::Subcommand;
 use faultline_commands::CommandBus;
