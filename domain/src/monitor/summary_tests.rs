@@ -17,6 +17,21 @@ fn summarize(below: i64) -> MonitorCommand {
     }
 }
 
+/// The stream as retention leaves it: `kept`, then the summary of `kept` and
+/// `dropped` (whose rows are gone).
+fn after_the_drop(kept: MonitorEvent, dropped: MonitorEvent) -> Vec<MonitorEvent> {
+    let environments = state_after(vec![kept.clone(), dropped]).environments;
+    vec![
+        kept,
+        MonitorEvent::CheckInsSummarized {
+            from: 1,
+            below: 100,
+            environments,
+            at: t0(),
+        },
+    ]
+}
+
 fn state_after(events: Vec<MonitorEvent>) -> Monitor {
     let mut monitor = Monitor::default();
     for event in events {
@@ -74,19 +89,11 @@ fn a_monitor_that_never_existed_is_not_summarized() {
 
 #[test]
 fn failures_summarized_before_the_drop_still_count_towards_the_threshold() {
-    let kept = created(with_thresholds(2, 1));
-    let dropped = recorded(1, CheckInStatus::Error, t0());
-    let environments = state_after(vec![kept.clone(), dropped]).environments;
     MonitorTest::with(())
-        .given(vec![
-            kept,
-            MonitorEvent::CheckInsSummarized {
-                from: 1,
-                below: 100,
-                environments,
-                at: t0(),
-            },
-        ])
+        .given(after_the_drop(
+            created(with_thresholds(2, 1)),
+            recorded(1, CheckInStatus::Error, t0()),
+        ))
         .when(check_in(2, CheckInStatus::Error, t0()))
         .then_expect_events(vec![
             recorded_again(2, CheckInStatus::Error, t0()),
@@ -96,19 +103,11 @@ fn failures_summarized_before_the_drop_still_count_towards_the_threshold() {
 
 #[test]
 fn a_run_started_in_a_dropped_check_in_is_still_finished_by_its_ok() {
-    let kept = created(every_five_minutes());
-    let dropped = recorded(1, CheckInStatus::InProgress, t0());
-    let environments = state_after(vec![kept.clone(), dropped]).environments;
     MonitorTest::with(())
-        .given(vec![
-            kept,
-            MonitorEvent::CheckInsSummarized {
-                from: 1,
-                below: 100,
-                environments,
-                at: t0(),
-            },
-        ])
+        .given(after_the_drop(
+            created(every_five_minutes()),
+            recorded(1, CheckInStatus::InProgress, t0()),
+        ))
         .when(check_in(1, CheckInStatus::Ok, t0() + Duration::seconds(2)))
         .then_expect_events(vec![MonitorEvent::CheckInCompleted {
             check_in_id: Uuid::from_u128(1),

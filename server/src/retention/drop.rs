@@ -53,15 +53,22 @@ pub struct DropReport {
 const INGESTED: [Ingested; 2] = [
     Ingested {
         aggregate_type: "issue",
-        rows: "aggregate_type = 'issue'",
+        rows: ISSUE_ROWS,
         summary: "OccurrencesSummarized",
     },
     Ingested {
         aggregate_type: "monitor",
-        rows: "event_type <> 'EventIngested' AND aggregate_type = 'monitor'",
+        rows: MONITOR_ROWS,
         summary: "CheckInsSummarized",
     },
 ];
+
+/// A partition's rows of issue streams, in SQL.
+pub(super) const ISSUE_ROWS: &str = "aggregate_type = 'issue'";
+/// A partition's rows of monitor streams, in SQL the partial index of
+/// non-occurrences matches.
+pub(super) const MONITOR_ROWS: &str =
+    "event_type <> 'EventIngested' AND aggregate_type = 'monitor'";
 
 struct Ingested {
     aggregate_type: &'static str,

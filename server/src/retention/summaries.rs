@@ -15,7 +15,21 @@ use faultline_domain::monitor::{Monitor, MonitorCommand};
 use futures::TryStreamExt;
 use sqlx::PgPool;
 
-use super::drop::{quote, Partition};
+use super::drop::{quote, Partition, ISSUE_ROWS, MONITOR_ROWS};
+
+/// The streams with rows in `partition` that match `rows` (literal SQL).
+async fn streams_in(
+    pool: &PgPool,
+    partition: &Partition,
+    rows: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT DISTINCT aggregate_id FROM {} WHERE {rows}",
+        quote(&partition.name)
+    ))
+    .fetch_all(pool)
+    .await
+}
 
 /// Records, for every monitor stream with check-ins in `partition`, the state they
 /// led to; returns how many streams were summarized.
@@ -26,13 +40,7 @@ pub(super) async fn summarize_monitors(
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let metadata = EventMetadata::system("retention", now);
-    let streams: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT DISTINCT aggregate_id FROM {}
-          WHERE event_type <> 'EventIngested' AND aggregate_type = 'monitor'",
-        quote(&partition.name)
-    ))
-    .fetch_all(pool)
-    .await?;
+    let streams = streams_in(pool, partition, MONITOR_ROWS).await?;
     let mut summarized = 0;
     for stream in streams {
         let command = MonitorCommand::SummarizeCheckIns {
@@ -58,12 +66,7 @@ pub(super) async fn summarize_issues(
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let metadata = EventMetadata::system("retention", now);
-    let streams: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT DISTINCT aggregate_id FROM {} WHERE aggregate_type = 'issue'",
-        quote(&partition.name)
-    ))
-    .fetch_all(pool)
-    .await?;
+    let streams = streams_in(pool, partition, ISSUE_ROWS).await?;
     let mut summarized = 0;
     for stream in streams {
         let Some((project_id, parts)) = parts_of(pool, partition, &stream).await? else {
