@@ -1,22 +1,24 @@
 //! Cron monitors: `/organizations/{org}/crons/` (every monitor with its schedule and
 //! each environment's state) and `/organizations/{org}/crons/{monitor}/` (its
-//! environments and latest check-ins). Read-only: monitors are created by their
-//! jobs' check-ins or through the API.
+//! environments and latest check-ins, with Sentry's actions on it: mute, disable,
+//! delete). Monitors are created by their jobs' check-ins or through the API.
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use faultline_domain::monitor::{
-    MonitorConfig, Schedule, DEFAULT_MARGIN_MINUTES, DEFAULT_MAX_RUNTIME_MINUTES,
+    Monitor, MonitorChanges, MonitorCommand, MonitorConfig, MonitorStatus, Schedule,
+    DEFAULT_MARGIN_MINUTES, DEFAULT_MAX_RUNTIME_MINUTES,
 };
 use faultline_projections::accounts::queries::Page;
 use faultline_projections::monitors::queries::{self, EnvironmentRow};
 use maud::{html, Markup};
 
 use super::error::UiError;
-use super::layout::{ago, page};
+use super::forms::FormData;
+use super::layout::{ago, csrf_field, page};
 use super::session::Viewer;
-use crate::resolve::PROJECT_READ;
+use crate::resolve::{PROJECT_READ, PROJECT_WRITE};
 use crate::state::AppState;
 
 /// Monitors and check-ins a page lists.
@@ -112,8 +114,27 @@ pub async fn detail(
     let slug = &access.org.slug;
     let now = Utc::now();
     let config = &monitor.config;
+    let base = format!("/organizations/{slug}/crons/{}/", monitor.slug);
+    let can_write = PROJECT_WRITE.iter().any(|scope| access.has(*scope));
+    let action = |value: &str, label: &str| {
+        html! {
+            form.inline method="post" action=(base) {
+                (csrf_field(&viewer.csrf))
+                button type="submit" id=(value) name="action" value=(value) { (label) }
+            }
+        }
+    };
     let body = html! {
         h1 { (monitor.name) }
+        @if can_write {
+            div.actions {
+                @if monitor.is_muted { (action("unmute", "Unmute")) } @else { (action("mute", "Mute")) }
+                " "
+                @if monitor.status == "disabled" { (action("enable", "Enable")) } @else { (action("disable", "Disable")) }
+                " "
+                (action("delete", "Delete"))
+            }
+        }
         dl.facts {
             div { dt { "Schedule" } dd id="schedule" { (schedule(config)) } }
             div { dt { "Margin" } dd { (config.checkin_margin.unwrap_or(DEFAULT_MARGIN_MINUTES)) " min" } }
@@ -142,4 +163,76 @@ pub async fn detail(
         }
     };
     Ok(page(&monitor.name, &viewer.nav(slug, "crons"), body).into_response())
+}
+
+/// `POST /organizations/{org}/crons/{monitor}/`: `action` is `mute`, `unmute`,
+/// `disable`, `enable` or `delete` (which asks to confirm first).
+pub async fn act(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((org, monitor)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    viewer.check_csrf(&form)?;
+    let access = viewer.access(&state, &org).await?;
+    let row = queries::by_slug_or_id(&state.pool, access.org.id, &monitor)
+        .await?
+        .ok_or(UiError::NotFound)?;
+    access.require(&PROJECT_WRITE)?;
+    let slug = &access.org.slug;
+    let back = format!("/organizations/{slug}/crons/{}/", row.slug);
+    let at = Utc::now();
+    let changes = |status: Option<MonitorStatus>, muted: Option<bool>| MonitorCommand::Update {
+        changes: MonitorChanges {
+            status,
+            muted,
+            ..MonitorChanges::default()
+        },
+        at,
+    };
+    let command = match form.get("action").unwrap_or_default() {
+        "mute" => changes(None, Some(true)),
+        "unmute" => changes(None, Some(false)),
+        "disable" => changes(Some(MonitorStatus::Disabled), None),
+        "enable" => changes(Some(MonitorStatus::Active), None),
+        "delete" if form.get("confirm") == Some("yes") => MonitorCommand::Delete { at },
+        "delete" => return Ok(confirm_delete(&viewer, slug, &back, &row.name).into_response()),
+        other => {
+            return Err(UiError::BadRequest(format!(
+                "{other:?} is not an action on a monitor."
+            )))
+        }
+    };
+    let deleting = matches!(command, MonitorCommand::Delete { .. });
+    state
+        .execute::<Monitor>(&row.stream_id, command, &access.caller.metadata())
+        .await?;
+    if deleting {
+        return Ok(Redirect::to(&format!("/organizations/{slug}/crons/")).into_response());
+    }
+    Ok(Redirect::to(&back).into_response())
+}
+
+fn confirm_delete(
+    viewer: &Viewer,
+    org: &str,
+    back: &str,
+    name: &str,
+) -> axum::response::Html<String> {
+    page(
+        "Delete monitor",
+        &viewer.nav(org, "crons"),
+        html! {
+            h1 { "Delete this monitor?" }
+            p { (name) }
+            p { "Its check-ins stop being recorded and it leaves every list; a check-in with a config creates it again." }
+            form method="post" action=(back) {
+                (csrf_field(&viewer.csrf))
+                input type="hidden" name="confirm" value="yes";
+                button.danger type="submit" id="confirm-delete" name="action" value="delete" { "Delete" }
+                " "
+                a href=(back) { "Cancel" }
+            }
+        },
+    )
 }

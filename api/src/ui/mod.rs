@@ -80,7 +80,10 @@ pub fn router() -> Router<AppState> {
             get(settings::alert_rules),
         )
         .route("/organizations/{org}/crons/", get(crons::list))
-        .route("/organizations/{org}/crons/{monitor}/", get(crons::detail))
+        .route(
+            "/organizations/{org}/crons/{monitor}/",
+            get(crons::detail).post(crons::act),
+        )
         .layer(middleware::from_fn(with_request_id))
 }
 
