@@ -11,18 +11,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::progress::Progress;
 
-/// Channel notified at the commit of every write to `events`, with the aggregate type
-/// written as payload (empty: any type).
+/// Channel notified at the commit of every append to the log, with each aggregate
+/// type written as payload (empty: any type).
 pub const EVENTS_CHANNEL: &str = "faultline_events";
 /// Channel notified when a projection's checkpoint moves: `"<name> <tx_id> <position>"`.
 pub const CHECKPOINTS_CHANNEL: &str = "faultline_checkpoints";
 
 /// Wakeups for everything that tails the log in this process.
 ///
-/// A row trigger on `events` (migration 0013) notifies with each written row's
-/// aggregate type, so a tailer of `project` events is not woken by the thousands of
-/// `issue` commits a second of ingestion makes; an empty payload (or a reconnect)
-/// wakes every tailer.
+/// Every append (`EventLog::append_in`) notifies with each aggregate type it wrote,
+/// so a tailer of `project` events is not woken by the thousands of `issue` commits a
+/// second of ingestion makes; an empty payload (or a reconnect) wakes every tailer.
 #[derive(Clone)]
 pub struct LogListener {
     tailers: Arc<Mutex<Vec<Tailer>>>,

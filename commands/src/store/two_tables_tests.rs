@@ -356,3 +356,34 @@ async fn check_ins_recorded_before_they_were_ingested_data_move_unchanged(pool: 
     let refused = format!("{:?}", occurrence_as_check_in.unwrap_err());
     assert!(refused.contains("ingested_events_kind"), "{refused}");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_append_wakes_the_tailers_of_each_type_it_writes_once_at_commit(pool: PgPool) {
+    let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
+        .await
+        .unwrap();
+    listener.listen("faultline_events").await.unwrap();
+    let log = EventLog::new(pool.clone());
+    let check_in = NewEvent {
+        aggregate_type: "monitor".into(),
+        event_type: "CheckInRecorded".into(),
+        ..issue_event("1:backup", 1, "CheckInRecorded", Some(7))
+    };
+
+    log.append(&[check_in]).await.unwrap();
+    let first = listener.recv().await.unwrap().payload().to_owned();
+    log.append(&[
+        issue_event("i-1", 1, "IssueCreated", None),
+        issue_event("i-1", 2, "EventIngested", Some(7)),
+        issue_event("i-2", 1, "IssueCreated", None),
+    ])
+    .await
+    .unwrap();
+    let second = listener.recv().await.unwrap().payload().to_owned();
+    let nothing_more =
+        tokio::time::timeout(std::time::Duration::from_millis(300), listener.recv()).await;
+
+    assert_eq!(first, "monitor");
+    assert_eq!(second, "issue");
+    assert!(nothing_more.is_err(), "{nothing_more:?}");
+}
