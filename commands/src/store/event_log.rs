@@ -325,11 +325,14 @@ fn build_append_statement(permanent: bool, ingested: bool) -> String {
     // notifications of one transaction fold into one). Sent by the writing session
     // rather than by triggers on the log's tables: on Citus those fire on the workers,
     // where no tailer listens and where a NOTIFY makes a two-phase commit fail
-    // (docs/citus.md). The count is never negative: the branch returns no row, but
-    // its volatile aggregate has to be computed to know that.
+    // (docs/citus.md). The types come from the heads' array, not from `input`: a
+    // second reader of `input` would make PostgreSQL materialise every row, bodies
+    // and all. The count is never negative: the branch returns no row, but its
+    // volatile aggregate has to be computed to know that.
     selects.push(
         "SELECT 0, 0 FROM (SELECT count(pg_notify('faultline_events', t)) AS sent
-                             FROM (SELECT DISTINCT t FROM input) AS written) AS notified
+                             FROM (SELECT DISTINCT t FROM unnest($10::text[]) AS t)
+                                  AS written) AS notified
           WHERE notified.sent < 0",
     );
     sql.push('\n');
