@@ -16,7 +16,7 @@ use maud::{html, Markup};
 
 use super::error::UiError;
 use super::forms::FormData;
-use super::layout::{ago, csrf_field, page};
+use super::layout::{ago, confirm_delete, csrf_field, page};
 use super::session::Viewer;
 use crate::resolve::{PROJECT_READ, PROJECT_WRITE};
 use crate::state::AppState;
@@ -196,7 +196,14 @@ pub async fn act(
         "disable" => changes(Some(MonitorStatus::Disabled), None),
         "enable" => changes(Some(MonitorStatus::Active), None),
         "delete" if form.get("confirm") == Some("yes") => MonitorCommand::Delete { at },
-        "delete" => return Ok(confirm_delete(&viewer, slug, &back, &row.name).into_response()),
+        "delete" => return Ok(confirm_delete(
+                &viewer.csrf,
+                &viewer.nav(slug, "crons"),
+                &back,
+                "monitor",
+                &row.name,
+                "Its check-ins stop being recorded and it leaves every list; a check-in with a config creates it again.",
+            ).into_response()),
         other => {
             return Err(UiError::BadRequest(format!(
                 "{other:?} is not an action on a monitor."
@@ -211,28 +218,4 @@ pub async fn act(
         return Ok(Redirect::to(&format!("/organizations/{slug}/crons/")).into_response());
     }
     Ok(Redirect::to(&back).into_response())
-}
-
-fn confirm_delete(
-    viewer: &Viewer,
-    org: &str,
-    back: &str,
-    name: &str,
-) -> axum::response::Html<String> {
-    page(
-        "Delete monitor",
-        &viewer.nav(org, "crons"),
-        html! {
-            h1 { "Delete this monitor?" }
-            p { (name) }
-            p { "Its check-ins stop being recorded and it leaves every list; a check-in with a config creates it again." }
-            form method="post" action=(back) {
-                (csrf_field(&viewer.csrf))
-                input type="hidden" name="confirm" value="yes";
-                button.danger type="submit" id="confirm-delete" name="action" value="delete" { "Delete" }
-                " "
-                a href=(back) { "Cancel" }
-            }
-        },
-    )
 }

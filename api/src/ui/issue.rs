@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::error::UiError;
 use super::event_view::event_body;
 use super::forms::FormData;
-use super::layout::{ago, csrf_field, page, parse_time};
+use super::layout::{ago, confirm_delete, csrf_field, page, parse_time};
 use super::people::assignee_options;
 use super::session::Viewer;
 use super::stream::status_body;
@@ -251,7 +251,14 @@ pub async fn act(
             access.require(&EVENT_ADMIN)?;
             if form.get("confirm") != Some("yes") {
                 return Ok(
-                    confirm_delete(&viewer, &access.org.slug, &back, &row.title).into_response()
+                    confirm_delete(
+                        &viewer.csrf,
+                        &viewer.nav(&access.org.slug, "issues"),
+                        &back,
+                        "issue",
+                        &row.title,
+                        "Its events stay in the log until retention removes them; the issue leaves every list.",
+                    ).into_response()
                 );
             }
             delete_issue(&state, &access, &row, &metadata).await?;
@@ -288,29 +295,4 @@ fn number(raw: &str) -> Result<u64, UiError> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| UiError::BadRequest(format!("{raw:?} is not a positive number.")))
-}
-
-fn confirm_delete(
-    viewer: &Viewer,
-    org: &str,
-    back: &str,
-    title: &str,
-) -> axum::response::Html<String> {
-    let nav = viewer.nav(org, "issues");
-    page(
-        "Delete issue",
-        &nav,
-        html! {
-            h1 { "Delete this issue?" }
-            p { (title) }
-            p { "Its events stay in the log until retention removes them; the issue leaves every list." }
-            form method="post" action=(back) {
-                (csrf_field(&viewer.csrf))
-                input type="hidden" name="confirm" value="yes";
-                button.danger type="submit" id="confirm-delete" name="action" value="delete" { "Delete" }
-                " "
-                a href=(back) { "Cancel" }
-            }
-        },
-    )
 }

@@ -136,3 +136,31 @@ pub fn sparkline(counts: &[i64], label: &str) -> Markup {
         }
     }
 }
+
+/// The page that asks to confirm deleting `what` (an issue, a monitor) named `name`:
+/// its form posts `action=delete` with `confirm=yes` back to `back`.
+pub fn confirm_delete(
+    csrf: &str,
+    nav: &Nav<'_>,
+    back: &str,
+    what: &str,
+    name: &str,
+    explanation: &str,
+) -> Html<String> {
+    page(
+        &format!("Delete {what}"),
+        nav,
+        html! {
+            h1 { "Delete this " (what) "?" }
+            p { (name) }
+            p { (explanation) }
+            form method="post" action=(back) {
+                (csrf_field(csrf))
+                input type="hidden" name="confirm" value="yes";
+                button.danger type="submit" id="confirm-delete" name="action" value="delete" { "Delete" }
+                " "
+                a href=(back) { "Cancel" }
+            }
+        },
+    )
+}
