@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use tokio::sync::Mutex;
 
 use crate::error::{CommandError, StoreError};
-use crate::store::{AggregateStore, EventLog};
+use crate::store::{AggregateStore, EventLog, Placed};
 use crate::unique::UniqueKeys;
 
 /// How often a command is re-decided after another process won the race for its
@@ -117,8 +117,12 @@ impl CommandBus {
                 .iter()
                 .map(|event| A::ingested_in(&context.aggregate, event))
                 .collect();
+            let placement = Placed {
+                ingested_in: &ingested_in,
+                organization_id: crate::placement::partition_of(&context.aggregate, &events),
+            };
             match store
-                .append(events, &context, metadata.to_map(), &claims, &ingested_in)
+                .append(events, &context, metadata.to_map(), &claims, placement)
                 .await
             {
                 Ok((events, positions)) => {

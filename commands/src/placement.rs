@@ -1,5 +1,6 @@
 //! Where an aggregate's events are stored: `events`, kept for good, or
-//! `ingested_events`, whose partitions retention drops.
+//! `ingested_events`, whose partitions retention drops; and in which partition of the
+//! log: the organization whose data they are.
 
 use cqrs_es::Aggregate;
 use faultline_domain::alert::Workflow;
@@ -12,29 +13,65 @@ use faultline_domain::release::Release;
 use faultline_domain::service_hook::ServiceHook;
 use faultline_domain::user::User;
 
-/// Aggregates some of whose events are ingested data, subject to retention.
-pub trait Placement: Aggregate {
+/// Where an aggregate's events go: which table, and which partition of the log.
+pub trait Placement: Aggregate + Clone {
     /// The project whose ingested data `event` is (stored in `ingested_events`),
-    /// given the state after it; `None` for an event kept for good.
-    fn ingested_in(_after: &Self, _event: &Self::Event) -> Option<i64> {
+    /// given the state before it; `None` for an event kept for good.
+    fn ingested_in(_before: &Self, _event: &Self::Event) -> Option<i64> {
         None
     }
+
+    /// The organization whose data the aggregate is, once created; 0 for an aggregate
+    /// of no organization (a user).
+    fn organization(&self) -> i64;
+}
+
+/// The log partition of `events` appended to an aggregate in state `before`: its
+/// organization, or, for the events that create it, the one they name.
+pub fn partition_of<A: Placement>(before: &A, events: &[A::Event]) -> i64 {
+    let organization = before.organization();
+    if organization != 0 || events.is_empty() {
+        return organization;
+    }
+    let mut after = before.clone();
+    for event in events {
+        after.apply(event.clone());
+    }
+    after.organization()
 }
 
 /// A monitor's check-ins are its project's ingested data; its definition and
 /// incidents are kept.
 impl Placement for Monitor {
-    fn ingested_in(after: &Self, event: &Self::Event) -> Option<i64> {
-        event.is_check_in().then(|| after.project_id())
+    fn ingested_in(before: &Self, event: &Self::Event) -> Option<i64> {
+        event.is_check_in().then(|| before.project_id())
+    }
+
+    fn organization(&self) -> i64 {
+        self.org_id()
     }
 }
 
+/// The placement of an aggregate kept for good in its organization's partition.
+macro_rules! kept_in_organization {
+    ($($aggregate:ty => $organization:expr),* $(,)?) => {$(
+        impl Placement for $aggregate {
+            fn organization(&self) -> i64 {
+                let organization: fn(&$aggregate) -> i64 = $organization;
+                organization(self)
+            }
+        }
+    )*};
+}
+
 // An issue's occurrences are appended by the ingest pipeline, not by commands.
-impl Placement for Issue {}
-impl Placement for User {}
-impl Placement for Organization {}
-impl Placement for Project {}
-impl Placement for Workflow {}
-impl Placement for ServiceHook {}
-impl Placement for Release {}
-impl Placement for ArtifactBundle {}
+kept_in_organization! {
+    Issue => Issue::org_id,
+    Organization => |organization| organization.org_id().unwrap_or(0),
+    Project => Project::org_id,
+    Workflow => Workflow::org_id,
+    ServiceHook => ServiceHook::org_id,
+    Release => Release::org_id,
+    ArtifactBundle => ArtifactBundle::org_id,
+    User => |_| 0,
+}

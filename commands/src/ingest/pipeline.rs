@@ -401,6 +401,7 @@ impl Worker {
                     body,
                     metadata: metadata.clone(),
                     ingested_in,
+                    organization_id: job.org_id,
                 });
                 state.issue.apply(event);
             }

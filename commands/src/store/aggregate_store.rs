@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::event_log::{EventLog, NewEvent, StoredRow};
 use crate::error::StoreError;
+use crate::placement::{partition_of, Placement};
 use crate::unique::ClaimChange;
 
 /// Takes or gives up the aggregate's unique values, inside the append transaction.
@@ -71,6 +72,16 @@ impl<A: Aggregate> AggregateContext<A> for LoadedAggregate<A> {
     fn aggregate(&mut self) -> &mut A {
         &mut self.aggregate
     }
+}
+
+/// Where an append's events go ([`crate::placement::Placement`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Placed<'a> {
+    /// The project whose ingested data the event at `i` is, if any
+    /// ([`NewEvent::ingested_in`]); an event past the end is kept for good.
+    pub ingested_in: &'a [Option<i64>],
+    /// The log partition of them all ([`NewEvent::organization_id`]).
+    pub organization_id: i64,
 }
 
 /// The event store of one aggregate type.
@@ -191,16 +202,15 @@ impl<A: Aggregate> AggregateStore<A> {
     }
 
     /// Appends `events` after the context's sequence, with a snapshot when one is due,
-    /// in one transaction; returns the envelopes and their log positions. The event at
-    /// `i` is stored as ingested data of project `ingested_in[i]` when that is given
-    /// ([`NewEvent::ingested_in`]).
+    /// in one transaction; returns the envelopes and their log positions. The events
+    /// go where `placed` says.
     pub async fn append(
         &self,
         events: Vec<A::Event>,
         context: &LoadedAggregate<A>,
         metadata: HashMap<String, String>,
         claims: &[ClaimChange],
-        ingested_in: &[Option<i64>],
+        placed: Placed<'_>,
     ) -> Result<(Vec<EventEnvelope<A>>, Vec<LogPosition>), StoreError> {
         if events.is_empty() {
             return Ok((Vec::new(), Vec::new()));
@@ -221,7 +231,8 @@ impl<A: Aggregate> AggregateStore<A> {
                     .into(),
                 body: None,
                 metadata: metadata_json.clone(),
-                ingested_in: ingested_in.get(offset).copied().flatten(),
+                ingested_in: placed.ingested_in.get(offset).copied().flatten(),
+                organization_id: placed.organization_id,
             });
             envelopes.push(EventEnvelope {
                 aggregate_id: context.aggregate_id.clone(),
@@ -264,7 +275,7 @@ impl<A: Aggregate> AggregateStore<A> {
 
 impl<A> EventStore<A> for AggregateStore<A>
 where
-    A: Aggregate,
+    A: Placement,
     A::Error: 'static,
 {
     type AC = LoadedAggregate<A>;
@@ -292,7 +303,11 @@ where
         context: Self::AC,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
-        let (envelopes, _positions) = self.append(events, &context, metadata, &[], &[]).await?;
+        let placed = Placed {
+            ingested_in: &[],
+            organization_id: partition_of(&context.aggregate, &events),
+        };
+        let (envelopes, _positions) = self.append(events, &context, metadata, &[], placed).await?;
         Ok(envelopes)
     }
 }

@@ -56,6 +56,9 @@ pub struct NewEvent {
     /// `ingested_events`, keyed by its project; `None` for every other event, which is
     /// stored in `events`.
     pub ingested_in: Option<i64>,
+    /// The organization whose data the event is (0 for a stream of none: a user's):
+    /// the log's partition (migration 0039).
+    pub organization_id: i64,
 }
 
 /// One event as read back from a stream.
@@ -122,6 +125,7 @@ impl EventLog {
         let mut metadata = Vec::with_capacity(events.len());
         let mut bodies = Vec::with_capacity(events.len());
         let mut projects = Vec::with_capacity(events.len());
+        let mut organizations = Vec::with_capacity(events.len());
         for event in events {
             types.push(event.aggregate_type.as_str());
             ids.push(event.aggregate_id.as_str());
@@ -135,6 +139,7 @@ impl EventLog {
             metadata.push(&event.metadata);
             bodies.push(event.body.as_deref());
             projects.push(event.ingested_in);
+            organizations.push(event.organization_id);
         }
         let heads = StreamHeads::of(events);
         let sql = append_statement(
@@ -156,6 +161,8 @@ impl EventLog {
             .bind(&heads.last)
             .bind(&heads.appended)
             .bind(heads.types.len() as i64)
+            .bind(&organizations)
+            .bind(&heads.organizations)
             .fetch_all(conn)
             .await
             .map_err(|error| conflict_or_database(error, &events[0]))?;
@@ -217,6 +224,7 @@ struct StreamHeads<'a> {
     ids: Vec<&'a str>,
     last: Vec<i64>,
     appended: Vec<i64>,
+    organizations: Vec<i64>,
 }
 
 impl<'a> StreamHeads<'a> {
@@ -227,6 +235,7 @@ impl<'a> StreamHeads<'a> {
             ids: Vec::new(),
             last: Vec::new(),
             appended: Vec::new(),
+            organizations: Vec::new(),
         };
         let mut index: std::collections::HashMap<(&str, &str), usize> =
             std::collections::HashMap::new();
@@ -243,6 +252,7 @@ impl<'a> StreamHeads<'a> {
                     heads.ids.push(key.1);
                     heads.last.push(event.sequence);
                     heads.appended.push(1);
+                    heads.organizations.push(event.organization_id);
                 }
             }
         }
@@ -254,6 +264,7 @@ impl<'a> StreamHeads<'a> {
             ids: order.iter().map(|&at| heads.ids[at]).collect(),
             last: order.iter().map(|&at| heads.last[at]).collect(),
             appended: order.iter().map(|&at| heads.appended[at]).collect(),
+            organizations: order.iter().map(|&at| heads.organizations[at]).collect(),
         }
     }
 }
@@ -280,15 +291,17 @@ fn append_statement(permanent: bool, ingested: bool) -> &'static str {
 fn build_append_statement(permanent: bool, ingested: bool) -> String {
     let mut sql = String::from(
         "WITH input AS (
-             SELECT t, i, s, e, v, p, m, b, project, ordinal,
+             SELECT t, i, s, e, v, p, m, b, project, o, ordinal,
                     nextval('events_position_seq') AS position
                FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                           $6::text[], $7::jsonb[], $8::bytea[], $9::bigint[])
-                    WITH ORDINALITY AS input(t, i, s, e, v, p, m, b, project, ordinal)
+                           $6::text[], $7::jsonb[], $8::bytea[], $9::bigint[], $15::bigint[])
+                    WITH ORDINALITY AS input(t, i, s, e, v, p, m, b, project, o, ordinal)
               ORDER BY ordinal),
          heads AS (
-             INSERT INTO stream_heads AS h (aggregate_type, aggregate_id, sequence, appended)
-             SELECT * FROM unnest($10::text[], $11::text[], $12::bigint[], $13::bigint[])
+             INSERT INTO stream_heads AS h
+                 (aggregate_type, aggregate_id, sequence, appended, organization_id)
+             SELECT * FROM unnest($10::text[], $11::text[], $12::bigint[], $13::bigint[],
+                                  $16::bigint[])
              ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
                 SET sequence = excluded.sequence, appended = excluded.appended
               WHERE h.sequence = excluded.sequence - excluded.appended
@@ -301,8 +314,8 @@ fn build_append_statement(permanent: bool, ingested: bool) -> String {
          permanent AS (
              INSERT INTO events
                  (position, aggregate_type, aggregate_id, sequence, event_type, event_version,
-                  payload, metadata, body)
-             SELECT position, t, i, s, e, v, p::jsonb, m, b FROM input WHERE project IS NULL
+                  payload, metadata, body, organization_id)
+             SELECT position, t, i, s, e, v, p::jsonb, m, b, o FROM input WHERE project IS NULL
              RETURNING position, tx_id)",
         );
         selects.push("SELECT position, tx_id::text::bigint FROM permanent");
@@ -313,8 +326,8 @@ fn build_append_statement(permanent: bool, ingested: bool) -> String {
          ingested AS (
              INSERT INTO ingested_events
                  (project_id, position, aggregate_type, aggregate_id, sequence, event_type,
-                  event_version, payload, metadata, body)
-             SELECT project, position, t, i, s, e, v, p::jsonb, m, b
+                  event_version, payload, metadata, body, organization_id)
+             SELECT project, position, t, i, s, e, v, p::jsonb, m, b, o
                FROM input WHERE project IS NOT NULL
              RETURNING position, tx_id)",
         );

@@ -8,9 +8,11 @@ mod aggregate_store;
 mod event_log;
 pub mod upcasters;
 
-pub use aggregate_store::{AggregateStore, LoadedAggregate};
+pub use aggregate_store::{AggregateStore, LoadedAggregate, Placed};
 pub use event_log::{EventLog, EventPayload, NewEvent, StoredRow};
 
+#[cfg(test)]
+mod partition_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

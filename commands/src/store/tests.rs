@@ -8,13 +8,26 @@ use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
-use super::{AggregateStore, EventLog, NewEvent};
+use super::{AggregateStore, EventLog, NewEvent, Placed};
 use crate::error::StoreError;
+use crate::placement::Placement;
+
+/// A counter's events: kept for good, in the partition of no organization.
+const NOWHERE: Placed<'static> = Placed {
+    ingested_in: &[],
+    organization_id: 0,
+};
 
 /// A counter: the smallest aggregate whose state shows a double-applied event.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Counter {
     count: u64,
+}
+
+impl Placement for Counter {
+    fn organization(&self) -> i64 {
+        0
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -79,7 +92,7 @@ async fn add(store: &AggregateStore<Counter>, id: &str, n: u64) {
         .await
         .unwrap();
     store
-        .append(sink.collect().await, &context, metadata(), &[], &[])
+        .append(sink.collect().await, &context, metadata(), &[], NOWHERE)
         .await
         .unwrap();
 }
@@ -113,8 +126,8 @@ async fn one_commit_is_one_transaction_with_increasing_positions(pool: PgPool) {
             payload: serde_json::json!({"Added": {"by": 1}}).into(),
             body: None,
             metadata: serde_json::json!({}),
-
             ingested_in: None,
+            organization_id: 0,
         })
         .collect();
 
@@ -138,7 +151,7 @@ async fn a_stale_writer_gets_a_typed_conflict_and_writes_nothing(pool: PgPool) {
             &stale,
             metadata(),
             &[],
-            &[],
+            NOWHERE,
         )
         .await;
 

@@ -19,6 +19,7 @@ fn issue_event(stream: &str, sequence: i64, event_type: &str, project: Option<i6
         body: None,
         metadata: serde_json::json!({"actor": "system:test"}),
         ingested_in: project,
+        organization_id: 7,
     }
 }
 

@@ -91,14 +91,22 @@ pub enum ArtifactBundleError {
     Empty,
 }
 
-/// The bundle's state: live or not, and the projects it serves.
+/// The bundle's state: live or not, its organization and the projects it serves (also
+/// its snapshot: fields added later default, so older snapshots still load).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ArtifactBundle {
     live: bool,
     project_ids: BTreeSet<i64>,
+    org_id: i64,
 }
 
 impl ArtifactBundle {
+    /// The owning organization's id (0 before creation).
+    pub fn org_id(&self) -> i64 {
+        self.org_id
+    }
+
     /// Whether it is uploaded and not deleted.
     pub fn is_live(&self) -> bool {
         self.live
@@ -123,6 +131,7 @@ impl Aggregate for ArtifactBundle {
         match event {
             ArtifactBundleEvent::BundleUploaded { bundle, .. } => {
                 self.live = true;
+                self.org_id = bundle.org_id;
                 self.project_ids = bundle.project_ids.into_iter().collect();
             }
             ArtifactBundleEvent::BundleProjectsAdded { project_ids, .. } => {

@@ -12,6 +12,7 @@ impl Issue {
             IssueEvent::IssueCreated {
                 issue_id,
                 project_id,
+                org_id,
                 first_seen,
                 ..
             } => {
@@ -20,6 +21,7 @@ impl Issue {
                 *self = Issue {
                     issue_id: Some(issue_id),
                     project_id,
+                    org_id,
                     first_seen: Some(first_seen),
                     summarized_below: self.summarized_below,
                     ..Issue::default()

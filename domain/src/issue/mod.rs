@@ -80,6 +80,7 @@ pub fn short_id(project_slug: &str, short_number: i64) -> String {
 pub struct Issue {
     issue_id: Option<i64>,
     project_id: i64,
+    org_id: i64,
     status: IssueStatus,
     first_seen: Option<DateTime<Utc>>,
     last_seen: Option<DateTime<Utc>>,
@@ -107,6 +108,11 @@ struct Comment {
 }
 
 impl Issue {
+    /// The organization whose issue it is (0 before creation).
+    pub fn org_id(&self) -> i64 {
+        self.org_id
+    }
+
     /// The issue's numeric id, once created (none after deletion).
     pub fn issue_id(&self) -> Option<i64> {
         self.issue_id

@@ -175,6 +175,11 @@ pub struct Monitor {
 }
 
 impl Monitor {
+    /// The owning organization's id (0 before creation).
+    pub fn org_id(&self) -> i64 {
+        self.org_id
+    }
+
     /// The monitor's id, while it exists.
     pub fn monitor_id(&self) -> Option<Uuid> {
         self.monitor_id.filter(|_| !self.deleted)

@@ -109,6 +109,11 @@ pub struct Release {
 }
 
 impl Release {
+    /// The owning organization's id (0 before creation).
+    pub fn org_id(&self) -> i64 {
+        self.org_id
+    }
+
     /// The release's numeric id, while it exists.
     pub fn release_id(&self) -> Option<i64> {
         self.release_id.filter(|_| !self.deleted)

@@ -32,6 +32,11 @@ pub struct ServiceHook {
 }
 
 impl ServiceHook {
+    /// The owning organization's id (0 before creation).
+    pub fn org_id(&self) -> i64 {
+        self.org_id
+    }
+
     /// The hook's id, once created.
     pub fn hook_id(&self) -> Option<&str> {
         self.hook_id.as_deref()

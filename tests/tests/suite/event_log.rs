@@ -25,8 +25,8 @@ fn commit_of(writer: usize, stream: i64, first_sequence: i64, size: i64) -> Vec<
             payload: serde_json::json!({ "writer": writer }).into(),
             body: None,
             metadata: serde_json::json!({ "actor": "system:test" }),
-
             ingested_in: None,
+            organization_id: 0,
         })
         .collect()
 }

@@ -618,3 +618,49 @@ async fn an_ingested_event_keeps_its_compressed_body_in_the_body_column_not_in_i
         json!(format!("bad value {event_id}"))
     );
 }
+
+#[tokio::test]
+async fn every_row_of_the_log_names_the_organization_whose_data_it_is() {
+    let setup = setup().await;
+    let (status, _) = setup
+        .send(
+            event_envelope(&exception_event(&format!("{:032x}", 7), "checkout")),
+            None,
+        )
+        .await;
+    let org_id: i64 = sqlx::query_scalar("SELECT id FROM organizations WHERE slug = 'acme'")
+        .fetch_one(&setup.pool)
+        .await
+        .unwrap();
+
+    let partitions: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT DISTINCT aggregate_type, event_type, organization_id FROM log_events
+          WHERE aggregate_type IN ('user', 'organization', 'project', 'issue')
+            AND event_type IN ('UserCreated', 'OrganizationCreated', 'ProjectCreated',
+                               'IssueCreated', 'EventIngested')
+          ORDER BY 1, 2",
+    )
+    .fetch_all(&setup.pool)
+    .await
+    .unwrap();
+    let heads: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM stream_heads WHERE aggregate_type = 'issue' AND organization_id = $1",
+    )
+    .bind(org_id)
+    .fetch_one(&setup.pool)
+    .await
+    .unwrap();
+
+    assert_eq!(status, 200);
+    assert_eq!(
+        partitions,
+        [
+            ("issue".into(), "EventIngested".into(), org_id),
+            ("issue".into(), "IssueCreated".into(), org_id),
+            ("organization".into(), "OrganizationCreated".into(), org_id),
+            ("project".into(), "ProjectCreated".into(), org_id),
+            ("user".into(), "UserCreated".into(), 0),
+        ]
+    );
+    assert_eq!(heads, 1);
+}
