@@ -75,3 +75,44 @@ kept_in_organization! {
     ArtifactBundle => ArtifactBundle::org_id,
     User => |_| 0,
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use faultline_domain::organization::{Organization, OrganizationEvent};
+    use faultline_domain::slug::Slug;
+    use faultline_domain::user::User;
+
+    use super::partition_of;
+
+    fn created(org_id: i64) -> OrganizationEvent {
+        OrganizationEvent::OrganizationCreated {
+            org_id,
+            name: "Acme".into(),
+            slug: Slug::parse("acme").unwrap(),
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_events_that_create_an_aggregate_go_to_the_organization_they_name() {
+        let partition = partition_of(&Organization::default(), &[created(5)]);
+
+        assert_eq!(partition, 5);
+    }
+
+    #[test]
+    fn later_events_go_to_the_organization_of_the_state() {
+        let mut organization = Organization::default();
+        cqrs_es::Aggregate::apply(&mut organization, created(5));
+
+        let partition = partition_of(&organization, &[created(6)]);
+
+        assert_eq!(partition, 5);
+    }
+
+    #[test]
+    fn a_users_events_go_to_the_partition_of_no_organization() {
+        assert_eq!(partition_of(&User::default(), &[]), 0);
+    }
+}

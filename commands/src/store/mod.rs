@@ -13,6 +13,21 @@ pub use event_log::{EventLog, EventPayload, NewEvent, StoredRow};
 
 #[cfg(test)]
 mod partition_tests;
+
+/// Applies the migrations numbered below `version`: the schema an older release left,
+/// for a test of what a later migration does to its rows.
+#[cfg(test)]
+async fn migrate_below(pool: &sqlx::PgPool, version: i64) {
+    let mut before = sqlx::migrate!("../migrations");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|migration| migration.version < version)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(pool).await.unwrap();
+}
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

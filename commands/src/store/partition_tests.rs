@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use super::{EventLog, EventPayload, NewEvent};
+use super::{migrate_below, EventLog, EventPayload, NewEvent};
 
 fn event(stream: &str, sequence: i64, project: Option<i64>, organization_id: i64) -> NewEvent {
     NewEvent {
@@ -69,15 +69,7 @@ async fn an_append_writes_each_streams_organization_on_its_rows_and_its_head(poo
 async fn rows_written_before_partitions_take_the_organization_their_stream_was_created_in(
     pool: PgPool,
 ) {
-    let mut before = sqlx::migrate!("../migrations");
-    before.migrations = before
-        .migrations
-        .iter()
-        .filter(|migration| migration.version < 39)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    before.run(&pool).await.unwrap();
+    migrate_below(&pool, 39).await;
     sqlx::raw_sql(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                              payload, metadata)

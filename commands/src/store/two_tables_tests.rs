@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use super::{EventLog, EventPayload, NewEvent};
+use super::{migrate_below, EventLog, EventPayload, NewEvent};
 use crate::error::StoreError;
 
 fn issue_event(stream: &str, sequence: i64, event_type: &str, project: Option<i64>) -> NewEvent {
@@ -162,15 +162,7 @@ async fn partitions_are_made_ahead_of_the_log_and_take_its_rows(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn ingested_events_recorded_before_the_split_move_unchanged(pool: PgPool) {
-    let mut before_split = sqlx::migrate!("../migrations");
-    before_split.migrations = before_split
-        .migrations
-        .iter()
-        .filter(|migration| migration.version < 27)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    before_split.run(&pool).await.unwrap();
+    migrate_below(&pool, 27).await;
     sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                              payload, metadata, body, recorded_at)
@@ -276,15 +268,7 @@ async fn every_partition_keeps_bodies_inline_and_uncompressed(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn check_ins_recorded_before_they_were_ingested_data_move_unchanged(pool: PgPool) {
-    let mut before = sqlx::migrate!("../migrations");
-    before.migrations = before
-        .migrations
-        .iter()
-        .filter(|migration| migration.version < 37)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    before.run(&pool).await.unwrap();
+    migrate_below(&pool, 37).await;
     let created = |project: i64| {
         format!("{{\"MonitorCreated\": {{\"project_id\": {project}, \"slug\": \"backup\"}}}}")
     };
