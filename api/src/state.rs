@@ -150,14 +150,21 @@ impl AppState {
             .bus
             .execute::<A>(aggregate_id, command, metadata)
             .await?;
-        self.settle(A::TYPE, committed.last_position).await;
+        self.settle(A::TYPE, committed.partition, committed.last_position)
+            .await;
         Ok(committed)
     }
 
     /// Waits until every projection that reads `aggregate_type` shows the event at
-    /// `position`, so a GET right after a write sees it. Bounded by
+    /// `position` of log partition `partition` (the organization written; 0 for
+    /// none), so a GET right after a write sees it. Bounded by
     /// [`SETTLE_TIMEOUT`]: a stopped projection must not hang writes.
-    pub async fn settle(&self, aggregate_type: &str, position: Option<LogPosition>) {
+    pub async fn settle(
+        &self,
+        aggregate_type: &str,
+        partition: i64,
+        position: Option<LogPosition>,
+    ) {
         let Some(position) = position else { return };
         let durable = self
             .projections
@@ -173,11 +180,12 @@ impl AppState {
         let names: Vec<&str> = durable.chain(caches).collect();
         if !self
             .progress
-            .wait_for(&names, position, SETTLE_TIMEOUT)
+            .wait_for(&names, partition, position, SETTLE_TIMEOUT)
             .await
         {
             tracing::warn!(
                 aggregate_type,
+                partition,
                 position = position.position,
                 "read models lag behind a write"
             );

@@ -358,8 +358,8 @@ pub async fn wait_visible(
     }
 }
 
-/// Polls until projection `name`'s checkpoint reaches the log's last position as it
-/// is now; seconds since `start` then, `None` on timeout.
+/// Polls until projection `name`'s checkpoint (in any partition: the bench writes
+/// one organization) reaches the log's last position as it is now; seconds since `start` then, `None` on timeout.
 pub async fn wait_checkpoint(
     pool: &PgPool,
     name: &str,
@@ -374,11 +374,12 @@ pub async fn wait_checkpoint(
     .await?;
     let deadline = Instant::now() + timeout;
     loop {
-        let reached: Option<i64> =
-            sqlx::query_scalar("SELECT last_position FROM projection_checkpoints WHERE name = $1")
-                .bind(name)
-                .fetch_optional(pool)
-                .await?;
+        let reached: Option<i64> = sqlx::query_scalar(
+            "SELECT max(last_position) FROM projection_checkpoints WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_one(pool)
+        .await?;
         let now = Instant::now();
         if reached.is_some_and(|position| position >= target) {
             return Ok(Some(now.duration_since(start).as_secs_f64()));

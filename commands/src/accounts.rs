@@ -97,8 +97,9 @@ pub struct Bootstrapped {
     pub project_id: i64,
     /// The default project's client key.
     pub public_key: String,
-    /// Where the last event of each aggregate type landed.
-    pub positions: Vec<(&'static str, LogPosition)>,
+    /// Where the last event of each aggregate type landed: its partition of the log
+    /// and its place there.
+    pub positions: Vec<(&'static str, i64, LogPosition)>,
 }
 
 /// Creates `admin@localhost` (superuser), organization, team and project `default`,
@@ -184,12 +185,12 @@ pub async fn bootstrap(
         project_id,
         public_key,
         positions: [
-            ("user", admin.position),
-            ("organization", org_position),
-            ("project", key.last_position),
+            ("user", crate::placement::NO_ORGANIZATION, admin.position),
+            ("organization", org_id, org_position),
+            ("project", key.partition, key.last_position),
         ]
         .into_iter()
-        .filter_map(|(kind, position)| position.map(|p| (kind, p)))
+        .filter_map(|(kind, partition, position)| position.map(|p| (kind, partition, p)))
         .collect(),
     }))
 }

@@ -26,6 +26,9 @@ pub struct Committed<A: Aggregate> {
     /// The log position of the last new event: wait for projections to pass it
     /// before reading them back.
     pub last_position: Option<LogPosition>,
+    /// The partition of the log (organization; 0 for none) the events were written
+    /// to: `last_position` is a place in its order.
+    pub partition: i64,
     /// The aggregate's state after the command.
     pub aggregate: A,
 }
@@ -117,9 +120,10 @@ impl CommandBus {
                 .iter()
                 .map(|event| A::ingested_in(&context.aggregate, event))
                 .collect();
+            let partition = crate::placement::partition_of(&context.aggregate, &events);
             let placement = Placed {
                 ingested_in: &ingested_in,
-                organization_id: crate::placement::partition_of(&context.aggregate, &events),
+                organization_id: partition,
             };
             match store
                 .append(events, &context, metadata.to_map(), &claims, placement)
@@ -129,6 +133,7 @@ impl CommandBus {
                     return Ok(Committed {
                         events,
                         last_position: positions.last().copied(),
+                        partition,
                         aggregate: context.aggregate,
                     })
                 }

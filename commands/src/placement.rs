@@ -13,6 +13,9 @@ use faultline_domain::release::Release;
 use faultline_domain::service_hook::ServiceHook;
 use faultline_domain::user::User;
 
+/// The partition of the log of what belongs to no organization (users).
+pub const NO_ORGANIZATION: i64 = 0;
+
 /// Where an aggregate's events go: which table, and which partition of the log.
 pub trait Placement: Aggregate + Clone {
     /// The project whose ingested data `event` is (stored in `ingested_events`),
@@ -30,7 +33,7 @@ pub trait Placement: Aggregate + Clone {
 /// organization, or, for the events that create it, the one they name.
 pub fn partition_of<A: Placement>(before: &A, events: &[A::Event]) -> i64 {
     let organization = before.organization();
-    if organization != 0 || events.is_empty() {
+    if organization != NO_ORGANIZATION || events.is_empty() {
         return organization;
     }
     let mut after = before.clone();
@@ -73,7 +76,7 @@ kept_in_organization! {
     ServiceHook => ServiceHook::org_id,
     Release => Release::org_id,
     ArtifactBundle => ArtifactBundle::org_id,
-    User => |_| 0,
+    User => |_| NO_ORGANIZATION,
 }
 
 #[cfg(test)]

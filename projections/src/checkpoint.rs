@@ -1,14 +1,15 @@
-//! Durable projection checkpoints (`projection_checkpoints`).
+//! Durable projection checkpoints (`projection_checkpoints`): one row per projection
+//! and partition of the log (organization) it has applied events of.
 
 use faultline_domain::log_position::LogPosition;
 use sqlx::{PgConnection, PgPool};
 
-/// A projection's stored progress.
+/// A projection's stored progress in one partition, or summed over all of them.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Checkpoint {
     /// The projection's name.
     pub name: String,
-    /// Transaction id of the last applied event.
+    /// Transaction id of the last applied event (over all partitions: the latest).
     pub last_tx_id: i64,
     /// Position of the last applied event.
     pub last_position: i64,
@@ -30,15 +31,12 @@ impl Checkpoint {
     }
 }
 
-const SELECT: &str =
-    "SELECT name, last_tx_id::text::bigint AS last_tx_id, last_position, events_applied,
-                             failed_position, failed_error
-                        FROM projection_checkpoints";
-
-/// Makes sure the projection has a checkpoint row (at the start of the log).
+/// Makes sure the projection has a checkpoint row (at the start of the log) in
+/// partition 0; the other partitions get theirs with their first batch.
 pub async fn register(pool: &PgPool, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+        "INSERT INTO projection_checkpoints (name) VALUES ($1)
+         ON CONFLICT (name, organization_id) DO NOTHING",
     )
     .bind(name)
     .execute(pool)
@@ -46,26 +44,32 @@ pub async fn register(pool: &PgPool, name: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Reads the checkpoint (callers hold the projection's advisory lock).
-pub async fn read(conn: &mut PgConnection, name: &str) -> Result<Checkpoint, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE name = $1"))
-        .bind(name)
-        .fetch_one(conn)
-        .await
+/// Where the projection stands in `partition` (the start of the log if it has not
+/// applied anything there); callers hold the projection's advisory lock.
+pub async fn read(
+    conn: &mut PgConnection,
+    name: &str,
+    partition: i64,
+) -> Result<LogPosition, sqlx::Error> {
+    let stored: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT last_tx_id::text::bigint, last_position FROM projection_checkpoints
+          WHERE name = $1 AND organization_id = $2",
+    )
+    .bind(name)
+    .bind(partition)
+    .fetch_optional(conn)
+    .await?;
+    Ok(stored
+        .map(|(tx_id, position)| LogPosition { tx_id, position })
+        .unwrap_or(LogPosition::START))
 }
 
-/// Reads the checkpoint and locks its row until the end of the transaction.
-pub async fn lock(conn: &mut PgConnection, name: &str) -> Result<Checkpoint, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE name = $1 FOR UPDATE"))
-        .bind(name)
-        .fetch_one(conn)
-        .await
-}
-
-/// Moves the checkpoint to `to`, counting `applied` more events, and clears a failure.
+/// Moves the checkpoint of `partition` to `to`, counting `applied` more events, and
+/// clears a failure.
 pub async fn advance(
     conn: &mut PgConnection,
     name: &str,
+    partition: i64,
     to: LogPosition,
     applied: i64,
 ) -> Result<(), sqlx::Error> {
@@ -73,36 +77,50 @@ pub async fn advance(
     // moved. One statement for both saves a round trip per batch.
     sqlx::query(
         "WITH moved AS (
-             UPDATE projection_checkpoints
-                SET last_tx_id = $2::text::xid8, last_position = $3,
-                    events_applied = events_applied + $4, updated_at = now(),
-                    failed_position = NULL, failed_error = NULL
-              WHERE name = $1
+             INSERT INTO projection_checkpoints AS c
+                 (name, organization_id, last_tx_id, last_position, events_applied)
+             VALUES ($1, $2, $3::text::xid8, $4, $5)
+             ON CONFLICT (name, organization_id) DO UPDATE
+                SET last_tx_id = excluded.last_tx_id, last_position = excluded.last_position,
+                    events_applied = c.events_applied + excluded.events_applied,
+                    updated_at = now(), failed_position = NULL, failed_error = NULL
              RETURNING name)
-         SELECT pg_notify('faultline_checkpoints', $5) FROM moved",
+         SELECT pg_notify('faultline_checkpoints', $6) FROM moved",
     )
     .bind(name)
+    .bind(partition)
     .bind(to.tx_id.to_string())
     .bind(to.position)
     .bind(applied)
-    .bind(format!("{name} {} {}", to.tx_id, to.position))
+    .bind(notification(name, partition, to))
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Records that the projection stopped on the event at `position`.
+/// The payload of a checkpoint's move on `faultline_checkpoints`.
+pub(crate) fn notification(name: &str, partition: i64, to: LogPosition) -> String {
+    format!("{name} {partition} {} {}", to.tx_id, to.position)
+}
+
+/// Records that the projection stopped on the event at `position` of `partition`.
 pub async fn record_failure(
     pool: &PgPool,
     name: &str,
+    partition: i64,
     position: i64,
     error: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE projection_checkpoints SET failed_position = $2, failed_error = $3, updated_at = now()
-          WHERE name = $1",
+        "INSERT INTO projection_checkpoints AS c
+             (name, organization_id, failed_position, failed_error)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name, organization_id) DO UPDATE
+            SET failed_position = excluded.failed_position,
+                failed_error = excluded.failed_error, updated_at = now()",
     )
     .bind(name)
+    .bind(partition)
     .bind(position)
     .bind(error)
     .execute(pool)
@@ -110,17 +128,93 @@ pub async fn record_failure(
     Ok(())
 }
 
-/// Every stored checkpoint.
-pub async fn all(pool: &PgPool) -> Result<Vec<Checkpoint>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} ORDER BY name"))
-        .fetch_all(pool)
-        .await
+/// The projection's progress over every partition (if it is registered): the latest
+/// position any partition reached, every event counted, the first failure.
+pub async fn get(pool: &PgPool, name: &str) -> Result<Option<Checkpoint>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT name,
+                (array_agg(last_tx_id::text::bigint ORDER BY last_tx_id DESC, last_position DESC))[1]
+                    AS last_tx_id,
+                (array_agg(last_position ORDER BY last_tx_id DESC, last_position DESC))[1]
+                    AS last_position,
+                sum(events_applied)::bigint AS events_applied,
+                (array_agg(failed_position ORDER BY organization_id)
+                    FILTER (WHERE failed_position IS NOT NULL))[1] AS failed_position,
+                (array_agg(failed_error ORDER BY organization_id)
+                    FILTER (WHERE failed_position IS NOT NULL))[1] AS failed_error
+           FROM projection_checkpoints
+          WHERE name = $1
+          GROUP BY name",
+    )
+    .bind(name)
+    .fetch_optional(pool)
+    .await
 }
 
-/// One checkpoint, if the projection is registered.
-pub async fn get(pool: &PgPool, name: &str) -> Result<Option<Checkpoint>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE name = $1"))
+/// The latest position the projection reached in any partition, read on `conn`.
+pub async fn latest_in(conn: &mut PgConnection, name: &str) -> Result<LogPosition, sqlx::Error> {
+    let latest: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT last_tx_id::text::bigint, last_position FROM projection_checkpoints
+          WHERE name = $1
+          ORDER BY last_tx_id DESC, last_position DESC
+          LIMIT 1",
+    )
+    .bind(name)
+    .fetch_optional(conn)
+    .await?;
+    Ok(latest
+        .map(|(tx_id, position)| LogPosition { tx_id, position })
+        .unwrap_or(LogPosition::START))
+}
+
+/// Sets the projection's checkpoint in every partition of the log to `to` (a rebuild
+/// that applied everything up to there, in every partition), the count of events
+/// applied kept in partition 0; each partition's move is notified.
+pub async fn reset_everywhere(
+    conn: &mut PgConnection,
+    name: &str,
+    to: LogPosition,
+    events_applied: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM projection_checkpoints WHERE name = $1")
         .bind(name)
-        .fetch_optional(pool)
-        .await
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(&format!(
+        "WITH set AS (
+             INSERT INTO projection_checkpoints
+                 (name, organization_id, last_tx_id, last_position, events_applied)
+             SELECT $1, p.organization_id, $2::text::xid8, $3,
+                    CASE WHEN p.organization_id = 0 THEN $4 ELSE 0 END
+               FROM ({}) AS p
+             RETURNING organization_id)
+         SELECT count(pg_notify('faultline_checkpoints',
+                                $1 || ' ' || organization_id || ' ' || $2 || ' ' || $3))
+           FROM set",
+        crate::log::PARTITIONS
+    ))
+    .bind(name)
+    .bind(to.tx_id.to_string())
+    .bind(to.position)
+    .bind(events_applied)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Where the projection stands in `partition`, if it has applied anything there.
+pub async fn get_in(
+    pool: &PgPool,
+    name: &str,
+    partition: i64,
+) -> Result<Option<LogPosition>, sqlx::Error> {
+    let stored: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT last_tx_id::text::bigint, last_position FROM projection_checkpoints
+          WHERE name = $1 AND organization_id = $2",
+    )
+    .bind(name)
+    .bind(partition)
+    .fetch_optional(pool)
+    .await?;
+    Ok(stored.map(|(tx_id, position)| LogPosition { tx_id, position }))
 }

@@ -185,7 +185,7 @@ pub async fn read_between(
     until: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    sqlx::query_as(&read_sql(aggregate_types, columns))
+    sqlx::query_as(&read_sql(aggregate_types, columns, false))
         .bind(aggregate_types)
         .bind(after.tx_id.to_string())
         .bind(after.position)
@@ -196,8 +196,32 @@ pub async fn read_between(
         .await
 }
 
-/// [`read_between`]'s statement.
-fn read_sql(aggregate_types: &[&str], columns: Columns) -> String {
+/// [`read_after_as`] within one partition of the log (an organization; 0 for what
+/// belongs to none): the order a projection's runner follows, which says nothing of
+/// how one organization's events fall among another's.
+pub async fn read_partition_after(
+    conn: &mut PgConnection,
+    aggregate_types: &[&str],
+    columns: Columns,
+    partition: i64,
+    after: LogPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    sqlx::query_as(&read_sql(aggregate_types, columns, true))
+        .bind(aggregate_types)
+        .bind(after.tx_id.to_string())
+        .bind(after.position)
+        .bind(LogPosition::END.tx_id.to_string())
+        .bind(LogPosition::END.position)
+        .bind(limit)
+        .bind(partition)
+        .fetch_all(conn)
+        .await
+}
+
+/// [`read_between`]'s statement; with `in_partition`, only of the partition bound as
+/// `$7`.
+fn read_sql(aggregate_types: &[&str], columns: Columns, in_partition: bool) -> String {
     // Ordered by the qualified columns: a bare `tx_id` names the bigint output column,
     // which no index orders (the whole tail would be sorted on every read).
     format!(
@@ -209,14 +233,63 @@ fn read_sql(aggregate_types: &[&str], columns: Columns) -> String {
             AND (tx_id, position) <= ($4::text::xid8, $5)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
             {}
+            {}
           ORDER BY log.tx_id, log.position
           LIMIT $6",
         columns.payload,
         columns.body,
         columns.metadata,
         source(aggregate_types, columns.skip),
-        not_of_types(&unread(aggregate_types, columns.skip))
+        not_of_types(&unread(aggregate_types, columns.skip)),
+        if in_partition {
+            "AND organization_id = $7"
+        } else {
+            ""
+        }
     )
+}
+
+/// The partitions of the log: those a stream head names (found by skipping through
+/// `stream_heads_organization`, one probe per partition), and 0.
+pub const PARTITIONS: &str = "
+    WITH RECURSIVE partitions(organization_id) AS (
+        SELECT min(organization_id) FROM stream_heads
+        UNION ALL
+        SELECT (SELECT min(h.organization_id) FROM stream_heads h
+                 WHERE h.organization_id > p.organization_id)
+          FROM partitions p WHERE p.organization_id IS NOT NULL)
+    SELECT organization_id FROM partitions WHERE organization_id IS NOT NULL
+    UNION SELECT 0";
+
+/// The partitions of the log in which `projection` has events readable past its
+/// checkpoint there (a partition it never applied anything of starts at the
+/// beginning). One statement: a probe of each
+/// partition's tail through its index.
+pub async fn pending_partitions(
+    conn: &mut PgConnection,
+    name: &str,
+    aggregate_types: &[&str],
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT p.organization_id
+           FROM ({PARTITIONS}) AS p
+           LEFT JOIN projection_checkpoints c
+                  ON c.name = $2 AND c.organization_id = p.organization_id
+          WHERE EXISTS (
+                SELECT 1 FROM {} AS log
+                 WHERE log.organization_id = p.organization_id
+                   AND log.aggregate_type = ANY($1)
+                   AND (log.tx_id, log.position)
+                       > (coalesce(c.last_tx_id, '0'::xid8), coalesce(c.last_position, 0))
+                   AND log.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                   {})",
+        source(aggregate_types, &[]),
+        not_of_types(&unread(aggregate_types, &[]))
+    ))
+    .bind(aggregate_types)
+    .bind(name)
+    .fetch_all(conn)
+    .await
 }
 
 /// The relation to read `aggregate_types` from: the whole log (`log_events`, both
@@ -271,6 +344,40 @@ pub(crate) fn not_of_types(skip: &[&str]) -> String {
     format!("AND event_type NOT IN ({})", literals.join(", "))
 }
 
+/// How many events of `aggregate_types` lie past projection `name`'s checkpoint in
+/// each partition (committed or not yet readable), capped at `cap` so the answer stays
+/// cheap on a long lag.
+pub async fn count_pending(
+    conn: &mut PgConnection,
+    name: &str,
+    aggregate_types: &[&str],
+    cap: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM (
+             SELECT 1
+               FROM ({PARTITIONS}) AS p
+               LEFT JOIN projection_checkpoints c
+                      ON c.name = $2 AND c.organization_id = p.organization_id
+              CROSS JOIN LATERAL (
+                    SELECT 1 FROM {} AS log
+                     WHERE log.organization_id = p.organization_id
+                       AND log.aggregate_type = ANY($1)
+                       AND (log.tx_id, log.position)
+                           > (coalesce(c.last_tx_id, '0'::xid8), coalesce(c.last_position, 0))
+                       {}
+                     LIMIT $3) AS pending
+              LIMIT $3) AS capped",
+        source(aggregate_types, &[]),
+        not_of_types(&unread(aggregate_types, &[]))
+    ))
+    .bind(aggregate_types)
+    .bind(name)
+    .bind(cap)
+    .fetch_one(conn)
+    .await
+}
+
 /// How many events of `aggregate_types` lie after `after` (committed or not yet
 /// readable), capped at `cap` so the answer stays cheap on a long lag.
 pub async fn count_after(
@@ -301,49 +408,89 @@ pub async fn count_after(
 mod tests {
     use super::{not_of_types, read_sql, source, unread, Columns};
 
-    /// The plan of reading the monitor streams' tail, as a generic plan (the runner's
-    /// prepared statement), with sequential scans ruled out: what matters is which
-    /// indexes the statement can use at all.
-    async fn tail_plan(pool: &sqlx::PgPool, aggregate_types: &[&str]) -> String {
+    /// The plan of reading the tail of `aggregate_types` (of one partition, with
+    /// `in_partition`), as a generic plan (the runner's prepared statement), with
+    /// sequential scans ruled out: what matters is which indexes the statement can use
+    /// at all.
+    async fn tail_plan(
+        pool: &sqlx::PgPool,
+        aggregate_types: &[&str],
+        in_partition: bool,
+    ) -> String {
         let columns = Columns::ALL;
         let mut conn = pool.acquire().await.unwrap();
         sqlx::raw_sql("SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan")
             .execute(&mut *conn)
             .await
             .unwrap();
-        let plan: Vec<String> =
-            sqlx::query_scalar(&format!("EXPLAIN {}", read_sql(aggregate_types, columns)))
-                .bind(aggregate_types)
-                .bind("0")
-                .bind(0_i64)
-                .bind("1000")
-                .bind(i64::MAX)
-                .bind(100_i64)
-                .fetch_all(&mut *conn)
-                .await
-                .unwrap();
+        let sql = format!(
+            "EXPLAIN {}",
+            read_sql(aggregate_types, columns, in_partition)
+        );
+        let mut explain = sqlx::query_scalar(&sql)
+            .bind(aggregate_types)
+            .bind("0")
+            .bind(0_i64)
+            .bind("1000")
+            .bind(i64::MAX)
+            .bind(100_i64);
+        if in_partition {
+            explain = explain.bind(7_i64);
+        }
+        let plan: Vec<String> = explain.fetch_all(&mut *conn).await.unwrap();
         plan.join("\n")
+    }
+
+    /// The partial index (of everything but occurrences) of a partition of
+    /// `ingested_events` whose first column is `column`.
+    async fn partial_index(pool: &sqlx::PgPool, column: &str) -> String {
+        sqlx::query_scalar(
+            "SELECT indexrelid::regclass::text FROM pg_index i
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+              WHERE i.indrelid = 'ingested_events_p1'::regclass AND i.indpred IS NOT NULL
+                AND a.attname = $1",
+        )
+        .bind(column)
+        .fetch_one(pool)
+        .await
+        .unwrap()
     }
 
     #[sqlx::test(migrations = "../migrations")]
     async fn a_reader_of_check_ins_tails_ingested_events_by_the_index_without_occurrences(
         pool: sqlx::PgPool,
     ) {
-        let partial: String = sqlx::query_scalar(
-            "SELECT indexrelid::regclass::text FROM pg_index
-              WHERE indrelid = 'ingested_events_p1'::regclass AND indpred IS NOT NULL",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+        // Either partial index serves (on empty tables the planner may take the one
+        // led by the organization); an index of every row would not.
+        let partial = [
+            partial_index(&pool, "tx_id").await,
+            partial_index(&pool, "organization_id").await,
+        ];
+        let uses_partial = |plan: &str| partial.iter().any(|index| plan.contains(index.as_str()));
 
-        let monitors = tail_plan(&pool, &["monitor"]).await;
-        let audit = tail_plan(&pool, &["organization", "monitor"]).await;
-        let issues = tail_plan(&pool, &["issue"]).await;
+        let monitors = tail_plan(&pool, &["monitor"], false).await;
+        let audit = tail_plan(&pool, &["organization", "monitor"], false).await;
+        let issues = tail_plan(&pool, &["issue"], false).await;
+
+        assert!(uses_partial(&monitors), "{monitors}");
+        assert!(uses_partial(&audit), "{audit}");
+        assert!(!uses_partial(&issues), "{issues}");
+    }
+
+    #[sqlx::test(migrations = "../migrations")]
+    async fn a_reader_of_one_partition_tails_it_by_the_indexes_led_by_the_organization(
+        pool: sqlx::PgPool,
+    ) {
+        let partial = partial_index(&pool, "organization_id").await;
+
+        let monitors = tail_plan(&pool, &["monitor"], true).await;
+        let issues = tail_plan(&pool, &["issue"], true).await;
 
         assert!(monitors.contains(&partial), "{monitors}");
-        assert!(audit.contains(&partial), "{audit}");
-        assert!(!issues.contains(&partial), "{issues}");
+        assert!(
+            issues.contains("ingested_events_p1_organization_id_tx_id_position_idx"),
+            "{issues}"
+        );
     }
 
     #[test]

@@ -77,7 +77,8 @@ impl MemoryTail {
                         self.projection.apply(event);
                     }
                     position = events[events.len() - 1].log_position();
-                    self.progress.observe(self.projection.name(), position);
+                    self.progress
+                        .observe_everywhere(self.projection.name(), position);
                     continue;
                 }
                 Ok(_) => {

@@ -1,5 +1,8 @@
-//! Runs a projection: batches of the log applied with the checkpoint, exactly once.
+//! Runs a projection: batches of the log applied with the checkpoint, exactly once,
+//! partition by partition (organization by organization): each partition of the log
+//! has its own order and the projection its own checkpoint there.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,8 +13,8 @@ use tracing::Instrument;
 
 use crate::checkpoint;
 use crate::error::ProjectionError;
-use crate::log::{read_after_as, Columns};
-use crate::notify::LogListener;
+use crate::log::{pending_partitions, read_partition_after, Columns};
+use crate::notify::{LogListener, Pending};
 use crate::progress::Progress;
 use crate::projection::Projection;
 
@@ -77,7 +80,8 @@ pub enum BatchError {
     /// The database went away; try again later.
     #[error("transient failure")]
     Transient(#[source] ProjectionError),
-    /// The event at `position` cannot be applied: the projection stops there.
+    /// The event at `position` cannot be applied: the projection stops there, in that
+    /// event's partition.
     #[error("event at position {position} failed")]
     Failed {
         /// The failing event.
@@ -121,34 +125,24 @@ impl ProjectionRunner {
         }
     }
 
-    /// Applies the next batch, if this process can take the projection: lock,
-    /// read the checkpoint, apply the events, move the checkpoint, commit, all in one
-    /// transaction.
-    pub async fn run_batch(&self) -> Result<BatchOutcome, BatchError> {
+    /// Applies the next batch of `partition`, if this process can take the projection:
+    /// lock, read the checkpoint, apply the events, move the checkpoint, commit, all in
+    /// one transaction.
+    pub async fn run_batch(&self, partition: i64) -> Result<BatchOutcome, BatchError> {
         let name = self.projection.name();
         let mut tx = self.pool.begin().await?;
-        let locked: bool = sqlx::query_scalar(TAKE_PROJECTION)
-            .bind(LOCK_NAMESPACE)
-            .bind(name)
-            .fetch_one(&mut *tx)
-            .await?;
-        if !locked {
+        if !take_projection(&mut tx, name).await? {
             return Ok(BatchOutcome::Busy);
         }
         // The advisory lock is what keeps every other writer of this checkpoint out
         // (other runners, replay's swap), so a plain read suffices and an empty poll
         // stays read-only: no transaction id, no WAL, no flush at commit.
-        let start = checkpoint::read(&mut tx, name).await?.position();
-        let events = read_after_as(
-            &mut tx,
-            self.projection.aggregate_types(),
-            Columns::of(&*self.projection),
-            start,
-            self.config.batch_size,
-        )
-        .await?;
+        let start = checkpoint::read(&mut tx, name, partition).await?;
+        let events = self
+            .read(&mut tx, partition, start, self.config.batch_size)
+            .await?;
         let Some(last) = events.last().map(|e| e.log_position()) else {
-            self.progress.observe(name, start);
+            self.progress.observe(name, partition, start);
             return Ok(BatchOutcome::Applied(0));
         };
         if events.len() == 1 {
@@ -162,19 +156,38 @@ impl ProjectionRunner {
             }
             // Find the failing event: apply one by one in a fresh transaction.
             drop(tx);
-            tracing::warn!(%error, "batch failed, retrying event by event");
-            return self.run_single_steps(start, events.len()).await;
+            tracing::warn!(%error, partition, "batch failed, retrying event by event");
+            return self.run_single_steps(partition, start, events.len()).await;
         }
-        checkpoint::advance(&mut tx, name, last, events.len() as i64).await?;
+        checkpoint::advance(&mut tx, name, partition, last, events.len() as i64).await?;
         tx.commit().await?;
-        self.progress.observe(name, last);
+        self.progress.observe(name, partition, last);
         Ok(BatchOutcome::Applied(events.len()))
     }
 
-    /// Applies up to `count` events after `start` one transaction each, so that a
-    /// failure names its exact event and everything before it is kept.
+    async fn read(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        partition: i64,
+        after: LogPosition,
+        limit: i64,
+    ) -> Result<Vec<crate::log::StoredEvent>, sqlx::Error> {
+        read_partition_after(
+            conn,
+            self.projection.aggregate_types(),
+            Columns::of(&*self.projection),
+            partition,
+            after,
+            limit,
+        )
+        .await
+    }
+
+    /// Applies up to `count` events of `partition` after `start` one transaction
+    /// each, so that a failure names its exact event and everything before it is kept.
     async fn run_single_steps(
         &self,
+        partition: i64,
         start: LogPosition,
         count: usize,
     ) -> Result<BatchOutcome, BatchError> {
@@ -183,22 +196,12 @@ impl ProjectionRunner {
         let mut position = start;
         while applied < count {
             let mut tx = self.pool.begin().await?;
-            let locked: bool = sqlx::query_scalar(TAKE_PROJECTION)
-                .bind(LOCK_NAMESPACE)
-                .bind(name)
-                .fetch_one(&mut *tx)
-                .await?;
-            if !locked || checkpoint::read(&mut tx, name).await?.position() != position {
+            if !take_projection(&mut tx, name).await?
+                || checkpoint::read(&mut tx, name, partition).await? != position
+            {
                 return Ok(BatchOutcome::Applied(applied));
             }
-            let events = read_after_as(
-                &mut tx,
-                self.projection.aggregate_types(),
-                Columns::of(&*self.projection),
-                position,
-                1,
-            )
-            .await?;
+            let events = self.read(&mut tx, partition, position, 1).await?;
             let Some(event) = events.first() else {
                 break;
             };
@@ -207,12 +210,69 @@ impl ProjectionRunner {
                 .await
                 .map_err(|error| classify(error, event.position))?;
             position = event.log_position();
-            checkpoint::advance(&mut tx, name, position, 1).await?;
+            checkpoint::advance(&mut tx, name, partition, position, 1).await?;
             tx.commit().await?;
-            self.progress.observe(name, position);
+            self.progress.observe(name, partition, position);
             applied += 1;
         }
         Ok(BatchOutcome::Applied(applied))
+    }
+
+    /// The partitions with events past the projection's checkpoint there.
+    pub async fn pending_partitions(&self) -> Result<Vec<i64>, sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        pending_partitions(
+            &mut conn,
+            self.projection.name(),
+            self.projection.aggregate_types(),
+        )
+        .await
+    }
+
+    /// Applies what `partitions` hold, batch after batch while batches come full.
+    /// Returns the partitions it applied events of, or `None` when another process
+    /// holds the projection. A partition whose event fails is recorded as stopped and
+    /// added to `stopped`; the others go on.
+    async fn run_partitions(
+        &self,
+        partitions: impl IntoIterator<Item = i64>,
+        stopped: &mut BTreeSet<i64>,
+    ) -> Result<Option<BTreeSet<i64>>, ProjectionError> {
+        let name = self.projection.name();
+        let mut applied = BTreeSet::new();
+        for partition in partitions {
+            if stopped.contains(&partition) {
+                continue;
+            }
+            loop {
+                match self.run_batch(partition).await {
+                    Ok(BatchOutcome::Applied(n)) => {
+                        if n > 0 {
+                            applied.insert(partition);
+                        }
+                        if (n as i64) < self.config.batch_size {
+                            break;
+                        }
+                    }
+                    Ok(BatchOutcome::Busy) => return Ok(None),
+                    Err(BatchError::Transient(error)) => return Err(error),
+                    Err(BatchError::Failed { position, error }) => {
+                        let message = error_chain(&error);
+                        tracing::error!(
+                            partition,
+                            position,
+                            error.message = %message,
+                            "projection stopped on an event"
+                        );
+                        stopped.insert(partition);
+                        checkpoint::record_failure(&self.pool, name, partition, position, &message)
+                            .await?;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(Some(applied))
     }
 
     /// Runs until `shutdown` (finishing the batch in hand) or until an event fails.
@@ -226,54 +286,53 @@ impl ProjectionRunner {
         let name = self.projection.name();
         let mut wake = self
             .listener
-            .subscribe_to(self.projection.aggregate_types());
+            .subscribe_partitions(self.projection.aggregate_types());
         while let Err(error) = checkpoint::register(&self.pool, name).await {
             tracing::warn!(%error, "cannot register checkpoint, retrying");
             if sleep_or_cancel(&shutdown, self.config.retry_after).await {
                 return;
             }
         }
+        // Partitions whose event failed: left alone until the process restarts.
+        let mut stopped = BTreeSet::new();
         loop {
             if shutdown.is_cancelled() {
                 return;
             }
-            wake.borrow_and_update();
             let started = tokio::time::Instant::now();
-            // After a partial batch more is likely on its way: read again without
-            // waiting for a wakeup.
-            let mut more = false;
-            match self.run_batch().await {
-                Ok(BatchOutcome::Applied(n)) if n as i64 == self.config.batch_size => continue,
-                Ok(BatchOutcome::Applied(n)) => {
-                    if n > 0 {
-                        tracing::debug!(events = n, "batch applied");
-                        more = true;
-                    }
+            let round = match wake.take() {
+                Pending::All => match self.pending_partitions().await {
+                    Ok(partitions) => self.run_partitions(partitions, &mut stopped).await,
+                    Err(error) => Err(ProjectionError::Database(error)),
+                },
+                Pending::In(partitions) => self.run_partitions(partitions, &mut stopped).await,
+            };
+            // Where events were applied more is likely on its way: read those partitions
+            // again without waiting for a wakeup.
+            let more = match round {
+                Ok(Some(applied)) if !applied.is_empty() => {
+                    tracing::debug!(partitions = applied.len(), "batches applied");
+                    wake.add(applied);
+                    true
                 }
-                Ok(BatchOutcome::Busy) => {}
-                Err(BatchError::Transient(error)) => {
+                Ok(_) => false,
+                Err(error) => {
                     tracing::warn!(error = %error, cause = ?std::error::Error::source(&error), "projection paused");
+                    wake.all();
                     if sleep_or_cancel(&shutdown, self.config.retry_after).await {
                         return;
                     }
                     continue;
                 }
-                Err(BatchError::Failed { position, error }) => {
-                    let message = error_chain(&error);
-                    tracing::error!(position, error.message = %message, "projection stopped on an event");
-                    if let Err(error) =
-                        checkpoint::record_failure(&self.pool, name, position, &message).await
-                    {
-                        tracing::error!(%error, "could not record the projection failure");
-                    }
-                    return;
-                }
-            }
+            };
             if !more {
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
                     _ = wake.changed() => {}
-                    _ = tokio::time::sleep(self.config.idle_poll) => {}
+                    // No notification: look at every partition (a notification lost
+                    // on a reconnect, events not yet readable when they were
+                    // announced, a projection another process let go of).
+                    _ = tokio::time::sleep(self.config.idle_poll) => wake.all(),
                 }
             }
             // Under a steady stream every commit wakes the runner: reading at most
@@ -288,6 +347,15 @@ impl ProjectionRunner {
             }
         }
     }
+}
+
+/// Takes the projection for the transaction on `conn` (see [`TAKE_PROJECTION`]).
+async fn take_projection(conn: &mut sqlx::PgConnection, name: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(TAKE_PROJECTION)
+        .bind(LOCK_NAMESPACE)
+        .bind(name)
+        .fetch_one(conn)
+        .await
 }
 
 fn classify(error: ProjectionError, position: i64) -> BatchError {
@@ -317,13 +385,14 @@ async fn sleep_or_cancel(shutdown: &CancellationToken, duration: Duration) -> bo
 }
 
 /// Brings the `projections` that read `aggregate_type` up to `target` (an event of
-/// that type) from a process that runs no runners (the CLI): applies pending batches
+/// that type in `partition`) from a process that runs no runners (the CLI): applies pending batches
 /// itself, or, where a server holds a projection, waits (up to `timeout`) for that
 /// server to pass `target`.
 pub async fn catch_up(
     pool: &PgPool,
     projections: &[Arc<dyn Projection>],
     aggregate_type: &str,
+    partition: i64,
     target: faultline_domain::log_position::LogPosition,
     timeout: Duration,
 ) -> Result<bool, BatchError> {
@@ -344,8 +413,12 @@ pub async fn catch_up(
         );
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            match runner.run_batch().await? {
-                BatchOutcome::Applied(0) if progress.position(projection.name()) >= target => break,
+            match runner.run_batch(partition).await? {
+                BatchOutcome::Applied(0)
+                    if progress.position(projection.name(), partition) >= target =>
+                {
+                    break
+                }
                 // Not readable yet: a transaction older than ours (anywhere in the
                 // cluster) still runs and holds the log's horizon back.
                 BatchOutcome::Applied(0) if tokio::time::Instant::now() < deadline => {
@@ -358,7 +431,7 @@ pub async fn catch_up(
                 BatchOutcome::Applied(_) => continue,
                 BatchOutcome::Busy => {
                     caught_up &= progress
-                        .wait_for(&[projection.name()], target, timeout)
+                        .wait_for(&[projection.name()], partition, target, timeout)
                         .await;
                     break;
                 }
@@ -366,4 +439,36 @@ pub async fn catch_up(
         }
     }
     Ok(caught_up)
+}
+
+/// Applies everything readable of `partition` to the live read model of `projection`
+/// on `conn`, moving its checkpoint there, in batches of `batch`; for a caller that
+/// holds the projection's lock in an open transaction (a verify bringing the live
+/// side level with the log before comparing). Returns the events applied.
+pub(crate) async fn apply_pending_in(
+    conn: &mut sqlx::PgConnection,
+    projection: &dyn Projection,
+    partition: i64,
+    batch: i64,
+) -> Result<usize, ProjectionError> {
+    let name = projection.name();
+    let mut applied = 0;
+    loop {
+        let start = checkpoint::read(conn, name, partition).await?;
+        let events = read_partition_after(
+            conn,
+            projection.aggregate_types(),
+            Columns::of(projection),
+            partition,
+            start,
+            batch,
+        )
+        .await?;
+        let Some(last) = events.last().map(|e| e.log_position()) else {
+            return Ok(applied);
+        };
+        projection.apply_batch(conn, &events).await?;
+        checkpoint::advance(conn, name, partition, last, events.len() as i64).await?;
+        applied += events.len();
+    }
 }

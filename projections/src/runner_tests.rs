@@ -103,7 +103,7 @@ fn runner(pool: &PgPool, projection: Arc<dyn Projection>, batch_size: i64) -> Pr
 }
 
 async fn drain(runner: &ProjectionRunner) {
-    while runner.run_batch().await.unwrap() != BatchOutcome::Applied(0) {}
+    while runner.run_batch(0).await.unwrap() != BatchOutcome::Applied(0) {}
 }
 
 async fn seen(pool: &PgPool) -> i64 {
@@ -111,6 +111,18 @@ async fn seen(pool: &PgPool) -> i64 {
         .fetch_one(pool)
         .await
         .unwrap()
+}
+
+/// The checkpoint once the projection recorded a failure (bounded wait).
+async fn stopped_checkpoint(pool: &PgPool) -> checkpoint::Checkpoint {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let stored = checkpoint::get(pool, "tally").await.unwrap().unwrap();
+        if stored.failed_position.is_some() || tokio::time::Instant::now() > deadline {
+            return stored;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -121,10 +133,11 @@ async fn a_failing_event_stops_the_projection_there_and_is_applied_once_after_a_
         ..Tally::new()
     });
 
-    runner(&pool, broken, 100)
-        .run(CancellationToken::new())
-        .await;
-    let stopped = checkpoint::get(&pool, "tally").await.unwrap().unwrap();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&pool, broken.clone(), 100).run(shutdown.clone()));
+    let stopped = stopped_checkpoint(&pool).await;
+    shutdown.cancel();
+    task.await.unwrap();
     let failing_position: i64 =
         sqlx::query_scalar("SELECT position FROM events WHERE sequence = 120")
             .fetch_one(&pool)
@@ -144,6 +157,52 @@ async fn a_failing_event_stops_the_projection_there_and_is_applied_once_after_a_
     assert_eq!(seen(&pool).await, 250);
     assert_eq!(done.events_applied, 250);
     assert_eq!(done.failed_position, None);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_failing_event_stops_its_partition_and_the_others_go_on(pool: PgPool) {
+    prepare(&pool, 40).await;
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata, organization_id)
+         SELECT 'counter', 'other', n, 'Added', '1.0', '{}', '{}', 9
+           FROM generate_series(1, 30) AS n",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO stream_heads (aggregate_type, aggregate_id, sequence, appended, organization_id)
+         VALUES ('counter', 'other', 30, 30, 9)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    // Only partition 0 has an event at sequence 35.
+    let broken = Arc::new(Tally {
+        fail_at_sequence: Some(35),
+        ..Tally::new()
+    });
+
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&pool, broken, 100).run(shutdown.clone()));
+    stopped_checkpoint(&pool).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while seen(&pool).await < 34 + 30 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shutdown.cancel();
+    task.await.unwrap();
+    let partitions: Vec<(i64, i64, bool)> = sqlx::query_as(
+        "SELECT organization_id, events_applied, failed_position IS NOT NULL
+           FROM projection_checkpoints
+          WHERE name = 'tally' ORDER BY organization_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+
+    assert_eq!(partitions, [(0, 34, true), (9, 30, false)]);
 }
 
 #[sqlx::test(migrations = "../migrations")]

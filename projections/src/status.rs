@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::checkpoint;
-use crate::log::count_after;
+use crate::log::count_pending;
 use crate::projection::Projection;
 
 /// Lag is counted up to this many events; beyond it `/_ready` says "at least".
@@ -17,7 +17,7 @@ pub struct ProjectionStatus {
     pub name: String,
     /// Events not yet applied (capped at one million).
     pub lag: i64,
-    /// Position of the last applied event.
+    /// Position of the latest event applied (in any partition).
     pub position: i64,
     /// Whether it stopped on an event it could not apply.
     pub failed: bool,
@@ -39,7 +39,13 @@ pub async fn statuses(
     for projection in projections {
         let stored = checkpoint::get(pool, projection.name()).await?;
         let position = stored.as_ref().map(|c| c.position()).unwrap_or_default();
-        let lag = count_after(&mut conn, projection.aggregate_types(), position, LAG_CAP).await?;
+        let lag = count_pending(
+            &mut conn,
+            projection.name(),
+            projection.aggregate_types(),
+            LAG_CAP,
+        )
+        .await?;
         out.push(ProjectionStatus {
             name: projection.name().to_owned(),
             lag,

@@ -16,6 +16,8 @@ use faultline_projections::registry;
 use faultline_projections::runner::catch_up;
 use sqlx::PgPool;
 
+/// The partition of the log users are written to.
+const USERS: i64 = faultline_commands::placement::NO_ORGANIZATION;
 /// How long the CLI waits for a running server to project what it wrote.
 const CATCH_UP: Duration = Duration::from_secs(10);
 
@@ -40,7 +42,15 @@ pub async fn create_user(
         position = set_password_of(&bus, created.user_id, password, &metadata).await?;
     }
     if let Some(position) = position {
-        catch_up(pool, &registry::durable(), "user", position, CATCH_UP).await?;
+        catch_up(
+            pool,
+            &registry::durable(),
+            "user",
+            USERS,
+            position,
+            CATCH_UP,
+        )
+        .await?;
     }
     println!("{}", created.token);
     Ok(())
@@ -57,7 +67,15 @@ pub async fn set_password(pool: &PgPool, email: &str, password: &str) -> anyhow:
     let bus = CommandBus::new(pool.clone());
     let metadata = EventMetadata::system("cli", chrono::Utc::now());
     if let Some(position) = set_password_of(&bus, user_id, password, &metadata).await? {
-        let projected = catch_up(pool, &registry::durable(), "user", position, CATCH_UP).await?;
+        let projected = catch_up(
+            pool,
+            &registry::durable(),
+            "user",
+            USERS,
+            position,
+            CATCH_UP,
+        )
+        .await?;
         if !projected {
             tracing::warn!("the users read model has not caught up: sessions are revoked anyway");
         }
@@ -138,8 +156,10 @@ pub async fn bootstrap_if_empty(state: &faultline_api::AppState) -> anyhow::Resu
         return Ok(());
     };
     // Answer nothing about the new objects until the read models show them.
-    for (aggregate_type, position) in &created.positions {
-        state.settle(aggregate_type, Some(*position)).await;
+    for (aggregate_type, partition, position) in &created.positions {
+        state
+            .settle(aggregate_type, *partition, Some(*position))
+            .await;
     }
     // The web UI needs a password: a generated one, shown once like the token.
     let password = format!(
@@ -148,7 +168,7 @@ pub async fn bootstrap_if_empty(state: &faultline_api::AppState) -> anyhow::Resu
         &uuid::Uuid::new_v4().simple().to_string()[..10]
     );
     if let Some(position) = set_password_of(bus, created.user_id, &password, &metadata).await? {
-        state.settle("user", Some(position)).await;
+        state.settle("user", USERS, Some(position)).await;
     }
     let dsn = public_dsn(public_url, &created.public_key, created.project_id);
     tracing::info!(

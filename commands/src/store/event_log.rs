@@ -274,8 +274,8 @@ impl<'a> StreamHeads<'a> {
 /// the two tables, so a stream's events keep their order in the log. Every stream's
 /// head must move from the sequence before this append's first (`stream_heads`), else
 /// `stream_conflict()` aborts the whole statement. A table with no rows in this append
-/// is left out. The statement notifies `faultline_events` once per aggregate type it
-/// writes.
+/// is left out. The statement notifies `faultline_events` once per aggregate type and
+/// partition it writes.
 fn append_statement(permanent: bool, ingested: bool) -> &'static str {
     static STATEMENTS: std::sync::LazyLock<[String; 4]> = std::sync::LazyLock::new(|| {
         [
@@ -334,7 +334,8 @@ fn build_append_statement(permanent: bool, ingested: bool) -> String {
         selects.push("SELECT position, tx_id::text::bigint FROM ingested");
     }
     selects.push("SELECT stream_conflict(), 0 WHERE (SELECT count(*) FROM heads) <> $14");
-    // Wakes the tailers of each aggregate type written, at commit (identical
+    // Wakes the tailers of each aggregate type written, naming the partition
+    // (organization) written, at commit (identical
     // notifications of one transaction fold into one). Sent by the writing session
     // rather than by triggers on the log's tables: on Citus those fire on the workers,
     // where no tailer listens and where a NOTIFY makes a two-phase commit fail
@@ -343,8 +344,9 @@ fn build_append_statement(permanent: bool, ingested: bool) -> String {
     // and all. The count is never negative: the branch returns no row, but its
     // volatile aggregate has to be computed to know that.
     selects.push(
-        "SELECT 0, 0 FROM (SELECT count(pg_notify('faultline_events', t)) AS sent
-                             FROM (SELECT DISTINCT t FROM unnest($10::text[]) AS t)
+        "SELECT 0, 0 FROM (SELECT count(pg_notify('faultline_events', t || ' ' || o)) AS sent
+                             FROM (SELECT DISTINCT t, o
+                                     FROM unnest($10::text[], $16::bigint[]) AS w(t, o))
                                   AS written) AS notified
           WHERE notified.sent < 0",
     );

@@ -127,3 +127,36 @@ async fn rows_written_before_partitions_take_the_organization_their_stream_was_c
         serde_json::json!({"project_id": 9, "times_seen": 1, "org_id": 5})
     );
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_checkpoint_kept_before_partitions_stands_for_every_partition_the_log_has(pool: PgPool) {
+    migrate_below(&pool, 40).await;
+    sqlx::raw_sql(
+        "INSERT INTO stream_heads (aggregate_type, aggregate_id, sequence, organization_id)
+         VALUES ('user', '1', 1, 0), ('organization', '5', 2, 5), ('project', '9', 1, 5),
+                ('organization', '6', 1, 6);
+         INSERT INTO projection_checkpoints (name, last_tx_id, last_position, events_applied)
+         VALUES ('issues', '812', 40, 33);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    sqlx::migrate!("../migrations").run(&pool).await.unwrap();
+    let checkpoints: Vec<(i64, String, i64, i64)> = sqlx::query_as(
+        "SELECT organization_id, last_tx_id::text, last_position, events_applied
+           FROM projection_checkpoints WHERE name = 'issues' ORDER BY organization_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+
+    assert_eq!(
+        checkpoints,
+        [
+            (0, "812".into(), 40, 33),
+            (5, "812".into(), 40, 0),
+            (6, "812".into(), 40, 0),
+        ]
+    );
+}

@@ -343,7 +343,9 @@ async fn check_ins_recorded_before_they_were_ingested_data_move_unchanged(pool: 
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn an_append_wakes_the_tailers_of_each_type_it_writes_once_at_commit(pool: PgPool) {
+async fn an_append_wakes_the_tailers_of_each_type_and_partition_it_writes_once_at_commit(
+    pool: PgPool,
+) {
     let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
         .await
         .unwrap();
@@ -361,14 +363,22 @@ async fn an_append_wakes_the_tailers_of_each_type_it_writes_once_at_commit(pool:
         issue_event("i-1", 1, "IssueCreated", None),
         issue_event("i-1", 2, "EventIngested", Some(7)),
         issue_event("i-2", 1, "IssueCreated", None),
+        NewEvent {
+            organization_id: 8,
+            ..issue_event("i-3", 1, "IssueCreated", None)
+        },
     ])
     .await
     .unwrap();
-    let second = listener.recv().await.unwrap().payload().to_owned();
+    let mut second = vec![
+        listener.recv().await.unwrap().payload().to_owned(),
+        listener.recv().await.unwrap().payload().to_owned(),
+    ];
+    second.sort();
     let nothing_more =
         tokio::time::timeout(std::time::Duration::from_millis(300), listener.recv()).await;
 
-    assert_eq!(first, "monitor");
-    assert_eq!(second, "issue");
+    assert_eq!(first, "monitor 7");
+    assert_eq!(second, ["issue 7", "issue 8"]);
     assert!(nothing_more.is_err(), "{nothing_more:?}");
 }

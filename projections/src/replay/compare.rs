@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use super::error::ReplayError;
 use super::shadow::{pause_live_runner, Shadow};
 use crate::checkpoint;
+use crate::runner::apply_pending_in;
 
 /// How one table of a rebuild differs from its live twin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,17 +54,33 @@ impl Comparison {
 }
 
 impl Shadow {
-    /// Brings the rebuild to exactly the live checkpoint (holding the projection's lock
-    /// so the live side stands still) and compares every table row by row; reports up
-    /// to `max_rows` differing rows per side and table. Changes nothing.
+    /// Brings the live read model level with the log in every partition and the
+    /// rebuild to exactly where it then stands (holding the projection's lock so no
+    /// runner moves meanwhile), and compares every table row by row; reports up to
+    /// `max_rows` differing rows per side and table. Changes nothing: it all rolls
+    /// back.
     pub async fn compare(&self, batch: i64, max_rows: i64) -> Result<Comparison, ReplayError> {
         let name = self.projection.name();
         let mut tx = self.pool.begin().await?;
+        // One snapshot for the whole comparison: the live side is brought level with
+        // the log partition by partition, and the rebuild must then read exactly what
+        // those reads saw.
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut *tx)
+            .await?;
         pause_live_runner(&mut tx, name).await?;
-        let live = checkpoint::get(&self.pool, name)
-            .await?
-            .map(|c| c.position())
-            .unwrap_or(LogPosition::START);
+        let partitions: Vec<i64> = sqlx::query_scalar(crate::log::PARTITIONS)
+            .fetch_all(&mut *tx)
+            .await?;
+        for partition in partitions {
+            apply_pending_in(&mut tx, &*self.projection, partition, batch)
+                .await
+                .map_err(|source| ReplayError::Live {
+                    projection: name,
+                    source,
+                })?;
+        }
+        let live = checkpoint::latest_in(&mut tx, name).await?;
         while self.step_in(&mut tx, batch, live).await? > 0 {}
         let state = self.state_in(&mut tx, false).await?;
         if state.position != live {

@@ -21,6 +21,16 @@ pub enum ReplayError {
         #[source]
         source: ProjectionError,
     },
+    /// The live read model could not be brought level with the log before a
+    /// comparison.
+    #[error("the live read model of {projection} cannot apply what the log holds")]
+    Live {
+        /// The projection.
+        projection: &'static str,
+        /// Why.
+        #[source]
+        source: ProjectionError,
+    },
     /// The rebuild cannot stand where the live read model stands: the live side is
     /// ahead of what the rebuild can read (should not happen: both read below the same
     /// horizon), or a comparison's rebuild went past it. Running again is safe.

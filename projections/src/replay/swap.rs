@@ -10,8 +10,8 @@ use crate::checkpoint;
 impl Shadow {
     /// Replaces the live read model by the rebuilt one: under the projection's lock,
     /// applies what the log gained since the last step, swaps the tables, moves the
-    /// live checkpoint to the rebuild's and drops the shadow schema, all in one
-    /// transaction. Returns where the new read model stands.
+    /// live checkpoint of every partition to the rebuild's (which read them all, in
+    /// one order) and drops the shadow schema, all in one transaction. Returns where the new read model stands.
     pub async fn swap(self, batch: i64) -> Result<ShadowState, ReplayError> {
         self.build_indexes().await?;
         let name = self.projection.name();
@@ -19,7 +19,7 @@ impl Shadow {
         let mut tx = self.pool.begin().await?;
         pause_live_runner(&mut tx, name).await?;
         while self.step_in(&mut tx, batch, LogPosition::END).await? > 0 {}
-        let live = checkpoint::lock(&mut tx, name).await?.position();
+        let live = checkpoint::latest_in(&mut tx, name).await?;
         let state = self.state_in(&mut tx, true).await?;
         if state.position < live {
             return Err(ReplayError::Diverged {
@@ -40,25 +40,7 @@ impl Shadow {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
-            "UPDATE projection_checkpoints
-                SET last_tx_id = $2::text::xid8, last_position = $3, events_applied = $4,
-                    failed_position = NULL, failed_error = NULL, updated_at = now()
-              WHERE name = $1",
-        )
-        .bind(name)
-        .bind(state.position.tx_id.to_string())
-        .bind(state.position.position)
-        .bind(state.events_applied)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("SELECT pg_notify('faultline_checkpoints', $1)")
-            .bind(format!(
-                "{name} {} {}",
-                state.position.tx_id, state.position.position
-            ))
-            .execute(&mut *tx)
-            .await?;
+        checkpoint::reset_everywhere(&mut tx, name, state.position, state.events_applied).await?;
         sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.quoted()))
             .execute(&mut *tx)
             .await?;

@@ -51,7 +51,8 @@ pub async fn expire_bundles(
             break;
         }
         let mut deleted = 0;
-        let mut last = None;
+        // The last deletion in each partition of the log (organization).
+        let mut last = std::collections::BTreeMap::new();
         for (org_id, checksum) in &due {
             let command = ArtifactBundleCommand::Delete {
                 reason: DeleteReason::Retention,
@@ -63,7 +64,9 @@ pub async fn expire_bundles(
             {
                 Ok(committed) => {
                     deleted += 1;
-                    last = committed.last_position.or(last);
+                    if let Some(position) = committed.last_position {
+                        last.insert(committed.partition, position);
+                    }
                 }
                 // Deleted by a user meanwhile.
                 Err(CommandError::Refused(_)) => {}
@@ -71,8 +74,8 @@ pub async fn expire_bundles(
             }
         }
         report.expired += deleted;
-        if let Some(last) = last {
-            applied(pool, (last.tx_id, last.position)).await?;
+        for (partition, last) in last {
+            applied(pool, partition, (last.tx_id, last.position)).await?;
         }
         // The read model lags the log: stop rather than list the same bundles again.
         if deleted == 0 || (due.len() as i64) < BATCH {
@@ -85,10 +88,10 @@ pub async fn expire_bundles(
 
 /// Waits (bounded) until the bundle index no longer lists what was deleted, so this
 /// pass already removes its files' blobs; a later pass removes them otherwise.
-async fn applied(pool: &PgPool, last: (i64, i64)) -> anyhow::Result<()> {
+async fn applied(pool: &PgPool, partition: i64, last: (i64, i64)) -> anyhow::Result<()> {
     let projection = ["artifact_bundles".to_owned()];
     let deadline = tokio::time::Instant::now() + APPLIED_WITHIN;
-    while super::drop::first_behind(pool, &projection, last)
+    while super::drop::first_behind(pool, &projection, partition, last)
         .await?
         .is_some()
     {

@@ -87,8 +87,8 @@ pub struct Folder {
     pub reads: &'static [&'static str],
 }
 
-/// A log position per ingested aggregate type.
-type Positions = Vec<(&'static str, (i64, i64))>;
+/// A log position per ingested aggregate type and partition of the log.
+type Positions = Vec<(&'static str, i64, (i64, i64))>;
 
 /// A range partition of `ingested_events`.
 #[derive(Debug, sqlx::FromRow)]
@@ -217,15 +217,17 @@ pub async fn drop_old_partitions(
     Ok(report)
 }
 
-/// The first of `projections` whose checkpoint is not past `(tx_id, position)`.
+/// The first of `projections` whose checkpoint in log partition `partition` is not
+/// past `(tx_id, position)`.
 pub(super) async fn first_behind(
     pool: &PgPool,
     projections: &[String],
+    partition: i64,
     (tx_id, position): (i64, i64),
 ) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT n.name FROM unnest($1::text[]) AS n(name)
-           LEFT JOIN projection_checkpoints c ON c.name = n.name
+           LEFT JOIN projection_checkpoints c ON c.name = n.name AND c.organization_id = $4
           WHERE c.name IS NULL
              OR (c.last_tx_id, c.last_position) < ($2::text::xid8, $3)
           ORDER BY n.name LIMIT 1",
@@ -233,23 +235,32 @@ pub(super) async fn first_behind(
     .bind(projections)
     .bind(tx_id.to_string())
     .bind(position)
+    .bind(partition)
     .fetch_optional(pool)
     .await
 }
 
-/// The newest event of each ingested aggregate type in `partition`.
+/// The newest event of each ingested aggregate type in `partition`, in each partition
+/// of the log (organization): one probe of the table's index per organization.
 async fn newest_by_type(pool: &PgPool, partition: &Partition) -> Result<Positions, sqlx::Error> {
     let mut newest = Vec::new();
     for ingested in &INGESTED {
-        let last: Option<(i64, i64)> = sqlx::query_as(&format!(
-            "SELECT tx_id::text::bigint, position FROM {} WHERE {}
-              ORDER BY tx_id DESC, position DESC LIMIT 1",
+        let last: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT p.organization_id, last.tx_id::text::bigint, last.position
+               FROM ({}) AS p
+              CROSS JOIN LATERAL (
+                    SELECT tx_id, position FROM {} AS log
+                     WHERE log.organization_id = p.organization_id AND {}
+                     ORDER BY tx_id DESC, position DESC LIMIT 1) AS last",
+            faultline_projections::log::PARTITIONS,
             quote(&partition.name),
             ingested.rows
         ))
-        .fetch_optional(pool)
+        .fetch_all(pool)
         .await?;
-        newest.extend(last.map(|last| (ingested.aggregate_type, last)));
+        newest.extend(last.into_iter().map(|(organization, tx_id, position)| {
+            (ingested.aggregate_type, organization, (tx_id, position))
+        }));
     }
     Ok(newest)
 }
@@ -261,13 +272,13 @@ async fn first_folder_behind(
     folders: &[Folder],
     positions: &Positions,
 ) -> Result<Option<String>, sqlx::Error> {
-    for (aggregate_type, last) in positions {
+    for (aggregate_type, partition, last) in positions {
         let names: Vec<String> = folders
             .iter()
             .filter(|folder| folder.reads.contains(aggregate_type))
             .map(|folder| folder.name.clone())
             .collect();
-        if let Some(behind) = first_behind(pool, &names, *last).await? {
+        if let Some(behind) = first_behind(pool, &names, *partition, *last).await? {
             return Ok(Some(behind));
         }
     }
@@ -278,18 +289,22 @@ async fn first_folder_behind(
 async fn summaries_applied(pool: &PgPool, folders: &[Folder], below: i64) -> anyhow::Result<bool> {
     let mut summaries = Vec::new();
     for ingested in &INGESTED {
-        let last: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT tx_id::text::bigint, position FROM events
+        let last: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT DISTINCT ON (organization_id)
+                    organization_id, tx_id::text::bigint, position
+               FROM events
               WHERE aggregate_type = $1 AND event_type = $2
                 AND (payload -> $2 ->> 'below')::bigint = $3
-              ORDER BY tx_id DESC, position DESC LIMIT 1",
+              ORDER BY organization_id, tx_id DESC, position DESC",
         )
         .bind(ingested.aggregate_type)
         .bind(ingested.summary)
         .bind(below)
-        .fetch_optional(pool)
+        .fetch_all(pool)
         .await?;
-        summaries.extend(last.map(|last| (ingested.aggregate_type, last)));
+        summaries.extend(last.into_iter().map(|(organization, tx_id, position)| {
+            (ingested.aggregate_type, organization, (tx_id, position))
+        }));
     }
     let deadline = Instant::now() + APPLIED_WITHIN;
     loop {

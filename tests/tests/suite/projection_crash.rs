@@ -25,11 +25,13 @@ const EVENTS: usize = 12_000;
 const MAX_KILLS: usize = 6;
 
 async fn events_applied(pool: &PgPool, name: &str) -> i64 {
-    sqlx::query_scalar("SELECT events_applied FROM projection_checkpoints WHERE name = $1")
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT sum(events_applied)::bigint FROM projection_checkpoints WHERE name = $1",
+    )
+    .bind(name)
+    .fetch_one(pool)
+    .await
+    .unwrap()
 }
 
 /// Each durable projection's `events_applied`, and the events of its types in the log.

@@ -86,9 +86,12 @@ async fn settled(pool: &PgPool) {
         let mut pending = 0;
         for projection in registry::durable() {
             let behind: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM log_events e, projection_checkpoints c
-                  WHERE c.name = $2 AND e.aggregate_type = ANY($1)
-                    AND (e.tx_id, e.position) > (c.last_tx_id, c.last_position)",
+                "SELECT count(*) FROM log_events e
+                   LEFT JOIN projection_checkpoints c
+                          ON c.name = $2 AND c.organization_id = e.organization_id
+                  WHERE e.aggregate_type = ANY($1)
+                    AND (e.tx_id, e.position)
+                        > (coalesce(c.last_tx_id, '0'), coalesce(c.last_position, 0))",
             )
             .bind(projection.aggregate_types())
             .bind(projection.name())
@@ -385,7 +388,8 @@ async fn rebuilt_read_models_equal_the_live_ones_after_a_randomized_workload() {
     // counting every event of its types, as a live runner does.
     for projection in registry::durable() {
         let (applied, in_log): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT events_applied FROM projection_checkpoints WHERE name = $2),
+            "SELECT (SELECT sum(events_applied)::bigint FROM projection_checkpoints
+                      WHERE name = $2),
                     (SELECT count(*) FROM log_events WHERE aggregate_type = ANY($1))",
         )
         .bind(projection.aggregate_types())

@@ -49,8 +49,8 @@ async fn seen(api: &Api, id: i64) -> Value {
 async fn caught_up(pool: &sqlx::PgPool, projection: &str) {
     for _ in 0..300 {
         let behind: bool = sqlx::query_scalar(
-            "SELECT coalesce(c.last_position, 0) < (SELECT max(position) FROM log_events
-                                                     WHERE aggregate_type = 'issue')
+            "SELECT coalesce(max(c.last_position), 0) < (SELECT max(position) FROM log_events
+                                                          WHERE aggregate_type = 'issue')
                FROM (SELECT 1) AS one
                LEFT JOIN projection_checkpoints c ON c.name = $1",
         )

@@ -53,7 +53,8 @@ async fn two_servers_share_the_work_and_one_takes_over_when_the_other_dies() {
             .await
             .unwrap();
     let applied: i64 = sqlx::query_scalar(
-        "SELECT events_applied FROM projection_checkpoints WHERE name = 'organizations'",
+        "SELECT sum(events_applied)::bigint FROM projection_checkpoints
+          WHERE name = 'organizations'",
     )
     .fetch_one(&pool)
     .await
