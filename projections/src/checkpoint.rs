@@ -51,16 +51,8 @@ pub async fn read(
     name: &str,
     partition: i64,
 ) -> Result<LogPosition, sqlx::Error> {
-    let stored: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT last_tx_id::text::bigint, last_position FROM projection_checkpoints
-          WHERE name = $1 AND organization_id = $2",
-    )
-    .bind(name)
-    .bind(partition)
-    .fetch_optional(conn)
-    .await?;
-    Ok(stored
-        .map(|(tx_id, position)| LogPosition { tx_id, position })
+    Ok(stored_in(conn, name, partition)
+        .await?
         .unwrap_or(LogPosition::START))
 }
 
@@ -208,13 +200,22 @@ pub async fn get_in(
     name: &str,
     partition: i64,
 ) -> Result<Option<LogPosition>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    stored_in(&mut conn, name, partition).await
+}
+
+async fn stored_in(
+    conn: &mut PgConnection,
+    name: &str,
+    partition: i64,
+) -> Result<Option<LogPosition>, sqlx::Error> {
     let stored: Option<(i64, i64)> = sqlx::query_as(
         "SELECT last_tx_id::text::bigint, last_position FROM projection_checkpoints
           WHERE name = $1 AND organization_id = $2",
     )
     .bind(name)
     .bind(partition)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await?;
     Ok(stored.map(|(tx_id, position)| LogPosition { tx_id, position }))
 }

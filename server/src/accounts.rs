@@ -42,18 +42,24 @@ pub async fn create_user(
         position = set_password_of(&bus, created.user_id, password, &metadata).await?;
     }
     if let Some(position) = position {
-        catch_up(
-            pool,
-            &registry::durable(),
-            "user",
-            USERS,
-            position,
-            CATCH_UP,
-        )
-        .await?;
+        users_projected(pool, position).await?;
     }
     println!("{}", created.token);
     Ok(())
+}
+
+/// Brings the read models of users up to `position` (a user's event), or waits for a
+/// running server to; whether they got there in time.
+async fn users_projected(pool: &PgPool, position: LogPosition) -> anyhow::Result<bool> {
+    Ok(catch_up(
+        pool,
+        &registry::durable(),
+        "user",
+        USERS,
+        position,
+        CATCH_UP,
+    )
+    .await?)
 }
 
 /// Sets the password of the user with `email` and signs them out of every web UI
@@ -67,15 +73,7 @@ pub async fn set_password(pool: &PgPool, email: &str, password: &str) -> anyhow:
     let bus = CommandBus::new(pool.clone());
     let metadata = EventMetadata::system("cli", chrono::Utc::now());
     if let Some(position) = set_password_of(&bus, user_id, password, &metadata).await? {
-        let projected = catch_up(
-            pool,
-            &registry::durable(),
-            "user",
-            USERS,
-            position,
-            CATCH_UP,
-        )
-        .await?;
+        let projected = users_projected(pool, position).await?;
         if !projected {
             tracing::warn!("the users read model has not caught up: sessions are revoked anyway");
         }
