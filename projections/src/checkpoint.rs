@@ -1,6 +1,8 @@
 //! Durable projection checkpoints (`projection_checkpoints`): one row per projection
 //! and partition of the log (organization) it has applied events of.
 
+use std::collections::BTreeMap;
+
 use faultline_domain::log_position::LogPosition;
 use sqlx::{PgConnection, PgPool};
 
@@ -143,54 +145,74 @@ pub async fn get(pool: &PgPool, name: &str) -> Result<Option<Checkpoint>, sqlx::
     .await
 }
 
-/// The latest position the projection reached in any partition, read on `conn`.
-pub async fn latest_in(conn: &mut PgConnection, name: &str) -> Result<LogPosition, sqlx::Error> {
-    let latest: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT last_tx_id::text::bigint, last_position FROM projection_checkpoints
-          WHERE name = $1
-          ORDER BY last_tx_id DESC, last_position DESC
-          LIMIT 1",
-    )
-    .bind(name)
-    .fetch_optional(conn)
-    .await?;
-    Ok(latest
-        .map(|(tx_id, position)| LogPosition { tx_id, position })
-        .unwrap_or(LogPosition::START))
-}
-
-/// Sets the projection's checkpoint in every partition of the log to `to` (a rebuild
-/// that applied everything up to there, in every partition), the count of events
-/// applied kept in partition 0; each partition's move is notified.
-pub async fn reset_everywhere(
+/// Where the projection stands in each partition it has a checkpoint in, read on
+/// `conn`.
+pub async fn positions_in(
     conn: &mut PgConnection,
     name: &str,
-    to: LogPosition,
-    events_applied: i64,
+) -> Result<BTreeMap<i64, LogPosition>, sqlx::Error> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT organization_id, last_tx_id::text::bigint, last_position
+           FROM projection_checkpoints WHERE name = $1",
+    )
+    .bind(name)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(partition, tx_id, position)| (partition, LogPosition { tx_id, position }))
+        .collect())
+}
+
+/// Replaces the projection's checkpoints by `partitions` (each: partition, position,
+/// events applied there), as a rebuild swapped in leaves them; each partition's move
+/// is notified.
+pub async fn reset_to(
+    conn: &mut PgConnection,
+    name: &str,
+    partitions: &[(i64, LogPosition, i64)],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM projection_checkpoints WHERE name = $1")
         .bind(name)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(&format!(
+    let ids: Vec<i64> = partitions.iter().map(|p| p.0).collect();
+    let tx_ids: Vec<String> = partitions.iter().map(|p| p.1.tx_id.to_string()).collect();
+    let positions: Vec<i64> = partitions.iter().map(|p| p.1.position).collect();
+    let applied: Vec<i64> = partitions.iter().map(|p| p.2).collect();
+    let notifications: Vec<String> = partitions
+        .iter()
+        .map(|(id, position, _)| notification(name, *id, *position))
+        .collect();
+    sqlx::query(
         "WITH set AS (
              INSERT INTO projection_checkpoints
                  (name, organization_id, last_tx_id, last_position, events_applied)
-             SELECT $1, p.organization_id, $2::text::xid8, $3,
-                    CASE WHEN p.organization_id = 0 THEN $4 ELSE 0 END
-               FROM ({}) AS p
+             SELECT $1, p.organization_id, p.tx_id::xid8, p.position, p.applied
+               FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[])
+                    AS p(organization_id, tx_id, position, applied)
              RETURNING organization_id)
-         SELECT count(pg_notify('faultline_checkpoints',
-                                $1 || ' ' || organization_id || ' ' || $2 || ' ' || $3))
-           FROM set",
-        crate::log::PARTITIONS
-    ))
+         SELECT count(pg_notify('faultline_checkpoints', n))
+           FROM unnest($6::text[]) AS n WHERE EXISTS (SELECT 1 FROM set)",
+    )
     .bind(name)
-    .bind(to.tx_id.to_string())
-    .bind(to.position)
-    .bind(events_applied)
-    .execute(conn)
+    .bind(&ids)
+    .bind(&tx_ids)
+    .bind(&positions)
+    .bind(&applied)
+    .bind(&notifications)
+    .execute(&mut *conn)
     .await?;
+    // The partition 0 row a registered projection always has.
+    if !ids.contains(&0) {
+        sqlx::query(
+            "INSERT INTO projection_checkpoints (name) VALUES ($1)
+             ON CONFLICT (name, organization_id) DO NOTHING",
+        )
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

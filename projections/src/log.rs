@@ -164,33 +164,12 @@ pub async fn read_after_as(
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    read_between(
-        conn,
-        aggregate_types,
-        columns,
-        after,
-        LogPosition::END,
-        limit,
-    )
-    .await
-}
-
-/// [`read_after_as`], stopping at `until` (inclusive): a rebuild that must end exactly
-/// where a live read model stands.
-pub async fn read_between(
-    conn: &mut PgConnection,
-    aggregate_types: &[&str],
-    columns: Columns,
-    after: LogPosition,
-    until: LogPosition,
-    limit: i64,
-) -> Result<Vec<StoredEvent>, sqlx::Error> {
     sqlx::query_as(&read_sql(aggregate_types, columns, false))
         .bind(aggregate_types)
         .bind(after.tx_id.to_string())
         .bind(after.position)
-        .bind(until.tx_id.to_string())
-        .bind(until.position)
+        .bind(LogPosition::END.tx_id.to_string())
+        .bind(LogPosition::END.position)
         .bind(limit)
         .fetch_all(conn)
         .await
@@ -207,19 +186,42 @@ pub async fn read_partition_after(
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    read_partition_between(
+        conn,
+        aggregate_types,
+        columns,
+        partition,
+        after,
+        LogPosition::END,
+        limit,
+    )
+    .await
+}
+
+/// [`read_partition_after`], stopping at `until` (inclusive): a rebuild that must end
+/// exactly where a live read model stands in that partition.
+pub async fn read_partition_between(
+    conn: &mut PgConnection,
+    aggregate_types: &[&str],
+    columns: Columns,
+    partition: i64,
+    after: LogPosition,
+    until: LogPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
     sqlx::query_as(&read_sql(aggregate_types, columns, true))
         .bind(aggregate_types)
         .bind(after.tx_id.to_string())
         .bind(after.position)
-        .bind(LogPosition::END.tx_id.to_string())
-        .bind(LogPosition::END.position)
+        .bind(until.tx_id.to_string())
+        .bind(until.position)
         .bind(limit)
         .bind(partition)
         .fetch_all(conn)
         .await
 }
 
-/// [`read_between`]'s statement; with `in_partition`, only of the partition bound as
+/// The statement of the readers above; with `in_partition`, only of the partition bound as
 /// `$7`.
 fn read_sql(aggregate_types: &[&str], columns: Columns, in_partition: bool) -> String {
     // Ordered by the qualified columns: a bare `tx_id` names the bigint output column,
@@ -249,16 +251,11 @@ fn read_sql(aggregate_types: &[&str], columns: Columns, in_partition: bool) -> S
     )
 }
 
-/// The partitions of the log: those a stream head names (found by skipping through
-/// `stream_heads_organization`, one probe per partition), and 0.
+/// The partitions of the log: 0, and each organization, whose own stream (created
+/// before anything else of it) lies in its partition. Read through the heads' key, led
+/// by the aggregate type; on Citus, a probe of each shard.
 pub const PARTITIONS: &str = "
-    WITH RECURSIVE partitions(organization_id) AS (
-        SELECT min(organization_id) FROM stream_heads
-        UNION ALL
-        SELECT (SELECT min(h.organization_id) FROM stream_heads h
-                 WHERE h.organization_id > p.organization_id)
-          FROM partitions p WHERE p.organization_id IS NOT NULL)
-    SELECT organization_id FROM partitions WHERE organization_id IS NOT NULL
+    SELECT organization_id FROM stream_heads WHERE aggregate_type = 'organization'
     UNION SELECT 0";
 
 /// The partitions of the log in which `projection` has events readable past its
@@ -331,8 +328,9 @@ const OCCURRENCE: &str = "EventIngested";
 
 /// `AND event_type NOT IN (...)` for `skip` (nothing when empty). The types are
 /// written as literals, not bound: only then can the planner prove that a rebuild
-/// skipping `EventIngested` may read `events_tx_position_not_ingested` (migration
-/// 0016), which a bound array would rule out in a generic plan.
+/// skipping `EventIngested` may read the index of `ingested_events` without
+/// occurrences (`ingested_events_organization_not_ingested`, migration 0040), which a
+/// bound array would rule out in a generic plan.
 pub(crate) fn not_of_types(skip: &[&str]) -> String {
     if skip.is_empty() {
         return String::new();
@@ -408,85 +406,51 @@ pub async fn count_after(
 mod tests {
     use super::{not_of_types, read_sql, source, unread, Columns};
 
-    /// The plan of reading the tail of `aggregate_types` (of one partition, with
-    /// `in_partition`), as a generic plan (the runner's prepared statement), with
-    /// sequential scans ruled out: what matters is which indexes the statement can use
-    /// at all.
-    async fn tail_plan(
-        pool: &sqlx::PgPool,
-        aggregate_types: &[&str],
-        in_partition: bool,
-    ) -> String {
-        let columns = Columns::ALL;
+    /// The plan of reading one partition's tail of `aggregate_types`, as a generic
+    /// plan (the runner's prepared statement), with sequential scans ruled out: what
+    /// matters is which indexes the statement can use at all.
+    async fn tail_plan(pool: &sqlx::PgPool, aggregate_types: &[&str]) -> String {
         let mut conn = pool.acquire().await.unwrap();
         sqlx::raw_sql("SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan")
             .execute(&mut *conn)
             .await
             .unwrap();
-        let sql = format!(
-            "EXPLAIN {}",
-            read_sql(aggregate_types, columns, in_partition)
-        );
-        let mut explain = sqlx::query_scalar(&sql)
+        let sql = format!("EXPLAIN {}", read_sql(aggregate_types, Columns::ALL, true));
+        let plan: Vec<String> = sqlx::query_scalar(&sql)
             .bind(aggregate_types)
             .bind("0")
             .bind(0_i64)
             .bind("1000")
             .bind(i64::MAX)
-            .bind(100_i64);
-        if in_partition {
-            explain = explain.bind(7_i64);
-        }
-        let plan: Vec<String> = explain.fetch_all(&mut *conn).await.unwrap();
+            .bind(100_i64)
+            .bind(7_i64)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
         plan.join("\n")
-    }
-
-    /// The partial index (of everything but occurrences) of a partition of
-    /// `ingested_events` whose first column is `column`.
-    async fn partial_index(pool: &sqlx::PgPool, column: &str) -> String {
-        sqlx::query_scalar(
-            "SELECT indexrelid::regclass::text FROM pg_index i
-               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-              WHERE i.indrelid = 'ingested_events_p1'::regclass AND i.indpred IS NOT NULL
-                AND a.attname = $1",
-        )
-        .bind(column)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-    }
-
-    #[sqlx::test(migrations = "../migrations")]
-    async fn a_reader_of_check_ins_tails_ingested_events_by_the_index_without_occurrences(
-        pool: sqlx::PgPool,
-    ) {
-        // Either partial index serves (on empty tables the planner may take the one
-        // led by the organization); an index of every row would not.
-        let partial = [
-            partial_index(&pool, "tx_id").await,
-            partial_index(&pool, "organization_id").await,
-        ];
-        let uses_partial = |plan: &str| partial.iter().any(|index| plan.contains(index.as_str()));
-
-        let monitors = tail_plan(&pool, &["monitor"], false).await;
-        let audit = tail_plan(&pool, &["organization", "monitor"], false).await;
-        let issues = tail_plan(&pool, &["issue"], false).await;
-
-        assert!(uses_partial(&monitors), "{monitors}");
-        assert!(uses_partial(&audit), "{audit}");
-        assert!(!uses_partial(&issues), "{issues}");
     }
 
     #[sqlx::test(migrations = "../migrations")]
     async fn a_reader_of_one_partition_tails_it_by_the_indexes_led_by_the_organization(
         pool: sqlx::PgPool,
     ) {
-        let partial = partial_index(&pool, "organization_id").await;
+        // The index of every ingested event but occurrences (a partition's copy).
+        let partial: String = sqlx::query_scalar(
+            "SELECT indexrelid::regclass::text FROM pg_index
+              WHERE indrelid = 'ingested_events_p1'::regclass AND indpred IS NOT NULL",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
 
-        let monitors = tail_plan(&pool, &["monitor"], true).await;
-        let issues = tail_plan(&pool, &["issue"], true).await;
+        let monitors = tail_plan(&pool, &["monitor"]).await;
+        let audit = tail_plan(&pool, &["organization", "monitor"]).await;
+        let issues = tail_plan(&pool, &["issue"]).await;
 
         assert!(monitors.contains(&partial), "{monitors}");
+        assert!(audit.contains(&partial), "{audit}");
+        assert!(audit.contains("events_organization_tx_position"), "{audit}");
+        assert!(!issues.contains(&partial), "{issues}");
         assert!(
             issues.contains("ingested_events_p1_organization_id_tx_id_position_idx"),
             "{issues}"

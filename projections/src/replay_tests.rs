@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use faultline_domain::log_position::LogPosition;
 use sqlx::{PgConnection, PgPool};
 
 use crate::checkpoint;
 use crate::error::ProjectionError;
 use crate::log::StoredEvent;
 use crate::projection::Projection;
-use crate::replay::{Purpose, Shadow};
+use crate::replay::{Purpose, Shadow, Until};
 use crate::runner::{BatchOutcome, ProjectionRunner, RunnerConfig};
 
 /// Keeps one row per event and a running count per stream (an upsert, so it needs
@@ -137,7 +138,7 @@ async fn a_replay_swaps_in_identical_tables_with_the_live_index_names(pool: PgPo
     let (shadow, resumed) = Shadow::open(&pool, Arc::new(Ledger), Purpose::Replay, false)
         .await
         .unwrap();
-    shadow.step(300, None).await.unwrap();
+    shadow.step(300, &Until::End).await.unwrap();
     let state = shadow.swap(300).await.unwrap();
 
     assert!(!resumed);
@@ -162,7 +163,7 @@ async fn a_swap_applies_what_the_log_gained_since_the_last_step(pool: PgPool) {
     let (shadow, _) = Shadow::open(&pool, Arc::new(Ledger), Purpose::Replay, false)
         .await
         .unwrap();
-    while shadow.step(200, None).await.unwrap() > 0 {}
+    while shadow.step(200, &Until::End).await.unwrap() > 0 {}
 
     append(&pool, 501, 800).await;
     let state = shadow.swap(200).await.unwrap();
@@ -181,14 +182,14 @@ async fn an_interrupted_rebuild_resumes_from_its_own_checkpoint(pool: PgPool) {
     let (first, _) = Shadow::open(&pool, Arc::new(Ledger), Purpose::Replay, false)
         .await
         .unwrap();
-    first.step(400, None).await.unwrap();
+    first.step(400, &Until::End).await.unwrap();
     drop(first);
 
     let (second, resumed) = Shadow::open(&pool, Arc::new(Ledger), Purpose::Replay, false)
         .await
         .unwrap();
     let halfway = second.state().await.unwrap();
-    while second.step(400, None).await.unwrap() > 0 {}
+    while second.step(400, &Until::End).await.unwrap() > 0 {}
     second.swap(400).await.unwrap();
 
     assert!(resumed);
@@ -207,8 +208,8 @@ async fn a_comparison_brings_the_live_side_level_with_the_log_and_finds_no_diffe
     let (shadow, _) = Shadow::open(&pool, Arc::new(Ledger), Purpose::Verify, true)
         .await
         .unwrap();
-    let live = Some(shadow.live_position().await.unwrap());
-    while shadow.step(250, live).await.unwrap() > 0 {}
+    let live = shadow.live_positions().await.unwrap();
+    while shadow.step(250, &live).await.unwrap() > 0 {}
     let comparison = shadow.compare(250, 10).await.unwrap();
     shadow.discard().await.unwrap();
 
@@ -245,4 +246,132 @@ async fn a_comparison_names_the_rows_a_tampered_read_model_differs_in(pool: PgPo
     let totals = &comparison.tables[1];
     assert_eq!((totals.missing_count, totals.unexpected_count), (1, 1));
     assert!(totals.missing[0].contains("999"));
+}
+
+/// Appends counter events `from..=to` to organization `org`'s partition of the log,
+/// with their stream heads and the organization's own, which makes the partition
+/// known.
+async fn append_in(pool: &PgPool, org: i64, from: i64, to: i64) {
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata, organization_id)
+         SELECT 'counter', 'o' || $3 || '-' || (n % 5), n, 'Added', '1.0', '{}', '{}', $3
+           FROM generate_series($1, $2) AS n",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(org)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO stream_heads (aggregate_type, aggregate_id, sequence, organization_id)
+         SELECT 'counter', 'o' || $2 || '-' || s, $1, $2 FROM generate_series(0, 4) AS s
+         UNION ALL SELECT 'organization', $2::text, 0, $2
+         ON CONFLICT (aggregate_type, aggregate_id, organization_id)
+         DO UPDATE SET sequence = excluded.sequence",
+    )
+    .bind(to)
+    .bind(org)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// Runs the live ledger in `partitions` until each has applied its last event.
+async fn project_partitions(pool: &PgPool, partitions: &[i64]) {
+    let runner = ProjectionRunner::new(
+        pool.clone(),
+        Arc::new(Ledger),
+        crate::notify::LogListener::new(Arc::new(crate::progress::Progress::new(pool.clone()))),
+        Arc::new(crate::progress::Progress::new(pool.clone())),
+        RunnerConfig::default(),
+    );
+    for &partition in partitions {
+        let last: (i64, i64) = sqlx::query_as(
+            "SELECT tx_id::text::bigint, position FROM events WHERE organization_id = $1
+              ORDER BY tx_id DESC, position DESC LIMIT 1",
+        )
+        .bind(partition)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        let last = LogPosition {
+            tx_id: last.0,
+            position: last.1,
+        };
+        while checkpoint::get_in(pool, "ledger", partition)
+            .await
+            .unwrap()
+            .unwrap_or(LogPosition::START)
+            < last
+        {
+            if runner.run_batch(partition).await.unwrap() == BatchOutcome::Applied(0) {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_rebuild_reads_each_partition_up_to_its_own_live_checkpoint_and_swaps_each_in(
+    pool: PgPool,
+) {
+    prepare(&pool, 300).await;
+    append_in(&pool, 7, 1, 200).await;
+    project_partitions(&pool, &[0, 7]).await;
+    // Partition 7's checkpoint lies past its last event, as a checkpoint kept from
+    // before the log had partitions does (migration 0040 copied it to each).
+    append(&pool, 301, 400).await;
+    project_partitions(&pool, &[0]).await;
+    sqlx::query(
+        "UPDATE projection_checkpoints AS c
+            SET last_tx_id = z.last_tx_id, last_position = z.last_position
+           FROM projection_checkpoints z
+          WHERE c.name = 'ledger' AND c.organization_id = 7
+            AND z.name = 'ledger' AND z.organization_id = 0",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let before = table_rows(&pool).await;
+    let live = checkpoint::positions_in(&mut pool.acquire().await.unwrap(), "ledger")
+        .await
+        .unwrap();
+
+    let (verify, _) = Shadow::open(&pool, Arc::new(Ledger), Purpose::Verify, true)
+        .await
+        .unwrap();
+    let comparison = verify.compare(150, 10).await.unwrap();
+    verify.discard().await.unwrap();
+    let (replay, _) = Shadow::open(&pool, Arc::new(Ledger), Purpose::Replay, false)
+        .await
+        .unwrap();
+    while replay.step(150, &Until::End).await.unwrap() > 0 {}
+    let state = replay.swap(150).await.unwrap();
+    let rebuilt = table_rows(&pool).await;
+    let swapped = checkpoint::positions_in(&mut pool.acquire().await.unwrap(), "ledger")
+        .await
+        .unwrap();
+    let counts: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT organization_id, events_applied FROM projection_checkpoints
+          WHERE name = 'ledger' ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    append_in(&pool, 7, 201, 250).await;
+    project_partitions(&pool, &[0, 7]).await;
+
+    assert!(comparison.is_identical(), "{comparison:?}");
+    assert_eq!(comparison.events_applied, 600);
+    assert_eq!(state.events_applied, 600);
+    assert_eq!(rebuilt, before);
+    assert_eq!(
+        table_rows(&pool).await.0.len(),
+        650,
+        "each event applied once"
+    );
+    assert_eq!(swapped, live, "no partition's checkpoint moved back");
+    assert_eq!(counts, [(0, 400), (7, 200)]);
 }

@@ -173,7 +173,7 @@ async fn a_failing_event_stops_its_partition_and_the_others_go_on(pool: PgPool) 
     .unwrap();
     sqlx::query(
         "INSERT INTO stream_heads (aggregate_type, aggregate_id, sequence, appended, organization_id)
-         VALUES ('counter', 'other', 30, 30, 9)",
+         VALUES ('counter', 'other', 30, 30, 9), ('organization', '9', 0, 0, 9)",
     )
     .execute(&pool)
     .await

@@ -5,9 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use faultline_domain::log_position::LogPosition;
 use faultline_projections::registry;
-use faultline_projections::replay::{Purpose, Shadow};
+use faultline_projections::replay::{Purpose, Shadow, Until};
 use faultline_projections::Projection;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use sqlx::PgPool;
@@ -64,7 +63,7 @@ async fn replay_one(
     let started = Instant::now();
     let mut unlimited = None;
     let budget = budget.unwrap_or(&mut unlimited);
-    let finished = fill(&shadow, args.batch_size, None, budget, bars).await?;
+    let finished = fill(&shadow, args.batch_size, &Until::End, budget, bars).await?;
     if !finished {
         let state = shadow.state().await?;
         tracing::warn!(
@@ -106,11 +105,11 @@ pub async fn verify(pool: &PgPool, args: &VerifyArgs) -> anyhow::Result<bool> {
         let (shadow, _) = Shadow::open(pool, projection, Purpose::Verify, true)
             .await
             .with_context(|| format!("cannot prepare the rebuild of {name}"))?;
-        let live = shadow.live_position().await?;
+        let live = shadow.live_positions().await?;
         fill(
             &shadow,
             args.batch_size,
-            Some(live),
+            &live,
             &mut None,
             &MultiProgress::new(),
         )
@@ -173,7 +172,7 @@ fn select(selection: &ProjectionSelection) -> anyhow::Result<Vec<Arc<dyn Project
 async fn fill(
     shadow: &Shadow,
     batch: i64,
-    until: Option<LogPosition>,
+    until: &Until,
     budget: &mut Option<i64>,
     bars: &MultiProgress,
 ) -> anyhow::Result<bool> {

@@ -302,7 +302,7 @@ fn build_append_statement(permanent: bool, ingested: bool) -> String {
                  (aggregate_type, aggregate_id, sequence, appended, organization_id)
              SELECT * FROM unnest($10::text[], $11::text[], $12::bigint[], $13::bigint[],
                                   $16::bigint[])
-             ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+             ON CONFLICT (aggregate_type, aggregate_id, organization_id) DO UPDATE
                 SET sequence = excluded.sequence, appended = excluded.appended
               WHERE h.sequence = excluded.sequence - excluded.appended
              RETURNING 1)",

@@ -160,3 +160,35 @@ async fn a_checkpoint_kept_before_partitions_stands_for_every_partition_the_log_
         ]
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_unique_key_of_the_log_names_the_partition(pool: PgPool) {
+    // A table distributed by organization can enforce only such keys (docs/citus.md).
+    let keys: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT c.relname::text, i.indexrelid::regclass::text,
+                EXISTS (SELECT 1 FROM pg_attribute a
+                         WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                           AND a.attname = 'organization_id')
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+          WHERE i.indisunique
+            AND c.relname IN ('events', 'ingested_events', 'stream_heads')
+          ORDER BY 1, 2",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+
+    assert_eq!(
+        keys,
+        [
+            ("events".into(), "events_pkey".into(), true),
+            ("events".into(), "events_stream_sequence".into(), true),
+            (
+                "ingested_events".into(),
+                "ingested_events_pkey".into(),
+                true
+            ),
+            ("stream_heads".into(), "stream_heads_pkey".into(), true),
+        ]
+    );
+}

@@ -154,11 +154,12 @@ async fn append(conn: &mut sqlx::PgConnection, events: &[StoredEvent]) {
                                           sequence, event_type, event_version, payload,
                                           metadata, recorded_at)
              VALUES (7, $1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (project_id, position) DO NOTHING"
+             ON CONFLICT (project_id, position, organization_id) DO NOTHING"
         } else {
             "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, event_type,
                                  event_version, payload, metadata, recorded_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (position) DO NOTHING"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (position, organization_id) DO NOTHING"
         };
         sqlx::query(sql)
             .bind(event.position)

@@ -1,5 +1,7 @@
-//! The log, or a filtered part of it, as NDJSON: one object per event, in log order
-//! (`(tx_id, position)`, the order projections apply events in).
+//! The log, or a filtered part of it, as NDJSON: one object per event, partition by
+//! partition of the log (`organization_id` ascending, 0 first: what belongs to no
+//! organization, such as users), each in log order (`(tx_id, position)`): the order
+//! projections apply events in. The log has no order across organizations.
 //!
 //! One line:
 //!
@@ -87,8 +89,8 @@ impl Row {
     }
 }
 
-/// Writes the events `filter` selects to `out`, one JSON object per line, in log
-/// order; returns how many.
+/// Writes the events `filter` selects to `out`, one JSON object per line, partition
+/// by partition, each in log order; returns how many.
 pub async fn export(
     pool: &PgPool,
     filter: &ExportFilter,
@@ -169,6 +171,6 @@ fn select(filter: &ExportFilter) -> QueryBuilder<'_, Postgres> {
             .push("))");
     }
     // Qualified: a bare `tx_id` would name the bigint output column, which no index orders.
-    query.push(" ORDER BY log.tx_id, log.position");
+    query.push(" ORDER BY log.organization_id, log.tx_id, log.position");
     query
 }

@@ -6,6 +6,7 @@ use sqlx::PgConnection;
 
 use super::error::ReplayError;
 use super::shadow::{pause_live_runner, Shadow};
+use super::state::Until;
 use crate::checkpoint;
 use crate::runner::apply_pending_in;
 
@@ -38,7 +39,7 @@ impl TableDiff {
 /// The outcome of [`Shadow::compare`].
 #[derive(Debug, Clone)]
 pub struct Comparison {
-    /// The log position both sides were compared at.
+    /// The latest log position, over all partitions, both sides were compared at.
     pub position: LogPosition,
     /// Events the rebuild applied.
     pub events_applied: i64,
@@ -80,16 +81,11 @@ impl Shadow {
                     source,
                 })?;
         }
-        let live = checkpoint::latest_in(&mut tx, name).await?;
-        while self.step_in(&mut tx, batch, live).await? > 0 {}
-        let state = self.state_in(&mut tx, false).await?;
-        if state.position != live {
-            return Err(ReplayError::Diverged {
-                projection: name,
-                live,
-                rebuilt: state.position,
-            });
-        }
+        let live = checkpoint::positions_in(&mut tx, name).await?;
+        let until = Until::Positions(live.clone());
+        while self.step_in(&mut tx, batch, &until).await? > 0 {}
+        self.level_with(&mut tx, &live).await?;
+        let state = self.state_in(&mut tx).await?;
         let mut tables = Vec::new();
         for table in self.projection.tables() {
             let (live_table, rebuilt) = (self.qualified_live(table), self.qualified(table));
@@ -115,7 +111,7 @@ impl Shadow {
         }
         tx.rollback().await?;
         Ok(Comparison {
-            position: live,
+            position: live.values().copied().max().unwrap_or(LogPosition::START),
             events_applied: state.events_applied,
             tables,
         })

@@ -6,17 +6,17 @@ use sqlx::PgConnection;
 
 use super::error::ReplayError;
 use super::shadow::{quote, Shadow};
+use super::state::Until;
 use crate::error::ProjectionError;
-use crate::log::{not_of_types, read_between, source, Columns};
+use crate::log::{not_of_types, read_partition_between, source, Columns};
 
 impl Shadow {
-    /// Applies the next batch of up to `batch` events (none past `until`) in a
-    /// transaction of its own; returns how many it applied (0: nothing readable).
-    pub async fn step(&self, batch: i64, until: Option<LogPosition>) -> Result<usize, ReplayError> {
+    /// Applies the next batch of up to `batch` events of each partition (none past
+    /// `until`) in a transaction of its own; returns how many it applied (0: nothing
+    /// readable).
+    pub async fn step(&self, batch: i64, until: &Until) -> Result<usize, ReplayError> {
         let mut tx = self.pool.begin().await?;
-        let applied = self
-            .step_in(&mut tx, batch, until.unwrap_or(LogPosition::END))
-            .await?;
+        let applied = self.step_in(&mut tx, batch, until).await?;
         tx.commit().await?;
         Ok(applied)
     }
@@ -25,32 +25,38 @@ impl Shadow {
         &self,
         conn: &mut PgConnection,
         batch: i64,
-        until: LogPosition,
+        until: &Until,
     ) -> Result<usize, ReplayError> {
-        let from = self.state_in(conn, false).await?.position;
-        let events = self.read(conn, from, batch, until).await?;
-        if events.is_empty() {
-            self.pass_skipped(conn, until).await?;
+        let mut applied = 0;
+        for partition in self.partitions(conn).await? {
+            let until = until.of(partition);
+            let from = self.position_in(conn, partition, false).await?;
+            let events = self.read(conn, partition, from, batch, until).await?;
+            if events.is_empty() {
+                self.pass_skipped(conn, partition, until).await?;
+            }
+            applied += self.apply_in(conn, partition, from, &events).await?;
         }
-        self.apply_in(conn, from, &events).await
+        Ok(applied)
     }
 
-    /// Once nothing is left to apply: moves the shadow's checkpoint over the skipped
-    /// events (`replay_skips`) that follow it, up to the first event it must apply,
-    /// `until` or the end of what is readable, and counts every event of its types up
-    /// to there as applied. The rebuild then ends on the position and count of a live
+    /// Once nothing is left to apply in `partition`: moves the shadow's checkpoint
+    /// there over the skipped events (`replay_skips`) that follow it, up to the first
+    /// event it must apply, `until` or the end of what is readable, and counts every
+    /// event of its types in the partition up to there as applied. The rebuild then ends on the position and count of a live
     /// runner that read them all, and the swap finds it level with the live
     /// checkpoint. One statement, so no event can slip in between.
     async fn pass_skipped(
         &self,
         conn: &mut PgConnection,
+        partition: i64,
         until: LogPosition,
     ) -> Result<(), ReplayError> {
         let skip = self.projection.replay_skips();
         if skip.is_empty() {
             return Ok(());
         }
-        let from = self.state_in(conn, true).await?;
+        let from = self.position_in(conn, partition, true).await?;
         // `stop` reads the few events not skipped (through the partial index the
         // literal type list allows); `passed` walks each aggregate type's index
         // backwards from the bound to its last event, so the skipped events in
@@ -58,7 +64,7 @@ impl Shadow {
         let (tx_id, position, applied): (i64, i64, i64) = sqlx::query_as(&format!(
             "WITH stop AS (
                  SELECT tx_id, position FROM {stop_source}
-                  WHERE aggregate_type = ANY($1)
+                  WHERE organization_id = $6 AND aggregate_type = ANY($1)
                     AND (tx_id, position) > ($2::text::xid8, $3)
                     {not_skipped}
                   ORDER BY tx_id, position
@@ -68,7 +74,7 @@ impl Shadow {
                    FROM unnest($1::text[]) AS t(aggregate_type)
                   CROSS JOIN LATERAL (
                         SELECT e.tx_id, e.position FROM {all_source} e
-                         WHERE e.aggregate_type = t.aggregate_type
+                         WHERE e.organization_id = $6 AND e.aggregate_type = t.aggregate_type
                            AND (e.tx_id, e.position) > ($2::text::xid8, $3)
                            AND (e.tx_id, e.position) <= ($4::text::xid8, $5)
                            AND (e.tx_id, e.position)
@@ -85,7 +91,7 @@ impl Shadow {
                  SELECT $2::text::xid8, $3 WHERE NOT EXISTS (SELECT 1 FROM passed))
              SELECT t.tx_id::text::bigint, t.position,
                     (SELECT count(*) FROM {all_source} e
-                      WHERE e.aggregate_type = ANY($1)
+                      WHERE e.organization_id = $6 AND e.aggregate_type = ANY($1)
                         AND (e.tx_id, e.position) <= (t.tx_id, t.position))
                FROM target t",
             stop_source = source(self.projection.aggregate_types(), skip),
@@ -93,37 +99,43 @@ impl Shadow {
             not_skipped = not_of_types(skip)
         ))
         .bind(self.projection.aggregate_types())
-        .bind(from.position.tx_id.to_string())
-        .bind(from.position.position)
+        .bind(from.tx_id.to_string())
+        .bind(from.position)
         .bind(until.tx_id.to_string())
         .bind(until.position)
+        .bind(partition)
         .fetch_one(&mut *conn)
         .await?;
         sqlx::query(&format!(
-            "UPDATE {}._replay_checkpoint
-                SET last_tx_id = $1::text::xid8, last_position = $2, events_applied = $3",
+            "UPDATE {}._replay_checkpoints
+                SET last_tx_id = $1::text::xid8, last_position = $2, events_applied = $3
+              WHERE organization_id = $4",
             self.quoted()
         ))
         .bind(tx_id.to_string())
         .bind(position)
         .bind(applied)
+        .bind(partition)
         .execute(&mut *conn)
         .await?;
         Ok(())
     }
 
-    /// Up to `batch` events of the projection after `after`, none past `until`.
-    async fn read(
+    /// Up to `batch` events of the projection in `partition` after `after`, none past
+    /// `until`.
+    pub(super) async fn read(
         &self,
         conn: &mut PgConnection,
+        partition: i64,
         after: LogPosition,
         batch: i64,
         until: LogPosition,
     ) -> Result<Vec<crate::StoredEvent>, ReplayError> {
-        Ok(read_between(
+        Ok(read_partition_between(
             conn,
             self.projection.aggregate_types(),
             Columns::rebuilding(&*self.projection),
+            partition,
             after,
             until,
             batch,
@@ -131,24 +143,25 @@ impl Shadow {
         .await?)
     }
 
-    /// Applies `events` (which follow `from`) to the shadow tables and moves the
-    /// shadow's checkpoint, inside the caller's transaction.
+    /// Applies `events` (which follow `from` in `partition`) to the shadow tables and
+    /// moves the shadow's checkpoint there, inside the caller's transaction.
     async fn apply_in(
         &self,
         conn: &mut PgConnection,
+        partition: i64,
         from: LogPosition,
         events: &[crate::StoredEvent],
     ) -> Result<usize, ReplayError> {
         let Some(last) = events.last().map(|e| e.log_position()) else {
             return Ok(0);
         };
-        let state = self.state_in(conn, true).await?;
-        if state.position != from {
+        let stands = self.position_in(conn, partition, true).await?;
+        if stands != from {
             // Another rebuild of this shadow moved it meanwhile.
             return Err(ReplayError::Diverged {
                 projection: self.projection.name(),
                 live: from,
-                rebuilt: state.position,
+                rebuilt: stands,
             });
         }
         sqlx::query(&format!(
@@ -169,36 +182,62 @@ impl Shadow {
             .execute(&mut *conn)
             .await?;
         sqlx::query(&format!(
-            "UPDATE {}._replay_checkpoint
+            "UPDATE {}._replay_checkpoints
                 SET last_tx_id = $1::text::xid8, last_position = $2,
-                    events_applied = events_applied + $3",
+                    events_applied = events_applied + $3
+              WHERE organization_id = $4",
             self.quoted()
         ))
         .bind(last.tx_id.to_string())
         .bind(last.position)
         .bind(events.len() as i64)
+        .bind(partition)
         .execute(&mut *conn)
         .await?;
         Ok(events.len())
     }
 
-    /// Applies batches of up to `batch` events until nothing more is readable, `until`
-    /// is reached or `limit` events were applied (then returns false), reading the
-    /// next batch on a second connection while the current one is applied, so that
-    /// PostgreSQL reads and writes on two cores. `applied` hears of each batch.
+    /// Applies batches of up to `batch` events, partition after partition, until
+    /// nothing more is readable, `until` is reached or `limit` events were applied
+    /// (then returns false). `applied` hears of each batch.
     pub async fn fill(
         &self,
-        until: Option<LogPosition>,
+        until: &Until,
         batch: i64,
         limit: Option<i64>,
         mut applied: impl FnMut(usize),
     ) -> Result<bool, ReplayError> {
-        let until = until.unwrap_or(LogPosition::END);
         // Events this run may still read.
         let mut left = limit.unwrap_or(i64::MAX);
         let mut reader = self.pool.acquire().await?;
-        let mut from = self.state().await?.position;
-        let mut events = self.read(&mut reader, from, batch.min(left), until).await?;
+        for partition in self.partitions(&mut reader).await? {
+            let until = until.of(partition);
+            left = self
+                .fill_partition(&mut reader, partition, until, batch, left, &mut applied)
+                .await?;
+            if left <= 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// [`Shadow::fill`] in one partition, reading the next batch on `reader` while the
+    /// current one is applied, so that PostgreSQL reads and writes on two cores.
+    /// Returns how many events the run may still read.
+    async fn fill_partition(
+        &self,
+        reader: &mut PgConnection,
+        partition: i64,
+        until: LogPosition,
+        batch: i64,
+        mut left: i64,
+        applied: &mut impl FnMut(usize),
+    ) -> Result<i64, ReplayError> {
+        let mut from = self.position_in(reader, partition, false).await?;
+        let mut events = self
+            .read(reader, partition, from, batch.min(left), until)
+            .await?;
         left -= events.len() as i64;
         while let Some(last) = events.last().map(|e| e.log_position()) {
             let next_size = batch.min(left);
@@ -209,7 +248,7 @@ impl Shadow {
                 sqlx::query("SET LOCAL synchronous_commit = off")
                     .execute(&mut *tx)
                     .await?;
-                let n = self.apply_in(&mut tx, from, &events).await?;
+                let n = self.apply_in(&mut tx, partition, from, &events).await?;
                 tx.commit().await?;
                 Ok::<usize, ReplayError>(n)
             };
@@ -217,7 +256,8 @@ impl Shadow {
                 if next_size <= 0 {
                     return Ok(Vec::new());
                 }
-                self.read(&mut reader, last, next_size, until).await
+                self.read(&mut *reader, partition, last, next_size, until)
+                    .await
             };
             let (n, next) = tokio::join!(apply, read_ahead);
             applied(n?);
@@ -227,10 +267,10 @@ impl Shadow {
         }
         if left > 0 {
             let mut tx = self.pool.begin().await?;
-            self.pass_skipped(&mut tx, until).await?;
+            self.pass_skipped(&mut tx, partition, until).await?;
             tx.commit().await?;
         }
-        Ok(left > 0)
+        Ok(left)
     }
 
     /// A batch failed on a decode or invariant error: name its first event that is

@@ -45,7 +45,7 @@ impl Shadow {
             .await?;
         let stored: Option<i64> = match shadow.checkpoint_exists(&mut tx).await? {
             true => sqlx::query_scalar(&format!(
-                "SELECT migration FROM {}._replay_checkpoint",
+                "SELECT migration FROM {}._replay_migration",
                 shadow.quoted()
             ))
             .fetch_optional(&mut *tx)
@@ -87,19 +87,26 @@ impl Shadow {
             for table in shadow.projection.tables() {
                 shadow.create_table(&mut tx, table, deferred).await?;
             }
+            // The rebuild's checkpoint: a row per partition of the log it read.
             sqlx::query(&format!(
-                "CREATE TABLE {}._replay_checkpoint (
-                     last_tx_id     xid8   NOT NULL DEFAULT '0',
-                     last_position  bigint NOT NULL DEFAULT 0,
-                     events_applied bigint NOT NULL DEFAULT 0,
-                     migration      bigint
+                "CREATE TABLE {}._replay_checkpoints (
+                     organization_id bigint PRIMARY KEY,
+                     last_tx_id      xid8   NOT NULL DEFAULT '0',
+                     last_position   bigint NOT NULL DEFAULT 0,
+                     events_applied  bigint NOT NULL DEFAULT 0
                  )",
                 shadow.quoted()
             ))
             .execute(&mut *tx)
             .await?;
             sqlx::query(&format!(
-                "INSERT INTO {}._replay_checkpoint (migration) VALUES ($1)",
+                "CREATE TABLE {}._replay_migration (migration bigint)",
+                shadow.quoted()
+            ))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(&format!(
+                "INSERT INTO {}._replay_migration (migration) VALUES ($1)",
                 shadow.quoted()
             ))
             .bind(migration)
@@ -145,7 +152,7 @@ impl Shadow {
     async fn checkpoint_exists(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM pg_tables
-                             WHERE schemaname = $1 AND tablename = '_replay_checkpoint')",
+                             WHERE schemaname = $1 AND tablename = '_replay_migration')",
         )
         .bind(&self.schema)
         .fetch_one(conn)

@@ -1,33 +1,30 @@
 //! Swapping a finished rebuild in for the live read model.
 
+use std::collections::BTreeMap;
+
 use faultline_domain::log_position::LogPosition;
+use sqlx::PgConnection;
 
 use super::error::ReplayError;
 use super::shadow::{pause_live_runner, quote, Shadow};
-use super::state::ShadowState;
+use super::state::{ShadowState, Until};
 use crate::checkpoint;
 
 impl Shadow {
     /// Replaces the live read model by the rebuilt one: under the projection's lock,
     /// applies what the log gained since the last step, swaps the tables, moves the
-    /// live checkpoint of every partition to the rebuild's (which read them all, in
-    /// one order) and drops the shadow schema, all in one transaction. Returns where the new read model stands.
+    /// live checkpoint of every partition to the rebuild's and drops the shadow
+    /// schema, all in one transaction. Returns where the new read model stands.
     pub async fn swap(self, batch: i64) -> Result<ShadowState, ReplayError> {
         self.build_indexes().await?;
         let name = self.projection.name();
         checkpoint::register(&self.pool, name).await?;
         let mut tx = self.pool.begin().await?;
         pause_live_runner(&mut tx, name).await?;
-        while self.step_in(&mut tx, batch, LogPosition::END).await? > 0 {}
-        let live = checkpoint::latest_in(&mut tx, name).await?;
-        let state = self.state_in(&mut tx, true).await?;
-        if state.position < live {
-            return Err(ReplayError::Diverged {
-                projection: name,
-                live,
-                rebuilt: state.position,
-            });
-        }
+        while self.step_in(&mut tx, batch, &Until::End).await? > 0 {}
+        let live = checkpoint::positions_in(&mut tx, name).await?;
+        let checkpoints = self.level_with(&mut tx, &live).await?;
+        let state = self.state_in(&mut tx).await?;
         for table in self.projection.tables() {
             sqlx::query(&format!("DROP TABLE {}", self.qualified_live(table)))
                 .execute(&mut *tx)
@@ -40,11 +37,49 @@ impl Shadow {
             .execute(&mut *tx)
             .await?;
         }
-        checkpoint::reset_everywhere(&mut tx, name, state.position, state.events_applied).await?;
+        checkpoint::reset_to(&mut tx, name, &checkpoints).await?;
         sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.quoted()))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok(state)
+    }
+
+    /// Checks that the rebuild has applied, in every partition, each event the live
+    /// read model applied there (`live`), and returns the checkpoints that stand for
+    /// both (partition, position, events applied): the later of the two positions (a
+    /// live checkpoint may lie past the partition's last event of the projection's
+    /// types, such as one set before the log had partitions), the rebuild's count.
+    pub(super) async fn level_with(
+        &self,
+        conn: &mut PgConnection,
+        live: &BTreeMap<i64, LogPosition>,
+    ) -> Result<Vec<(i64, LogPosition, i64)>, ReplayError> {
+        let rebuilt = self.partition_states(conn).await?;
+        let mut partitions: Vec<i64> = live.keys().chain(rebuilt.keys()).copied().collect();
+        partitions.sort_unstable();
+        partitions.dedup();
+        let mut checkpoints = Vec::with_capacity(partitions.len());
+        for partition in partitions {
+            let live_at = live.get(&partition).copied().unwrap_or(LogPosition::START);
+            let (rebuilt_at, applied) = rebuilt
+                .get(&partition)
+                .map(|state| (state.position, state.events_applied))
+                .unwrap_or((LogPosition::START, 0));
+            if rebuilt_at < live_at
+                && !self
+                    .read(conn, partition, rebuilt_at, 1, live_at)
+                    .await?
+                    .is_empty()
+            {
+                return Err(ReplayError::Diverged {
+                    projection: self.projection.name(),
+                    live: live_at,
+                    rebuilt: rebuilt_at,
+                });
+            }
+            checkpoints.push((partition, rebuilt_at.max(live_at), applied));
+        }
+        Ok(checkpoints)
     }
 }

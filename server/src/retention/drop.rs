@@ -140,14 +140,20 @@ pub async fn drop_old_partitions(
             report.held_back = true;
             break;
         }
-        let newest: Option<(i64, i64, DateTime<Utc>)> = sqlx::query_as(&format!(
-            "SELECT tx_id::text::bigint, position, recorded_at FROM {}
-              ORDER BY tx_id DESC, position DESC LIMIT 1",
+        // The newest event of each organization (one probe of its index each).
+        let newest: Option<DateTime<Utc>> = sqlx::query_scalar(&format!(
+            "SELECT max(last.recorded_at)
+               FROM ({}) AS p
+              CROSS JOIN LATERAL (
+                    SELECT recorded_at FROM {} AS log
+                     WHERE log.organization_id = p.organization_id
+                     ORDER BY tx_id DESC, position DESC LIMIT 1) AS last",
+            faultline_projections::log::PARTITIONS,
             quote(&partition.name)
         ))
-        .fetch_optional(pool)
+        .fetch_one(pool)
         .await?;
-        if let Some((_, _, recorded)) = newest.filter(|(_, _, recorded)| *recorded > cutoff) {
+        if let Some(recorded) = newest.filter(|recorded| *recorded > cutoff) {
             report.kept = keep(format!(
                 "its newest event ({}) is within the longest retention ({longest} days)",
                 recorded.to_rfc3339()

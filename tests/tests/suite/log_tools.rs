@@ -37,10 +37,12 @@ fn positions(lines: &[Value]) -> Vec<i64> {
         .collect()
 }
 
-/// The positions `sql` (a `WHERE` clause over `events`) selects, in log order.
+/// The positions `sql` (a `WHERE` clause over the log) selects, partition by
+/// partition (organization), each in log order.
 async fn expected(pool: &PgPool, sql: &str) -> Vec<i64> {
     sqlx::query_scalar(&format!(
-        "SELECT position FROM log_events WHERE {sql} ORDER BY tx_id, position"
+        "SELECT position FROM log_events WHERE {sql}
+          ORDER BY organization_id, tx_id, position"
     ))
     .fetch_all(pool)
     .await
