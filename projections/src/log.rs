@@ -430,6 +430,14 @@ mod tests {
         plan.join("\n")
     }
 
+    /// Whether a plan has a sort node (a merge's "Sort Key" is none).
+    fn sorts(plan: &str) -> bool {
+        plan.lines().any(|line| {
+            let node = line.trim_start().trim_start_matches("->").trim_start();
+            node.starts_with("Sort  (") || node.starts_with("Incremental Sort")
+        })
+    }
+
     #[sqlx::test(migrations = "../migrations")]
     async fn a_reader_of_one_partition_tails_it_by_the_indexes_led_by_the_organization(
         pool: sqlx::PgPool,
@@ -449,8 +457,13 @@ mod tests {
 
         assert!(monitors.contains(&partial), "{monitors}");
         assert!(audit.contains(&partial), "{audit}");
-        assert!(audit.contains("events_organization_tx_position"), "{audit}");
+        assert!(audit.contains("events_organization_position"), "{audit}");
         assert!(!issues.contains(&partial), "{issues}");
+        // A reader of several types gets the partition's events in order from the
+        // index: no batch sorts everything past its checkpoint.
+        let alerting = tail_plan(&pool, &["issue", "workflow", "service_hook"]).await;
+        assert!(!sorts(&alerting), "{alerting}");
+        assert!(!sorts(&audit), "{audit}");
         assert!(
             issues.contains("ingested_events_p1_organization_id_tx_id_position_idx"),
             "{issues}"

@@ -80,30 +80,7 @@ async fn append(pool: &PgPool, from: i64, to: i64) {
 }
 
 async fn project_live(pool: &PgPool) {
-    let runner = ProjectionRunner::new(
-        pool.clone(),
-        Arc::new(Ledger),
-        crate::notify::LogListener::new(Arc::new(crate::progress::Progress::new(pool.clone()))),
-        Arc::new(crate::progress::Progress::new(pool.clone())),
-        RunnerConfig::default(),
-    );
-    // Tests in parallel hold the cluster-wide horizon back for a moment: run until
-    // the last event is in, not until a batch comes back empty.
-    let last: i64 = sqlx::query_scalar("SELECT max(position) FROM log_events")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    while checkpoint::get(pool, "ledger")
-        .await
-        .unwrap()
-        .unwrap()
-        .last_position
-        < last
-    {
-        if runner.run_batch(0).await.unwrap() == BatchOutcome::Applied(0) {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-    }
+    project_partitions(pool, &[0]).await;
 }
 
 async fn table_rows(pool: &PgPool) -> (Vec<(i64, String, i64)>, Vec<(String, i64)>) {
@@ -278,7 +255,9 @@ async fn append_in(pool: &PgPool, org: i64, from: i64, to: i64) {
     .unwrap();
 }
 
-/// Runs the live ledger in `partitions` until each has applied its last event.
+/// Runs the live ledger in `partitions` until each has applied its last event. Tests
+/// in parallel hold the cluster-wide horizon back for a moment: it runs until the last
+/// event is in, not until a batch comes back empty.
 async fn project_partitions(pool: &PgPool, partitions: &[i64]) {
     let runner = ProjectionRunner::new(
         pool.clone(),
