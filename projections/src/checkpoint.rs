@@ -77,7 +77,7 @@ pub async fn advance(
              ON CONFLICT (name, organization_id) DO UPDATE
                 SET last_tx_id = excluded.last_tx_id, last_position = excluded.last_position,
                     events_applied = c.events_applied + excluded.events_applied,
-                    updated_at = now(), failed_position = NULL, failed_error = NULL
+                    updated_at = excluded.updated_at, failed_position = NULL, failed_error = NULL
              RETURNING name)
          SELECT pg_notify('faultline_checkpoints', $6) FROM moved",
     )
@@ -111,7 +111,7 @@ pub async fn record_failure(
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (name, organization_id) DO UPDATE
             SET failed_position = excluded.failed_position,
-                failed_error = excluded.failed_error, updated_at = now()",
+                failed_error = excluded.failed_error, updated_at = excluded.updated_at",
     )
     .bind(name)
     .bind(partition)

@@ -57,6 +57,7 @@ impl Shadow {
             return Ok(());
         }
         let from = self.position_in(conn, partition, true).await?;
+        let horizon = crate::log::horizon(conn).await?;
         // `stop` reads the few events not skipped (through the partial index the
         // literal type list allows); `passed` walks each aggregate type's index
         // backwards from the bound to its last event, so the skipped events in
@@ -80,7 +81,7 @@ impl Shadow {
                            AND (e.tx_id, e.position)
                                < (coalesce((SELECT tx_id FROM stop), '18446744073709551615'::xid8),
                                   coalesce((SELECT position FROM stop), 9223372036854775807))
-                           AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                           AND e.tx_id < $7::text::xid8
                          ORDER BY e.tx_id DESC, e.position DESC
                          LIMIT 1) AS last
                   ORDER BY last.tx_id DESC, last.position DESC
@@ -104,6 +105,7 @@ impl Shadow {
         .bind(until.tx_id.to_string())
         .bind(until.position)
         .bind(partition)
+        .bind(horizon)
         .fetch_one(&mut *conn)
         .await?;
         sqlx::query(&format!(
