@@ -19,6 +19,7 @@ pub mod alerts;
 pub mod artifact_bundles;
 pub mod audit;
 pub mod checkpoint;
+pub mod citus;
 pub mod environments;
 pub mod error;
 pub mod history;

@@ -239,8 +239,9 @@ pub async fn read_partition_between(
 }
 
 /// The statement of the readers above, below the horizon bound as `$7`; with
-/// `in_partition`, only of the partition bound as `$8`.
-fn read_sql(aggregate_types: &[&str], columns: Columns, in_partition: bool) -> String {
+/// `in_partition`, only of the partition bound as `$8`. Public for the tests of its
+/// plans.
+pub fn read_sql(aggregate_types: &[&str], columns: Columns, in_partition: bool) -> String {
     // Ordered by the qualified columns: a bare `tx_id` names the bigint output column,
     // which no index orders (the whole tail would be sorted on every read).
     format!(

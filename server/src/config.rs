@@ -42,6 +42,10 @@ pub struct GlobalArgs {
         global = true
     )]
     pub log_format: LogFormat,
+    /// Require a Citus coordinator: the log is distributed by organization after the
+    /// migrations. Without it, Citus is used when the database has the extension.
+    #[arg(long, env = "FAULTLINE_CITUS", global = true)]
+    pub citus: bool,
 }
 
 /// Log output format.

@@ -5,6 +5,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
+use crate::citus::Deployment;
 use crate::config::GlobalArgs;
 use crate::postgres::{Durability, ManagedPostgres, DATABASE};
 
@@ -16,6 +17,7 @@ pub struct Database {
     /// The connection pool.
     pub pool: PgPool,
     cluster: Option<ManagedPostgres>,
+    deployment: Deployment,
 }
 
 impl Database {
@@ -48,12 +50,23 @@ impl Database {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, cluster })
+        let deployment = if global.citus {
+            Deployment::Required
+        } else {
+            Deployment::Detect
+        };
+        Ok(Self {
+            pool,
+            cluster,
+            deployment,
+        })
     }
 
-    /// Applies pending migrations (a no-op when there are none).
+    /// Applies pending migrations (a no-op when there are none), then, on a Citus
+    /// coordinator, distributes what is not distributed yet.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         MIGRATOR.run(&self.pool).await?;
+        crate::citus::distribute(&self.pool, self.deployment).await?;
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! wiring of `api`, `commands` and `projections` into the subcommands.
 
 pub mod accounts;
+pub mod citus;
 pub mod config;
 pub mod database;
 pub mod erasure;

@@ -37,6 +37,8 @@ impl Shadow {
                 .fetch_one(pool)
                 .await?;
         let mut tx = pool.begin().await?;
+        // The shadow's tables are made after reading the log across organizations.
+        crate::citus::one_connection_per_worker(&mut tx).await?;
         // Two rebuilds of one projection must not create its shadow concurrently.
         sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
             .bind(LOCK_NAMESPACE + 1)

@@ -20,6 +20,8 @@ impl Shadow {
         let name = self.projection.name();
         checkpoint::register(&self.pool, name).await?;
         let mut tx = self.pool.begin().await?;
+        // The tables are swapped after reading the log across organizations.
+        crate::citus::one_connection_per_worker(&mut tx).await?;
         pause_live_runner(&mut tx, name).await?;
         while self.step_in(&mut tx, batch, &Until::End).await? > 0 {}
         let live = checkpoint::positions_in(&mut tx, name).await?;

@@ -19,13 +19,8 @@ const CHECK_EVERY: Duration = Duration::from_secs(60);
 #[tracing::instrument(name = "faultline.retention.partitions", skip_all, err)]
 pub async fn ensure(pool: &PgPool) -> Result<i32, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    // On Citus, attaching a partition distributes it: over several connections to a
-    // worker at once, the attach waits on its own transaction's locks, which Citus
-    // reports as a distributed deadlock. One connection per worker cannot. (A setting
-    // PostgreSQL without Citus keeps as a placeholder.)
-    sqlx::query("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")
-        .execute(&mut *tx)
-        .await?;
+    // On Citus, attaching a partition distributes it.
+    faultline_projections::citus::one_connection_per_worker(&mut tx).await?;
     let made: i32 = sqlx::query_scalar("SELECT ensure_ingested_partitions($1)")
         .bind(MIN_PARTITION_SIZE)
         .fetch_one(&mut *tx)

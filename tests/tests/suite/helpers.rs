@@ -31,6 +31,31 @@ pub fn faultline_bin() -> PathBuf {
     bin
 }
 
+/// `relative` beside the repository (`<repo>/../relative`), where the workplace keeps
+/// what is shared between projects (`shared/`). A clone made elsewhere (`git clone .
+/// $(mktemp -d)`) looks beside the checkout it was cloned from.
+pub fn beside_checkout(relative: &str) -> PathBuf {
+    // CARGO_MANIFEST_DIR is <repo>/tests.
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let beside = |dir: &std::path::Path| dir.join("..").join(relative);
+    if beside(&repo).exists() {
+        return beside(&repo);
+    }
+    let origin = Command::new("git")
+        .args(["config", "--get", "remote.origin.url"])
+        .current_dir(&repo)
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .filter(|url| url.starts_with('/'));
+    match origin {
+        Some(origin) if beside(std::path::Path::new(&origin)).exists() => {
+            beside(std::path::Path::new(&origin))
+        }
+        _ => beside(&repo),
+    }
+}
+
 /// The admin connection options from `DATABASE_URL`.
 fn admin_options() -> PgConnectOptions {
     std::env::var("DATABASE_URL")
@@ -412,6 +437,24 @@ pub async fn send_event(server: &TestServer, project: &ProjectKey, event: &serde
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "{event}");
+}
+
+/// Polls the project's issue list until the issues' counts add up to `events`.
+pub async fn issues_once_counted(api: &Api, path: &str, events: u64) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let issues = api.get_ok(path).await;
+        let counted: u64 = issues
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|issue| issue["count"].as_str().unwrap().parse::<u64>().unwrap())
+            .sum();
+        if counted >= events || std::time::Instant::now() > deadline {
+            return issues;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// An envelope with one event item.

@@ -12,6 +12,8 @@ mod api_contract;
 mod audit_log;
 mod bootstrap;
 mod browser;
+mod citus;
+mod citus_cluster;
 mod crash;
 mod cron_clock;
 mod cron_retention;

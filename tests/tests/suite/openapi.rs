@@ -106,27 +106,7 @@ fn document_path() -> PathBuf {
     if let Some(path) = std::env::var_os("SENTRY_OPENAPI") {
         return PathBuf::from(path);
     }
-    // CARGO_MANIFEST_DIR is <repo>/tests; shared/ sits beside the repository.
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let beside = |dir: &std::path::Path| dir.join("..").join("shared").join("sentry-openapi.json");
-    if beside(&repo).is_file() {
-        return beside(&repo);
-    }
-    // A clone made elsewhere (`git clone . $(mktemp -d)`): shared/ sits beside the
-    // checkout it was cloned from.
-    let origin = std::process::Command::new("git")
-        .args(["config", "--get", "remote.origin.url"])
-        .current_dir(&repo)
-        .output()
-        .ok()
-        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-        .filter(|url| url.starts_with('/'));
-    match origin {
-        Some(origin) if beside(std::path::Path::new(&origin)).is_file() => {
-            beside(std::path::Path::new(&origin))
-        }
-        _ => beside(&repo),
-    }
+    crate::helpers::beside_checkout("shared/sentry-openapi.json")
 }
 
 /// The self-contained JSON Schema of one documented response.

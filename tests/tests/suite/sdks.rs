@@ -1,29 +1,11 @@
 //! Real Sentry SDKs pointed at a live Faultline: the issue shows up through the API.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
-
-use crate::helpers::{create_user, fresh_database, project_with_key, Api, TestServer};
-
-/// Polls the project's issue list until the issues' counts add up to `events`.
-async fn issues_once_counted(api: &Api, path: &str, events: u64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let issues = api.get_ok(path).await;
-        let counted: u64 = issues
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|issue| issue["count"].as_str().unwrap().parse::<u64>().unwrap())
-            .sum();
-        if counted >= events || Instant::now() > deadline {
-            return issues;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use crate::helpers::{
+    create_user, fresh_database, issues_once_counted, project_with_key, Api, TestServer,
+};
 
 #[tokio::test]
 async fn the_python_sdk_reports_a_real_exception_as_one_issue() {

@@ -1,0 +1,103 @@
+//! Running on a Citus coordinator: after the migrations, the log and the projections'
+//! checkpoints are distributed by organization, co-located, so that every read and
+//! append of one organization's events runs on the one worker that holds them. The
+//! schema is the same as on PostgreSQL; only where the rows live differs
+//! (docs/citus.md).
+
+use sqlx::PgPool;
+
+/// Whether `--citus` asked for Citus, or the database has the extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// Use Citus if the database has the `citus` extension.
+    Detect,
+    /// Require Citus: a database without the extension is an error.
+    Required,
+}
+
+/// Why the schema could not be distributed.
+#[derive(Debug, thiserror::Error)]
+pub enum CitusError {
+    /// `--citus` on a database without the extension.
+    #[error(
+        "--citus was given but the database has no citus extension \
+         (CREATE EXTENSION citus on the coordinator and every worker)"
+    )]
+    NotInstalled,
+    /// The database refused a statement.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The tables distributed by `organization_id`, co-located with the first: the log
+/// (both tables), the stream heads its appends move, and the checkpoints its readers
+/// keep per organization.
+pub const DISTRIBUTED: [&str; 4] = [
+    "events",
+    "ingested_events",
+    "stream_heads",
+    "projection_checkpoints",
+];
+
+/// Whether the database is a Citus coordinator.
+pub async fn installed(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+        .fetch_one(pool)
+        .await
+}
+
+/// Distributes what is not distributed yet; returns the tables it distributed (none
+/// on PostgreSQL without Citus, or once done). Safe from several processes at once:
+/// they queue on a lock and the later ones find the work done.
+#[tracing::instrument(name = "faultline.citus.distribute", skip_all, err)]
+pub async fn distribute(
+    pool: &PgPool,
+    deployment: Deployment,
+) -> Result<Vec<&'static str>, CitusError> {
+    if !installed(pool).await? {
+        return match deployment {
+            Deployment::Detect => Ok(Vec::new()),
+            Deployment::Required => Err(CitusError::NotInstalled),
+        };
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('faultline.citus.distribute'))")
+        .execute(&mut *tx)
+        .await?;
+    faultline_projections::citus::one_connection_per_worker(&mut tx).await?;
+    // The log's immutability triggers run on the shards (docs/citus.md).
+    sqlx::query("SET LOCAL citus.enable_unsafe_triggers = on")
+        .execute(&mut *tx)
+        .await?;
+    let mut distributed = Vec::new();
+    for table in DISTRIBUTED {
+        let done: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::regclass)",
+        )
+        .bind(table)
+        .fetch_one(&mut *tx)
+        .await?;
+        if done {
+            continue;
+        }
+        let colocate_with = if table == DISTRIBUTED[0] {
+            "default"
+        } else {
+            DISTRIBUTED[0]
+        };
+        sqlx::query(
+            "SELECT create_distributed_table($1::regclass, 'organization_id',
+                                             colocate_with => $2)",
+        )
+        .bind(table)
+        .bind(colocate_with)
+        .execute(&mut *tx)
+        .await?;
+        distributed.push(table);
+    }
+    tx.commit().await?;
+    if !distributed.is_empty() {
+        tracing::info!(tables = ?distributed, "distributed by organization on Citus");
+    }
+    Ok(distributed)
+}

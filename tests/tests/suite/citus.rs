@@ -1,0 +1,162 @@
+//! Faultline on a real Citus cluster (a coordinator and two workers): the same binary,
+//! the log distributed by organization, SDK events of two organizations kept on
+//! different workers, issues and their workflow through two `serve` processes, and a
+//! rebuild identical to the live read models.
+
+use std::process::Command;
+
+use faultline_projections::log::{read_sql, Columns};
+use serde_json::json;
+
+use crate::citus_cluster::CitusCluster;
+use crate::helpers::{
+    create_user, issues_once_counted, project_with_key, run_faultline, Api, TestServer,
+};
+
+#[tokio::test]
+async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_coordinator() {
+    let python = std::env::var("FAULTLINE_TEST_PYTHON")
+        .expect("FAULTLINE_TEST_PYTHON must name a python with sentry-sdk: run scripts/test");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/sdk/python_capture.py");
+    let cluster = CitusCluster::start(2);
+    let pool = cluster.pool().await;
+
+    run_faultline(&cluster.url, &["migrate", "--citus"], &[]);
+    // Each table (not its partitions), and whether it is co-located with the log.
+    let distributed: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT logicalrelid::text, colocationid = (SELECT colocationid FROM pg_dist_partition
+                                                     WHERE logicalrelid = 'events'::regclass)
+           FROM pg_dist_partition JOIN pg_class ON pg_class.oid = logicalrelid
+          WHERE NOT relispartition ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let first = TestServer::on_database(&cluster.url);
+    let second = TestServer::on_database(&cluster.url);
+    let token = create_user(&cluster.url, "ops@example.test", false);
+    let via_first = Api::new(&first, &token);
+    let via_second = Api::new(&second, &token);
+    let alpha = project_with_key(&via_first, "alpha", "web").await;
+    let beta = project_with_key(&via_second, "beta", "api").await;
+    let alpha_worker = cluster.worker_of(&pool, 1).await;
+    let beta_worker = cluster.worker_of(&pool, 2).await;
+
+    let sent_to_alpha = Command::new(&python)
+        .args([script, &alpha.dsn, "2"])
+        .output()
+        .expect("run python");
+    let sent_to_beta = Command::new(&python)
+        .args([script, &beta.dsn, "3"])
+        .output()
+        .expect("run python");
+    let alpha_issues =
+        issues_once_counted(&via_second, "/api/0/projects/alpha/web/issues/", 2).await;
+    let beta_issues = issues_once_counted(&via_first, "/api/0/projects/beta/api/issues/", 3).await;
+    let alpha_issue = alpha_issues[0]["id"].as_str().unwrap().to_owned();
+    let resolved = via_first
+        .expect(
+            200,
+            "PUT",
+            &format!("/api/0/organizations/alpha/issues/{alpha_issue}/"),
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+    // Read-your-writes across processes: the other server lists it resolved at once.
+    let resolved_list = via_second
+        .get_ok("/api/0/projects/alpha/web/issues/?query=is:resolved")
+        .await;
+    let latest = via_second
+        .get_ok(&format!(
+            "/api/0/organizations/alpha/issues/{alpha_issue}/events/latest/"
+        ))
+        .await;
+    let beta_from_alpha = via_first
+        .call(
+            "GET",
+            &format!(
+                "/api/0/organizations/alpha/issues/{}/",
+                beta_issues[0]["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    let occurrences: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT organization_id, count(*) FROM log_events
+          WHERE event_type = 'EventIngested' GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let verified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
+    run_faultline(&cluster.url, &["replay", "--all"], &[]);
+    let reverified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
+    // A new client: the server has closed the connections idle since (header timeout).
+    let after_replay = Api::new(&first, &token)
+        .get_ok("/api/0/projects/beta/api/issues/")
+        .await;
+
+    assert!(sent_to_alpha.status.success(), "{sent_to_alpha:?}");
+    assert!(sent_to_beta.status.success(), "{sent_to_beta:?}");
+    assert_eq!(
+        distributed,
+        [
+            ("events".to_owned(), true),
+            ("ingested_events".to_owned(), true),
+            ("projection_checkpoints".to_owned(), true),
+            ("stream_heads".to_owned(), true),
+        ]
+    );
+    assert_ne!(
+        alpha_worker, beta_worker,
+        "the organizations share a worker"
+    );
+    assert_eq!(alpha_issues.as_array().unwrap().len(), 1, "{alpha_issues}");
+    assert_eq!(alpha_issues[0]["count"], "2");
+    assert_eq!(beta_issues.as_array().unwrap().len(), 1, "{beta_issues}");
+    assert_eq!(beta_issues[0]["count"], "3");
+    assert_eq!(
+        beta_issues[0]["title"],
+        "ValueError: card declined for cart 0"
+    );
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved_list[0]["id"], alpha_issue.as_str());
+    assert_eq!(latest["groupID"], alpha_issue.as_str());
+    assert_eq!(beta_from_alpha.0, 404);
+    assert_eq!(occurrences, [(1, 2), (2, 3)]);
+    assert!(!verified.contains("DIFFERENT"), "{verified}");
+    assert!(!reverified.contains("DIFFERENT"), "{reverified}");
+    assert_eq!(after_replay[0]["count"], "3");
+    drop((first, second));
+}
+
+#[tokio::test]
+async fn one_organizations_tail_is_read_on_the_one_worker_that_holds_it() {
+    let cluster = CitusCluster::start(2);
+    let pool = cluster.pool().await;
+    run_faultline(&cluster.url, &["migrate", "--citus"], &[]);
+
+    let issues = explain_tail(&pool, &["issue"]).await;
+    let audit = explain_tail(&pool, &["organization", "project", "monitor"]).await;
+
+    assert!(issues.contains("Task Count: 1"), "{issues}");
+    assert!(audit.contains("Task Count: 1"), "{audit}");
+}
+
+/// The plan of the runner's read of one organization's tail of `aggregate_types`.
+async fn explain_tail(pool: &sqlx::PgPool, aggregate_types: &[&str]) -> String {
+    let sql = format!("EXPLAIN {}", read_sql(aggregate_types, Columns::ALL, true));
+    let plan: Vec<String> = sqlx::query_scalar(&sql)
+        .bind(aggregate_types)
+        .bind("0")
+        .bind(0_i64)
+        .bind("18446744073709551615")
+        .bind(i64::MAX)
+        .bind(100_i64)
+        .bind("1000")
+        .bind(7_i64)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    plan.join("\n")
+}

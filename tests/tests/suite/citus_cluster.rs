@@ -1,0 +1,92 @@
+//! A real Citus cluster for one test: a coordinator and workers on loopback, started
+//! by the workplace's `shared/tools/citus-cluster.sh` (or the script
+//! `FAULTLINE_TEST_CITUS_SCRIPT` names) and removed when the test ends. Citus must be
+//! installed in this machine's PostgreSQL (`citus-cluster.sh install`; `.ci/run` does
+//! it).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+use crate::helpers::beside_checkout;
+
+/// Base ports handed out to the clusters of this test process.
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+/// A running cluster; stopped and deleted on drop.
+pub struct CitusCluster {
+    dir: PathBuf,
+    /// The coordinator's connection URL (database `postgres`, which has the extension
+    /// on every node).
+    pub url: String,
+}
+
+impl CitusCluster {
+    /// Starts a coordinator and `workers` workers.
+    pub fn start(workers: u16) -> CitusCluster {
+        // Apart from the test cluster's port and from other test processes' clusters.
+        let offset = NEXT_PORT.fetch_add(workers + 1, Ordering::SeqCst);
+        let port = 20_000 + (std::process::id() % 1_000) as u16 * 20 + offset;
+        let dir = std::env::temp_dir().join(format!("faultline-citus-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let output = Command::new("bash")
+            .arg(script())
+            .args(["start", dir.to_str().unwrap()])
+            .args([port.to_string(), workers.to_string()])
+            .output()
+            .expect("run citus-cluster.sh");
+        assert!(
+            output.status.success(),
+            "citus-cluster.sh start failed (is Citus installed? citus-cluster.sh install): {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // Citus turns on TLS with a self-signed certificate of a version rustls refuses;
+        // the cluster listens on loopback only.
+        let url = format!(
+            "{}?sslmode=disable",
+            String::from_utf8(output.stdout).unwrap().trim()
+        );
+        CitusCluster { dir, url }
+    }
+
+    /// A pool on the coordinator.
+    pub async fn pool(&self) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(4)
+            .connect(&self.url)
+            .await
+            .expect("connect to the coordinator")
+    }
+
+    /// The port of the worker that holds organization `organization`'s part of the log.
+    pub async fn worker_of(&self, pool: &PgPool, organization: i64) -> i32 {
+        sqlx::query_scalar(
+            "SELECT nodeport FROM pg_dist_shard_placement
+              WHERE shardid = get_shard_id_for_distribution_column('events', $1)",
+        )
+        .bind(organization)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    }
+}
+
+impl Drop for CitusCluster {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(script())
+            .args(["stop", self.dir.to_str().unwrap()])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn script() -> PathBuf {
+    match std::env::var_os("FAULTLINE_TEST_CITUS_SCRIPT") {
+        Some(path) => PathBuf::from(path),
+        None => beside_checkout("shared/tools/citus-cluster.sh"),
+    }
+}
