@@ -36,6 +36,7 @@ impl Grouper {
     pub async fn issue_hash(
         &self,
         pool: &PgPool,
+        organization_id: i64,
         project_id: i64,
         current: &str,
         legacy: &str,
@@ -52,7 +53,7 @@ impl Grouper {
         if let Some(decision) = self.decided.get(&key) {
             return decision.clone();
         }
-        match issue_hash(pool, project_id, current, legacy).await {
+        match issue_hash(pool, organization_id, project_id, current, legacy).await {
             Ok(decision) => {
                 if decision.settled {
                     if self.decided.len() >= REMEMBERED {

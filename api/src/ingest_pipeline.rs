@@ -83,7 +83,13 @@ pub async fn submit_event(
     record::write_in_app(&mut event, &grouping);
     let decision = state
         .grouper
-        .issue_hash(&state.pool, submitter.project_id, &grouping.hash, &legacy)
+        .issue_hash(
+            &state.pool,
+            submitter.org_id,
+            submitter.project_id,
+            &grouping.hash,
+            &legacy,
+        )
         .await;
     record::record(&mut event, &grouping, &decision.hash, decision.fallback);
     let mut summary = summarize(&event);

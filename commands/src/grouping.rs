@@ -20,19 +20,27 @@ pub struct Decision {
 /// The hash the event's issue has.
 pub async fn issue_hash(
     pool: &PgPool,
+    organization_id: i64,
     project_id: i64,
     current: &str,
     legacy: &str,
 ) -> Result<Decision, sqlx::Error> {
+    // The heads are looked up in the organization's partition: on Citus, on its one
+    // worker.
     let (alias, current_exists, legacy_exists): (Option<String>, bool, bool) = sqlx::query_as(
         "SELECT (SELECT target_hash FROM grouping_aliases WHERE project_id = $1 AND hash = $2),
-                EXISTS (SELECT 1 FROM stream_heads WHERE aggregate_type = 'issue' AND aggregate_id = $3),
-                EXISTS (SELECT 1 FROM stream_heads WHERE aggregate_type = 'issue' AND aggregate_id = $4)",
+                EXISTS (SELECT 1 FROM stream_heads
+                         WHERE aggregate_type = 'issue' AND aggregate_id = $3
+                           AND organization_id = $5),
+                EXISTS (SELECT 1 FROM stream_heads
+                         WHERE aggregate_type = 'issue' AND aggregate_id = $4
+                           AND organization_id = $5)",
     )
     .bind(project_id)
     .bind(current)
     .bind(issue_stream_id(project_id, current))
     .bind(issue_stream_id(project_id, legacy))
+    .bind(organization_id)
     .fetch_one(pool)
     .await?;
     if let Some(target) = alias {

@@ -110,6 +110,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_batch_of_one_organization_stays_whole() {
+        let jobs = vec![(1, 'a'), (1, 'b')];
+
+        let batches = by_organization(jobs, |(org, _)| *org);
+
+        assert_eq!(batches, [vec![(1, 'a'), (1, 'b')]]);
+    }
+
+    #[test]
+    fn a_mixed_batch_splits_by_organization_keeping_each_ones_order() {
+        let jobs = vec![(2, 'a'), (1, 'b'), (2, 'c'), (3, 'd'), (1, 'e')];
+
+        let batches = by_organization(jobs, |(org, _)| *org);
+
+        assert_eq!(
+            batches,
+            [
+                vec![(2, 'a'), (2, 'c')],
+                vec![(1, 'b'), (1, 'e')],
+                vec![(3, 'd')]
+            ]
+        );
+    }
+
+    #[test]
     fn the_ingested_payload_is_the_stored_form_of_the_event() {
         let occurrence = Occurrence {
             event_id: "e1".into(),
@@ -237,6 +262,26 @@ struct Cached {
     sequence: i64,
 }
 
+/// `jobs` split into one batch per organization (`org_of`), in the order each first
+/// appears. Each batch then writes one partition of the log: on Citus one worker, so a
+/// batch never waits on a two-phase commit, and a worker that is down fails only its
+/// own organizations' events.
+fn by_organization<T>(jobs: Vec<T>, org_of: impl Fn(&T) -> i64) -> Vec<Vec<T>> {
+    let first = jobs.first().map(&org_of);
+    if jobs.iter().all(|job| Some(org_of(job)) == first) {
+        return vec![jobs];
+    }
+    let mut batches: Vec<(i64, Vec<T>)> = Vec::new();
+    for job in jobs {
+        let org_id = org_of(&job);
+        match batches.iter_mut().find(|(seen, _)| *seen == org_id) {
+            Some((_, batch)) => batch.push(job),
+            None => batches.push((org_id, vec![job])),
+        }
+    }
+    batches.into_iter().map(|(_, batch)| batch).collect()
+}
+
 /// How many decided-but-conflicting attempts a batch gets before failing.
 const BATCH_ATTEMPTS: usize = 4;
 /// Beyond this many cached issues the cache starts over (it is only a cache).
@@ -254,9 +299,10 @@ impl Worker {
     async fn run(mut self, mut receiver: mpsc::Receiver<(IngestJob, Reply)>) {
         let mut batch = Vec::with_capacity(self.config.max_batch);
         while receiver.recv_many(&mut batch, self.config.max_batch).await > 0 {
-            let jobs = std::mem::take(&mut batch);
-            let span = tracing::debug_span!("faultline.ingest.batch", events = jobs.len());
-            self.process(jobs).instrument(span).await;
+            for jobs in by_organization(std::mem::take(&mut batch), |(job, _)| job.org_id) {
+                let span = tracing::debug_span!("faultline.ingest.batch", events = jobs.len());
+                self.process(jobs).instrument(span).await;
+            }
         }
     }
 

@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::citus_cluster::CitusCluster;
 use crate::helpers::{
-    create_user, issues_once_counted, project_with_key, run_faultline, Api, TestServer,
+    create_user, event_envelope, issues_once_counted, project_with_key, run_faultline, send_event,
+    Api, ProjectKey, TestServer,
 };
 
 #[tokio::test]
