@@ -15,6 +15,11 @@ pub struct Args {
     /// The faultline binary [default: `faultline` next to this executable].
     #[arg(long)]
     pub faultline: Option<PathBuf>,
+    /// Run on this database as it is (empty, migrated or not) rather than on a fresh one
+    /// of `DATABASE_URL` or of a managed cluster: a Citus coordinator, whose databases
+    /// need the extension and the workers registered in each.
+    #[arg(long)]
+    pub database_url: Option<String>,
     /// Also write every figure as JSON to this file.
     #[arg(long)]
     pub json_out: Option<PathBuf>,

@@ -45,7 +45,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
 
     log("starting Postgres");
-    let cluster = Cluster::open(&faultline)?;
+    let cluster = Cluster::open(&faultline, args.database_url.as_deref())?;
     let database_url = cluster.fresh_database().await?;
     let pool = server::pool(&database_url, 4).await?;
     let machine = machine::describe(&pool, &cluster).await?;
@@ -129,11 +129,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     // (4b) The audit export of everything written so far.
     log("faultline log export of the whole log");
-    let export = export::run(&faultline, &database_url, &pool).await?;
-    log(format!(
-        "log export: {} events in {:.1} s",
-        export.events, export.wall_s
-    ));
+    let export = match export::run(&faultline, &database_url, &pool).await {
+        Ok(export) => {
+            log(format!(
+                "log export: {} events in {:.1} s",
+                export.events, export.wall_s
+            ));
+            Some(export)
+        }
+        Err(error) => {
+            log(format!("log export failed: {error:#}"));
+            None
+        }
+    };
 
     // (4c) One retention pass dropping everything seeded so far.
     let retention = match retention::run(&faultline, &database_url, &pool).await {

@@ -36,7 +36,7 @@ pub struct Report {
     /// (VmHWM KiB, VmRSS KiB), and whether the peak was reset at the phase's start.
     pub mem1: Option<((u64, u64), bool)>,
     pub mem3: Option<((u64, u64), bool)>,
-    pub export: ExportResult,
+    pub export: Option<ExportResult>,
     /// One retention pass over the seeded log (`None` on builds without it).
     pub retention: Option<RetentionResult>,
     pub total_s: f64,
@@ -231,7 +231,7 @@ impl Report {
                 "report": r.replay_report,
             })),
             "memory": {"ingestion": mem(self.mem1), "seed_and_queries": mem(self.mem3)},
-            "log_export": self.export.to_json(),
+            "log_export": self.export.as_ref().map(ExportResult::to_json),
             "retention": self.retention.as_ref().map(RetentionResult::to_json),
             "notes": self.notes(),
             "total_s": self.total_s,

@@ -19,16 +19,26 @@ use sqlx::{ConnectOptions, PgPool};
 pub struct Cluster {
     pub admin_url: String,
     managed: Option<(PathBuf, PathBuf)>,
+    /// `--database-url`: the one database to run on.
+    given: Option<String>,
 }
 
 impl Cluster {
     /// `DATABASE_URL` if set, otherwise `faultline postgres start --dir <tmp>` (durable
     /// settings: fsync and synchronous commit on, so the figures are honest).
-    pub fn open(faultline: &Path) -> anyhow::Result<Cluster> {
+    pub fn open(faultline: &Path, given: Option<&str>) -> anyhow::Result<Cluster> {
+        if let Some(url) = given {
+            return Ok(Cluster {
+                admin_url: url.to_owned(),
+                managed: None,
+                given: Some(url.to_owned()),
+            });
+        }
         if let Ok(url) = std::env::var("DATABASE_URL") {
             return Ok(Cluster {
                 admin_url: url,
                 managed: None,
+                given: None,
             });
         }
         let dir = std::env::temp_dir().join(format!("faultline-bench-pg-{}", std::process::id()));
@@ -49,18 +59,25 @@ impl Cluster {
         Ok(Cluster {
             admin_url: url,
             managed: Some((faultline.to_owned(), dir)),
+            given: None,
         })
     }
 
     pub fn describe(&self) -> String {
-        match &self.managed {
-            Some((_, dir)) => format!("managed cluster in {} (durable settings)", dir.display()),
-            None => "DATABASE_URL".to_owned(),
+        match (&self.managed, &self.given) {
+            (Some((_, dir)), _) => {
+                format!("managed cluster in {} (durable settings)", dir.display())
+            }
+            (None, Some(_)) => "--database-url".to_owned(),
+            (None, None) => "DATABASE_URL".to_owned(),
         }
     }
 
-    /// Creates `bench_<uuid>`; returns its URL.
+    /// Creates `bench_<uuid>`, or takes the `--database-url` database; returns its URL.
     pub async fn fresh_database(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.given {
+            return Ok(url.clone());
+        }
         let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
         let options: PgConnectOptions = self.admin_url.parse()?;
         let mut admin = options.connect().await.context("connect to Postgres")?;

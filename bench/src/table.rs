@@ -182,8 +182,18 @@ impl Report {
                 String::new(),
             ],
         });
-        for [figure, value] in self.export.rows() {
-            rows.push([figure, value, String::new(), String::new()]);
+        match &self.export {
+            Some(export) => {
+                for [figure, value] in export.rows() {
+                    rows.push([figure, value, String::new(), String::new()]);
+                }
+            }
+            None => rows.push([
+                "log export".into(),
+                "n/a (failed, see log)".into(),
+                String::new(),
+                String::new(),
+            ]),
         }
         if let Some([figure, value]) = self.retention.as_ref().map(|r| r.row()) {
             rows.push([figure, value, String::new(), String::new()]);

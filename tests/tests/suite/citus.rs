@@ -10,8 +10,7 @@ use serde_json::json;
 
 use crate::citus_cluster::CitusCluster;
 use crate::helpers::{
-    create_user, event_envelope, issues_once_counted, project_with_key, run_faultline, send_event,
-    Api, ProjectKey, TestServer,
+    create_user, issues_once_counted, project_with_key, run_faultline, Api, TestServer,
 };
 
 #[tokio::test]

@@ -27,9 +27,10 @@ pub struct CitusCluster {
 impl CitusCluster {
     /// Starts a coordinator and `workers` workers.
     pub fn start(workers: u16) -> CitusCluster {
-        // Apart from the test cluster's port and from other test processes' clusters.
+        // Apart from other test processes' clusters, and below the kernel's ephemeral
+        // ports (32768 up), where the servers under test listen.
         let offset = NEXT_PORT.fetch_add(workers + 1, Ordering::SeqCst);
-        let port = 20_000 + (std::process::id() % 1_000) as u16 * 20 + offset;
+        let port = 20_000 + (std::process::id() % 600) as u16 * 20 + offset;
         let dir = std::env::temp_dir().join(format!("faultline-citus-{port}"));
         let _ = std::fs::remove_dir_all(&dir);
         let output = Command::new("bash")
