@@ -91,10 +91,7 @@ async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_
     let verified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
     run_faultline(&cluster.url, &["replay", "--all"], &[]);
     let reverified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
-    // A new client: the server has closed the connections idle since (header timeout).
-    let after_replay = Api::new(&first, &token)
-        .get_ok("/api/0/projects/beta/api/issues/")
-        .await;
+    let after_replay = via_first.get_ok("/api/0/projects/beta/api/issues/").await;
 
     assert!(sent_to_alpha.status.success(), "{sent_to_alpha:?}");
     assert!(sent_to_beta.status.success(), "{sent_to_beta:?}");

@@ -311,7 +311,13 @@ impl Api {
         Api {
             base: server.url.clone(),
             token: token.to_owned(),
-            client: reqwest::Client::new(),
+            // The server closes a connection idle for its header timeout (the request
+            // timeout, 30 s): a request sent on it just then fails as an incomplete
+            // message. The client lets idle connections go first.
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(Duration::from_secs(20))
+                .build()
+                .expect("build the HTTP client"),
         }
     }
 
