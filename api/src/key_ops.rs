@@ -44,7 +44,8 @@ pub async fn create_key(
     }
     let (public_key, secret_key) = new_client_key();
     state
-        .execute::<Project>(
+        .execute_in::<Project>(
+            access.org.id,
             &project.id.to_string(),
             ProjectCommand::CreateClientKey {
                 public_key: public_key.clone(),
@@ -74,7 +75,8 @@ pub async fn update_key(
         return Err(field_error("name", "This field may not be blank."));
     }
     state
-        .execute::<Project>(
+        .execute_in::<Project>(
+            access.org.id,
             &project.id.to_string(),
             ProjectCommand::UpdateClientKey {
                 public_key: key.public_key.clone(),

@@ -155,6 +155,30 @@ impl AppState {
         Ok(committed)
     }
 
+    /// [`AppState::execute`] on an aggregate of `organization` (the one the request is
+    /// scoped to): its stream is read from that organization's partition alone
+    /// ([`faultline_commands::CommandBus::execute_in`]).
+    pub async fn execute_in<A>(
+        &self,
+        organization: i64,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+    ) -> Result<Committed<A>, ApiError>
+    where
+        A: UniqueKeys<Services = ()>,
+        A::Command: Clone,
+        A::Error: Refusal,
+    {
+        let committed = self
+            .bus
+            .execute_in::<A>(Some(organization), aggregate_id, command, metadata)
+            .await?;
+        self.settle(A::TYPE, committed.partition, committed.last_position)
+            .await;
+        Ok(committed)
+    }
+
     /// Waits until every projection that reads `aggregate_type` shows the event at
     /// `position` of log partition `partition` (the organization written; 0 for
     /// none), so a GET right after a write sees it. Bounded by

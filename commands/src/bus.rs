@@ -58,15 +58,44 @@ impl CommandBus {
     }
 
     /// Executes `command` on the aggregate `aggregate_id`; every new event carries
-    /// `metadata`.
+    /// `metadata`. The stream is read from the organization its id names, if it names
+    /// one ([`crate::placement::Placement::organization_of_id`]), else from every
+    /// partition: a caller that knows the organization says so with
+    /// [`CommandBus::execute_in`].
+    pub async fn execute<A>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+    ) -> Result<Committed<A>, CommandError<A::Error>>
+    where
+        A: UniqueKeys<Services = ()>,
+        A::Command: Clone,
+        A::Error: 'static,
+    {
+        self.execute_in(
+            A::organization_of_id(aggregate_id),
+            aggregate_id,
+            command,
+            metadata,
+        )
+        .await
+    }
+
+    /// Executes `command` on the aggregate `aggregate_id` of `organization` (`None`:
+    /// not known), reading its stream from that partition of the log alone: on Citus
+    /// one worker, so a worker that is down fails only its own organizations'
+    /// commands. Events that would land in another organization are refused as a
+    /// store error: the caller named the wrong one.
     #[tracing::instrument(
         name = "faultline.command",
         skip_all,
-        fields(aggregate_type = A::TYPE, aggregate_id, events = tracing::field::Empty),
+        fields(aggregate_type = A::TYPE, aggregate_id, organization, events = tracing::field::Empty),
         err
     )]
-    pub async fn execute<A>(
+    pub async fn execute_in<A>(
         &self,
+        organization: Option<i64>,
         aggregate_id: &str,
         command: A::Command,
         metadata: &EventMetadata,
@@ -81,7 +110,7 @@ impl CommandBus {
         let lock = self.locks.entry(key.clone()).or_default().clone();
         let result = {
             let _guard = lock.lock().await;
-            self.decide_and_append(&store, aggregate_id, command, metadata)
+            self.decide_and_append(&store, organization, aggregate_id, command, metadata)
                 .await
         };
         drop(lock);
@@ -96,6 +125,7 @@ impl CommandBus {
     async fn decide_and_append<A>(
         &self,
         store: &AggregateStore<A>,
+        organization: Option<i64>,
         aggregate_id: &str,
         command: A::Command,
         metadata: &EventMetadata,
@@ -107,7 +137,7 @@ impl CommandBus {
     {
         let mut attempt = 0;
         loop {
-            let mut context = store.load(aggregate_id).await?;
+            let mut context = store.load(aggregate_id, organization).await?;
             let sink = EventSink::default();
             context
                 .aggregate
@@ -121,6 +151,14 @@ impl CommandBus {
                 .map(|event| A::ingested_in(&context.aggregate, event))
                 .collect();
             let partition = crate::placement::partition_of(&context.aggregate, &events);
+            if organization.is_some_and(|named| named != partition) && !events.is_empty() {
+                return Err(StoreError::Partition {
+                    aggregate_id: aggregate_id.to_owned(),
+                    named: organization.unwrap_or_default(),
+                    found: partition,
+                }
+                .into());
+            }
             let placement = Placed {
                 ingested_in: &ingested_in,
                 organization_id: partition,

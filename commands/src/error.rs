@@ -33,6 +33,19 @@ pub enum StoreError {
     /// A payload could not be serialized.
     #[error("event could not be encoded")]
     Encode(#[source] serde_json::Error),
+    /// A command named the organization of its aggregate, and the events belong to
+    /// another one: appending them would start a second stream of that id.
+    #[error(
+        "aggregate {aggregate_id} was named in organization {named}, its events are of {found}"
+    )]
+    Partition {
+        /// The stream's aggregate id.
+        aggregate_id: String,
+        /// The organization the caller named.
+        named: i64,
+        /// The organization of the events.
+        found: i64,
+    },
     /// The database failed.
     #[error("database error")]
     Database(#[from] sqlx::Error),
@@ -80,6 +93,7 @@ impl<E: std::error::Error + 'static> From<StoreError> for AggregateError<E> {
                 AggregateError::DeserializationError(source.into())
             }
             StoreError::Encode(source) => AggregateError::UnexpectedError(source.into()),
+            error @ StoreError::Partition { .. } => AggregateError::UnexpectedError(error.into()),
             StoreError::Database(source) => AggregateError::DatabaseConnectionError(source.into()),
         }
     }

@@ -27,6 +27,18 @@ pub trait Placement: Aggregate + Clone {
     /// The organization whose data the aggregate is, once created; 0 for an aggregate
     /// of no organization (a user).
     fn organization(&self) -> i64;
+
+    /// The organization of the aggregate `aggregate_id`, where the id names it: its
+    /// stream is then loaded from that partition alone (on Citus, one worker).
+    fn organization_of_id(_aggregate_id: &str) -> Option<i64> {
+        None
+    }
+}
+
+/// The organization of an id of the form `<organization id>:<name>`
+/// (`faultline_domain::release::stream_id` and its kind).
+fn organization_prefix(aggregate_id: &str) -> Option<i64> {
+    aggregate_id.split_once(':')?.0.parse().ok()
 }
 
 /// The log partition of `events` appended to an aggregate in state `before`: its
@@ -53,30 +65,41 @@ impl Placement for Monitor {
     fn organization(&self) -> i64 {
         self.org_id()
     }
+
+    fn organization_of_id(aggregate_id: &str) -> Option<i64> {
+        organization_prefix(aggregate_id)
+    }
 }
 
-/// The placement of an aggregate kept for good in its organization's partition.
+/// The placement of an aggregate kept for good in its organization's partition, and
+/// how its id names that organization, where it does.
 macro_rules! kept_in_organization {
-    ($($aggregate:ty => $organization:expr),* $(,)?) => {$(
+    ($($aggregate:ty => $organization:expr, $of_id:expr;)*) => {$(
         impl Placement for $aggregate {
             fn organization(&self) -> i64 {
                 let organization: fn(&$aggregate) -> i64 = $organization;
                 organization(self)
             }
+
+            fn organization_of_id(aggregate_id: &str) -> Option<i64> {
+                let of_id: fn(&str) -> Option<i64> = $of_id;
+                of_id(aggregate_id)
+            }
         }
     )*};
 }
 
-// An issue's occurrences are appended by the ingest pipeline, not by commands.
+// An issue's occurrences are appended by the ingest pipeline, not by commands. An
+// organization's id is its number.
 kept_in_organization! {
-    Issue => Issue::org_id,
-    Organization => |organization| organization.org_id().unwrap_or(0),
-    Project => Project::org_id,
-    Workflow => Workflow::org_id,
-    ServiceHook => ServiceHook::org_id,
-    Release => Release::org_id,
-    ArtifactBundle => ArtifactBundle::org_id,
-    User => |_| NO_ORGANIZATION,
+    Issue => Issue::org_id, |_| None;
+    Organization => |organization| organization.org_id().unwrap_or(0), |id| id.parse().ok();
+    Project => Project::org_id, |_| None;
+    Workflow => Workflow::org_id, |_| None;
+    ServiceHook => ServiceHook::org_id, |_| None;
+    Release => Release::org_id, organization_prefix;
+    ArtifactBundle => ArtifactBundle::org_id, organization_prefix;
+    User => |_| NO_ORGANIZATION, |_| Some(NO_ORGANIZATION);
 }
 
 #[cfg(test)]
@@ -86,7 +109,7 @@ mod tests {
     use faultline_domain::slug::Slug;
     use faultline_domain::user::User;
 
-    use super::partition_of;
+    use super::{partition_of, Placement};
 
     fn created(org_id: i64) -> OrganizationEvent {
         OrganizationEvent::OrganizationCreated {
@@ -112,6 +135,19 @@ mod tests {
         let partition = partition_of(&organization, &[created(6)]);
 
         assert_eq!(partition, 5);
+    }
+
+    #[test]
+    fn an_organizations_id_and_a_releases_id_name_their_organization() {
+        assert_eq!(Organization::organization_of_id("7"), Some(7));
+        assert_eq!(
+            faultline_domain::release::Release::organization_of_id("7:1.0:beta"),
+            Some(7)
+        );
+        assert_eq!(
+            faultline_domain::issue::Issue::organization_of_id("7"),
+            None
+        );
     }
 
     #[test]

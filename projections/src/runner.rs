@@ -230,16 +230,17 @@ impl ProjectionRunner {
     }
 
     /// Applies what `partitions` hold, batch after batch while batches come full.
-    /// Returns the partitions it applied events of, or `None` when another process
-    /// holds the projection. A partition whose event fails is recorded as stopped and
-    /// added to `stopped`; the others go on.
+    /// Returns what the round did, or `None` when another process holds the
+    /// projection. A partition whose event fails is recorded as stopped and added to
+    /// `stopped`; one that cannot be read (on Citus, its worker is down) is left for a
+    /// later round; the others go on either way.
     async fn run_partitions(
         &self,
         partitions: impl IntoIterator<Item = i64>,
         stopped: &mut BTreeSet<i64>,
-    ) -> Result<Option<BTreeSet<i64>>, ProjectionError> {
+    ) -> Result<Option<Round>, ProjectionError> {
         let name = self.projection.name();
-        let mut applied = BTreeSet::new();
+        let mut round = Round::default();
         for partition in partitions {
             if stopped.contains(&partition) {
                 continue;
@@ -248,14 +249,23 @@ impl ProjectionRunner {
                 match self.run_batch(partition).await {
                     Ok(BatchOutcome::Applied(n)) => {
                         if n > 0 {
-                            applied.insert(partition);
+                            round.applied.insert(partition);
                         }
                         if (n as i64) < self.config.batch_size {
                             break;
                         }
                     }
                     Ok(BatchOutcome::Busy) => return Ok(None),
-                    Err(BatchError::Transient(error)) => return Err(error),
+                    Err(BatchError::Transient(error)) => {
+                        tracing::warn!(
+                            partition,
+                            error = %error,
+                            cause = ?std::error::Error::source(&error),
+                            "partition unavailable"
+                        );
+                        round.unavailable.insert(partition);
+                        break;
+                    }
                     Err(BatchError::Failed { position, error }) => {
                         let message = error_chain(&error);
                         tracing::error!(
@@ -272,7 +282,7 @@ impl ProjectionRunner {
                 }
             }
         }
-        Ok(Some(applied))
+        Ok(Some(round))
     }
 
     /// Runs until `shutdown` (finishing the batch in hand) or until an event fails.
@@ -295,25 +305,42 @@ impl ProjectionRunner {
         }
         // Partitions whose event failed: left alone until the process restarts.
         let mut stopped = BTreeSet::new();
+        // Every partition a sweep or a notification has named: what a round looks at
+        // when the sweep itself fails. On Citus the sweep reads every shard, so one
+        // worker down fails it, while the other workers' partitions can still be read.
+        let mut known = BTreeSet::new();
         loop {
             if shutdown.is_cancelled() {
                 return;
             }
             let started = tokio::time::Instant::now();
-            let round = match wake.take() {
+            let partitions = match wake.take() {
                 Pending::All => match self.pending_partitions().await {
-                    Ok(partitions) => self.run_partitions(partitions, &mut stopped).await,
-                    Err(error) => Err(ProjectionError::Database(error)),
+                    Ok(partitions) => partitions.into_iter().collect(),
+                    Err(error) => {
+                        tracing::warn!(%error, partitions = known.len(), "sweep failed, reading the known partitions");
+                        known.clone()
+                    }
                 },
-                Pending::In(partitions) => self.run_partitions(partitions, &mut stopped).await,
+                Pending::In(partitions) => partitions,
             };
+            known.extend(partitions.iter().copied());
+            let round = self.run_partitions(partitions, &mut stopped).await;
             // Where events were applied more is likely on its way: read those partitions
             // again without waiting for a wakeup.
             let more = match round {
-                Ok(Some(applied)) if !applied.is_empty() => {
-                    tracing::debug!(partitions = applied.len(), "batches applied");
-                    wake.add(applied);
+                Ok(Some(round)) if !round.applied.is_empty() => {
+                    tracing::debug!(partitions = round.applied.len(), "batches applied");
+                    wake.add(round.applied);
                     true
+                }
+                Ok(Some(round)) if !round.unavailable.is_empty() => {
+                    // Nothing else to do: retry them after a pause, not at once.
+                    wake.all();
+                    if sleep_or_cancel(&shutdown, self.config.retry_after).await {
+                        return;
+                    }
+                    continue;
                 }
                 Ok(_) => false,
                 Err(error) => {
@@ -347,6 +374,15 @@ impl ProjectionRunner {
             }
         }
     }
+}
+
+/// What one round of partitions did.
+#[derive(Debug, Default)]
+struct Round {
+    /// The partitions it applied events of.
+    applied: BTreeSet<i64>,
+    /// The partitions it could not read or write (a transient failure).
+    unavailable: BTreeSet<i64>,
 }
 
 /// Takes the projection for the transaction on `conn` (see [`TAKE_PROJECTION`]).

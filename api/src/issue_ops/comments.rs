@@ -24,7 +24,12 @@ pub async fn post_comment(
         at: Utc::now(),
     };
     state
-        .execute::<Issue>(&row.stream_id, command, &access.caller.metadata())
+        .execute_in::<Issue>(
+            row.org_id,
+            &row.stream_id,
+            command,
+            &access.caller.metadata(),
+        )
         .await?;
     Ok(id)
 }

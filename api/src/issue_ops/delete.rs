@@ -22,7 +22,7 @@ pub async fn delete_issue(
         actor: actor(access),
     };
     state
-        .execute::<Issue>(&row.stream_id, command, metadata)
+        .execute_in::<Issue>(row.org_id, &row.stream_id, command, metadata)
         .await?;
     Ok(())
 }

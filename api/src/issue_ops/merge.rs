@@ -40,7 +40,7 @@ pub async fn merge(
             actor: actor(access),
         };
         state
-            .execute::<Issue>(&secondary.stream_id, command, metadata)
+            .execute_in::<Issue>(secondary.org_id, &secondary.stream_id, command, metadata)
             .await?;
     }
     let from_issue_ids: Vec<i64> = secondaries.iter().map(|row| row.id).collect();
@@ -50,7 +50,7 @@ pub async fn merge(
         actor: actor(access),
     };
     state
-        .execute::<Issue>(&primary.stream_id, command, metadata)
+        .execute_in::<Issue>(primary.org_id, &primary.stream_id, command, metadata)
         .await?;
     Ok(json!({"merge": {
         "parent": primary.id.to_string(),

@@ -107,7 +107,7 @@ pub async fn apply_update(
     }
     for command in commands {
         state
-            .execute::<Issue>(&row.stream_id, command, metadata)
+            .execute_in::<Issue>(row.org_id, &row.stream_id, command, metadata)
             .await?;
     }
     Ok(())

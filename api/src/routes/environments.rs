@@ -140,7 +140,8 @@ async fn set_hidden(
         return Err(ApiError::NotFound);
     }
     state
-        .execute::<Project>(
+        .execute_in::<Project>(
+            access.org.id,
             &project_id.to_string(),
             ProjectCommand::SetEnvironmentsHidden {
                 names,

@@ -157,7 +157,8 @@ async fn remove(
     let key = resolve_key(&state, &access, &project, &key_id).await?;
     access.require(&[Scope::ProjectAdmin])?;
     state
-        .execute::<Project>(
+        .execute_in::<Project>(
+            access.org.id,
             &project.id.to_string(),
             ProjectCommand::RevokeClientKey {
                 public_key: key.public_key,

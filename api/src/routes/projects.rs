@@ -150,7 +150,8 @@ async fn create(
     let aggregate_id = project_id.to_string();
     let metadata = access.caller.metadata();
     state
-        .execute::<Project>(
+        .execute_in::<Project>(
+            access.org.id,
             &aggregate_id,
             ProjectCommand::CreateProject {
                 project_id,
@@ -166,7 +167,8 @@ async fn create(
         .await?;
     let (public_key, secret_key) = new_client_key();
     state
-        .execute::<Project>(
+        .execute_in::<Project>(
+            access.org.id,
             &aggregate_id,
             ProjectCommand::CreateClientKey {
                 public_key,
@@ -364,7 +366,8 @@ async fn update(
         .map_err(|e| ApiError::from(faultline_commands::CommandError::Refused(e)))?;
     }
     state
-        .execute::<Project>(
+        .execute_in::<Project>(
+            access.org.id,
             &row.id.to_string(),
             ProjectCommand::UpdateProject {
                 name,
@@ -381,7 +384,8 @@ async fn update(
         .await?;
     if grouping.0.is_some() || grouping.1.is_some() {
         state
-            .execute::<Project>(
+            .execute_in::<Project>(
+                access.org.id,
                 &row.id.to_string(),
                 ProjectCommand::SetGroupingRules {
                     fingerprinting_rules: grouping.0,
@@ -412,7 +416,8 @@ async fn remove(
     let row = resolve_project(&state, &access, &project).await?;
     access.require(&[Scope::ProjectAdmin])?;
     state
-        .execute::<Project>(
+        .execute_in::<Project>(
+            access.org.id,
             &row.id.to_string(),
             ProjectCommand::DeleteProject {
                 at: chrono::Utc::now(),

@@ -138,7 +138,8 @@ async fn create(
     let (url, events) = body.target(None)?;
     let hook_id = new_hook_id();
     state
-        .execute::<ServiceHook>(
+        .execute_in::<ServiceHook>(
+            access.org.id,
             &hook_id,
             ServiceHookCommand::CreateServiceHook {
                 hook_id: hook_id.clone(),
@@ -192,7 +193,8 @@ async fn update(
     access.require(&PROJECT_WRITE)?;
     let (url, events) = body.target(Some(&hook))?;
     state
-        .execute::<ServiceHook>(
+        .execute_in::<ServiceHook>(
+            access.org.id,
             &hook.id,
             ServiceHookCommand::UpdateServiceHook { url, events },
             &access.caller.metadata(),
@@ -218,7 +220,8 @@ async fn remove(
     let hook = resolve_hook(&state, &access, &project, &hook_id).await?;
     access.require(&[Scope::ProjectAdmin])?;
     state
-        .execute::<ServiceHook>(
+        .execute_in::<ServiceHook>(
+            access.org.id,
             &hook.id,
             ServiceHookCommand::DeleteServiceHook,
             &access.caller.metadata(),

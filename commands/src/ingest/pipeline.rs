@@ -366,7 +366,7 @@ impl Worker {
                     let cached = match self.issues.get(&stream) {
                         Some(cached) => cached.clone(),
                         None => {
-                            let loaded = self.store.load(&stream).await?;
+                            let loaded = self.store.load(&stream, Some(job.org_id)).await?;
                             Cached {
                                 issue: loaded.aggregate,
                                 sequence: loaded.current_sequence,

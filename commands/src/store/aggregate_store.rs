@@ -179,15 +179,21 @@ impl<A: Aggregate> AggregateStore<A> {
         })
     }
 
-    /// Loads the aggregate: its snapshot, if any, then the events after it.
-    pub async fn load(&self, aggregate_id: &str) -> Result<LoadedAggregate<A>, StoreError> {
+    /// Loads the aggregate: its snapshot, if any, then the events after it, read from
+    /// the partition of `organization` when the caller knows it
+    /// ([`EventLog::stream`]).
+    pub async fn load(
+        &self,
+        aggregate_id: &str,
+        organization: Option<i64>,
+    ) -> Result<LoadedAggregate<A>, StoreError> {
         let (mut aggregate, snapshot_sequence) = self
             .load_snapshot(aggregate_id)
             .await?
             .unwrap_or_else(|| (A::default(), 0));
         let rows = self
             .log
-            .stream(A::TYPE, aggregate_id, snapshot_sequence)
+            .stream(A::TYPE, aggregate_id, snapshot_sequence, organization)
             .await?;
         let mut current_sequence = snapshot_sequence;
         for row in rows {
@@ -284,7 +290,15 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
-        let rows = self.log.stream(A::TYPE, aggregate_id, 0).await?;
+        let rows = self
+            .log
+            .stream(
+                A::TYPE,
+                aggregate_id,
+                0,
+                A::organization_of_id(aggregate_id),
+            )
+            .await?;
         rows.into_iter()
             .map(|row| self.decode(aggregate_id, row).map_err(AggregateError::from))
             .collect()
@@ -294,7 +308,9 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Self::AC, AggregateError<A::Error>> {
-        Ok(self.load(aggregate_id).await?)
+        Ok(self
+            .load(aggregate_id, A::organization_of_id(aggregate_id))
+            .await?)
     }
 
     async fn commit(

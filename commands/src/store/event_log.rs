@@ -141,6 +141,17 @@ impl EventLog {
             projects.push(event.ingested_in);
             organizations.push(event.organization_id);
         }
+        // Positions come first, in a statement of their own: on Citus a position list
+        // computed inside the append would be an intermediate result copied to every
+        // worker, so one worker down would stop every organization's writes
+        // (docs/citus.md). Taking a sequence value writes nothing and takes no
+        // transaction id, so the caller's transaction is still unwritten.
+        let mut drawn: Vec<i64> =
+            sqlx::query_scalar("SELECT nextval('events_position_seq') FROM generate_series(1, $1)")
+                .bind(events.len() as i64)
+                .fetch_all(&mut *conn)
+                .await?;
+        drawn.sort_unstable();
         let heads = StreamHeads::of(events);
         let sql = append_statement(
             projects.iter().any(Option::is_none),
@@ -163,6 +174,7 @@ impl EventLog {
             .bind(heads.types.len() as i64)
             .bind(&organizations)
             .bind(&heads.organizations)
+            .bind(&drawn)
             .fetch_all(conn)
             .await
             .map_err(|error| conflict_or_database(error, &events[0]))?;
@@ -182,39 +194,74 @@ impl EventLog {
     /// A transaction in which rows of the log may be rewritten (payload, body and
     /// metadata only; migration 0030): the one path for erasure and for evicting old
     /// bodies. Anything else that tries to change a row is still refused.
+    ///
+    /// On Citus the immutability triggers run on the workers' shards: Citus plans an
+    /// update of a table with triggers only under `citus.enable_unsafe_triggers`, and
+    /// the setting reaches the workers only when `citus.propagate_set_commands` is
+    /// `local` before it is set (docs/citus.md). On plain PostgreSQL the two `citus.`
+    /// settings are placeholders that nothing reads.
     pub async fn begin_rewrite(
         pool: &PgPool,
     ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        sqlx::query("SET LOCAL faultline.rewrite = 'on'")
-            .execute(&mut *tx)
-            .await?;
+        // Statements, not `set_config()`: Citus propagates `SET` commands only.
+        for setting in [
+            "SET LOCAL citus.propagate_set_commands = 'local'",
+            "SET LOCAL citus.enable_unsafe_triggers = on",
+            "SET LOCAL faultline.rewrite = 'on'",
+        ] {
+            sqlx::query(setting).execute(&mut *tx).await?;
+        }
         Ok(tx)
     }
 
     /// The events of one stream after `after_sequence`, in sequence order, from both
-    /// tables.
+    /// tables. With the stream's `organization` known, only its partition is read: on
+    /// Citus one worker, rather than every shard.
     pub async fn stream(
         &self,
         aggregate_type: &str,
         aggregate_id: &str,
         after_sequence: i64,
+        organization: Option<i64>,
     ) -> Result<Vec<StoredRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT sequence, event_type, event_version, payload, body, metadata
-               FROM events
-              WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
-             UNION ALL
-             SELECT sequence, event_type, event_version, payload, body, metadata
-               FROM ingested_events
-              WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
-              ORDER BY sequence",
-        )
-        .bind(aggregate_type)
-        .bind(aggregate_id)
-        .bind(after_sequence)
-        .fetch_all(&self.pool)
-        .await?)
+        let query = sqlx::query_as(stream_sql(organization.is_some()))
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(after_sequence);
+        let query = match organization {
+            Some(organization) => query.bind(organization),
+            None => query,
+        };
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+}
+
+/// [`EventLog::stream`]'s statement: of one organization's partition (`$4`) when
+/// `in_partition`. Public for the tests of its plans.
+pub fn stream_sql(in_partition: bool) -> &'static str {
+    const ANY: &str = "SELECT sequence, event_type, event_version, payload, body, metadata
+           FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
+         UNION ALL
+         SELECT sequence, event_type, event_version, payload, body, metadata
+           FROM ingested_events
+          WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
+          ORDER BY sequence";
+    const IN_PARTITION: &str = "SELECT sequence, event_type, event_version, payload, body, metadata
+           FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
+            AND organization_id = $4
+         UNION ALL
+         SELECT sequence, event_type, event_version, payload, body, metadata
+           FROM ingested_events
+          WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
+            AND organization_id = $4
+          ORDER BY sequence";
+    if in_partition {
+        IN_PARTITION
+    } else {
+        ANY
     }
 }
 
@@ -270,8 +317,9 @@ impl<'a> StreamHeads<'a> {
 }
 
 /// [`EventLog::append_in`]'s statement: one statement (its own transaction when the
-/// caller has none). Positions are taken in input order before the rows split between
-/// the two tables, so a stream's events keep their order in the log. Every stream's
+/// caller has none). Positions are drawn beforehand in input order (`$17`) and the rows
+/// split between the two tables with them, so a stream's events keep their order in
+/// the log. Every stream's
 /// head must move from the sequence before this append's first (`stream_heads`), else
 /// `stream_conflict()` aborts the whole statement. A table with no rows in this append
 /// is left out. The statement notifies `faultline_events` once per aggregate type and
@@ -288,16 +336,17 @@ fn append_statement(permanent: bool, ingested: bool) -> &'static str {
     &STATEMENTS[usize::from(permanent) * 2 + usize::from(ingested)]
 }
 
+/// The appended rows, each with its position (`$17`, drawn in input order). Each table's
+/// insert reads them itself: a CTE that both read would be an intermediate result,
+/// which Citus copies to every worker.
+const INPUT: &str = "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                       $6::text[], $7::jsonb[], $8::bytea[], $9::bigint[], $15::bigint[],
+                       $17::bigint[])
+                AS input(t, i, s, e, v, p, m, b, project, o, position)";
+
 fn build_append_statement(permanent: bool, ingested: bool) -> String {
     let mut sql = String::from(
-        "WITH input AS (
-             SELECT t, i, s, e, v, p, m, b, project, o, ordinal,
-                    nextval('events_position_seq') AS position
-               FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                           $6::text[], $7::jsonb[], $8::bytea[], $9::bigint[], $15::bigint[])
-                    WITH ORDINALITY AS input(t, i, s, e, v, p, m, b, project, o, ordinal)
-              ORDER BY ordinal),
-         heads AS (
+        "WITH heads AS (
              INSERT INTO stream_heads AS h
                  (aggregate_type, aggregate_id, sequence, appended, organization_id)
              SELECT * FROM unnest($10::text[], $11::text[], $12::bigint[], $13::bigint[],
@@ -309,28 +358,28 @@ fn build_append_statement(permanent: bool, ingested: bool) -> String {
     );
     let mut selects = Vec::new();
     if permanent {
-        sql.push_str(
+        sql.push_str(&format!(
             ",
          permanent AS (
              INSERT INTO events
                  (position, aggregate_type, aggregate_id, sequence, event_type, event_version,
                   payload, metadata, body, organization_id)
-             SELECT position, t, i, s, e, v, p::jsonb, m, b, o FROM input WHERE project IS NULL
-             RETURNING position, tx_id)",
-        );
+             SELECT position, t, i, s, e, v, p::jsonb, m, b, o {INPUT} WHERE project IS NULL
+             RETURNING position, tx_id)"
+        ));
         selects.push("SELECT position, tx_id::text::bigint FROM permanent");
     }
     if ingested {
-        sql.push_str(
+        sql.push_str(&format!(
             ",
          ingested AS (
              INSERT INTO ingested_events
                  (project_id, position, aggregate_type, aggregate_id, sequence, event_type,
                   event_version, payload, metadata, body, organization_id)
              SELECT project, position, t, i, s, e, v, p::jsonb, m, b, o
-               FROM input WHERE project IS NOT NULL
-             RETURNING position, tx_id)",
-        );
+               {INPUT} WHERE project IS NOT NULL
+             RETURNING position, tx_id)"
+        ));
         selects.push("SELECT position, tx_id::text::bigint FROM ingested");
     }
     selects.push("SELECT stream_conflict(), 0 WHERE (SELECT count(*) FROM heads) <> $14");
@@ -339,9 +388,9 @@ fn build_append_statement(permanent: bool, ingested: bool) -> String {
     // notifications of one transaction fold into one). Sent by the writing session
     // rather than by triggers on the log's tables: on Citus those fire on the workers,
     // where no tailer listens and where a NOTIFY makes a two-phase commit fail
-    // (docs/citus.md). The types come from the heads' array, not from `input`: a
-    // second reader of `input` would make PostgreSQL materialise every row, bodies
-    // and all. The count is never negative: the branch returns no row, but its
+    // (docs/citus.md). The types come from the heads' array, not from the rows'
+    // arrays with their bodies. The count is never negative: the branch returns no
+    // row, but its
     // volatile aggregate has to be computed to know that.
     selects.push(
         "SELECT 0, 0 FROM (SELECT count(pg_notify('faultline_events', t || ' ' || o)) AS sent

@@ -9,7 +9,7 @@ mod event_log;
 pub mod upcasters;
 
 pub use aggregate_store::{AggregateStore, LoadedAggregate, Placed};
-pub use event_log::{EventLog, EventPayload, NewEvent, StoredRow};
+pub use event_log::{stream_sql, EventLog, EventPayload, NewEvent, StoredRow};
 
 #[cfg(test)]
 mod partition_tests;

@@ -84,7 +84,7 @@ fn metadata() -> HashMap<String, String> {
 }
 
 async fn add(store: &AggregateStore<Counter>, id: &str, n: u64) {
-    let mut context = store.load(id).await.unwrap();
+    let mut context = store.load(id, None).await.unwrap();
     let sink = EventSink::default();
     context
         .aggregate
@@ -103,7 +103,7 @@ async fn appended_events_load_back_in_sequence(pool: PgPool) {
     add(&store, "c-1", 3).await;
     add(&store, "c-1", 2).await;
 
-    let loaded = store.load("c-1").await.unwrap();
+    let loaded = store.load("c-1", None).await.unwrap();
     let events = store.load_events("c-1").await.unwrap();
 
     assert_eq!(loaded.aggregate.count, 5);
@@ -142,7 +142,7 @@ async fn one_commit_is_one_transaction_with_increasing_positions(pool: PgPool) {
 async fn a_stale_writer_gets_a_typed_conflict_and_writes_nothing(pool: PgPool) {
     let store = AggregateStore::<Counter>::new(EventLog::new(pool.clone()));
     add(&store, "c-1", 1).await;
-    let stale = store.load("c-1").await.unwrap();
+    let stale = store.load("c-1", None).await.unwrap();
     add(&store, "c-1", 1).await;
 
     let result = store
@@ -183,7 +183,7 @@ async fn a_snapshot_holds_each_event_once(pool: PgPool) {
             .fetch_one(&pool)
             .await
             .unwrap();
-    let loaded = store.load("c-1").await.unwrap();
+    let loaded = store.load("c-1", None).await.unwrap();
 
     // The last commit (110 → 115) crossed no multiple of 10: snapshot at 110 + 5 events.
     assert_eq!(last_sequence, 110);
@@ -225,7 +225,7 @@ async fn postgres_es_loads_an_aggregate_from_our_table(pool: PgPool) {
         .commit(vec![CounterEvent::Added { by: 5 }], context, metadata())
         .await
         .unwrap();
-    let loaded = ours.load("c-1").await.unwrap();
+    let loaded = ours.load("c-1", None).await.unwrap();
     assert_eq!(loaded.aggregate.count, 12);
     let max_position: i64 = sqlx::query_scalar("SELECT max(position) FROM events")
         .fetch_one(&pool)
@@ -255,7 +255,7 @@ async fn an_upcaster_loads_an_old_event_shape(pool: PgPool) {
     let store = AggregateStore::<Counter>::new(EventLog::new(pool))
         .with_upcasters(vec![Box::new(upcaster)]);
 
-    let loaded = store.load("c-old").await.unwrap();
+    let loaded = store.load("c-old", None).await.unwrap();
 
     assert_eq!(loaded.aggregate.count, 4);
 }
@@ -291,7 +291,7 @@ async fn an_issue_loads_a_comment_stored_by_an_older_binary(pool: PgPool) {
     .unwrap();
 
     let loaded = AggregateStore::<Issue>::new(EventLog::new(pool))
-        .load("i-old")
+        .load("i-old", None)
         .await
         .unwrap();
 

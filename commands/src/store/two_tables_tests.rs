@@ -52,7 +52,7 @@ async fn an_issues_occurrences_go_to_the_ingested_table_in_stream_order(pool: Pg
     ])
     .await
     .unwrap();
-    let loaded = log.stream("issue", "i-1", 0).await.unwrap();
+    let loaded = log.stream("issue", "i-1", 0, None).await.unwrap();
 
     assert_eq!(
         rows_of(&pool, "i-1").await,

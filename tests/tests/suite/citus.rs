@@ -5,12 +5,14 @@
 
 use std::process::Command;
 
+use faultline_commands::store::stream_sql;
 use faultline_projections::log::{read_sql, Columns};
 use serde_json::json;
 
 use crate::citus_cluster::CitusCluster;
 use crate::helpers::{
-    create_user, issues_once_counted, project_with_key, run_faultline, Api, TestServer,
+    create_user, issues_once_counted, post_event, project_with_key, run_faultline, send_event, Api,
+    ProjectKey, TestServer,
 };
 
 #[tokio::test]
@@ -128,6 +130,164 @@ async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_
 }
 
 #[tokio::test]
+async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_returns() {
+    let cluster = CitusCluster::start(2);
+    let pool = cluster.pool().await;
+    run_faultline(&cluster.url, &["migrate", "--citus"], &[]);
+    let server = TestServer::on_database(&cluster.url);
+    let token = create_user(&cluster.url, "ops@example.test", false);
+    let api = Api::new(&server, &token);
+    let alpha = project_with_key(&api, "alpha", "web").await;
+    let beta = project_with_key(&api, "beta", "api").await;
+    let beta_worker = cluster.worker_of(&pool, 2).await;
+    send_event(&server, &alpha, &checkout_failed("before")).await;
+    send_event(&server, &beta, &checkout_failed("before")).await;
+    let alpha_issue = issues_once_counted(&api, "/api/0/projects/alpha/web/issues/", 1).await[0]
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let beta_issue = issues_once_counted(&api, "/api/0/projects/beta/api/issues/", 1).await[0]
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    cluster.stop_worker(beta_worker);
+    let alpha_during = post_event(&server, &alpha, &checkout_failed("during")).await;
+    let beta_during = post_event(&server, &beta, &checkout_failed("during")).await;
+    let alpha_listed = issues_once_counted(&api, "/api/0/projects/alpha/web/issues/", 2).await;
+    let alpha_resolved = api
+        .call(
+            "PUT",
+            &issue_path("alpha", &alpha_issue),
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+    let beta_resolved = api
+        .call(
+            "PUT",
+            &issue_path("beta", &beta_issue),
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+    let beta_listed = api
+        .call("GET", "/api/0/projects/beta/api/issues/", None)
+        .await;
+    cluster.start_worker(beta_worker);
+    let beta_after = accepted_within(&server, &beta, &checkout_failed("after"), 30).await;
+    let beta_recovered = issues_once_counted(&api, "/api/0/projects/beta/api/issues/", 2).await;
+    let beta_resolved_after = api
+        .call(
+            "PUT",
+            &issue_path("beta", &beta_issue),
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+    let occurrences: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT organization_id, count(*) FROM log_events
+          WHERE event_type = 'EventIngested' GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let verified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
+
+    assert_eq!(alpha_during, 200);
+    assert_eq!(beta_during, 503);
+    assert_eq!(alpha_listed[0]["count"], "2");
+    assert_eq!(alpha_resolved.0, 200, "{}", alpha_resolved.1);
+    assert_eq!(alpha_resolved.1["status"], "resolved");
+    assert_eq!(beta_resolved.0, 503, "{}", beta_resolved.1);
+    // The issue list is a read model on the coordinator: it still answers.
+    assert_eq!(beta_listed.0, 200, "{}", beta_listed.1);
+    assert_eq!(beta_listed.1[0]["count"], "1");
+    assert_eq!(beta_after, 200);
+    assert_eq!(beta_recovered[0]["count"], "2");
+    assert_eq!(beta_resolved_after.0, 200, "{}", beta_resolved_after.1);
+    assert_eq!(occurrences, [(1, 2), (2, 2)]);
+    assert!(!verified.contains("DIFFERENT"), "{verified}");
+}
+
+#[tokio::test]
+async fn a_person_is_erased_from_the_log_on_the_workers() {
+    let cluster = CitusCluster::start(2);
+    run_faultline(&cluster.url, &["migrate", "--citus"], &[]);
+    let server = TestServer::on_database(&cluster.url);
+    let token = create_user(&cluster.url, "ops@example.test", false);
+    let api = Api::new(&server, &token);
+    let alpha = project_with_key(&api, "alpha", "web").await;
+    for email in ["ada@example.test", "ada@example.test", "bob@example.test"] {
+        send_event(&server, &alpha, &cart_error_of(email)).await;
+    }
+    let issue = issues_once_counted(&api, "/api/0/projects/alpha/web/issues/", 3).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let events_path = format!("{}events/?full=true", issue_path("alpha", &issue));
+    let before = api.get_ok(&events_path).await.to_string();
+
+    let erased = run_faultline(
+        &cluster.url,
+        &[
+            "forget",
+            "user",
+            "--org",
+            "alpha",
+            "--email",
+            "ada@example.test",
+        ],
+        &[],
+    );
+    let after = api.get_ok(&events_path).await;
+    let verified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
+
+    assert!(before.contains("ada@example.test"), "{before}");
+    assert!(
+        erased.contains("erased the person from 2 stored event(s)"),
+        "{erased}"
+    );
+    assert_eq!(after.as_array().unwrap().len(), 3, "{after}");
+    assert!(!after.to_string().contains("ada@example.test"), "{after}");
+    assert!(after.to_string().contains("bob@example.test"), "{after}");
+    assert!(!verified.contains("DIFFERENT"), "{verified}");
+}
+
+fn cart_error_of(email: &str) -> serde_json::Value {
+    json!({
+        "level": "error",
+        "user": {"email": email},
+        "exception": {"values": [{"type": "CartError", "value": "empty cart"}]},
+    })
+}
+
+fn checkout_failed(when: &str) -> serde_json::Value {
+    json!({"message": "checkout failed", "level": "error", "extra": {"when": when}})
+}
+
+fn issue_path(org: &str, issue: &str) -> String {
+    format!("/api/0/organizations/{org}/issues/{issue}/")
+}
+
+/// Sends `event` until it is accepted or `seconds` pass; the last status. A worker
+/// just started again is reached by the coordinator's next connection.
+async fn accepted_within(
+    server: &TestServer,
+    project: &ProjectKey,
+    event: &serde_json::Value,
+    seconds: u64,
+) -> u16 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        let status = post_event(server, project, event).await;
+        if status == 200 || std::time::Instant::now() > deadline {
+            return status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
 async fn one_organizations_tail_is_read_on_the_one_worker_that_holds_it() {
     let cluster = CitusCluster::start(2);
     let pool = cluster.pool().await;
@@ -135,9 +295,25 @@ async fn one_organizations_tail_is_read_on_the_one_worker_that_holds_it() {
 
     let issues = explain_tail(&pool, &["issue"]).await;
     let audit = explain_tail(&pool, &["organization", "project", "monitor"]).await;
+    let stream = explain_stream(&pool).await;
 
     assert!(issues.contains("Task Count: 1"), "{issues}");
     assert!(audit.contains("Task Count: 1"), "{audit}");
+    assert!(stream.contains("Task Count: 1"), "{stream}");
+}
+
+/// The plan of a command's load of one stream of a known organization.
+async fn explain_stream(pool: &sqlx::PgPool) -> String {
+    let sql = format!("EXPLAIN {}", stream_sql(true));
+    let plan: Vec<String> = sqlx::query_scalar(&sql)
+        .bind("issue")
+        .bind("6a1f7c3e-0000-4000-8000-000000000000")
+        .bind(0_i64)
+        .bind(7_i64)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    plan.join("\n")
 }
 
 /// The plan of the runner's read of one organization's tail of `aggregate_types`.

@@ -19,6 +19,9 @@ static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
 /// A running cluster; stopped and deleted on drop.
 pub struct CitusCluster {
     dir: PathBuf,
+    /// The coordinator's port; worker `n` listens on `port + n`, its data in
+    /// `dir/worker<n>`.
+    port: u16,
     /// The coordinator's connection URL (database `postgres`, which has the extension
     /// on every node).
     pub url: String,
@@ -50,7 +53,7 @@ impl CitusCluster {
             "{}?sslmode=disable",
             String::from_utf8(output.stdout).unwrap().trim()
         );
-        CitusCluster { dir, url }
+        CitusCluster { dir, port, url }
     }
 
     /// A pool on the coordinator.
@@ -73,6 +76,58 @@ impl CitusCluster {
         .await
         .unwrap()
     }
+}
+
+impl CitusCluster {
+    /// Stops the worker listening on `port` (fast shutdown: its connections are cut).
+    pub fn stop_worker(&self, port: i32) {
+        self.pg_ctl(port, &["-m", "fast", "-w", "stop"]);
+    }
+
+    /// Starts the worker listening on `port` again.
+    pub fn start_worker(&self, port: i32) {
+        let log = self.worker_dir(port).with_extension("log");
+        self.pg_ctl(port, &["-l", log.to_str().unwrap(), "-w", "start"]);
+    }
+
+    fn worker_dir(&self, port: i32) -> PathBuf {
+        self.dir
+            .join(format!("worker{}", port - i32::from(self.port)))
+    }
+
+    /// `pg_ctl` on a worker's data directory, as the `postgres` user when run as root
+    /// (as `citus-cluster.sh` does).
+    fn pg_ctl(&self, port: i32, args: &[&str]) {
+        let data = self.worker_dir(port);
+        let pg_ctl = format!("{}/pg_ctl", pg_bin());
+        let mut command = if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--", &pg_ctl]);
+            command
+        } else {
+            Command::new(&pg_ctl)
+        };
+        let output = command
+            .args(["-D", data.to_str().unwrap()])
+            .args(args)
+            .output()
+            .expect("run pg_ctl");
+        assert!(output.status.success(), "pg_ctl {args:?}: {output:?}");
+    }
+}
+
+fn is_root() -> bool {
+    let output = Command::new("id").arg("-u").output().expect("run id");
+    String::from_utf8_lossy(&output.stdout).trim() == "0"
+}
+
+/// The PostgreSQL binaries the cluster runs (`pg_config --bindir`).
+fn pg_bin() -> String {
+    let output = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .expect("run pg_config");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 impl Drop for CitusCluster {

@@ -57,7 +57,9 @@ async fn a_server_killed_under_load_keeps_every_acknowledged_event_exactly_once(
             })
         })
         .collect();
-    while sent.load(Ordering::Relaxed) < KILL_AFTER {
+    // Clients that all gave up before (a machine too loaded) end the wait too: the
+    // assertions below then say so rather than the test hanging.
+    while sent.load(Ordering::Relaxed) < KILL_AFTER && !clients.iter().all(|c| c.is_finished()) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     server.stop_with(Signal::SIGKILL);

@@ -432,7 +432,16 @@ pub fn run_faultline(url: &str, args: &[&str], env: &[(&str, &str)]) -> String {
 
 /// Sends `event` in an envelope with `project`'s key; asserts 200.
 pub async fn send_event(server: &TestServer, project: &ProjectKey, event: &serde_json::Value) {
-    let response = reqwest::Client::new()
+    assert_eq!(post_event(server, project, event).await, 200, "{event}");
+}
+
+/// Sends `event` in an envelope with `project`'s key; the response's status.
+pub async fn post_event(
+    server: &TestServer,
+    project: &ProjectKey,
+    event: &serde_json::Value,
+) -> u16 {
+    reqwest::Client::new()
         .post(server.at(&format!("/api/{}/envelope/", project.project_id)))
         .header(
             "x-sentry-auth",
@@ -441,8 +450,9 @@ pub async fn send_event(server: &TestServer, project: &ProjectKey, event: &serde
         .body(event_envelope(event))
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{event}");
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 /// Polls the project's issue list until the issues' counts add up to `events`.

@@ -96,7 +96,12 @@ async fn edit_comment(
         is_admin: is_admin(access),
     };
     state
-        .execute::<Issue>(&row.stream_id, command, &access.caller.metadata())
+        .execute_in::<Issue>(
+            row.org_id,
+            &row.stream_id,
+            command,
+            &access.caller.metadata(),
+        )
         .await?;
     let comment = queries::comment(&state.pool, row.id, id)
         .await?
@@ -119,7 +124,12 @@ async fn delete_comment(
         is_admin: is_admin(access),
     };
     state
-        .execute::<Issue>(&row.stream_id, command, &access.caller.metadata())
+        .execute_in::<Issue>(
+            row.org_id,
+            &row.stream_id,
+            command,
+            &access.caller.metadata(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

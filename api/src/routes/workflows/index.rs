@@ -107,7 +107,8 @@ pub async fn create(
     let workflow_id = next_id(&state.pool, IdKind::Workflow).await?;
     let secrets = fresh_secrets(&definition);
     state
-        .execute::<Workflow>(
+        .execute_in::<Workflow>(
+            access.org.id,
             &workflow_id.to_string(),
             WorkflowCommand::CreateWorkflow {
                 workflow_id,

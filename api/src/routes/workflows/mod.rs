@@ -99,7 +99,12 @@ async fn save(
         secrets,
     };
     state
-        .execute::<Workflow>(&id.to_string(), update, &access.caller.metadata())
+        .execute_in::<Workflow>(
+            access.org.id,
+            &id.to_string(),
+            update,
+            &access.caller.metadata(),
+        )
         .await?;
     Ok(())
 }
@@ -107,7 +112,8 @@ async fn save(
 /// Deletes workflow `id`.
 async fn delete(state: &AppState, access: &OrgAccess, id: i64) -> Result<(), ApiError> {
     state
-        .execute::<Workflow>(
+        .execute_in::<Workflow>(
+            access.org.id,
             &id.to_string(),
             WorkflowCommand::DeleteWorkflow,
             &access.caller.metadata(),
