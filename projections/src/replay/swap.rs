@@ -10,15 +10,45 @@ use super::shadow::{pause_live_runner, quote, Shadow};
 use super::state::{ShadowState, Until};
 use crate::checkpoint;
 
+/// How many times a swap runs before a deadlock is reported.
+pub const SWAP_ATTEMPTS: usize = 3;
+
+/// A deadlock (SQLSTATE `40P01`), also one Citus detected across nodes.
+fn is_deadlock(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("40P01"))
+}
+
 impl Shadow {
     /// Replaces the live read model by the rebuilt one: under the projection's lock,
     /// applies what the log gained since the last step, swaps the tables, moves the
     /// live checkpoint of every partition to the rebuild's and drops the shadow
     /// schema, all in one transaction. Returns where the new read model stands.
+    ///
+    /// A transaction chosen as a deadlock's victim is run again, up to
+    /// [`SWAP_ATTEMPTS`] times: on Citus the swap's statements on the checkpoints of
+    /// every worker can meet the live runners' and requests' in a distributed deadlock,
+    /// and nothing of a rolled-back swap stays.
     pub async fn swap(self, batch: i64) -> Result<ShadowState, ReplayError> {
         self.build_indexes().await?;
+        checkpoint::register(&self.pool, self.projection.name()).await?;
+        let mut attempt = 1;
+        loop {
+            match self.swap_in_one_transaction(batch).await {
+                Err(ReplayError::Database(error))
+                    if is_deadlock(&error) && attempt < SWAP_ATTEMPTS =>
+                {
+                    tracing::warn!(projection = self.projection.name(), attempt, %error, "swap deadlocked, running it again");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt as u64))
+                        .await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn swap_in_one_transaction(&self, batch: i64) -> Result<ShadowState, ReplayError> {
         let name = self.projection.name();
-        checkpoint::register(&self.pool, name).await?;
         let mut tx = self.pool.begin().await?;
         // The tables are swapped after reading the log across organizations.
         crate::citus::one_connection_per_worker(&mut tx).await?;
