@@ -141,23 +141,29 @@ impl EventLog {
             projects.push(event.ingested_in);
             organizations.push(event.organization_id);
         }
-        // Positions come first, in a statement of their own: on Citus a position list
-        // computed inside the append would be an intermediate result copied to every
-        // worker, so one worker down would stop every organization's writes
-        // (docs/citus.md). Taking a sequence value writes nothing and takes no
-        // transaction id, so the caller's transaction is still unwritten.
-        let mut drawn: Vec<i64> =
-            sqlx::query_scalar("SELECT nextval('events_position_seq') FROM generate_series(1, $1)")
-                .bind(events.len() as i64)
-                .fetch_all(&mut *conn)
-                .await?;
-        drawn.sort_unstable();
+        let permanent = projects.iter().any(Option::is_none);
+        let ingested = projects.iter().any(Option::is_some);
+        // Rows for both tables take their positions first, in a statement of their
+        // own: drawn inside the append, the list both inserts read would be an
+        // intermediate result that Citus copies to every worker, so one worker down
+        // would stop every organization's writes (docs/citus.md). Taking a sequence
+        // value writes nothing and takes no transaction id, so the caller's
+        // transaction is still unwritten. Rows for one table (most appends) draw them
+        // in their one insert.
+        let drawn: Option<Vec<i64>> = if permanent && ingested {
+            let mut drawn: Vec<i64> = sqlx::query_scalar(
+                "SELECT nextval('events_position_seq') FROM generate_series(1, $1)",
+            )
+            .bind(events.len() as i64)
+            .fetch_all(&mut *conn)
+            .await?;
+            drawn.sort_unstable();
+            Some(drawn)
+        } else {
+            None
+        };
         let heads = StreamHeads::of(events);
-        let sql = append_statement(
-            projects.iter().any(Option::is_none),
-            projects.iter().any(Option::is_some),
-        );
-        let rows: Vec<(i64, i64)> = sqlx::query_as(sql)
+        let query = sqlx::query_as(append_statement(permanent, ingested))
             .bind(&types)
             .bind(&ids)
             .bind(&sequences)
@@ -173,8 +179,12 @@ impl EventLog {
             .bind(&heads.appended)
             .bind(heads.types.len() as i64)
             .bind(&organizations)
-            .bind(&heads.organizations)
-            .bind(&drawn)
+            .bind(&heads.organizations);
+        let query = match &drawn {
+            Some(drawn) => query.bind(drawn),
+            None => query,
+        };
+        let rows: Vec<(i64, i64)> = query
             .fetch_all(conn)
             .await
             .map_err(|error| conflict_or_database(error, &events[0]))?;
@@ -317,10 +327,10 @@ impl<'a> StreamHeads<'a> {
 }
 
 /// [`EventLog::append_in`]'s statement: one statement (its own transaction when the
-/// caller has none). Positions are drawn beforehand in input order (`$17`) and the rows
-/// split between the two tables with them, so a stream's events keep their order in
-/// the log. Every stream's
-/// head must move from the sequence before this append's first (`stream_heads`), else
+/// caller has none). Positions follow the input order: drawn in the insert when the rows
+/// go to one table, drawn beforehand (`$17`) when they split between the two, so a
+/// stream's events keep their order in the log. Every stream's head must move from
+/// the sequence before this append's first (`stream_heads`), else
 /// `stream_conflict()` aborts the whole statement. A table with no rows in this append
 /// is left out. The statement notifies `faultline_events` once per aggregate type and
 /// partition it writes.
@@ -336,15 +346,31 @@ fn append_statement(permanent: bool, ingested: bool) -> &'static str {
     &STATEMENTS[usize::from(permanent) * 2 + usize::from(ingested)]
 }
 
-/// The appended rows, each with its position (`$17`, drawn in input order). Each table's
-/// insert reads them itself: a CTE that both read would be an intermediate result,
-/// which Citus copies to every worker.
-const INPUT: &str = "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+/// The appended rows of an append to both tables, each with its position (`$17`,
+/// drawn in input order). Each table's insert reads them itself: a CTE that both read
+/// would be an intermediate result, which Citus copies to every worker.
+const SPLIT_INPUT: &str =
+    "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
                        $6::text[], $7::jsonb[], $8::bytea[], $9::bigint[], $15::bigint[],
                        $17::bigint[])
                 AS input(t, i, s, e, v, p, m, b, project, o, position)";
 
+/// The appended rows of an append to one table, positions drawn in input order (a
+/// volatile output is computed after the sort).
+const ONE_TABLE_INPUT: &str = "FROM (SELECT t, i, s, e, v, p, m, b, project, o,
+                             nextval('events_position_seq') AS position
+                        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],
+                                    $5::text[], $6::text[], $7::jsonb[], $8::bytea[],
+                                    $9::bigint[], $15::bigint[])
+                             WITH ORDINALITY AS input(t, i, s, e, v, p, m, b, project, o, ordinal)
+                       ORDER BY ordinal) AS input";
+
 fn build_append_statement(permanent: bool, ingested: bool) -> String {
+    let input = if permanent && ingested {
+        SPLIT_INPUT
+    } else {
+        ONE_TABLE_INPUT
+    };
     let mut sql = String::from(
         "WITH heads AS (
              INSERT INTO stream_heads AS h
@@ -364,7 +390,7 @@ fn build_append_statement(permanent: bool, ingested: bool) -> String {
              INSERT INTO events
                  (position, aggregate_type, aggregate_id, sequence, event_type, event_version,
                   payload, metadata, body, organization_id)
-             SELECT position, t, i, s, e, v, p::jsonb, m, b, o {INPUT} WHERE project IS NULL
+             SELECT position, t, i, s, e, v, p::jsonb, m, b, o {input} WHERE project IS NULL
              RETURNING position, tx_id)"
         ));
         selects.push("SELECT position, tx_id::text::bigint FROM permanent");
@@ -377,7 +403,7 @@ fn build_append_statement(permanent: bool, ingested: bool) -> String {
                  (project_id, position, aggregate_type, aggregate_id, sequence, event_type,
                   event_version, payload, metadata, body, organization_id)
              SELECT project, position, t, i, s, e, v, p::jsonb, m, b, o
-               {INPUT} WHERE project IS NOT NULL
+               {input} WHERE project IS NOT NULL
              RETURNING position, tx_id)"
         ));
         selects.push("SELECT position, tx_id::text::bigint FROM ingested");

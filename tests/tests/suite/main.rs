@@ -14,6 +14,7 @@ mod bootstrap;
 mod browser;
 mod citus;
 mod citus_cluster;
+mod citus_crash;
 mod crash;
 mod cron_clock;
 mod cron_retention;
