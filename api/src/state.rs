@@ -146,13 +146,10 @@ impl AppState {
         A::Command: Clone,
         A::Error: Refusal,
     {
-        let committed = self
-            .bus
-            .execute::<A>(aggregate_id, command, metadata)
-            .await?;
-        self.settle(A::TYPE, committed.partition, committed.last_position)
-            .await;
-        Ok(committed)
+        let organization =
+            <A as faultline_commands::placement::Placement>::organization_of_id(aggregate_id);
+        self.execute_and_settle(organization, aggregate_id, command, metadata)
+            .await
     }
 
     /// [`AppState::execute`] on an aggregate of `organization` (the one the request is
@@ -170,9 +167,25 @@ impl AppState {
         A::Command: Clone,
         A::Error: Refusal,
     {
+        self.execute_and_settle(Some(organization), aggregate_id, command, metadata)
+            .await
+    }
+
+    async fn execute_and_settle<A>(
+        &self,
+        organization: Option<i64>,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+    ) -> Result<Committed<A>, ApiError>
+    where
+        A: UniqueKeys<Services = ()>,
+        A::Command: Clone,
+        A::Error: Refusal,
+    {
         let committed = self
             .bus
-            .execute_in::<A>(Some(organization), aggregate_id, command, metadata)
+            .execute_in::<A>(organization, aggregate_id, command, metadata)
             .await?;
         self.settle(A::TYPE, committed.partition, committed.last_position)
             .await;

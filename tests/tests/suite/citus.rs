@@ -11,8 +11,8 @@ use serde_json::json;
 
 use crate::citus_cluster::CitusCluster;
 use crate::helpers::{
-    create_user, issues_once_counted, post_event, project_with_key, run_faultline, send_event, Api,
-    ProjectKey, TestServer,
+    create_user, ingested_per_organization, issues_once_counted, post_event, project_with_key,
+    run_faultline, send_event, Api, ProjectKey, TestServer,
 };
 
 #[tokio::test]
@@ -83,13 +83,7 @@ async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_
             None,
         )
         .await;
-    let occurrences: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT organization_id, count(*) FROM log_events
-          WHERE event_type = 'EventIngested' GROUP BY 1 ORDER BY 1",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let occurrences = ingested_per_organization(&pool).await;
     let verified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
     run_faultline(&cluster.url, &["replay", "--all"], &[]);
     let reverified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
@@ -191,13 +185,7 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
             Some(json!({"status": "resolved"})),
         )
         .await;
-    let occurrences: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT organization_id, count(*) FROM log_events
-          WHERE event_type = 'EventIngested' GROUP BY 1 ORDER BY 1",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let occurrences = ingested_per_organization(&pool).await;
     let verified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
 
     assert_eq!(alpha_during, 200);

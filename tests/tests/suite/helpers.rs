@@ -455,6 +455,17 @@ pub async fn post_event(
         .as_u16()
 }
 
+/// How many events the log holds of each organization, by organization.
+pub async fn ingested_per_organization(pool: &PgPool) -> Vec<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT organization_id, count(*) FROM log_events
+          WHERE event_type = 'EventIngested' GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
 /// Polls the project's issue list until the issues' counts add up to `events`.
 pub async fn issues_once_counted(api: &Api, path: &str, events: u64) -> serde_json::Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);

@@ -12,6 +12,7 @@ mod api_contract;
 mod audit_log;
 mod bootstrap;
 mod browser;
+mod chaos_load;
 mod citus;
 mod citus_cluster;
 mod citus_crash;
