@@ -151,6 +151,10 @@ fn status_named(name: &str) -> Option<CheckInStatus> {
 /// Resolves the issue the incident's event is in; `false` if that event is not
 /// visible yet.
 async fn resolve_issue(state: &AppState, ended: &EndedIncident) -> Result<bool, ApiError> {
+    // A project that is gone took its issues with it: nothing is left to resolve.
+    let Some(org_id) = ended.org_id else {
+        return Ok(true);
+    };
     let Some((stream, status)) =
         issue_queries::issue_of_event(&state.pool, ended.project_id, &ended.event_id).await?
     else {
@@ -166,7 +170,12 @@ async fn resolve_issue(state: &AppState, ended: &EndedIncident) -> Result<bool, 
         actor: None,
     };
     match state
-        .execute::<Issue>(&stream, command, &EventMetadata::system(SYSTEM, now))
+        .execute_in::<Issue>(
+            org_id,
+            &stream,
+            command,
+            &EventMetadata::system(SYSTEM, now),
+        )
         .await
     {
         Ok(_) => Ok(true),

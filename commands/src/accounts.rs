@@ -152,7 +152,8 @@ pub async fn bootstrap(
     }
     let (public_key, secret_key) = new_client_key();
     let project = project_id.to_string();
-    bus.execute::<Project>(
+    bus.execute_in::<Project>(
+        Some(org_id),
         &project,
         ProjectCommand::CreateProject {
             project_id,
@@ -167,7 +168,8 @@ pub async fn bootstrap(
     )
     .await?;
     let key = bus
-        .execute::<Project>(
+        .execute_in::<Project>(
+            Some(org_id),
             &project,
             ProjectCommand::CreateClientKey {
                 public_key: public_key.clone(),

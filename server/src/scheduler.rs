@@ -47,9 +47,10 @@ pub async fn tick(pool: &PgPool, bus: &CommandBus) -> anyhow::Result<usize> {
     let now = chrono::Utc::now();
     let metadata = EventMetadata::system("scheduler", now);
     let mut ended = 0;
-    for stream in expired_ignores(pool, now, 500).await? {
+    for (stream, organization) in expired_ignores(pool, now, 500).await? {
+        let command = IssueCommand::ExpireIgnore { now };
         match bus
-            .execute::<Issue>(&stream, IssueCommand::ExpireIgnore { now }, &metadata)
+            .execute_in::<Issue>(Some(organization), &stream, command, &metadata)
             .await
         {
             Ok(committed) => ended += usize::from(!committed.events.is_empty()),

@@ -8,9 +8,9 @@ pub async fn expired_ignores(
     pool: &PgPool,
     now: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT stream_id FROM issues
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT stream_id, org_id FROM issues
           WHERE status = 'ignored'
             AND status_details ? 'ignoreUntil'
             AND jsonb_typeof(status_details->'ignoreUntil') = 'string'
@@ -31,6 +31,8 @@ pub struct ExpiredIssue {
     pub id: i64,
     /// Its stream (the aggregate id).
     pub stream_id: String,
+    /// Its organization's id: the partition of its stream.
+    pub org_id: i64,
     /// Its organization's slug.
     pub org: String,
     /// Its project's slug.
@@ -54,7 +56,7 @@ pub async fn expired_issues(
     limit: i64,
 ) -> Result<Vec<ExpiredIssue>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT i.id, i.stream_id, o.slug AS org, p.slug AS project, i.short_number, i.last_seen,
+        "SELECT i.id, i.stream_id, i.org_id, o.slug AS org, p.slug AS project, i.short_number, i.last_seen,
                 coalesce(p.retention_days, $2) AS retention_days
            FROM issues i
            JOIN projects p ON p.id = i.project_id

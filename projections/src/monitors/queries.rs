@@ -305,6 +305,9 @@ pub struct EndedIncident {
     pub incident: i32,
     /// The project of its issue.
     pub project_id: i64,
+    /// The organization of that project (`None` once the project is gone): the
+    /// partition of the issue's stream.
+    pub org_id: Option<i64>,
     /// The failure event that opened it.
     pub event_id: String,
     /// Whether the monitor still exists (a deleted monitor's issue stays as it is).
@@ -314,10 +317,11 @@ pub struct EndedIncident {
 /// Incidents whose failure issue was opened and that have ended since.
 pub async fn ended_incidents(pool: &PgPool, limit: i64) -> Result<Vec<EndedIncident>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT d.monitor_id, d.environment, d.incident, d.project_id, d.event_id,
+        "SELECT d.monitor_id, d.environment, d.incident, d.project_id, p.org_id, d.event_id,
                 EXISTS (SELECT 1 FROM monitors m WHERE m.monitor_id = d.monitor_id)
                     AS monitor_exists
            FROM monitor_incident_issues d
+           LEFT JOIN projects p ON p.id = d.project_id
            LEFT JOIN monitor_environments e
                   ON e.monitor_id = d.monitor_id AND e.name = d.environment
           WHERE d.resolved_at IS NULL

@@ -192,7 +192,7 @@ async fn expire(
                     at: now,
                 };
                 match bus
-                    .execute::<Issue>(&issue.stream_id, command, &metadata)
+                    .execute_in::<Issue>(Some(issue.org_id), &issue.stream_id, command, &metadata)
                     .await
                 {
                     Ok(_) => {}

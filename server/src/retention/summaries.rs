@@ -17,14 +17,15 @@ use sqlx::PgPool;
 
 use super::drop::{quote, Partition, ISSUE_ROWS, MONITOR_ROWS};
 
-/// The streams with rows in `partition` that match `rows` (literal SQL).
+/// The streams with rows in `partition` that match `rows` (literal SQL), each with
+/// its organization: the partition of the log its commands load from.
 async fn streams_in(
     pool: &PgPool,
     partition: &Partition,
     rows: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(&format!(
-        "SELECT DISTINCT aggregate_id FROM {} WHERE {rows}",
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT DISTINCT aggregate_id, organization_id FROM {} WHERE {rows}",
         quote(&partition.name)
     ))
     .fetch_all(pool)
@@ -42,13 +43,15 @@ pub(super) async fn summarize_monitors(
     let metadata = EventMetadata::system("retention", now);
     let streams = streams_in(pool, partition, MONITOR_ROWS).await?;
     let mut summarized = 0;
-    for stream in streams {
+    for (stream, organization) in streams {
         let command = MonitorCommand::SummarizeCheckIns {
             from: partition.lower,
             below: partition.upper,
             at: now,
         };
-        let committed = bus.execute::<Monitor>(&stream, command, &metadata).await?;
+        let committed = bus
+            .execute_in::<Monitor>(Some(organization), &stream, command, &metadata)
+            .await?;
         // Nothing new when an earlier pass summarized it and stopped before the drop.
         if !committed.events.is_empty() {
             summarized += 1;
@@ -68,7 +71,7 @@ pub(super) async fn summarize_issues(
     let metadata = EventMetadata::system("retention", now);
     let streams = streams_in(pool, partition, ISSUE_ROWS).await?;
     let mut summarized = 0;
-    for stream in streams {
+    for (stream, organization) in streams {
         let Some((project_id, parts)) = parts_of(pool, partition, &stream).await? else {
             continue;
         };
@@ -78,7 +81,10 @@ pub(super) async fn summarize_issues(
             parts,
             at: now,
         };
-        match bus.execute::<Issue>(&stream, command, &metadata).await {
+        match bus
+            .execute_in::<Issue>(Some(organization), &stream, command, &metadata)
+            .await
+        {
             // Nothing new when an earlier pass summarized it and stopped before the drop.
             Ok(committed) if committed.events.is_empty() => {}
             Ok(_) => summarized += 1,
