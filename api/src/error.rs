@@ -112,11 +112,13 @@ fn database_unavailable(error: &sqlx::Error) -> bool {
         // crashed, starting up: what a stopping or restarting server answers), and
         // class 53 (insufficient resources: disk full, out of memory, too many
         // connections), which pass once the operator or the load frees them.
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08")
-                || code.starts_with("53")
-                || matches!(&*code, "57P01" | "57P02" | "57P03")
-        }),
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| {
+                code.starts_with("08")
+                    || code.starts_with("53")
+                    || matches!(&*code, "57P01" | "57P02" | "57P03")
+            }) || faultline_projections::error::citus_worker_lost(db.as_ref())
+        }
         _ => false,
     }
 }

@@ -43,12 +43,25 @@ impl ProjectionError {
 
 /// SQLSTATE class 57 (operator intervention: shutdown, restart), 08 (connection) and
 /// 53 (insufficient resources: a full disk, memory, connections), which pass without
-/// the event changing.
+/// the event changing; and a Citus worker out of reach.
 fn passes_without_change(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("57") || code.starts_with("08") || code.starts_with("53")
-        }),
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| {
+                code.starts_with("57") || code.starts_with("08") || code.starts_with("53")
+            }) || citus_worker_lost(db.as_ref())
+        }
         _ => false,
     }
+}
+
+/// Whether a Citus coordinator reports that a worker this transaction had already
+/// reached went away. Citus raises that without a SQLSTATE of its own (`XX000`, as any
+/// internal error), so it is told by its message; a worker it cannot connect to at all
+/// comes as class 08, like any connection failure.
+pub fn citus_worker_lost(error: &dyn sqlx::error::DatabaseError) -> bool {
+    error.code().as_deref() == Some("XX000")
+        && error
+            .message()
+            .starts_with("failure on connection marked as essential")
 }

@@ -14,11 +14,13 @@ pub async fn event_of_issue(
     event_id: &str,
 ) -> Result<EventRow, ApiError> {
     match event_id {
-        "latest" | "recommended" => queries::latest_event(&state.pool, issue.id).await?,
-        "oldest" => queries::oldest_event(&state.pool, issue.id).await?,
+        "latest" | "recommended" => {
+            queries::latest_event(&state.pool, issue.org_id, issue.id).await?
+        }
+        "oldest" => queries::oldest_event(&state.pool, issue.org_id, issue.id).await?,
         id => {
             let id = faultline_domain::event::normalize_event_id(id).ok_or(ApiError::NotFound)?;
-            queries::event_of_issue(&state.pool, issue.id, &id).await?
+            queries::event_of_issue(&state.pool, issue.org_id, issue.id, &id).await?
         }
     }
     .ok_or(ApiError::NotFound)

@@ -63,7 +63,7 @@ async fn list_of_issue(
     }
     .page()?;
     let full = matches!(params.full.as_deref(), Some("1" | "true"));
-    let found = queries::events_of_issue(&state.pool, issue.id, page).await?;
+    let found = queries::events_of_issue(&state.pool, issue.org_id, issue.id, page).await?;
     let mut body = Vec::with_capacity(found.rows.len());
     for row in &found.rows {
         let occurrence = occurrence(row)?;
@@ -140,7 +140,7 @@ async fn in_project(
     access.require(&EVENT_READ)?;
     let event_id =
         faultline_domain::event::normalize_event_id(&event_id).ok_or(ApiError::NotFound)?;
-    let row = queries::event_in_project(&state.pool, project.id, &event_id)
+    let row = queries::event_in_project(&state.pool, access.org.id, project.id, &event_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let issue = queries::get(&state.pool, access.org.id, row.issue_id).await?;

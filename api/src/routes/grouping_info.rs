@@ -45,7 +45,7 @@ async fn grouping_info(
     access.require(&EVENT_READ)?;
     let event_id =
         faultline_domain::event::normalize_event_id(&event_id).ok_or(ApiError::NotFound)?;
-    let row = queries::event_in_project(&state.pool, project.id, &event_id)
+    let row = queries::event_in_project(&state.pool, access.org.id, project.id, &event_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let data = occurrence(&row)?.data;

@@ -74,6 +74,7 @@ pub async fn list(
         .max(0);
     let found = queries::events_of_issue(
         &state.pool,
+        issue.org_id,
         issue.id,
         Page {
             limit: EVENTS_PER_PAGE,

@@ -6,6 +6,7 @@
 use std::process::Command;
 
 use faultline_commands::store::stream_sql;
+use faultline_projections::issues::queries::latest_event_sql;
 use faultline_projections::log::{read_sql, Columns};
 use serde_json::json;
 
@@ -175,6 +176,20 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
     let beta_listed = api
         .call("GET", "/api/0/projects/beta/api/issues/", None)
         .await;
+    // An issue's events are read from the log, on its organization's worker alone.
+    let alpha_latest = api
+        .call("GET", &latest_event_path("alpha", &alpha_issue), None)
+        .await;
+    let alpha_events = api
+        .call(
+            "GET",
+            &format!("{}events/", issue_path("alpha", &alpha_issue)),
+            None,
+        )
+        .await;
+    let beta_latest = api
+        .call("GET", &latest_event_path("beta", &beta_issue), None)
+        .await;
     cluster.start_worker(beta_worker);
     let beta_after = accepted_within(&server, &beta, &checkout_failed("after"), 30).await;
     let beta_recovered = issues_once_counted(&api, "/api/0/projects/beta/api/issues/", 2).await;
@@ -198,6 +213,11 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
     // The issue list is a read model on the coordinator: it still answers.
     assert_eq!(beta_listed.0, 200, "{}", beta_listed.1);
     assert_eq!(beta_listed.1[0]["count"], "1");
+    assert_eq!(alpha_latest.0, 200, "{}", alpha_latest.1);
+    assert_eq!(alpha_latest.1["context"]["when"], "during");
+    assert_eq!(alpha_events.0, 200, "{}", alpha_events.1);
+    assert_eq!(alpha_events.1.as_array().unwrap().len(), 2);
+    assert_eq!(beta_latest.0, 503, "{}", beta_latest.1);
     assert_eq!(beta_after, 200);
     assert_eq!(beta_recovered[0]["count"], "2");
     assert_eq!(beta_resolved_after.0, 200, "{}", beta_resolved_after.1);
@@ -265,6 +285,10 @@ fn issue_path(org: &str, issue: &str) -> String {
     format!("/api/0/organizations/{org}/issues/{issue}/")
 }
 
+fn latest_event_path(org: &str, issue: &str) -> String {
+    format!("{}events/latest/", issue_path(org, issue))
+}
+
 /// Sends `event` until it is accepted or `seconds` pass; the last status. A worker
 /// just started again is reached by the coordinator's next connection.
 async fn accepted_within(
@@ -292,10 +316,25 @@ async fn one_organizations_tail_is_read_on_the_one_worker_that_holds_it() {
     let issues = explain_tail(&pool, &["issue"]).await;
     let audit = explain_tail(&pool, &["organization", "project", "monitor"]).await;
     let stream = explain_stream(&pool).await;
+    let latest_event = explain_latest_event(&pool).await;
 
     assert!(issues.contains("Task Count: 1"), "{issues}");
     assert!(audit.contains("Task Count: 1"), "{audit}");
     assert!(stream.contains("Task Count: 1"), "{stream}");
+    assert!(latest_event.contains("Task Count: 1"), "{latest_event}");
+}
+
+/// The plan of an issue's latest event (the issue's page): the issue's rows of the
+/// read model on the coordinator, joined with the log on the organization's worker.
+async fn explain_latest_event(pool: &sqlx::PgPool) -> String {
+    let sql = format!("EXPLAIN {}", latest_event_sql());
+    let plan: Vec<String> = sqlx::query_scalar(&sql)
+        .bind(7_i64)
+        .bind(1_i64)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    plan.join("\n")
 }
 
 /// The plan of a command's load of one stream of a known organization.

@@ -40,7 +40,7 @@ pub(super) async fn source_map_debug(
     access.require(&READ)?;
     let event_id =
         faultline_domain::event::normalize_event_id(&event_id).ok_or(ApiError::NotFound)?;
-    let row = events::event_in_project(&state.pool, project.id, &event_id)
+    let row = events::event_in_project(&state.pool, access.org.id, project.id, &event_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let data = occurrence(&row)?.data;
