@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 
 use super::counts::Windows;
 use super::evaluate::{Rules, Step};
-use super::outbox;
+use super::{log_keys, outbox};
 use crate::error::ProjectionError;
 use crate::log::StoredEvent;
 
@@ -262,53 +262,49 @@ async fn heads(
     if rules.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut project_of: HashMap<&str, i64> = facts
+    let mut place_of: HashMap<&str, (i64, i64)> = facts
         .iter()
-        .map(|(stream, f)| (stream.as_str(), f.project_id))
+        .map(|(stream, f)| (stream.as_str(), (f.org_id, f.project_id)))
         .collect();
     let mut watched = Vec::new();
     for (event, change) in changes {
         match change {
             Change::Created(created) => {
-                project_of.insert(event.aggregate_id.as_str(), created.project_id);
+                place_of.insert(
+                    event.aggregate_id.as_str(),
+                    (created.org_id, created.project_id),
+                );
             }
             Change::Ingested => {
-                if let Some(project) = project_of
+                if let Some((organization, project)) = place_of
                     .get(event.aggregate_id.as_str())
-                    .filter(|project| rules.watches(**project))
+                    .filter(|(_, project)| rules.watches(*project))
                 {
-                    watched.push((*project, event.position));
+                    watched.push((*organization, *project, event.position));
                 }
             }
             _ => {}
         }
     }
-    if watched.is_empty() {
-        return Ok(HashMap::new());
+    let mut rows: Vec<StoredEvent> = Vec::with_capacity(watched.len());
+    for (organization, keys) in log_keys::by_organization(watched) {
+        let read: Vec<StoredEvent> = sqlx::query_as(&format!(
+            "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id,
+                    sequence, event_type, event_version,
+                    CASE WHEN body IS NULL THEN payload #- '{{EventIngested,data}}' ELSE payload END
+                      AS payload,
+                    NULL::bytea AS body, 'null'::jsonb AS metadata, recorded_at
+               FROM ingested_events
+              WHERE {}",
+            log_keys::ONE_ORGANIZATION
+        ))
+        .bind(organization)
+        .bind(keys.projects)
+        .bind(keys.positions)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.extend(read);
     }
-    let rows: Vec<StoredEvent> = sqlx::query_as(
-        "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
-                event_type, event_version,
-                CASE WHEN body IS NULL THEN payload #- '{EventIngested,data}' ELSE payload END
-                  AS payload,
-                NULL::bytea AS body, 'null'::jsonb AS metadata, recorded_at
-           FROM ingested_events
-          WHERE (project_id, position) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))",
-    )
-    .bind(
-        watched
-            .iter()
-            .map(|(project, _)| *project)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        watched
-            .iter()
-            .map(|(_, position)| *position)
-            .collect::<Vec<_>>(),
-    )
-    .fetch_all(&mut *conn)
-    .await?;
     let mut heads = HashMap::with_capacity(rows.len());
     for row in rows {
         if let IssueEvent::EventIngested(occurrence) = row.decode::<IssueEvent>()? {

@@ -12,6 +12,7 @@
 mod counts;
 mod evaluate;
 mod issues;
+mod log_keys;
 mod outbox;
 mod rules;
 #[cfg(test)]

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::evaluate::{Hook, Rules, Step, Workflow};
 use super::issues::IssueFacts;
+use super::log_keys;
 use crate::error::ProjectionError;
 
 /// The namespace of notification ids (uuid v5 of the decision).
@@ -174,14 +175,14 @@ impl Decisions {
             .execute(&mut *conn)
             .await?;
         }
-        let positions: Vec<(i64, i64)> = self
+        let positions: Vec<(i64, i64, i64)> = self
             .fires
             .iter()
-            .filter_map(|f| Some((f.issue.project_id, f.event_position?)))
+            .filter_map(|f| Some((f.issue.org_id, f.issue.project_id, f.event_position?)))
             .chain(
                 self.hooks
                     .iter()
-                    .filter_map(|h| Some((h.issue.project_id, h.event_position?))),
+                    .filter_map(|h| Some((h.issue.org_id, h.issue.project_id, h.event_position?))),
             )
             .collect();
         let events = event_bodies(conn, &positions).await?;
@@ -307,33 +308,25 @@ async fn insert(conn: &mut PgConnection, rows: Vec<Row>) -> Result<(), Projectio
     Ok(())
 }
 
-/// The normalised event JSON of each ingested event at `positions` (project id and
-/// position: the key of `ingested_events`).
+/// The normalised event JSON of each ingested event at `positions` (organization,
+/// project id and position: the key of `ingested_events`).
 async fn event_bodies(
     conn: &mut PgConnection,
-    positions: &[(i64, i64)],
+    positions: &[(i64, i64, i64)],
 ) -> Result<HashMap<i64, Value>, ProjectionError> {
-    if positions.is_empty() {
-        return Ok(HashMap::new());
+    let mut rows: Vec<(i64, String, Value, Option<Vec<u8>>)> = Vec::new();
+    for (organization, keys) in log_keys::by_organization(positions.iter().copied()) {
+        let read: Vec<(i64, String, Value, Option<Vec<u8>>)> = sqlx::query_as(&format!(
+            "SELECT position, event_version, payload, body FROM ingested_events WHERE {}",
+            log_keys::ONE_ORGANIZATION
+        ))
+        .bind(organization)
+        .bind(keys.projects)
+        .bind(keys.positions)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.extend(read);
     }
-    let rows: Vec<(i64, String, Value, Option<Vec<u8>>)> = sqlx::query_as(
-        "SELECT position, event_version, payload, body FROM ingested_events
-          WHERE (project_id, position) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))",
-    )
-    .bind(
-        positions
-            .iter()
-            .map(|(project, _)| *project)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        positions
-            .iter()
-            .map(|(_, position)| *position)
-            .collect::<Vec<_>>(),
-    )
-    .fetch_all(&mut *conn)
-    .await?;
     let mut bodies = HashMap::new();
     for (position, version, payload, body) in rows {
         let current = faultline_domain::upcast::current_of_row(

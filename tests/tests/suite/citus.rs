@@ -6,15 +6,18 @@
 use std::process::Command;
 
 use faultline_commands::store::stream_sql;
+use faultline_domain::log_position::LogPosition;
 use faultline_projections::issues::queries::latest_event_sql;
-use faultline_projections::log::{read_sql, Columns};
+use faultline_projections::log::{read_partition_after, read_sql, Columns};
 use serde_json::json;
 
+use crate::alerts::{first_seen_webhook, received};
 use crate::citus_cluster::CitusCluster;
 use crate::helpers::{
     create_user, ingested_per_organization, issues_once_counted, post_event, project_with_key,
     run_faultline, send_event, Api, ProjectKey, TestServer,
 };
+use crate::receivers::Receiver;
 
 #[tokio::test]
 async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_coordinator() {
@@ -129,11 +132,24 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
     let cluster = CitusCluster::start(2);
     let pool = cluster.pool().await;
     run_faultline(&cluster.url, &["migrate", "--citus"], &[]);
-    let server = TestServer::on_database(&cluster.url);
+    let server = TestServer::spawn(&[
+        ("DATABASE_URL", &cluster.url),
+        ("FAULTLINE_ALLOW_PRIVATE_WEBHOOKS", "1"),
+    ]);
     let token = create_user(&cluster.url, "ops@example.test", false);
     let api = Api::new(&server, &token);
     let alpha = project_with_key(&api, "alpha", "web").await;
     let beta = project_with_key(&api, "beta", "api").await;
+    // Alpha's new issues alert a webhook: the reactor reads their events from the log.
+    let receiver = Receiver::ok().await;
+    let new_issues = first_seen_webhook("New issues", &receiver.url("/hook"), alpha.project_id);
+    api.expect(
+        201,
+        "POST",
+        "/api/0/organizations/alpha/workflows/",
+        Some(new_issues),
+    )
+    .await;
     let beta_worker = cluster.worker_of(&pool, 2).await;
     send_event(&server, &alpha, &checkout_failed("before")).await;
     send_event(&server, &beta, &checkout_failed("before")).await;
@@ -190,6 +206,7 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
     let beta_latest = api
         .call("GET", &latest_event_path("beta", &beta_issue), None)
         .await;
+    let alerts = received(&receiver, "/hook", 2).await;
     cluster.start_worker(beta_worker);
     let beta_after = accepted_within(&server, &beta, &checkout_failed("after"), 30).await;
     let beta_recovered = issues_once_counted(&api, "/api/0/projects/beta/api/issues/", 2).await;
@@ -218,6 +235,10 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
     assert_eq!(alpha_events.0, 200, "{}", alpha_events.1);
     assert_eq!(alpha_events.1.as_array().unwrap().len(), 2);
     assert_eq!(beta_latest.0, 503, "{}", beta_latest.1);
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert_eq!(alerts[1]["data"]["issue"]["title"], "payment declined");
+    let event = alerts[1]["data"]["event"].to_string();
+    assert!(event.contains("payment declined"), "{event}");
     assert_eq!(beta_after, 200);
     assert_eq!(beta_recovered[0]["count"], "2");
     assert_eq!(beta_resolved_after.0, 200, "{}", beta_resolved_after.1);
@@ -335,6 +356,67 @@ async fn explain_latest_event(pool: &sqlx::PgPool) -> String {
         .await
         .unwrap();
     plan.join("\n")
+}
+
+#[tokio::test]
+async fn a_reader_of_one_organization_waits_for_its_slow_transaction_with_the_lower_position() {
+    let cluster = CitusCluster::start(2);
+    let pool = cluster.pool().await;
+    run_faultline(&cluster.url, &["migrate", "--citus"], &[]);
+    let insert = "INSERT INTO events (organization_id, aggregate_type, aggregate_id, sequence,
+                                      event_type, event_version, payload, metadata)
+                  VALUES (7, 'counter', $1, 1, 'Added', '1.0', '{}', '{}') RETURNING position";
+    let mut slow = pool.begin().await.unwrap();
+    let slow_position: i64 = sqlx::query_scalar(insert)
+        .bind("slow")
+        .fetch_one(&mut *slow)
+        .await
+        .unwrap();
+    let fast_position: i64 = sqlx::query_scalar(insert)
+        .bind("fast")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+
+    let before = read_partition_after(
+        &mut conn,
+        &["counter"],
+        Columns::ALL,
+        7,
+        LogPosition::START,
+        10,
+    )
+    .await
+    .unwrap();
+    slow.commit().await.unwrap();
+    // Citus's own background transactions on the coordinator may hold the horizon back
+    // for a moment.
+    let mut after = Vec::new();
+    for _ in 0..500 {
+        after = read_partition_after(
+            &mut conn,
+            &["counter"],
+            Columns::ALL,
+            7,
+            LogPosition::START,
+            10,
+        )
+        .await
+        .unwrap();
+        if after.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    assert!(slow_position < fast_position);
+    assert!(
+        before.is_empty(),
+        "nothing past a running transaction is readable: {before:?}"
+    );
+    let order: Vec<&str> = after.iter().map(|e| e.aggregate_id.as_str()).collect();
+    assert_eq!(order, ["slow", "fast"]);
 }
 
 /// The plan of a command's load of one stream of a known organization.
