@@ -145,20 +145,21 @@ async fn setup(pool: &PgPool) {
 }
 
 /// Writes `events` to the log, as the write side would have before the reactor reads
-/// them: the reactor reads an ingested event's head from there (every ingested event
-/// here is of project 7, `setup`'s).
+/// them: the reactor reads an ingested event's head from there, in its organization's
+/// partition (every event here is of organization 3 and project 7, `setup`'s).
 async fn append(conn: &mut sqlx::PgConnection, events: &[StoredEvent]) {
     for event in events {
         let sql = if event.event_type == "EventIngested" {
-            "INSERT INTO ingested_events (project_id, position, aggregate_type, aggregate_id,
-                                          sequence, event_type, event_version, payload,
-                                          metadata, recorded_at)
-             VALUES (7, $1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO ingested_events (organization_id, project_id, position,
+                                          aggregate_type, aggregate_id, sequence, event_type,
+                                          event_version, payload, metadata, recorded_at)
+             VALUES (3, 7, $1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (project_id, position, organization_id) DO NOTHING"
         } else {
-            "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, event_type,
-                                 event_version, payload, metadata, recorded_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO events (organization_id, position, aggregate_type, aggregate_id,
+                                 sequence, event_type, event_version, payload, metadata,
+                                 recorded_at)
+             VALUES (3, $1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (position, organization_id) DO NOTHING"
         };
         sqlx::query(sql)
