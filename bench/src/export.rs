@@ -72,6 +72,29 @@ impl ExportResult {
     }
 }
 
+/// The log's tables' size on disk. A statement of its own: on Citus, a subquery in the
+/// target list of a read of the distributed log cannot be pushed down. A server older
+/// than `log_relation_size` (migration 0044) is measured with `pg_total_relation_size`.
+async fn stored_bytes(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    let measured_anywhere: bool =
+        sqlx::query_scalar("SELECT to_regproc('log_relation_size') IS NOT NULL")
+            .fetch_one(pool)
+            .await?;
+    let size = if measured_anywhere {
+        "log_relation_size(oid)"
+    } else {
+        "pg_total_relation_size(oid)"
+    };
+    sqlx::query_scalar(&format!(
+        "SELECT coalesce(sum({size}), 0)::bigint FROM pg_class
+          WHERE oid = 'events'::regclass
+             OR oid IN (SELECT inhrelid FROM pg_inherits
+                         WHERE inhparent = to_regclass('ingested_events'))"
+    ))
+    .fetch_one(pool)
+    .await
+}
+
 /// Runs `faultline log export` on `database_url` with stdout to /dev/null.
 pub async fn run(
     faultline: &Path,
@@ -79,23 +102,15 @@ pub async fn run(
     pool: &PgPool,
 ) -> anyhow::Result<ExportResult> {
     let log = crate::load::log_relation(pool).await?;
-    let stored = if log == "events" {
-        "pg_total_relation_size('events')"
-    } else {
-        "(SELECT sum(pg_total_relation_size(oid))::bigint FROM pg_class
-           WHERE relname = 'events'
-              OR oid IN (SELECT inhrelid FROM pg_inherits
-                          WHERE inhparent = 'ingested_events'::regclass))"
-    };
-    let (events, log_bytes, stored_bytes): (i64, i64, i64) = sqlx::query_as(&format!(
+    let (events, log_bytes): (i64, i64) = sqlx::query_as(&format!(
         "SELECT count(*),
                 coalesce(sum(length(payload::text) + length(metadata::text)
-                             + coalesce((octet_length(body) + 2) / 3 * 4, 0)), 0)::bigint,
-                {stored}
+                             + coalesce((octet_length(body) + 2) / 3 * 4, 0)), 0)::bigint
            FROM {log}",
     ))
     .fetch_one(pool)
     .await?;
+    let stored_bytes = stored_bytes(pool).await?;
     let started = Instant::now();
     let mut child = Command::new(faultline)
         .args(["log", "export"])

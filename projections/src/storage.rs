@@ -83,24 +83,48 @@ pub async fn by_project(
 }
 
 /// The log's tables with their rows and size on disk: `events`, then each partition
-/// of `ingested_events` in log order (the default partition last).
+/// of `ingested_events` in log order (the default partition last). Each table is
+/// counted in a statement of its own: on Citus a partition's rows are in shards on the
+/// workers, whose `tableoid` is not the coordinator's, and its size comes from
+/// `log_relation_size` (migration 0044).
 pub async fn tables(pool: &PgPool) -> Result<Vec<TableStorage>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT 'events' AS table, count(*) AS rows, 0::bigint AS ingested,
-                pg_total_relation_size('events') AS bytes
-           FROM events
-         UNION ALL
-         (SELECT c.relname::text, coalesce(n.rows, 0), coalesce(n.rows, 0),
-                 pg_total_relation_size(c.oid)
-            FROM pg_inherits i
-            JOIN pg_class c ON c.oid = i.inhrelid
-            LEFT JOIN ingested_partitions p ON p.name = c.relname
-            LEFT JOIN (SELECT tableoid, count(*) AS rows FROM ingested_events GROUP BY tableoid) n
-                   ON n.tableoid = c.oid
-           WHERE i.inhparent = 'ingested_events'::regclass
-           ORDER BY p.lower NULLS LAST)",
+    let ingested: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT c.relname::text, log_relation_size(c.oid)
+           FROM pg_inherits i
+           JOIN pg_class c ON c.oid = i.inhrelid
+           LEFT JOIN ingested_partitions p ON p.name = c.relname
+          WHERE i.inhparent = 'ingested_events'::regclass
+          ORDER BY p.lower NULLS LAST",
     )
     .fetch_all(pool)
+    .await?;
+    let events_bytes: i64 = sqlx::query_scalar("SELECT log_relation_size('events')")
+        .fetch_one(pool)
+        .await?;
+    let mut tables = vec![TableStorage {
+        table: "events".to_owned(),
+        rows: count(pool, "events").await?,
+        ingested: 0,
+        bytes: events_bytes,
+    }];
+    for (table, bytes) in ingested {
+        let rows = count(pool, &table).await?;
+        tables.push(TableStorage {
+            table,
+            rows,
+            ingested: rows,
+            bytes,
+        });
+    }
+    Ok(tables)
+}
+
+async fn count(pool: &PgPool, table: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM \"{}\"",
+        table.replace('"', "\"\"")
+    ))
+    .fetch_one(pool)
     .await
 }
 
@@ -190,10 +214,11 @@ pub async fn retention_runs(pool: &PgPool, limit: i64) -> Result<Vec<RetentionRu
 }
 
 /// The log's tables with PostgreSQL's estimate of their rows (kept by ANALYZE) and
-/// their size on disk: cheap enough for every metrics scrape.
+/// their size on disk: cheap enough for every metrics scrape. On Citus the estimate is
+/// the coordinator's (its shells hold no rows); the size is the shards'.
 pub async fn table_estimates(pool: &PgPool) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT relname::text, greatest(reltuples, 0)::bigint, pg_total_relation_size(oid)
+        "SELECT relname::text, greatest(reltuples, 0)::bigint, log_relation_size(oid)
            FROM pg_class
           WHERE relname = 'events'
              OR oid IN (SELECT inhrelid FROM pg_inherits

@@ -128,6 +128,11 @@ pub async fn drop_old_partitions(
         sqlx::query_as("SELECT name, lower, upper FROM ingested_partitions ORDER BY lower")
             .fetch_all(pool)
             .await?;
+    // A statement of its own: on Citus, a join of this list with a distributed
+    // partition cannot be pushed down ("cannot push down this subquery").
+    let organizations: Vec<i64> = sqlx::query_scalar(faultline_projections::log::PARTITIONS)
+        .fetch_all(pool)
+        .await?;
     let mut report = DropReport::default();
     for partition in partitions {
         let keep = |reason: String| Some((partition.name.clone(), reason));
@@ -140,19 +145,7 @@ pub async fn drop_old_partitions(
             report.held_back = true;
             break;
         }
-        // The newest event of each organization (one probe of its index each).
-        let newest: Option<DateTime<Utc>> = sqlx::query_scalar(&format!(
-            "SELECT max(last.recorded_at)
-               FROM ({}) AS p
-              CROSS JOIN LATERAL (
-                    SELECT recorded_at FROM {} AS log
-                     WHERE log.organization_id = p.organization_id
-                     ORDER BY tx_id DESC, position DESC LIMIT 1) AS last",
-            faultline_projections::log::PARTITIONS,
-            quote(&partition.name)
-        ))
-        .fetch_one(pool)
-        .await?;
+        let newest = newest_recorded(pool, &partition, &organizations).await?;
         if let Some(recorded) = newest.filter(|recorded| *recorded > cutoff) {
             report.kept = keep(format!(
                 "its newest event ({}) is within the longest retention ({longest} days)",
@@ -160,19 +153,22 @@ pub async fn drop_old_partitions(
             ));
             break;
         }
-        let newest_of_types = newest_by_type(pool, &partition).await?;
+        let newest_of_types = newest_by_type(pool, &partition, &organizations).await?;
         if let Some(behind) = first_folder_behind(pool, folders, &newest_of_types).await? {
             report.kept = keep(format!("read model {behind} has not applied it yet"));
             report.held_back = true;
             break;
         }
-        let (events, bytes): (i64, i64) = sqlx::query_as(&format!(
-            "SELECT count(*), pg_total_relation_size('{}') FROM {}",
-            partition.name.replace('\'', "''"),
-            quote(&partition.name)
-        ))
-        .fetch_one(pool)
-        .await?;
+        // Two statements: on Citus the size (of the shards, `log_relation_size`) is
+        // not pushed down with a read of the distributed partition.
+        let events: i64 =
+            sqlx::query_scalar(&format!("SELECT count(*) FROM {}", quote(&partition.name)))
+                .fetch_one(pool)
+                .await?;
+        let bytes: i64 = sqlx::query_scalar("SELECT log_relation_size($1::regclass)")
+            .bind(&partition.name)
+            .fetch_one(pool)
+            .await?;
         if dry_run {
             report.dropped.push(DroppedPartition {
                 name: partition.name,
@@ -246,27 +242,53 @@ pub(super) async fn first_behind(
     .await
 }
 
+/// When the newest event of `partition` was stored: the newest of each organization's,
+/// one probe of its index each (on Citus, each on the one worker that holds it).
+async fn newest_recorded(
+    pool: &PgPool,
+    partition: &Partition,
+    organizations: &[i64],
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let probe = format!(
+        "SELECT recorded_at FROM {} WHERE organization_id = $1
+          ORDER BY tx_id DESC, position DESC LIMIT 1",
+        quote(&partition.name)
+    );
+    let mut newest = None;
+    for organization in organizations {
+        let last: Option<DateTime<Utc>> = sqlx::query_scalar(&probe)
+            .bind(organization)
+            .fetch_optional(pool)
+            .await?;
+        newest = newest.max(last);
+    }
+    Ok(newest)
+}
+
 /// The newest event of each ingested aggregate type in `partition`, in each partition
 /// of the log (organization): one probe of the table's index per organization.
-async fn newest_by_type(pool: &PgPool, partition: &Partition) -> Result<Positions, sqlx::Error> {
+async fn newest_by_type(
+    pool: &PgPool,
+    partition: &Partition,
+    organizations: &[i64],
+) -> Result<Positions, sqlx::Error> {
     let mut newest = Vec::new();
     for ingested in &INGESTED {
-        let last: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
-            "SELECT p.organization_id, last.tx_id::text::bigint, last.position
-               FROM ({}) AS p
-              CROSS JOIN LATERAL (
-                    SELECT tx_id, position FROM {} AS log
-                     WHERE log.organization_id = p.organization_id AND {}
-                     ORDER BY tx_id DESC, position DESC LIMIT 1) AS last",
-            faultline_projections::log::PARTITIONS,
+        let probe = format!(
+            "SELECT tx_id::text::bigint, position FROM {} WHERE organization_id = $1 AND {}
+              ORDER BY tx_id DESC, position DESC LIMIT 1",
             quote(&partition.name),
             ingested.rows
-        ))
-        .fetch_all(pool)
-        .await?;
-        newest.extend(last.into_iter().map(|(organization, tx_id, position)| {
-            (ingested.aggregate_type, organization, (tx_id, position))
-        }));
+        );
+        for organization in organizations {
+            let last: Option<(i64, i64)> = sqlx::query_as(&probe)
+                .bind(organization)
+                .fetch_optional(pool)
+                .await?;
+            if let Some(last) = last {
+                newest.push((ingested.aggregate_type, *organization, last));
+            }
+        }
     }
     Ok(newest)
 }

@@ -5,6 +5,8 @@
 //! per project). The rows stay, heads and all (what the read models fold), so counts
 //! and `verify` are untouched; the body, the bulk of an event, goes (through
 //! `EventLog::begin_rewrite`), and the event leaves the issue's event list and detail.
+//! Each statement names the project's organization: on Citus it runs on the one worker
+//! that holds its partition of the log.
 
 use faultline_commands::store::EventLog;
 use sqlx::PgPool;
@@ -31,8 +33,8 @@ pub async fn evict_past_retention(
     dry_run: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Evicted>, sqlx::Error> {
-    let projects: Vec<(i64, String, String, i32)> = sqlx::query_as(
-        "SELECT p.id, o.slug, p.slug, coalesce(p.retention_days, $2) FROM projects p
+    let projects: Vec<(i64, i64, String, String, i32)> = sqlx::query_as(
+        "SELECT p.id, o.id, o.slug, p.slug, coalesce(p.retention_days, $2) FROM projects p
            JOIN organizations o ON o.id = p.org_id
           WHERE coalesce(p.retention_days, $2) < $1 ORDER BY o.slug, p.slug",
     )
@@ -41,25 +43,29 @@ pub async fn evict_past_retention(
     .fetch_all(pool)
     .await?;
     let mut evicted = Vec::new();
-    for (project_id, org, project, days) in projects {
+    for (project_id, org_id, org, project, days) in projects {
         let cutoff = now - chrono::TimeDelta::days(i64::from(days));
         let events = if dry_run {
             sqlx::query_scalar(
                 "SELECT count(*) FROM ingested_events
-                  WHERE project_id = $1 AND body IS NOT NULL AND recorded_at < $2",
+                  WHERE organization_id = $3 AND project_id = $1 AND body IS NOT NULL
+                    AND recorded_at < $2",
             )
             .bind(project_id)
             .bind(cutoff)
+            .bind(org_id)
             .fetch_one(pool)
             .await?
         } else {
             let mut tx = EventLog::begin_rewrite(pool).await?;
             let done = sqlx::query(
                 "UPDATE ingested_events SET body = NULL
-                  WHERE project_id = $1 AND body IS NOT NULL AND recorded_at < $2",
+                  WHERE organization_id = $3 AND project_id = $1 AND body IS NOT NULL
+                    AND recorded_at < $2",
             )
             .bind(project_id)
             .bind(cutoff)
+            .bind(org_id)
             .execute(&mut *tx)
             .await?
             .rows_affected() as i64;
@@ -88,19 +94,21 @@ pub async fn evict_past_retention(
 /// Evicts, in every project that set a maximum, the bodies of its oldest stored
 /// events beyond it.
 pub async fn evict_over_max(pool: &PgPool, dry_run: bool) -> Result<Vec<Evicted>, sqlx::Error> {
-    let projects: Vec<(i64, String, String, i64)> = sqlx::query_as(
-        "SELECT p.id, o.slug, p.slug, p.max_events FROM projects p
+    let projects: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
+        "SELECT p.id, o.id, o.slug, p.slug, p.max_events FROM projects p
            JOIN organizations o ON o.id = p.org_id
           WHERE p.max_events IS NOT NULL ORDER BY o.slug, p.slug",
     )
     .fetch_all(pool)
     .await?;
     let mut evicted = Vec::new();
-    for (project_id, org, project, max) in projects {
+    for (project_id, org_id, org, project, max) in projects {
         let stored: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM ingested_events WHERE project_id = $1 AND body IS NOT NULL",
+            "SELECT count(*) FROM ingested_events
+              WHERE organization_id = $2 AND project_id = $1 AND body IS NOT NULL",
         )
         .bind(project_id)
+        .bind(org_id)
         .fetch_one(pool)
         .await?;
         let over = stored - max;
@@ -111,13 +119,15 @@ pub async fn evict_over_max(pool: &PgPool, dry_run: bool) -> Result<Vec<Evicted>
             let mut tx = EventLog::begin_rewrite(pool).await?;
             sqlx::query(
                 "UPDATE ingested_events SET body = NULL
-                  WHERE project_id = $1
+                  WHERE organization_id = $3 AND project_id = $1
                     AND position IN (SELECT position FROM ingested_events
-                                      WHERE project_id = $1 AND body IS NOT NULL
+                                      WHERE organization_id = $3 AND project_id = $1
+                                        AND body IS NOT NULL
                                       ORDER BY position LIMIT $2)",
             )
             .bind(project_id)
             .bind(over)
+            .bind(org_id)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;

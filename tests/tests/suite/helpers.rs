@@ -552,10 +552,16 @@ pub async fn move_log_past_first_partition(pool: &PgPool) {
         .execute(pool)
         .await
         .unwrap();
-    sqlx::query("SELECT ensure_ingested_partitions(1000000)")
-        .execute(pool)
+    // As the server attaches partitions: on Citus, one connection per worker.
+    let mut tx = pool.begin().await.unwrap();
+    faultline_projections::citus::one_connection_per_worker(&mut tx)
         .await
         .unwrap();
+    sqlx::query("SELECT ensure_ingested_partitions(1000000)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }
 
 /// Ages the first partition's rows by `days`, with the immutability triggers off: only
