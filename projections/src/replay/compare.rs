@@ -62,6 +62,12 @@ impl Shadow {
     /// back.
     pub async fn compare(&self, batch: i64, max_rows: i64) -> Result<Comparison, ReplayError> {
         let name = self.projection.name();
+        // The runners' lock is held by a transaction of its own, taken before the
+        // comparison's snapshot: a snapshot taken while waiting for a runner's batch
+        // would not see that batch commit, and bringing the live side level would then
+        // update its rows again ("could not serialize access due to concurrent update").
+        let mut paused = self.pool.begin().await?;
+        pause_live_runner(&mut paused, name).await?;
         let mut tx = self.pool.begin().await?;
         // One snapshot for the whole comparison: the live side is brought level with
         // the log partition by partition, and the rebuild must then read exactly what
@@ -69,7 +75,6 @@ impl Shadow {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             .execute(&mut *tx)
             .await?;
-        pause_live_runner(&mut tx, name).await?;
         let partitions: Vec<i64> = sqlx::query_scalar(crate::log::PARTITIONS)
             .fetch_all(&mut *tx)
             .await?;
@@ -110,6 +115,7 @@ impl Shadow {
             });
         }
         tx.rollback().await?;
+        paused.rollback().await?;
         Ok(Comparison {
             position: live.values().copied().max().unwrap_or(LogPosition::START),
             events_applied: state.events_applied,
