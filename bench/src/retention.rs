@@ -72,17 +72,35 @@ pub async fn run(
     )
     .execute(pool)
     .await?;
+    // As the server attaches partitions: on Citus, one connection per worker.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("SELECT ensure_ingested_partitions(1000000)")
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     for name in &old {
-        sqlx::raw_sql(&format!(
-            "ALTER TABLE {name} DISABLE TRIGGER USER;
-             UPDATE {name} SET recorded_at = recorded_at - interval '4000 days';
-             ALTER TABLE {name} ENABLE TRIGGER USER;"
+        // The immutability triggers are off for this transaction alone, on Citus's
+        // shards too (`SET LOCAL`s it propagates); the arithmetic is on UTC timestamps,
+        // as Citus ships an UPDATE only with immutable functions of its columns.
+        let mut tx = pool.begin().await?;
+        for setting in [
+            "SET LOCAL citus.propagate_set_commands = 'local'",
+            "SET LOCAL citus.enable_unsafe_triggers = on",
+            "SET LOCAL session_replication_role = replica",
+        ] {
+            sqlx::query(setting).execute(&mut *tx).await?;
+        }
+        sqlx::query(&format!(
+            "UPDATE {name}
+                SET recorded_at = (recorded_at AT TIME ZONE 'UTC' - interval '4000 days')
+                                  AT TIME ZONE 'UTC'"
         ))
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
     }
     let (events, streams): (i64, i64) =
         sqlx::query_as("SELECT count(*), count(DISTINCT aggregate_id) FROM ingested_events")
