@@ -35,6 +35,7 @@ pub mod registry;
 pub mod releases;
 pub mod replay;
 pub mod runner;
+pub mod sql;
 pub mod status;
 pub mod storage;
 

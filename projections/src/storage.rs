@@ -121,8 +121,8 @@ pub async fn tables(pool: &PgPool) -> Result<Vec<TableStorage>, sqlx::Error> {
 
 async fn count(pool: &PgPool, table: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM \"{}\"",
-        table.replace('"', "\"\"")
+        "SELECT count(*) FROM {}",
+        crate::sql::identifier(table)
     ))
     .fetch_one(pool)
     .await

@@ -164,7 +164,10 @@ impl ManagedPostgres {
                 .fetch_one(&mut conn)
                 .await?;
         if !exists {
-            let create = format!("CREATE DATABASE \"{}\"", database.replace('"', "\"\""));
+            let create = format!(
+                "CREATE DATABASE {}",
+                faultline_projections::sql::identifier(database)
+            );
             match sqlx::query(&create).execute(&mut conn).await {
                 Ok(_) => {}
                 // Another process created it at the same moment.

@@ -286,25 +286,16 @@ async fn heads(
             _ => {}
         }
     }
-    let mut rows: Vec<StoredEvent> = Vec::with_capacity(watched.len());
-    for (organization, keys) in log_keys::by_organization(watched) {
-        let read: Vec<StoredEvent> = sqlx::query_as(&format!(
-            "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id,
-                    sequence, event_type, event_version,
-                    CASE WHEN body IS NULL THEN payload #- '{{EventIngested,data}}' ELSE payload END
-                      AS payload,
-                    NULL::bytea AS body, 'null'::jsonb AS metadata, recorded_at
-               FROM ingested_events
-              WHERE {}",
-            log_keys::ONE_ORGANIZATION
-        ))
-        .bind(organization)
-        .bind(keys.projects)
-        .bind(keys.positions)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.extend(read);
-    }
+    let rows: Vec<StoredEvent> = log_keys::read(
+        conn,
+        "position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
+         event_type, event_version,
+         CASE WHEN body IS NULL THEN payload #- '{EventIngested,data}' ELSE payload END
+           AS payload,
+         NULL::bytea AS body, 'null'::jsonb AS metadata, recorded_at",
+        watched,
+    )
+    .await?;
     let mut heads = HashMap::with_capacity(rows.len());
     for row in rows {
         if let IssueEvent::EventIngested(occurrence) = row.decode::<IssueEvent>()? {

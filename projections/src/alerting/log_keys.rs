@@ -5,6 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgConnection};
+
 /// The projects and positions of one organization's ingested events, as the arrays a
 /// read binds.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -28,8 +31,32 @@ pub(super) fn by_organization(
 
 /// The condition on `ingested_events` that reads one group: `$1` the organization,
 /// `$2` and `$3` its projects and positions.
-pub(super) const ONE_ORGANIZATION: &str = "organization_id = $1
+const ONE_ORGANIZATION: &str = "organization_id = $1
     AND (project_id, position) IN (SELECT * FROM unnest($2::bigint[], $3::bigint[]))";
+
+/// `columns` of the ingested events at `keys` (organization, project, position): one
+/// statement per organization, each naming it.
+pub(super) async fn read<T>(
+    conn: &mut PgConnection,
+    columns: &str,
+    keys: impl IntoIterator<Item = (i64, i64, i64)>,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    let statement = format!("SELECT {columns} FROM ingested_events WHERE {ONE_ORGANIZATION}");
+    let mut rows = Vec::new();
+    for (organization, group) in by_organization(keys) {
+        let read: Vec<T> = sqlx::query_as(&statement)
+            .bind(organization)
+            .bind(group.projects)
+            .bind(group.positions)
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.extend(read);
+    }
+    Ok(rows)
+}
 
 #[cfg(test)]
 mod tests {

@@ -314,19 +314,12 @@ async fn event_bodies(
     conn: &mut PgConnection,
     positions: &[(i64, i64, i64)],
 ) -> Result<HashMap<i64, Value>, ProjectionError> {
-    let mut rows: Vec<(i64, String, Value, Option<Vec<u8>>)> = Vec::new();
-    for (organization, keys) in log_keys::by_organization(positions.iter().copied()) {
-        let read: Vec<(i64, String, Value, Option<Vec<u8>>)> = sqlx::query_as(&format!(
-            "SELECT position, event_version, payload, body FROM ingested_events WHERE {}",
-            log_keys::ONE_ORGANIZATION
-        ))
-        .bind(organization)
-        .bind(keys.projects)
-        .bind(keys.positions)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.extend(read);
-    }
+    let rows: Vec<(i64, String, Value, Option<Vec<u8>>)> = log_keys::read(
+        conn,
+        "position, event_version, payload, body",
+        positions.iter().copied(),
+    )
+    .await?;
     let mut bodies = HashMap::new();
     for (position, version, payload, body) in rows {
         let current = faultline_domain::upcast::current_of_row(

@@ -5,10 +5,11 @@ use faultline_domain::log_position::LogPosition;
 use sqlx::PgConnection;
 
 use super::error::ReplayError;
-use super::shadow::{quote, Shadow};
+use super::shadow::Shadow;
 use super::state::Until;
 use crate::error::ProjectionError;
 use crate::log::{not_of_types, read_partition_between, source, Columns};
+use crate::sql::identifier as quote;
 
 impl Shadow {
     /// Applies the next batch of up to `batch` events of each partition (none past

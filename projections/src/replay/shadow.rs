@@ -6,6 +6,7 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::projection::Projection;
 use crate::runner::LOCK_NAMESPACE;
+use crate::sql::identifier as quote;
 
 /// What a shadow is for; each has its own schema, so a `verify` never disturbs a
 /// `replay` in progress.
@@ -70,9 +71,4 @@ pub(super) async fn pause_live_runner(
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// An SQL identifier, quoted.
-pub(super) fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
 }

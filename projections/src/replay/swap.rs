@@ -6,9 +6,10 @@ use faultline_domain::log_position::LogPosition;
 use sqlx::PgConnection;
 
 use super::error::ReplayError;
-use super::shadow::{pause_live_runner, quote, Shadow};
+use super::shadow::{pause_live_runner, Shadow};
 use super::state::{ShadowState, Until};
 use crate::checkpoint;
+use crate::sql::identifier as quote;
 
 /// How many times a swap runs before a deadlock is reported.
 pub const SWAP_ATTEMPTS: usize = 3;

@@ -4,7 +4,8 @@
 use sqlx::PgConnection;
 
 use super::error::ReplayError;
-use super::shadow::{quote, Shadow};
+use super::shadow::Shadow;
+use crate::sql::identifier as quote;
 
 impl Shadow {
     /// An empty copy of a live table: columns, defaults and checks, then its primary

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use faultline_commands::CommandBus;
+use faultline_projections::sql::identifier as quote;
 use sqlx::PgPool;
 
 /// How long a pass waits for the read models to apply a partition's summaries.
@@ -347,9 +348,4 @@ async fn summaries_applied(pool: &PgPool, folders: &[Folder], below: i64) -> any
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// A partition's name as an SQL identifier (names come from `ingested_partitions`).
-pub(super) fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }

@@ -15,7 +15,8 @@ use faultline_domain::monitor::{Monitor, MonitorCommand};
 use futures::TryStreamExt;
 use sqlx::PgPool;
 
-use super::drop::{quote, Partition, ISSUE_ROWS, MONITOR_ROWS};
+use super::drop::{Partition, ISSUE_ROWS, MONITOR_ROWS};
+use faultline_projections::sql::identifier as quote;
 
 /// The streams with rows in `partition` that match `rows` (literal SQL), each with
 /// its organization: the partition of the log its commands load from.
