@@ -115,6 +115,7 @@ pub async fn deliver_incidents(state: &AppState, limit: i64) -> Result<Delivered
         submit_event(state, submitter, raw, event_id.clone()).await?;
         monitor_incidents::opened(
             &state.pool,
+            row.org_id,
             row.monitor_id,
             &row.environment,
             row.incident,
@@ -131,6 +132,7 @@ pub async fn deliver_incidents(state: &AppState, limit: i64) -> Result<Delivered
         }
         monitor_incidents::resolved(
             &state.pool,
+            ended.org_id,
             ended.monitor_id,
             &ended.environment,
             ended.incident,
@@ -152,9 +154,10 @@ fn status_named(name: &str) -> Option<CheckInStatus> {
 /// visible yet.
 async fn resolve_issue(state: &AppState, ended: &EndedIncident) -> Result<bool, ApiError> {
     // A project that is gone took its issues with it: nothing is left to resolve.
-    let Some(org_id) = ended.org_id else {
+    if !ended.project_exists {
         return Ok(true);
-    };
+    }
+    let org_id = ended.org_id;
     let Some((stream, status)) =
         issue_queries::issue_of_event(&state.pool, ended.project_id, &ended.event_id).await?
     else {

@@ -40,6 +40,9 @@ pub struct StoredEvent {
     pub metadata: Value,
     /// When the row was written.
     pub recorded_at: DateTime<Utc>,
+    /// The partition of the log the event is in: its stream's organization, 0 for a
+    /// stream of no organization. Read models distributed by organization write it.
+    pub organization_id: i64,
 }
 
 impl StoredEvent {
@@ -246,7 +249,8 @@ pub fn read_sql(aggregate_types: &[&str], columns: Columns, in_partition: bool) 
     // which no index orders (the whole tail would be sorted on every read).
     format!(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
-                event_type, event_version, {} AS payload, {} AS body, {} AS metadata, recorded_at
+                event_type, event_version, {} AS payload, {} AS body, {} AS metadata, recorded_at,
+                organization_id
            FROM {} AS log
           WHERE aggregate_type = ANY($1)
             AND (tx_id, position) > ($2::text::xid8, $3)

@@ -14,7 +14,7 @@ pub fn t0() -> DateTime<Utc> {
 }
 
 /// Event `n` (its position) of `aggregate_type/id`, made by `actor` from 10.0.0.1,
-/// `n` seconds after t0.
+/// `n` seconds after t0, in the log's partition 0.
 pub fn stored<E: Serialize + cqrs_es::DomainEvent>(
     n: i64,
     (aggregate_type, id): (&str, &str),
@@ -35,6 +35,7 @@ pub fn stored<E: Serialize + cqrs_es::DomainEvent>(
         metadata: json!({"actor": actor, "ip_address": "10.0.0.1", "request_id": "r",
                          "time": time.to_rfc3339()}),
         recorded_at: t0(),
+        organization_id: 0,
     }
 }
 

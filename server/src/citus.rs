@@ -1,6 +1,8 @@
-//! Running on a Citus coordinator: after the migrations, the log and the projections'
-//! checkpoints are distributed by organization, co-located, so that every read and
-//! append of one organization's events runs on the one worker that holds them. The
+//! Running on a Citus coordinator: after the migrations, the log, the projections'
+//! checkpoints and the read models keyed by organization are distributed by it,
+//! co-located, so that every read and append of one organization's events, and every
+//! batch that folds them into those read models, runs on the one worker that holds
+//! them. The
 //! schema is the same as on PostgreSQL; only where the rows live differs
 //! (docs/citus.md).
 
@@ -29,14 +31,19 @@ pub enum CitusError {
     Database(#[from] sqlx::Error),
 }
 
-/// The tables distributed by `organization_id`, co-located with the first: the log
-/// (both tables), the stream heads its appends move, and the checkpoints its readers
-/// keep per organization.
-pub const DISTRIBUTED: [&str; 4] = [
-    "events",
-    "ingested_events",
-    "stream_heads",
-    "projection_checkpoints",
+/// The tables distributed by their organization column, co-located with the first:
+/// the log (both tables), the stream heads its appends move, the checkpoints its
+/// readers keep per organization, and the read models that name their organization
+/// in every key (the monitors', with the record of their incidents' issues).
+pub const DISTRIBUTED: [(&str, &str); 8] = [
+    ("events", "organization_id"),
+    ("ingested_events", "organization_id"),
+    ("stream_heads", "organization_id"),
+    ("projection_checkpoints", "organization_id"),
+    ("monitors", "org_id"),
+    ("monitor_environments", "org_id"),
+    ("monitor_check_ins", "org_id"),
+    ("monitor_incident_issues", "org_id"),
 ];
 
 /// Whether the database is a Citus coordinator.
@@ -70,7 +77,7 @@ pub async fn distribute(
         .execute(&mut *tx)
         .await?;
     let mut distributed = Vec::new();
-    for table in DISTRIBUTED {
+    for (table, column) in DISTRIBUTED {
         let done: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::regclass)",
         )
@@ -80,19 +87,17 @@ pub async fn distribute(
         if done {
             continue;
         }
-        let colocate_with = if table == DISTRIBUTED[0] {
+        let colocate_with = if table == DISTRIBUTED[0].0 {
             "default"
         } else {
-            DISTRIBUTED[0]
+            DISTRIBUTED[0].0
         };
-        sqlx::query(
-            "SELECT create_distributed_table($1::regclass, 'organization_id',
-                                             colocate_with => $2)",
-        )
-        .bind(table)
-        .bind(colocate_with)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("SELECT create_distributed_table($1::regclass, $2, colocate_with => $3)")
+            .bind(table)
+            .bind(column)
+            .bind(colocate_with)
+            .execute(&mut *tx)
+            .await?;
         distributed.push(table);
     }
     tx.commit().await?;

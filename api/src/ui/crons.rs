@@ -67,7 +67,7 @@ pub async fn list(
     access.require(&PROJECT_READ)?;
     let found = queries::list(&state.pool, access.org.id, &[], &[], ROWS).await?;
     let ids: Vec<_> = found.rows.iter().map(|m| m.monitor_id).collect();
-    let envs = queries::environments(&state.pool, &ids).await?;
+    let envs = queries::environments(&state.pool, access.org.id, &ids).await?;
     let slug = &access.org.slug;
     let now = Utc::now();
     let body = html! {
@@ -109,8 +109,9 @@ pub async fn detail(
         .await?
         .ok_or(UiError::NotFound)?;
     access.require(&PROJECT_READ)?;
-    let envs = queries::environments(&state.pool, &[monitor.monitor_id]).await?;
-    let check_ins = queries::check_ins(&state.pool, monitor.monitor_id, &[], ROWS).await?;
+    let envs = queries::environments(&state.pool, monitor.org_id, &[monitor.monitor_id]).await?;
+    let check_ins =
+        queries::check_ins(&state.pool, monitor.org_id, monitor.monitor_id, &[], ROWS).await?;
     let slug = &access.org.slug;
     let now = Utc::now();
     let config = &monitor.config;

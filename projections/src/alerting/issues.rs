@@ -292,7 +292,7 @@ async fn heads(
          event_type, event_version,
          CASE WHEN body IS NULL THEN payload #- '{EventIngested,data}' ELSE payload END
            AS payload,
-         NULL::bytea AS body, 'null'::jsonb AS metadata, recorded_at",
+         NULL::bytea AS body, 'null'::jsonb AS metadata, recorded_at, organization_id",
         watched,
     )
     .await?;

@@ -37,6 +37,7 @@ fn stored<E: Serialize + cqrs_es::DomainEvent>(
         body: None,
         metadata: json!({}),
         recorded_at: t0(),
+        organization_id: ORG,
     }
 }
 

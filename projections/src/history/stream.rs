@@ -33,7 +33,7 @@ pub async fn for_each(
     let sql = format!(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
                 event_type, event_version, {payload_sql} AS payload, {body_sql} AS body, metadata,
-                recorded_at
+                recorded_at, organization_id
            FROM log_events
           WHERE aggregate_type = $1 AND aggregate_id = $2
             AND ($3::timestamptz IS NULL OR recorded_at <= $3)

@@ -37,6 +37,7 @@ pub(super) fn stored(position: i64, stream: &str, event: &IssueEvent) -> StoredE
         body: None,
         metadata: json!({}),
         recorded_at: t0(),
+        organization_id: 0,
     }
 }
 
@@ -324,7 +325,8 @@ async fn a_comment_stored_by_an_older_binary_is_projected_with_its_author(pool: 
     // the shared cluster may hold it back).
     let events: Vec<StoredEvent> = sqlx::query_as(
         "SELECT position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence,
-                event_type, event_version, payload, body, metadata, recorded_at
+                event_type, event_version, payload, body, metadata, recorded_at,
+                organization_id
            FROM log_events ORDER BY position",
     )
     .fetch_all(&mut *conn)

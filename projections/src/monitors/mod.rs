@@ -6,7 +6,7 @@
 //! - `queries`: the reads the API serves, scoped by organization (and project), and
 //!   the due lists of the scheduler.
 
-mod apply;
+pub mod apply;
 pub mod queries;
 #[cfg(test)]
 mod tests;

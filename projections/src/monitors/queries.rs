@@ -101,7 +101,8 @@ pub async fn list(
             AND (cardinality($2::bigint[]) = 0 OR m.project_id = ANY($2))
             AND (cardinality($3::text[]) = 0 OR EXISTS (
                    SELECT 1 FROM monitor_environments e
-                    WHERE e.monitor_id = m.monitor_id AND e.name = ANY($3)))
+                    WHERE e.org_id = m.org_id AND e.monitor_id = m.monitor_id
+                      AND e.name = ANY($3)))
           ORDER BY m.name, m.monitor_id
           LIMIT $4 OFFSET $5"
     ))
@@ -133,45 +134,53 @@ pub async fn by_slug_or_id(
     .await
 }
 
-/// The environments of `monitor_ids`, by name.
+/// The environments of the organization's `monitor_ids`, by name.
 pub async fn environments(
     pool: &PgPool,
+    org_id: i64,
     monitor_ids: &[Uuid],
 ) -> Result<Vec<EnvironmentRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT monitor_id, name, status, date_created, last_check_in, next_check_in,
                 next_check_in_latest, incident, incident_started
            FROM monitor_environments
-          WHERE monitor_id = ANY($1)
+          WHERE org_id = $1 AND monitor_id = ANY($2)
           ORDER BY monitor_id, name",
     )
+    .bind(org_id)
     .bind(monitor_ids)
     .fetch_all(pool)
     .await
 }
 
-/// The monitor's check-ins in `environments` (all when empty), newest first.
+/// The statement of [`check_ins`]: `$1` the monitor, `$2` the environments, `$3` and
+/// `$4` limit and offset, `$5` the organization. Public for the tests of its plan.
+pub const CHECK_INS_SQL: &str =
+    "SELECT check_in_id, environment, status, duration_ms, date_added, date_updated,
+            date_in_progress, expected_time, config
+       FROM monitor_check_ins
+      WHERE org_id = $5 AND monitor_id = $1
+        AND (cardinality($2::text[]) = 0 OR environment = ANY($2))
+      ORDER BY position DESC, check_in_id
+      LIMIT $3 OFFSET $4";
+
+/// The organization's monitor's check-ins in `environments` (all when empty), newest
+/// first.
 pub async fn check_ins(
     pool: &PgPool,
+    org_id: i64,
     monitor_id: Uuid,
     environments: &[String],
     page: Page,
 ) -> Result<Paged<CheckInRow>, sqlx::Error> {
-    let rows = sqlx::query_as(
-        "SELECT check_in_id, environment, status, duration_ms, date_added, date_updated,
-                date_in_progress, expected_time, config
-           FROM monitor_check_ins
-          WHERE monitor_id = $1
-            AND (cardinality($2::text[]) = 0 OR environment = ANY($2))
-          ORDER BY position DESC, check_in_id
-          LIMIT $3 OFFSET $4",
-    )
-    .bind(monitor_id)
-    .bind(environments)
-    .bind(page.limit + 1)
-    .bind(page.offset)
-    .fetch_all(pool)
-    .await?;
+    let rows = sqlx::query_as(CHECK_INS_SQL)
+        .bind(monitor_id)
+        .bind(environments)
+        .bind(page.limit + 1)
+        .bind(page.offset)
+        .bind(org_id)
+        .fetch_all(pool)
+        .await?;
     Ok(Paged::from_overfetch(rows, page))
 }
 
@@ -196,7 +205,7 @@ pub async fn due_misses(
     sqlx::query_as(
         "SELECT m.stream_id, e.name AS environment, e.next_check_in
            FROM monitor_environments e
-           JOIN monitors m ON m.monitor_id = e.monitor_id
+           JOIN monitors m ON m.org_id = e.org_id AND m.monitor_id = e.monitor_id
           WHERE e.next_check_in_latest <= $1 AND m.status = 'active'
             AND e.next_check_in IS NOT NULL
           ORDER BY e.next_check_in_latest
@@ -228,7 +237,7 @@ pub async fn due_timeouts(
     sqlx::query_as(
         "SELECT m.stream_id, c.environment, c.check_in_id
            FROM monitor_check_ins c
-           JOIN monitors m ON m.monitor_id = c.monitor_id
+           JOIN monitors m ON m.org_id = c.org_id AND m.monitor_id = c.monitor_id
           WHERE c.timeout_at <= $1
           ORDER BY c.timeout_at
           LIMIT $2",
@@ -273,18 +282,23 @@ pub async fn undelivered_incidents(
     limit: i64,
 ) -> Result<Vec<UndeliveredIncident>, sqlx::Error> {
     sqlx::query_as(
+        // Joined on the organization throughout, and the latest check-in read by a
+        // lateral join rather than a subquery in the target list: Citus runs that on
+        // each worker's shards (docs/citus.md).
         "SELECT m.monitor_id, m.org_id, m.project_id, m.slug, m.name, m.config,
                 e.name AS environment, e.incident, e.incident_started, e.last_check_in,
-                (SELECT c.status FROM monitor_check_ins c
-                  WHERE c.monitor_id = e.monitor_id AND c.environment = e.name
-                    AND c.status <> 'in_progress'
-                  ORDER BY c.position DESC LIMIT 1) AS reason
+                latest.status AS reason
            FROM monitor_environments e
-           JOIN monitors m ON m.monitor_id = e.monitor_id
+           JOIN monitors m ON m.org_id = e.org_id AND m.monitor_id = e.monitor_id
+           LEFT JOIN LATERAL (
+                SELECT c.status FROM monitor_check_ins c
+                 WHERE c.org_id = e.org_id AND c.monitor_id = e.monitor_id
+                   AND c.environment = e.name AND c.status <> 'in_progress'
+                 ORDER BY c.position DESC LIMIT 1) AS latest ON true
           WHERE e.incident IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM monitor_incident_issues d
-                             WHERE d.monitor_id = e.monitor_id AND d.environment = e.name
-                               AND d.incident = e.incident)
+                             WHERE d.org_id = e.org_id AND d.monitor_id = e.monitor_id
+                               AND d.environment = e.name AND d.incident = e.incident)
           ORDER BY e.incident_started
           LIMIT $1",
     )
@@ -305,9 +319,11 @@ pub struct EndedIncident {
     pub incident: i32,
     /// The project of its issue.
     pub project_id: i64,
-    /// The organization of that project (`None` once the project is gone): the
-    /// partition of the issue's stream.
-    pub org_id: Option<i64>,
+    /// The monitor's organization: the partition of the issue's stream.
+    pub org_id: i64,
+    /// Whether that project still exists (a project that is gone took its issues
+    /// with it).
+    pub project_exists: bool,
     /// The failure event that opened it.
     pub event_id: String,
     /// Whether the monitor still exists (a deleted monitor's issue stays as it is).
@@ -316,14 +332,17 @@ pub struct EndedIncident {
 
 /// Incidents whose failure issue was opened and that have ended since.
 pub async fn ended_incidents(pool: &PgPool, limit: i64) -> Result<Vec<EndedIncident>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT d.monitor_id, d.environment, d.incident, d.project_id, p.org_id, d.event_id,
-                EXISTS (SELECT 1 FROM monitors m WHERE m.monitor_id = d.monitor_id)
-                    AS monitor_exists
+    // The monitor's tables are joined on the organization (co-located on Citus); the
+    // projects, which stay on the coordinator, are read in a statement of their own.
+    let mut ended: Vec<EndedIncident> = sqlx::query_as(
+        "SELECT d.monitor_id, d.environment, d.incident, d.project_id, d.org_id, d.event_id,
+                m.monitor_id IS NOT NULL AS monitor_exists,
+                false AS project_exists
            FROM monitor_incident_issues d
-           LEFT JOIN projects p ON p.id = d.project_id
+           LEFT JOIN monitors m ON m.org_id = d.org_id AND m.monitor_id = d.monitor_id
            LEFT JOIN monitor_environments e
-                  ON e.monitor_id = d.monitor_id AND e.name = d.environment
+                  ON e.org_id = d.org_id AND e.monitor_id = d.monitor_id
+                 AND e.name = d.environment
           WHERE d.resolved_at IS NULL
             AND e.incident IS DISTINCT FROM d.incident
           ORDER BY d.opened_at
@@ -331,5 +350,14 @@ pub async fn ended_incidents(pool: &PgPool, limit: i64) -> Result<Vec<EndedIncid
     )
     .bind(limit)
     .fetch_all(pool)
-    .await
+    .await?;
+    let projects: Vec<i64> = ended.iter().map(|incident| incident.project_id).collect();
+    let present: Vec<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE id = ANY($1)")
+        .bind(&projects)
+        .fetch_all(pool)
+        .await?;
+    for incident in &mut ended {
+        incident.project_exists = present.contains(&incident.project_id);
+    }
+    Ok(ended)
 }

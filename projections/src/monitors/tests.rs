@@ -19,8 +19,12 @@ const PAGE: Page = Page {
     offset: 0,
 };
 
+/// Event `n` of monitor `slug`, in its organization's partition of the log.
 fn event(n: i64, org_id: i64, slug: &str, event: MonitorEvent) -> StoredEvent {
-    stored(n, ("monitor", &stream_id(org_id, slug)), "key:abc", event)
+    StoredEvent {
+        organization_id: org_id,
+        ..stored(n, ("monitor", &stream_id(org_id, slug)), "key:abc", event)
+    }
 }
 
 fn later(seconds: i64) -> DateTime<Utc> {
@@ -174,7 +178,7 @@ async fn monitors_are_listed_per_organization_and_a_deleted_one_is_gone(pool: Pg
 async fn an_environment_shows_its_incident_and_its_next_expected_run(pool: PgPool) {
     apply_all(&MonitorsProjection, &pool, &history()).await;
 
-    let envs = queries::environments(&pool, &[Uuid::from_u128(1)])
+    let envs = queries::environments(&pool, 3, &[Uuid::from_u128(1)])
         .await
         .unwrap();
     assert_eq!(envs.len(), 1);
@@ -192,7 +196,7 @@ async fn an_environment_shows_its_incident_and_its_next_expected_run(pool: PgPoo
 async fn check_ins_are_listed_newest_first_with_durations(pool: PgPool) {
     apply_all(&MonitorsProjection, &pool, &history()).await;
 
-    let found = queries::check_ins(&pool, Uuid::from_u128(1), &[], PAGE)
+    let found = queries::check_ins(&pool, 3, Uuid::from_u128(1), &[], PAGE)
         .await
         .unwrap();
     let statuses: Vec<(&str, Option<i64>)> = found
@@ -237,4 +241,63 @@ async fn the_scheduler_finds_overdue_runs_and_runs_past_their_runtime(pool: PgPo
 #[sqlx::test(migrations = "../migrations")]
 async fn a_rebuild_gives_the_same_rows(pool: PgPool) {
     assert_rebuilds_identically(&MonitorsProjection, &pool, &history()).await;
+}
+
+/// The migrations up to `last`, from the workspace's `migrations/`.
+async fn migrations_up_to(last: i64) -> sqlx::migrate::Migrator {
+    let mut migrator = sqlx::migrate::Migrator::new(std::path::Path::new("../migrations"))
+        .await
+        .unwrap();
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|migration| migration.version <= last)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    migrator
+}
+
+#[sqlx::test(migrations = false)]
+async fn rows_written_before_monitors_named_their_organization_take_their_monitors(pool: PgPool) {
+    migrations_up_to(44).await.run(&pool).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO projects (id, org_id, slug, name, date_created) VALUES (40, 4, 'p', 'P', now());
+         INSERT INTO monitors (monitor_id, org_id, project_id, stream_id, slug, name, status,
+                               config, date_created)
+              VALUES ('00000000-0000-0000-0000-000000000001', 3, 30, '3/nightly', 'nightly',
+                      'nightly', 'active', '{}', now());
+         INSERT INTO monitor_environments (monitor_id, name, status, date_created)
+              VALUES ('00000000-0000-0000-0000-000000000001', 'production', 'ok', now()),
+                     ('00000000-0000-0000-0000-000000000009', 'production', 'ok', now());
+         INSERT INTO monitor_check_ins (monitor_id, check_in_id, position, environment, status,
+                                        date_added, date_updated, config)
+              VALUES ('00000000-0000-0000-0000-000000000001',
+                      '00000000-0000-0000-0000-000000000011', 2, 'production', 'ok', now(),
+                      now(), '{}');
+         INSERT INTO monitor_incident_issues (monitor_id, environment, incident, project_id,
+                                              event_id)
+              VALUES ('00000000-0000-0000-0000-000000000001', 'production', 1, 30, 'a'),
+                     ('00000000-0000-0000-0000-000000000008', 'production', 1, 40, 'b'),
+                     ('00000000-0000-0000-0000-000000000007', 'production', 1, 50, 'c');",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    migrations_up_to(i64::MAX).await.run(&pool).await.unwrap();
+
+    let organizations = |table: &str| {
+        let pool = pool.clone();
+        let statement = format!("SELECT org_id FROM {table} ORDER BY monitor_id");
+        async move {
+            sqlx::query_scalar::<_, i64>(&statement)
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(organizations("monitor_environments").await, [3]);
+    assert_eq!(organizations("monitor_check_ins").await, [3]);
+    assert_eq!(organizations("monitor_incident_issues").await, [3, 0, 4]);
 }

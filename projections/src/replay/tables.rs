@@ -12,7 +12,8 @@ impl Shadow {
     /// key, unique constraints and unique indexes under their live names (upserts need
     /// them), but for the `deferred` constraints the projection keeps by itself. Those
     /// and the other indexes wait for [`Shadow::build_indexes`]: filling a table
-    /// without them is several times faster.
+    /// without them is several times faster. On Citus, a copy of a distributed table is
+    /// distributed the same way, co-located with the log.
     pub(super) async fn create_table(
         &self,
         conn: &mut PgConnection,
@@ -43,6 +44,15 @@ impl Shadow {
         self.add_missing_constraints(conn, table, deferred).await?;
         for definition in self.missing_indexes(conn, table, true).await? {
             sqlx::query(&definition).execute(&mut *conn).await?;
+        }
+        if let Some(column) = crate::citus::distribution_column(conn, &live).await? {
+            crate::citus::distribute_like_log(
+                conn,
+                &shadow,
+                &column,
+                &self.qualified_live("events"),
+            )
+            .await?;
         }
         Ok(())
     }

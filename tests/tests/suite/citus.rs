@@ -100,6 +100,10 @@ async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_
         [
             ("events".to_owned(), true),
             ("ingested_events".to_owned(), true),
+            ("monitor_check_ins".to_owned(), true),
+            ("monitor_environments".to_owned(), true),
+            ("monitor_incident_issues".to_owned(), true),
+            ("monitors".to_owned(), true),
             ("projection_checkpoints".to_owned(), true),
             ("stream_heads".to_owned(), true),
         ]

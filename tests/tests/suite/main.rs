@@ -16,6 +16,7 @@ mod chaos_load;
 mod citus;
 mod citus_cluster;
 mod citus_crash;
+mod citus_monitors;
 mod citus_retention;
 mod crash;
 mod cron_clock;

@@ -26,7 +26,14 @@ async fn check_ins(
     access.require(&PROJECT_READ)?;
     let page = params.page()?;
     let environments = query_values(uri, "environment");
-    let found = queries::check_ins(&state.pool, monitor.monitor_id, &environments, page).await?;
+    let found = queries::check_ins(
+        &state.pool,
+        monitor.org_id,
+        monitor.monitor_id,
+        &environments,
+        page,
+    )
+    .await?;
     Ok(paged(&state.public_url, uri, page, &found, check_in_json))
 }
 

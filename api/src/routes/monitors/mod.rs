@@ -99,7 +99,7 @@ async fn monitors_json(
     monitors: &[MonitorRow],
 ) -> Result<Vec<Value>, ApiError> {
     let ids: Vec<Uuid> = monitors.iter().map(|m| m.monitor_id).collect();
-    let environments = queries::environments(&state.pool, &ids).await?;
+    let environments = queries::environments(&state.pool, access.org.id, &ids).await?;
     let mut projects: HashMap<i64, Value> = HashMap::new();
     let mut out = Vec::with_capacity(monitors.len());
     for monitor in monitors {
