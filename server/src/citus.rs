@@ -34,8 +34,9 @@ pub enum CitusError {
 /// The tables distributed by their organization column, co-located with the first:
 /// the log (both tables), the stream heads its appends move, the checkpoints its
 /// readers keep per organization, and the read models that name their organization
-/// in every key (the monitors', with the record of their incidents' issues).
-pub const DISTRIBUTED: [(&str, &str); 8] = [
+/// in every key (the monitors', with the record of their incidents' issues; the alert
+/// rules' workflows and service hooks).
+pub const DISTRIBUTED: [(&str, &str); 10] = [
     ("events", "organization_id"),
     ("ingested_events", "organization_id"),
     ("stream_heads", "organization_id"),
@@ -44,6 +45,8 @@ pub const DISTRIBUTED: [(&str, &str); 8] = [
     ("monitor_environments", "org_id"),
     ("monitor_check_ins", "org_id"),
     ("monitor_incident_issues", "org_id"),
+    ("workflows", "org_id"),
+    ("service_hooks", "org_id"),
 ];
 
 /// Whether the database is a Citus coordinator.

@@ -1,4 +1,6 @@
-//! Workflow and service hook events into `workflows` and `service_hooks`.
+//! Workflow and service hook events into `workflows` and `service_hooks`. Every
+//! statement names the organization (the event's partition of the log): on Citus the
+//! tables are distributed by it.
 
 use faultline_domain::alert::definition::Definition;
 use faultline_domain::alert::WorkflowEvent;
@@ -41,10 +43,19 @@ pub async fn workflow(conn: &mut PgConnection, event: &StoredEvent) -> Result<()
             workflow_id,
             definition,
             ..
-        } => update_workflow(conn, workflow_id, &definition, time).await?,
+        } => {
+            update_workflow(
+                conn,
+                (event.organization_id, workflow_id),
+                &definition,
+                time,
+            )
+            .await?
+        }
         WorkflowEvent::WorkflowDeleted { workflow_id, .. } => {
-            sqlx::query("DELETE FROM workflows WHERE id = $1")
+            sqlx::query("DELETE FROM workflows WHERE id = $1 AND org_id = $2")
                 .bind(workflow_id)
+                .bind(event.organization_id)
                 .execute(conn)
                 .await?;
         }
@@ -54,14 +65,14 @@ pub async fn workflow(conn: &mut PgConnection, event: &StoredEvent) -> Result<()
 
 async fn update_workflow(
     conn: &mut PgConnection,
-    workflow_id: i64,
+    (org_id, workflow_id): (i64, i64),
     definition: &Definition,
     time: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
     sqlx::query(
         "UPDATE workflows SET name = $2, definition = $3, enabled = $4, environment = $5,
                               frequency = $6, project_ids = $7, date_updated = $8
-          WHERE id = $1",
+          WHERE id = $1 AND org_id = $9",
     )
     .bind(workflow_id)
     .bind(&definition.name)
@@ -71,6 +82,7 @@ async fn update_workflow(
     .bind(definition.frequency_minutes)
     .bind(&definition.project_ids)
     .bind(time)
+    .bind(org_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -109,18 +121,21 @@ pub async fn service_hook(conn: &mut PgConnection, event: &StoredEvent) -> Resul
             ..
         } => {
             sqlx::query(
-                "UPDATE service_hooks SET url = $2, events = $3, date_updated = $4 WHERE id = $1",
+                "UPDATE service_hooks SET url = $2, events = $3, date_updated = $4
+                  WHERE id = $1 AND org_id = $5",
             )
             .bind(hook_id)
             .bind(url)
             .bind(events)
             .bind(time)
+            .bind(event.organization_id)
             .execute(conn)
             .await?;
         }
         ServiceHookEvent::ServiceHookDeleted { hook_id, .. } => {
-            sqlx::query("DELETE FROM service_hooks WHERE id = $1")
+            sqlx::query("DELETE FROM service_hooks WHERE id = $1 AND org_id = $2")
                 .bind(hook_id)
+                .bind(event.organization_id)
                 .execute(conn)
                 .await?;
         }

@@ -73,9 +73,11 @@ impl WorkflowSort {
             WorkflowSort::DateCreated => "w.date_created",
             WorkflowSort::DateUpdated => "w.date_updated",
             WorkflowSort::ConnectedDetectors => "cardinality(w.project_ids)",
+            // A function of the row, not a subquery: Citus plans no subquery among a
+            // distributed table's output columns.
             WorkflowSort::Actions => {
-                "(SELECT count(*) FROM jsonb_array_elements(w.definition -> 'actionFilters') g,
-                                       jsonb_array_elements(g -> 'actions') a)"
+                "jsonb_array_length(jsonb_path_query_array(
+                     w.definition, '$.actionFilters[*].actions[*]'))"
             }
         }
     }
@@ -92,37 +94,81 @@ pub struct WorkflowFilter {
     pub name_contains: Option<String>,
 }
 
-/// The detector ids of a workflow are the projects it names that still exist: a
-/// deleted project's detector is gone with it.
-const SELECT: &str = "SELECT w.id, w.org_id, w.definition, w.created_by, w.date_created, w.date_updated,
-                             ARRAY(SELECT p FROM unnest(w.project_ids) p
-                                    WHERE EXISTS (SELECT 1 FROM projects WHERE id = p AND org_id = w.org_id)
-                                    ORDER BY p) AS project_ids,
-                             (SELECT max(f.fired_at) FROM alert_fires f
-                               WHERE f.workflow_id = w.id) AS last_triggered
-                        FROM workflows w";
+/// A workflow's own columns. The projects it watches are narrowed to those that still
+/// exist (a deleted project's detector is gone with it) and its last fire is added by
+/// [`completed`], in statements of their own: on Citus `workflows` is distributed by
+/// organization while `projects` and `alert_fires` stay on the coordinator.
+pub const WORKFLOW_SQL: &str = "SELECT w.id, w.org_id, w.definition, w.created_by, w.date_created,
+                                      w.date_updated, w.project_ids,
+                                      NULL::timestamptz AS last_triggered
+                                 FROM workflows w";
 
+/// `$1` the organization, `$2` ids, `$3` project ids (NULL: any), `$4` a name part.
 const FILTER: &str = "w.org_id = $1
                   AND (cardinality($2::bigint[]) = 0 OR w.id = ANY($2))
-                  AND ($3::bigint[] IS NULL
-                       OR w.project_ids && ($3 || ARRAY(SELECT id FROM projects
-                                                         WHERE org_id = $1 AND slug = ANY($4))))
-                  AND ($5::text IS NULL OR strpos(lower(w.name), lower($5)) > 0)";
+                  AND ($3::bigint[] IS NULL OR w.project_ids && $3)
+                  AND ($4::text IS NULL OR strpos(lower(w.name), lower($4)) > 0)";
 
-/// Binds the filter's `$2`..`$5`.
-fn filtered<'q, O>(
+/// Binds the filter's `$2`..`$4`, its projects named by slug resolved to ids first.
+async fn filtered<'q, O>(
+    pool: &PgPool,
+    org_id: i64,
     query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
     filter: &'q WorkflowFilter,
-) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
-    let (ids, slugs) = match &filter.projects {
-        Some((ids, slugs)) => (Some(ids), Some(slugs)),
-        None => (None, None),
+) -> Result<sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>, sqlx::Error> {
+    let projects = match &filter.projects {
+        Some((ids, slugs)) => {
+            let mut projects: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND slug = ANY($2)")
+                    .bind(org_id)
+                    .bind(slugs)
+                    .fetch_all(pool)
+                    .await?;
+            projects.extend(ids);
+            Some(projects)
+        }
+        None => None,
     };
-    query
+    Ok(query
         .bind(&filter.ids)
-        .bind(ids)
-        .bind(slugs)
-        .bind(&filter.name_contains)
+        .bind(projects)
+        .bind(&filter.name_contains))
+}
+
+/// `rows` with the projects they watch narrowed to those of the organization that
+/// still exist, in order, and when each last fired.
+async fn completed(
+    pool: &PgPool,
+    org_id: i64,
+    mut rows: Vec<WorkflowRow>,
+) -> Result<Vec<WorkflowRow>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    let watched: Vec<i64> = rows.iter().flat_map(|w| w.project_ids.clone()).collect();
+    let existing: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = ANY($2)")
+            .bind(org_id)
+            .bind(&watched)
+            .fetch_all(pool)
+            .await?;
+    let ids: Vec<i64> = rows.iter().map(|w| w.id).collect();
+    let fired: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT workflow_id, max(fired_at) FROM alert_fires
+          WHERE workflow_id = ANY($1) GROUP BY workflow_id",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    for row in &mut rows {
+        row.project_ids.retain(|project| existing.contains(project));
+        row.project_ids.sort_unstable();
+        row.last_triggered = fired
+            .iter()
+            .find(|(workflow, _)| *workflow == row.id)
+            .map(|(_, at)| *at);
+    }
+    Ok(rows)
 }
 
 /// Workflow `id` of organization `org_id`.
@@ -131,11 +177,15 @@ pub async fn workflow(
     org_id: i64,
     id: i64,
 ) -> Result<Option<WorkflowRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE w.org_id = $1 AND w.id = $2"))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    let row: Option<WorkflowRow> =
+        sqlx::query_as(&format!("{WORKFLOW_SQL} WHERE w.org_id = $1 AND w.id = $2"))
+            .bind(org_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(completed(pool, org_id, row.into_iter().collect())
+        .await?
+        .pop())
 }
 
 /// The workflows of organization `org_id` that `filter` selects, in `sort` order
@@ -149,16 +199,21 @@ pub async fn workflows(
 ) -> Result<Paged<WorkflowRow>, sqlx::Error> {
     let direction = if descending { "DESC" } else { "ASC" };
     let sql = format!(
-        "{SELECT} WHERE {FILTER}
-          ORDER BY {} {direction}, w.id {direction} LIMIT $6 OFFSET $7",
+        "{WORKFLOW_SQL} WHERE {FILTER}
+          ORDER BY {} {direction}, w.id {direction} LIMIT $5 OFFSET $6",
         sort.sql()
     );
-    let rows = filtered(sqlx::query_as(&sql).bind(org_id), filter)
+    let rows = filtered(pool, org_id, sqlx::query_as(&sql).bind(org_id), filter)
+        .await?
         .bind(page.limit + 1)
         .bind(page.offset)
         .fetch_all(pool)
         .await?;
-    Ok(Paged::from_overfetch(rows, page))
+    let paged = Paged::from_overfetch(rows, page);
+    Ok(Paged {
+        rows: completed(pool, org_id, paged.rows).await?,
+        has_more: paged.has_more,
+    })
 }
 
 /// Every workflow of organization `org_id` that `filter` selects (a bulk change).
@@ -167,10 +222,12 @@ pub async fn all_workflows(
     org_id: i64,
     filter: &WorkflowFilter,
 ) -> Result<Vec<WorkflowRow>, sqlx::Error> {
-    let sql = format!("{SELECT} WHERE {FILTER} ORDER BY w.id");
-    filtered(sqlx::query_as(&sql).bind(org_id), filter)
+    let sql = format!("{WORKFLOW_SQL} WHERE {FILTER} ORDER BY w.id");
+    let rows = filtered(pool, org_id, sqlx::query_as(&sql).bind(org_id), filter)
+        .await?
         .fetch_all(pool)
-        .await
+        .await?;
+    completed(pool, org_id, rows).await
 }
 
 /// Which of `project_ids` are projects of organization `org_id`.
@@ -208,11 +265,9 @@ pub async fn detectors(
     ids: &[i64],
     page: Page,
 ) -> Result<Paged<DetectorRow>, sqlx::Error> {
-    let rows = sqlx::query_as(
+    let rows: Vec<DetectorRow> = sqlx::query_as(
         "SELECT p.id AS project_id, p.slug AS project_slug, p.date_created,
-                ARRAY(SELECT w.id FROM workflows w
-                       WHERE w.org_id = p.org_id AND p.id = ANY(w.project_ids)
-                       ORDER BY w.id) AS workflow_ids
+                '{}'::bigint[] AS workflow_ids
            FROM projects p
           WHERE p.org_id = $1
             AND ($2::bigint[] IS NULL OR p.id = ANY($2) OR p.slug = ANY($3))
@@ -227,7 +282,26 @@ pub async fn detectors(
     .bind(page.offset)
     .fetch_all(pool)
     .await?;
-    Ok(Paged::from_overfetch(rows, page))
+    let mut paged = Paged::from_overfetch(rows, page);
+    // The workflows in a statement of their own: on Citus they are distributed by
+    // organization and the projects stay on the coordinator.
+    let projects: Vec<i64> = paged.rows.iter().map(|d| d.project_id).collect();
+    let watching: Vec<(i64, Vec<i64>)> = sqlx::query_as(
+        "SELECT p, array_agg(w.id ORDER BY w.id)
+           FROM workflows w, unnest(w.project_ids) AS p
+          WHERE w.org_id = $1 AND p = ANY($2)
+          GROUP BY p",
+    )
+    .bind(org_id)
+    .bind(&projects)
+    .fetch_all(pool)
+    .await?;
+    for detector in &mut paged.rows {
+        if let Some((_, workflows)) = watching.iter().find(|(p, _)| *p == detector.project_id) {
+            detector.workflow_ids = workflows.clone();
+        }
+    }
+    Ok(paged)
 }
 
 /// A service hook of a project.

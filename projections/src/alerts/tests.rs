@@ -36,8 +36,15 @@ fn definition(name: &str, project_ids: Vec<i64>) -> Definition {
     }
 }
 
+/// Event `n` of workflow `id`, in its organization's partition of the log.
 fn workflow(n: i64, id: i64, event: WorkflowEvent) -> StoredEvent {
-    stored(n, ("workflow", &id.to_string()), "user:1", event)
+    let (WorkflowEvent::WorkflowCreated { org_id, .. }
+    | WorkflowEvent::WorkflowUpdated { org_id, .. }
+    | WorkflowEvent::WorkflowDeleted { org_id, .. }) = event;
+    StoredEvent {
+        organization_id: org_id,
+        ..stored(n, ("workflow", &id.to_string()), "user:1", event)
+    }
 }
 
 /// Org 3 has workflows 1 ("Backend errors", project 7) and 2 ("Frontend", projects
@@ -76,8 +83,12 @@ fn history() -> Vec<StoredEvent> {
     ]
 }
 
+/// Event `n` of the hook, in organization 3's partition of the log.
 fn hook(n: i64, event: ServiceHookEvent) -> StoredEvent {
-    stored(n, ("service_hook", HOOK), "user:1", event)
+    StoredEvent {
+        organization_id: 3,
+        ..stored(n, ("service_hook", HOOK), "user:1", event)
+    }
 }
 
 fn hook_history() -> Vec<StoredEvent> {

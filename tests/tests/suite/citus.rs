@@ -7,6 +7,7 @@ use std::process::Command;
 
 use faultline_commands::store::stream_sql;
 use faultline_domain::log_position::LogPosition;
+use faultline_projections::alerts::queries::WORKFLOW_SQL;
 use faultline_projections::issues::queries::latest_event_sql;
 use faultline_projections::log::{read_partition_after, read_sql, Columns};
 use serde_json::json;
@@ -105,7 +106,9 @@ async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_
             ("monitor_incident_issues".to_owned(), true),
             ("monitors".to_owned(), true),
             ("projection_checkpoints".to_owned(), true),
+            ("service_hooks".to_owned(), true),
             ("stream_heads".to_owned(), true),
+            ("workflows".to_owned(), true),
         ]
     );
     assert_ne!(
@@ -211,6 +214,10 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
         .call("GET", &latest_event_path("beta", &beta_issue), None)
         .await;
     let alerts = received(&receiver, "/hook", 2).await;
+    // Workflows are distributed by organization: alpha's answer from its worker.
+    let alpha_workflows = api
+        .call("GET", "/api/0/organizations/alpha/workflows/", None)
+        .await;
     cluster.start_worker(beta_worker);
     let beta_after = accepted_within(&server, &beta, &checkout_failed("after"), 30).await;
     let beta_recovered = issues_once_counted(&api, "/api/0/projects/beta/api/issues/", 2).await;
@@ -234,6 +241,8 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
     assert_eq!(alpha_events.1.as_array().unwrap().len(), 2);
     assert_eq!(beta_latest.0, 503, "{}", beta_latest.1);
     assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert_eq!(alpha_workflows.0, 200, "{}", alpha_workflows.1);
+    assert_eq!(alpha_workflows.1[0]["name"], "New issues");
     assert_eq!(alerts[1]["data"]["issue"]["title"], "payment declined");
     let event = alerts[1]["data"]["event"].to_string();
     assert!(event.contains("payment declined"), "{event}");
@@ -352,11 +361,25 @@ async fn one_organizations_tail_is_read_on_the_one_worker_that_holds_it() {
     let audit = explain_tail(&pool, &["organization", "project", "monitor"]).await;
     let stream = explain_stream(&pool).await;
     let latest_event = explain_latest_event(&pool).await;
+    let workflow = explain_workflow(&pool).await;
 
     assert!(issues.contains("Task Count: 1"), "{issues}");
     assert!(audit.contains("Task Count: 1"), "{audit}");
     assert!(stream.contains("Task Count: 1"), "{stream}");
     assert!(latest_event.contains("Task Count: 1"), "{latest_event}");
+    assert!(workflow.contains("Task Count: 1"), "{workflow}");
+}
+
+/// The plan of one workflow's read (its page, and every change to it).
+async fn explain_workflow(pool: &sqlx::PgPool) -> String {
+    let sql = format!("EXPLAIN {WORKFLOW_SQL} WHERE w.org_id = $1 AND w.id = $2");
+    let plan: Vec<String> = sqlx::query_scalar(&sql)
+        .bind(1_i64)
+        .bind(5_i64)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    plan.join("\n")
 }
 
 /// The plan of an issue's latest event (the issue's page): the issue's rows of the
