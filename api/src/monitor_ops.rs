@@ -84,11 +84,16 @@ pub struct Delivered {
 
 /// Opens the failure issue of every open incident that has none yet, and resolves
 /// the issue of every incident that ended: the side effects of the monitors'
-/// `IncidentOpened` and `IncidentResolved`, delivered after they are recorded. The
-/// caller runs one pass at a time across processes.
-pub async fn deliver_incidents(state: &AppState, limit: i64) -> Result<Delivered, ApiError> {
+/// `IncidentOpened` and `IncidentResolved`, delivered after they are recorded; of
+/// `organization`, or of every organization. The caller runs one pass at a time
+/// across processes.
+pub async fn deliver_incidents(
+    state: &AppState,
+    organization: Option<i64>,
+    limit: i64,
+) -> Result<Delivered, ApiError> {
     let mut done = Delivered::default();
-    for row in monitor_queries::undelivered_incidents(&state.pool, limit).await? {
+    for row in monitor_queries::undelivered_incidents(&state.pool, organization, limit).await? {
         let incident = Incident {
             monitor_id: row.monitor_id,
             slug: &row.slug,
@@ -125,7 +130,7 @@ pub async fn deliver_incidents(state: &AppState, limit: i64) -> Result<Delivered
         .await?;
         done.opened += 1;
     }
-    for ended in monitor_queries::ended_incidents(&state.pool, limit).await? {
+    for ended in monitor_queries::ended_incidents(&state.pool, organization, limit).await? {
         if ended.monitor_exists && !resolve_issue(state, &ended).await? {
             // Its event is not in the issues read model yet: next pass.
             continue;

@@ -184,6 +184,21 @@ pub async fn check_ins(
     Ok(Paged::from_overfetch(rows, page))
 }
 
+/// The condition that narrows the clock's reads to one organization: each of
+/// `columns` equal to `$n` when `organization` names one, nothing otherwise (every
+/// organization in one read). Every table of a read is narrowed, those of its
+/// subqueries too: Citus routes a read to one worker only when each of its
+/// distributed tables names the organization.
+fn in_organization(organization: Option<i64>, columns: &[&str], n: usize) -> String {
+    match organization {
+        Some(_) => columns
+            .iter()
+            .map(|column| format!(" AND {column} = ${n}"))
+            .collect(),
+        None => String::new(),
+    }
+}
+
 /// A monitor environment whose next check-in is overdue at the clock's time.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueMiss {
@@ -195,26 +210,29 @@ pub struct DueMiss {
     pub next_check_in: DateTime<Utc>,
 }
 
-/// Active monitors' environments whose next check-in is missing past its margin at
-/// `now`, oldest first.
+/// Active monitors' environments (of `organization`, or of all) whose next check-in
+/// is missing past its margin at `now`, oldest first.
 pub async fn due_misses(
     pool: &PgPool,
+    organization: Option<i64>,
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<DueMiss>, sqlx::Error> {
-    sqlx::query_as(
+    let sql = format!(
         "SELECT m.stream_id, e.name AS environment, e.next_check_in
            FROM monitor_environments e
            JOIN monitors m ON m.org_id = e.org_id AND m.monitor_id = e.monitor_id
           WHERE e.next_check_in_latest <= $1 AND m.status = 'active'
-            AND e.next_check_in IS NOT NULL
+            AND e.next_check_in IS NOT NULL {}
           ORDER BY e.next_check_in_latest
           LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+        in_organization(organization, &["e.org_id", "m.org_id"], 3)
+    );
+    let mut query = sqlx::query_as(&sql).bind(now).bind(limit);
+    if let Some(organization) = organization {
+        query = query.bind(organization);
+    }
+    query.fetch_all(pool).await
 }
 
 /// An `in_progress` check-in past its longest runtime.
@@ -228,24 +246,28 @@ pub struct DueTimeout {
     pub check_in_id: Uuid,
 }
 
-/// `in_progress` check-ins whose runtime ran out at `now`, oldest first.
+/// `in_progress` check-ins (of `organization`, or of all) whose runtime ran out at
+/// `now`, oldest first.
 pub async fn due_timeouts(
     pool: &PgPool,
+    organization: Option<i64>,
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<DueTimeout>, sqlx::Error> {
-    sqlx::query_as(
+    let sql = format!(
         "SELECT m.stream_id, c.environment, c.check_in_id
            FROM monitor_check_ins c
            JOIN monitors m ON m.org_id = c.org_id AND m.monitor_id = c.monitor_id
-          WHERE c.timeout_at <= $1
+          WHERE c.timeout_at <= $1 {}
           ORDER BY c.timeout_at
           LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+        in_organization(organization, &["c.org_id", "m.org_id"], 3)
+    );
+    let mut query = sqlx::query_as(&sql).bind(now).bind(limit);
+    if let Some(organization) = organization {
+        query = query.bind(organization);
+    }
+    query.fetch_all(pool).await
 }
 
 /// An open incident whose failure issue has not been opened yet.
@@ -275,13 +297,14 @@ pub struct UndeliveredIncident {
     pub reason: Option<String>,
 }
 
-/// Open incidents with no failure issue yet (`monitor_incident_issues` holds the
-/// delivered ones), oldest first.
+/// Open incidents (of `organization`, or of all) with no failure issue yet
+/// (`monitor_incident_issues` holds the delivered ones), oldest first.
 pub async fn undelivered_incidents(
     pool: &PgPool,
+    organization: Option<i64>,
     limit: i64,
 ) -> Result<Vec<UndeliveredIncident>, sqlx::Error> {
-    sqlx::query_as(
+    let sql = format!(
         // Joined on the organization throughout, and the latest check-in read by a
         // lateral join rather than a subquery in the target list: Citus runs that on
         // each worker's shards (docs/citus.md).
@@ -293,18 +316,24 @@ pub async fn undelivered_incidents(
            LEFT JOIN LATERAL (
                 SELECT c.status FROM monitor_check_ins c
                  WHERE c.org_id = e.org_id AND c.monitor_id = e.monitor_id
-                   AND c.environment = e.name AND c.status <> 'in_progress'
+                   AND c.environment = e.name AND c.status <> 'in_progress' {}
                  ORDER BY c.position DESC LIMIT 1) AS latest ON true
           WHERE e.incident IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM monitor_incident_issues d
                              WHERE d.org_id = e.org_id AND d.monitor_id = e.monitor_id
-                               AND d.environment = e.name AND d.incident = e.incident)
+                               AND d.environment = e.name AND d.incident = e.incident {})
+            {}
           ORDER BY e.incident_started
           LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+        in_organization(organization, &["c.org_id"], 2),
+        in_organization(organization, &["d.org_id"], 2),
+        in_organization(organization, &["e.org_id", "m.org_id"], 2)
+    );
+    let mut query = sqlx::query_as(&sql).bind(limit);
+    if let Some(organization) = organization {
+        query = query.bind(organization);
+    }
+    query.fetch_all(pool).await
 }
 
 /// A delivered incident that is over (resolved, superseded, or its monitor gone)
@@ -330,27 +359,38 @@ pub struct EndedIncident {
     pub monitor_exists: bool,
 }
 
-/// Incidents whose failure issue was opened and that have ended since.
-pub async fn ended_incidents(pool: &PgPool, limit: i64) -> Result<Vec<EndedIncident>, sqlx::Error> {
+/// Incidents (of `organization`, or of all) whose failure issue was opened and that
+/// have ended since.
+pub async fn ended_incidents(
+    pool: &PgPool,
+    organization: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EndedIncident>, sqlx::Error> {
     // The monitor's tables are joined on the organization (co-located on Citus); the
     // projects, which stay on the coordinator, are read in a statement of their own.
-    let mut ended: Vec<EndedIncident> = sqlx::query_as(
+    let sql = format!(
         "SELECT d.monitor_id, d.environment, d.incident, d.project_id, d.org_id, d.event_id,
                 m.monitor_id IS NOT NULL AS monitor_exists,
                 false AS project_exists
            FROM monitor_incident_issues d
-           LEFT JOIN monitors m ON m.org_id = d.org_id AND m.monitor_id = d.monitor_id
+           LEFT JOIN monitors m
+                  ON m.org_id = d.org_id AND m.monitor_id = d.monitor_id {}
            LEFT JOIN monitor_environments e
                   ON e.org_id = d.org_id AND e.monitor_id = d.monitor_id
-                 AND e.name = d.environment
+                 AND e.name = d.environment {}
           WHERE d.resolved_at IS NULL
-            AND e.incident IS DISTINCT FROM d.incident
+            AND e.incident IS DISTINCT FROM d.incident {}
           ORDER BY d.opened_at
           LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+        in_organization(organization, &["m.org_id"], 2),
+        in_organization(organization, &["e.org_id"], 2),
+        in_organization(organization, &["d.org_id"], 2)
+    );
+    let mut query = sqlx::query_as(&sql).bind(limit);
+    if let Some(organization) = organization {
+        query = query.bind(organization);
+    }
+    let mut ended: Vec<EndedIncident> = query.fetch_all(pool).await?;
     let projects: Vec<i64> = ended.iter().map(|incident| incident.project_id).collect();
     let present: Vec<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE id = ANY($1)")
         .bind(&projects)

@@ -216,22 +216,22 @@ async fn the_scheduler_finds_overdue_runs_and_runs_past_their_runtime(pool: PgPo
     apply_all(&MonitorsProjection, &pool, &history()).await;
     let next = config().next_after(later(630)).unwrap();
 
-    let early = queries::due_misses(&pool, next + Duration::seconds(119), 10)
+    let early = queries::due_misses(&pool, None, next + Duration::seconds(119), 10)
         .await
         .unwrap();
     assert!(early.is_empty());
-    let due = queries::due_misses(&pool, next + Duration::minutes(2), 10)
+    let due = queries::due_misses(&pool, None, next + Duration::minutes(2), 10)
         .await
         .unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].stream_id, stream_id(3, "nightly"));
     assert_eq!(due[0].next_check_in, next);
 
-    let running = queries::due_timeouts(&pool, later(630) + Duration::seconds(599), 10)
+    let running = queries::due_timeouts(&pool, None, later(630) + Duration::seconds(599), 10)
         .await
         .unwrap();
     assert!(running.is_empty());
-    let timed_out = queries::due_timeouts(&pool, later(630) + Duration::minutes(10), 10)
+    let timed_out = queries::due_timeouts(&pool, None, later(630) + Duration::minutes(10), 10)
         .await
         .unwrap();
     assert_eq!(timed_out.len(), 1);

@@ -3,7 +3,8 @@
 //! different workers. Check-ins by curl, the failure issue an error opens and a
 //! success resolves (the monitors' clock run by the test), a rebuild swapped in that
 //! stays distributed, the hot statements planned on one worker, and one organization's
-//! check-ins recorded and listed while the other's worker is down.
+//! check-ins recorded and listed, and its failure issue reopened by the clock, while
+//! the other's worker is down.
 
 use chrono::Utc;
 use faultline::monitors::pass;
@@ -63,8 +64,12 @@ async fn monitors_of_two_organizations_live_on_their_workers_and_rebuild_distrib
         .unwrap();
 
     cluster.stop_worker(beta_worker);
-    check_in(&server, &alpha, "ok").await;
-    let alpha_while_beta_down = listed(&api, "alpha", &["ok", "ok", "error"]).await;
+    check_in(&server, &alpha, "error").await;
+    let alpha_while_beta_down = listed(&api, "alpha", &["error", "ok", "error"]).await;
+    // The clock's reads across organizations fail with a worker down: it passes
+    // alpha on its own and reopens alpha's failure issue.
+    pass(&clock, Utc::now()).await.expect("a clock pass");
+    let reopened = failures(&api, "alpha", "unresolved").await;
     let (beta_down, _) = api
         .call("GET", "/api/0/organizations/beta/monitors/backup/", None)
         .await;
@@ -99,6 +104,7 @@ async fn monitors_of_two_organizations_live_on_their_workers_and_rebuild_distrib
         ]
     );
     assert_eq!(alpha_while_beta_down.as_array().unwrap().len(), 3);
+    assert_eq!(reopened[0]["id"], opened[0]["id"]);
     assert_eq!(beta_down, 503);
 }
 
