@@ -287,7 +287,7 @@ pub async fn detectors(
     // organization and the projects stay on the coordinator.
     let projects: Vec<i64> = paged.rows.iter().map(|d| d.project_id).collect();
     let watching: Vec<(i64, Vec<i64>)> = sqlx::query_as(
-        "SELECT p, array_agg(w.id ORDER BY w.id)
+        "SELECT p, array_agg(DISTINCT w.id ORDER BY w.id)
            FROM workflows w, unnest(w.project_ids) AS p
           WHERE w.org_id = $1 AND p = ANY($2)
           GROUP BY p",

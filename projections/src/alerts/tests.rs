@@ -257,6 +257,24 @@ async fn a_projects_detector_lists_the_workflows_watching_it(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn a_workflow_naming_a_project_twice_is_listed_once_on_its_detector(pool: PgPool) {
+    projects(&pool).await;
+    let twice = WorkflowEvent::WorkflowCreated {
+        workflow_id: 5,
+        org_id: 3,
+        definition: definition("Twice", vec![8, 8]),
+        created_by: 1,
+    };
+    apply_all(&AlertRulesProjection, &pool, &[workflow(1, 5, twice)]).await;
+
+    let detectors = queries::detectors(&pool, 3, None, &[8], PAGE)
+        .await
+        .unwrap();
+
+    assert_eq!(detectors.rows[0].workflow_ids, vec![5]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn a_hook_reads_back_updated_and_only_in_its_project(pool: PgPool) {
     apply_all(&AlertRulesProjection, &pool, &hook_history()).await;
 
