@@ -117,6 +117,7 @@ async fn filtered<'q, O>(
     filter: &'q WorkflowFilter,
 ) -> Result<sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>, sqlx::Error> {
     let projects = match &filter.projects {
+        Some((ids, slugs)) if slugs.is_empty() => Some(ids.clone()),
         Some((ids, slugs)) => {
             let mut projects: Vec<i64> =
                 sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND slug = ANY($2)")

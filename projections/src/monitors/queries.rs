@@ -199,6 +199,18 @@ fn in_organization(organization: Option<i64>, columns: &[&str], n: usize) -> Str
     }
 }
 
+/// `query` with the organization bound last, when the read names one (its condition
+/// from [`in_organization`]).
+fn with_organization<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    organization: Option<i64>,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    match organization {
+        Some(organization) => query.bind(organization),
+        None => query,
+    }
+}
+
 /// A monitor environment whose next check-in is overdue at the clock's time.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueMiss {
@@ -228,11 +240,8 @@ pub async fn due_misses(
           LIMIT $2",
         in_organization(organization, &["e.org_id", "m.org_id"], 3)
     );
-    let mut query = sqlx::query_as(&sql).bind(now).bind(limit);
-    if let Some(organization) = organization {
-        query = query.bind(organization);
-    }
-    query.fetch_all(pool).await
+    let query = sqlx::query_as(&sql).bind(now).bind(limit);
+    with_organization(query, organization).fetch_all(pool).await
 }
 
 /// An `in_progress` check-in past its longest runtime.
@@ -263,11 +272,8 @@ pub async fn due_timeouts(
           LIMIT $2",
         in_organization(organization, &["c.org_id", "m.org_id"], 3)
     );
-    let mut query = sqlx::query_as(&sql).bind(now).bind(limit);
-    if let Some(organization) = organization {
-        query = query.bind(organization);
-    }
-    query.fetch_all(pool).await
+    let query = sqlx::query_as(&sql).bind(now).bind(limit);
+    with_organization(query, organization).fetch_all(pool).await
 }
 
 /// An open incident whose failure issue has not been opened yet.
@@ -329,11 +335,8 @@ pub async fn undelivered_incidents(
         in_organization(organization, &["d.org_id"], 2),
         in_organization(organization, &["e.org_id", "m.org_id"], 2)
     );
-    let mut query = sqlx::query_as(&sql).bind(limit);
-    if let Some(organization) = organization {
-        query = query.bind(organization);
-    }
-    query.fetch_all(pool).await
+    let query = sqlx::query_as(&sql).bind(limit);
+    with_organization(query, organization).fetch_all(pool).await
 }
 
 /// A delivered incident that is over (resolved, superseded, or its monitor gone)
@@ -386,11 +389,13 @@ pub async fn ended_incidents(
         in_organization(organization, &["e.org_id"], 2),
         in_organization(organization, &["d.org_id"], 2)
     );
-    let mut query = sqlx::query_as(&sql).bind(limit);
-    if let Some(organization) = organization {
-        query = query.bind(organization);
+    let query = sqlx::query_as(&sql).bind(limit);
+    let mut ended: Vec<EndedIncident> = with_organization(query, organization)
+        .fetch_all(pool)
+        .await?;
+    if ended.is_empty() {
+        return Ok(ended);
     }
-    let mut ended: Vec<EndedIncident> = query.fetch_all(pool).await?;
     let projects: Vec<i64> = ended.iter().map(|incident| incident.project_id).collect();
     let present: Vec<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE id = ANY($1)")
         .bind(&projects)
