@@ -44,6 +44,8 @@ pub use log::StoredEvent;
 pub use projection::Projection;
 
 #[cfg(test)]
+mod replay_organization_tests;
+#[cfg(test)]
 mod replay_tests;
 #[cfg(test)]
 mod runner_tests;

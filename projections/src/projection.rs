@@ -57,6 +57,14 @@ pub trait Projection: Send + Sync + 'static {
         None
     }
 
+    /// The column of every table of this read model that names the organization a row
+    /// belongs to, when only the events of that organization's partition of the log
+    /// make or change its rows. Such a read model can be rebuilt, swapped in and
+    /// verified one organization at a time (default: none; only whole).
+    fn organization_column(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Applies one event.
     async fn apply(
         &self,

@@ -15,7 +15,7 @@ use crate::runner::{BatchOutcome, ProjectionRunner, RunnerConfig};
 
 /// Keeps one row per event and a running count per stream (an upsert, so it needs
 /// its unique constraint in the shadow too).
-struct Ledger;
+pub(crate) struct Ledger;
 
 #[async_trait]
 impl Projection for Ledger {
@@ -81,6 +81,10 @@ async fn append(pool: &PgPool, from: i64, to: i64) {
 
 async fn project_live(pool: &PgPool) {
     project_partitions(pool, &[0]).await;
+}
+
+async fn project_partitions(pool: &PgPool, partitions: &[i64]) {
+    project(pool, Arc::new(Ledger), partitions).await;
 }
 
 async fn table_rows(pool: &PgPool) -> (Vec<(i64, String, i64)>, Vec<(String, i64)>) {
@@ -228,7 +232,7 @@ async fn a_comparison_names_the_rows_a_tampered_read_model_differs_in(pool: PgPo
 /// Appends counter events `from..=to` to organization `org`'s partition of the log,
 /// with their stream heads and the organization's own, which makes the partition
 /// known.
-async fn append_in(pool: &PgPool, org: i64, from: i64, to: i64) {
+pub(crate) async fn append_in(pool: &PgPool, org: i64, from: i64, to: i64) {
     sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                              payload, metadata, organization_id)
@@ -255,13 +259,14 @@ async fn append_in(pool: &PgPool, org: i64, from: i64, to: i64) {
     .unwrap();
 }
 
-/// Runs the live ledger in `partitions` until each has applied its last event. Tests
-/// in parallel hold the cluster-wide horizon back for a moment: it runs until the last
-/// event is in, not until a batch comes back empty.
-async fn project_partitions(pool: &PgPool, partitions: &[i64]) {
+/// Runs the live `projection` in `partitions` until each has applied its last event.
+/// Tests in parallel hold the cluster-wide horizon back for a moment: it runs until
+/// the last event is in, not until a batch comes back empty.
+pub(crate) async fn project(pool: &PgPool, projection: Arc<dyn Projection>, partitions: &[i64]) {
+    let name = projection.name();
     let runner = ProjectionRunner::new(
         pool.clone(),
-        Arc::new(Ledger),
+        projection,
         crate::notify::LogListener::new(Arc::new(crate::progress::Progress::new(pool.clone()))),
         Arc::new(crate::progress::Progress::new(pool.clone())),
         RunnerConfig::default(),
@@ -279,7 +284,7 @@ async fn project_partitions(pool: &PgPool, partitions: &[i64]) {
             tx_id: last.0,
             position: last.1,
         };
-        while checkpoint::get_in(pool, "ledger", partition)
+        while checkpoint::get_in(pool, name, partition)
             .await
             .unwrap()
             .unwrap_or(LogPosition::START)

@@ -377,6 +377,12 @@ pub struct ReplayArgs {
     /// issue into one row change (up to ~8 KB of memory per event of a batch).
     #[arg(long, default_value_t = 50_000)]
     pub batch_size: i64,
+    /// Only this organization (its slug): its part of the log and its rows. Read
+    /// models whose tables name each row's organization (monitors, alert_rules,
+    /// artifact_bundles) are rebuilt that way; with --all the others are skipped, and
+    /// naming one of them is an error.
+    #[arg(long, value_name = "SLUG")]
+    pub organization: Option<String>,
     /// Start over instead of resuming an interrupted rebuild.
     #[arg(long)]
     pub fresh: bool,
@@ -396,6 +402,12 @@ pub struct VerifyArgs {
     /// issue into one row change (up to ~8 KB of memory per event of a batch).
     #[arg(long, default_value_t = 50_000)]
     pub batch_size: i64,
+    /// Only this organization (its slug): its part of the log and its rows. Read
+    /// models whose tables name each row's organization (monitors, alert_rules,
+    /// artifact_bundles) are rebuilt that way; with --all the others are skipped, and
+    /// naming one of them is an error.
+    #[arg(long, value_name = "SLUG")]
+    pub organization: Option<String>,
     /// Differing rows to print per table and side.
     #[arg(long, default_value_t = 20)]
     pub max_rows: i64,

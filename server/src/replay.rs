@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use faultline_projections::registry;
-use faultline_projections::replay::{Purpose, Shadow, Until};
+use faultline_projections::replay::{Purpose, ReplayError, Shadow, Until};
 use faultline_projections::Projection;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use sqlx::PgPool;
@@ -20,12 +20,13 @@ const LOG_EVERY: Duration = Duration::from_secs(2);
 /// them half-built, to be resumed. Read models are independent, so without a budget
 /// they are rebuilt side by side (one small model need not wait for a large one).
 pub async fn replay(pool: &PgPool, args: &ReplayArgs) -> anyhow::Result<()> {
-    let selected = select(&args.selection)?;
+    let (selected, organization) =
+        select(pool, &args.selection, args.organization.as_deref()).await?;
     let bars = MultiProgress::new();
     if args.stop_after.is_none() {
         let rebuilds = selected
             .into_iter()
-            .map(|projection| replay_one(pool, projection, args, &bars, None));
+            .map(|projection| replay_one(pool, projection, organization, args, &bars, None));
         for outcome in futures::future::join_all(rebuilds).await {
             outcome?;
         }
@@ -33,7 +34,16 @@ pub async fn replay(pool: &PgPool, args: &ReplayArgs) -> anyhow::Result<()> {
     }
     let mut budget = args.stop_after;
     for projection in selected {
-        if !replay_one(pool, projection, args, &bars, Some(&mut budget)).await? {
+        if !replay_one(
+            pool,
+            projection,
+            organization,
+            args,
+            &bars,
+            Some(&mut budget),
+        )
+        .await?
+        {
             return Ok(());
         }
     }
@@ -44,12 +54,13 @@ pub async fn replay(pool: &PgPool, args: &ReplayArgs) -> anyhow::Result<()> {
 async fn replay_one(
     pool: &PgPool,
     projection: Arc<dyn Projection>,
+    organization: Option<i64>,
     args: &ReplayArgs,
     bars: &MultiProgress,
     budget: Option<&mut Option<i64>>,
 ) -> anyhow::Result<bool> {
     let name = projection.name();
-    let (shadow, resumed) = Shadow::open(pool, projection, Purpose::Replay, args.fresh)
+    let (shadow, resumed) = open(pool, projection, Purpose::Replay, args.fresh, organization)
         .await
         .with_context(|| format!("cannot prepare the rebuild of {name}"))?;
     let before = shadow.state().await?;
@@ -100,9 +111,11 @@ async fn replay_one(
 /// stand and compares them; prints every difference. Returns whether all are identical.
 pub async fn verify(pool: &PgPool, args: &VerifyArgs) -> anyhow::Result<bool> {
     let mut identical = true;
-    for projection in select(&args.selection)? {
+    let (selected, organization) =
+        select(pool, &args.selection, args.organization.as_deref()).await?;
+    for projection in selected {
         let name = projection.name();
-        let (shadow, _) = Shadow::open(pool, projection, Purpose::Verify, true)
+        let (shadow, _) = open(pool, projection, Purpose::Verify, true, organization)
             .await
             .with_context(|| format!("cannot prepare the rebuild of {name}"))?;
         let live = shadow.live_positions().await?;
@@ -149,22 +162,59 @@ pub async fn verify(pool: &PgPool, args: &VerifyArgs) -> anyhow::Result<bool> {
     Ok(identical)
 }
 
-/// The projections the selection names, in registry order.
-fn select(selection: &ProjectionSelection) -> anyhow::Result<Vec<Arc<dyn Projection>>> {
-    let every = registry::durable();
-    if selection.all {
-        return Ok(every);
+/// Opens the projection's shadow, of one organization or of all.
+async fn open(
+    pool: &PgPool,
+    projection: Arc<dyn Projection>,
+    purpose: Purpose,
+    fresh: bool,
+    organization: Option<i64>,
+) -> Result<(Shadow, bool), ReplayError> {
+    match organization {
+        None => Shadow::open(pool, projection, purpose, fresh).await,
+        Some(id) => Shadow::open_organization(pool, projection, purpose, fresh, id).await,
     }
+}
+
+/// The projections the selection names, in registry order, and the id of the one
+/// organization it is narrowed to. With an organization, `--all` keeps the read
+/// models that can be rebuilt per organization (saying which it skips), and naming
+/// one that cannot is an error.
+async fn select(
+    pool: &PgPool,
+    selection: &ProjectionSelection,
+    organization: Option<&str>,
+) -> anyhow::Result<(Vec<Arc<dyn Projection>>, Option<i64>)> {
+    let every = registry::durable();
     for name in &selection.names {
         if !every.iter().any(|p| p.name() == name) {
             let known: Vec<_> = every.iter().map(|p| p.name()).collect();
             bail!("no read model named {name:?} (known: {})", known.join(", "));
         }
     }
-    Ok(every
+    let selected: Vec<_> = every
         .into_iter()
-        .filter(|p| selection.names.iter().any(|n| n == p.name()))
-        .collect())
+        .filter(|p| selection.all || selection.names.iter().any(|n| n == p.name()))
+        .collect();
+    let Some(slug) = organization else {
+        return Ok((selected, None));
+    };
+    let organization: i64 = sqlx::query_scalar("SELECT id FROM organizations WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(pool)
+        .await?
+        .with_context(|| format!("no organization {slug:?}"))?;
+    let (per_organization, whole): (Vec<_>, Vec<_>) = selected
+        .into_iter()
+        .partition(|p| p.organization_column().is_some());
+    for projection in &whole {
+        let name = projection.name();
+        if !selection.all {
+            bail!(ReplayError::NotPerOrganization { projection: name });
+        }
+        println!("{name}: skipped, its tables do not name each row's organization (rebuild it without --organization)");
+    }
+    Ok((per_organization, Some(organization)))
 }
 
 /// Applies batches until nothing is readable (or `until` is reached), showing

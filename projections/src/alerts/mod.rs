@@ -36,6 +36,10 @@ impl Projection for AlertRulesProjection {
         &["workflows", "service_hooks"]
     }
 
+    fn organization_column(&self) -> Option<&'static str> {
+        Some("org_id")
+    }
+
     fn body_sql(&self) -> &'static str {
         "NULL::bytea"
     }

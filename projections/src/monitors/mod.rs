@@ -33,6 +33,10 @@ impl Projection for MonitorsProjection {
         &["monitors", "monitor_environments", "monitor_check_ins"]
     }
 
+    fn organization_column(&self) -> Option<&'static str> {
+        Some("org_id")
+    }
+
     fn body_sql(&self) -> &'static str {
         "NULL::bytea"
     }

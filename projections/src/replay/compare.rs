@@ -7,8 +7,8 @@ use sqlx::PgConnection;
 use super::error::ReplayError;
 use super::shadow::{pause_live_runner, Shadow};
 use super::state::Until;
-use crate::checkpoint;
 use crate::runner::apply_pending_in;
+use crate::sql::identifier as quote;
 
 /// How one table of a rebuild differs from its live twin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,10 +75,7 @@ impl Shadow {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             .execute(&mut *tx)
             .await?;
-        let partitions: Vec<i64> = sqlx::query_scalar(crate::log::PARTITIONS)
-            .fetch_all(&mut *tx)
-            .await?;
-        for partition in partitions {
+        for partition in self.partitions(&mut tx).await? {
             apply_pending_in(&mut tx, &*self.projection, partition, batch)
                 .await
                 .map_err(|source| ReplayError::Live {
@@ -86,14 +83,14 @@ impl Shadow {
                     source,
                 })?;
         }
-        let live = checkpoint::positions_in(&mut tx, name).await?;
+        let live = self.live_checkpoints(&mut tx).await?;
         let until = Until::Positions(live.clone());
         while self.step_in(&mut tx, batch, &until).await? > 0 {}
         self.level_with(&mut tx, &live).await?;
         let state = self.state_in(&mut tx).await?;
         let mut tables = Vec::new();
         for table in self.projection.tables() {
-            let (live_table, rebuilt) = (self.qualified_live(table), self.qualified(table));
+            let (live_table, rebuilt) = (self.rows_live(table), self.rows(table));
             let live_rows: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {live_table}"))
                 .fetch_one(&mut *tx)
                 .await?;
@@ -121,6 +118,29 @@ impl Shadow {
             events_applied: state.events_applied,
             tables,
         })
+    }
+}
+
+impl Shadow {
+    /// The rows of a live table compared: those of the organization rebuilt, or all.
+    fn rows_live(&self, table: &str) -> String {
+        self.of_organization(self.qualified_live(table))
+    }
+
+    /// The rows of a rebuilt table compared.
+    fn rows(&self, table: &str) -> String {
+        self.of_organization(self.qualified(table))
+    }
+
+    fn of_organization(&self, table: String) -> String {
+        match self.organization {
+            None => table,
+            Some(organization) => format!(
+                "(SELECT * FROM {table} WHERE {} = {}) AS rows",
+                quote(organization.column),
+                organization.id
+            ),
+        }
     }
 }
 

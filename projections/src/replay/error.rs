@@ -43,6 +43,16 @@ pub enum ReplayError {
         /// The shadow's checkpoint.
         rebuilt: LogPosition,
     },
+    /// A rebuild of one organization asked of a read model that keeps rows of
+    /// several organizations together.
+    #[error(
+        "{projection} cannot be rebuilt one organization at a time: not every one of its \
+         tables names the organization of its rows; rebuild it whole"
+    )]
+    NotPerOrganization {
+        /// The projection.
+        projection: &'static str,
+    },
     /// A live index whose definition this tool cannot re-target.
     #[error("cannot copy index definition {0}")]
     Index(String),

@@ -7,7 +7,7 @@ use faultline_domain::log_position::LogPosition;
 use sqlx::{PgConnection, PgPool};
 
 use super::error::ReplayError;
-use super::shadow::{Purpose, Shadow};
+use super::shadow::{Organization, Purpose, Shadow};
 use crate::log::count_after;
 use crate::projection::Projection;
 use crate::runner::LOCK_NAMESPACE;
@@ -22,15 +22,53 @@ impl Shadow {
         purpose: Purpose,
         fresh: bool,
     ) -> Result<(Self, bool), ReplayError> {
+        Self::open_in(pool, projection, purpose, fresh, None).await
+    }
+
+    /// [`Shadow::open`] for one organization: the shadow reads only its partition of
+    /// the log and holds only its rows; its swap replaces only those rows and that
+    /// partition's checkpoint, and its comparison compares only them. A read model
+    /// without an [`organization column`](Projection::organization_column) refuses.
+    pub async fn open_organization(
+        pool: &PgPool,
+        projection: Arc<dyn Projection>,
+        purpose: Purpose,
+        fresh: bool,
+        organization: i64,
+    ) -> Result<(Self, bool), ReplayError> {
+        let Some(column) = projection.organization_column() else {
+            return Err(ReplayError::NotPerOrganization {
+                projection: projection.name(),
+            });
+        };
+        let organization = Organization {
+            id: organization,
+            column,
+        };
+        Self::open_in(pool, projection, purpose, fresh, Some(organization)).await
+    }
+
+    async fn open_in(
+        pool: &PgPool,
+        projection: Arc<dyn Projection>,
+        purpose: Purpose,
+        fresh: bool,
+        organization: Option<Organization>,
+    ) -> Result<(Self, bool), ReplayError> {
         let live: String = sqlx::query_scalar("SELECT current_schema()")
             .fetch_one(pool)
             .await?;
-        let schema = format!("{}_{}", purpose.prefix(), projection.name());
+        // One organization's rebuild never resumes (nor disturbs) a whole one.
+        let schema = match organization {
+            None => format!("{}_{}", purpose.prefix(), projection.name()),
+            Some(o) => format!("{}_{}_org{}", purpose.prefix(), projection.name(), o.id),
+        };
         let shadow = Self {
             pool: pool.clone(),
             projection,
             live,
             schema,
+            organization,
         };
         let migration: i64 =
             sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM _sqlx_migrations")

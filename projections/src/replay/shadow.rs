@@ -33,6 +33,16 @@ pub struct Shadow {
     pub(super) projection: Arc<dyn Projection>,
     pub(super) live: String,
     pub(super) schema: String,
+    /// The one organization rebuilt (its partition of the log, its rows of each
+    /// table), or every one.
+    pub(super) organization: Option<Organization>,
+}
+
+/// The organization a shadow rebuilds, and the column naming it in every table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Organization {
+    pub(super) id: i64,
+    pub(super) column: &'static str,
 }
 
 impl Shadow {
@@ -44,6 +54,11 @@ impl Shadow {
     /// The shadow's schema.
     pub fn schema(&self) -> &str {
         &self.schema
+    }
+
+    /// The organization rebuilt, if only one is.
+    pub fn organization(&self) -> Option<i64> {
+        self.organization.map(|o| o.id)
     }
 
     pub(super) fn quoted(&self) -> String {

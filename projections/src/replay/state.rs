@@ -141,6 +141,9 @@ impl Shadow {
         &self,
         conn: &mut PgConnection,
     ) -> Result<Vec<i64>, ReplayError> {
+        if let Some(organization) = self.organization {
+            return Ok(vec![organization.id]);
+        }
         Ok(sqlx::query_scalar(&format!(
             "SELECT organization_id FROM ({}) AS p
               UNION SELECT organization_id FROM {}._replay_checkpoints
@@ -157,10 +160,12 @@ impl Shadow {
     pub async fn remaining(&self) -> Result<i64, ReplayError> {
         let state = self.state().await?;
         let total: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM {} WHERE aggregate_type = ANY($1)",
+            "SELECT count(*) FROM {} WHERE aggregate_type = ANY($1)
+                AND ($2::bigint IS NULL OR organization_id = $2)",
             crate::log::source(self.projection.aggregate_types(), &[])
         ))
         .bind(self.projection.aggregate_types())
+        .bind(self.organization())
         .fetch_one(&self.pool)
         .await?;
         Ok((total - state.events_applied).max(0))
@@ -170,8 +175,18 @@ impl Shadow {
     /// compared with it reads.
     pub async fn live_positions(&self) -> Result<Until, ReplayError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(Until::Positions(
-            checkpoint::positions_in(&mut conn, self.projection.name()).await?,
-        ))
+        Ok(Until::Positions(self.live_checkpoints(&mut conn).await?))
+    }
+
+    /// Where the live read model stands in each partition the shadow rebuilds.
+    pub(super) async fn live_checkpoints(
+        &self,
+        conn: &mut PgConnection,
+    ) -> Result<BTreeMap<i64, LogPosition>, ReplayError> {
+        let mut positions = checkpoint::positions_in(conn, self.projection.name()).await?;
+        if let Some(organization) = self.organization {
+            positions.retain(|&partition, _| partition == organization.id);
+        }
+        Ok(positions)
     }
 }

@@ -6,7 +6,7 @@ use faultline_domain::log_position::LogPosition;
 use sqlx::PgConnection;
 
 use super::error::ReplayError;
-use super::shadow::{pause_live_runner, Shadow};
+use super::shadow::{pause_live_runner, Organization, Shadow};
 use super::state::{ShadowState, Until};
 use crate::checkpoint;
 use crate::sql::identifier as quote;
@@ -29,8 +29,15 @@ impl Shadow {
     /// [`SWAP_ATTEMPTS`] times: on Citus the swap's statements on the checkpoints of
     /// every worker can meet the live runners' and requests' in a distributed deadlock,
     /// and nothing of a rolled-back swap stays.
+    ///
+    /// A shadow of one organization instead replaces that organization's rows of each
+    /// live table and its partition's checkpoint; the other organizations' rows, and
+    /// the tables themselves, stay as they are.
     pub async fn swap(self, batch: i64) -> Result<ShadowState, ReplayError> {
-        self.build_indexes().await?;
+        if self.organization.is_none() {
+            // The rebuilt tables become the live ones, indexes and all.
+            self.build_indexes().await?;
+        }
         checkpoint::register(&self.pool, self.projection.name()).await?;
         let mut attempt = 1;
         loop {
@@ -55,27 +62,78 @@ impl Shadow {
         crate::citus::one_connection_per_worker(&mut tx).await?;
         pause_live_runner(&mut tx, name).await?;
         while self.step_in(&mut tx, batch, &Until::End).await? > 0 {}
-        let live = checkpoint::positions_in(&mut tx, name).await?;
+        let live = self.live_checkpoints(&mut tx).await?;
         let checkpoints = self.level_with(&mut tx, &live).await?;
         let state = self.state_in(&mut tx).await?;
+        match self.organization {
+            None => {
+                self.replace_tables(&mut tx).await?;
+                checkpoint::reset_to(&mut tx, name, &checkpoints).await?;
+            }
+            Some(organization) => {
+                self.replace_rows(&mut tx, organization).await?;
+                for &partition in &checkpoints {
+                    checkpoint::reset_partition_to(&mut tx, name, partition).await?;
+                }
+            }
+        }
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.quoted()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(state)
+    }
+
+    /// Drops each live table and moves its rebuilt copy into the live schema.
+    async fn replace_tables(&self, conn: &mut PgConnection) -> Result<(), ReplayError> {
         for table in self.projection.tables() {
             sqlx::query(&format!("DROP TABLE {}", self.qualified_live(table)))
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
             sqlx::query(&format!(
                 "ALTER TABLE {} SET SCHEMA {}",
                 self.qualified(table),
                 quote(&self.live)
             ))
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         }
-        checkpoint::reset_to(&mut tx, name, &checkpoints).await?;
-        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.quoted()))
-            .execute(&mut *tx)
+        Ok(())
+    }
+
+    /// Replaces the organization's rows of each live table by the rebuilt ones. Every
+    /// statement names the organization, so on Citus each runs on the one worker that
+    /// holds it.
+    async fn replace_rows(
+        &self,
+        conn: &mut PgConnection,
+        organization: Organization,
+    ) -> Result<(), ReplayError> {
+        let column = quote(organization.column);
+        for table in self.projection.tables() {
+            let (live, rebuilt) = (self.qualified_live(table), self.qualified(table));
+            let columns: String = sqlx::query_scalar(
+                "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum)
+                   FROM pg_attribute
+                  WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped
+                    AND attgenerated = ''",
+            )
+            .bind(&live)
+            .fetch_one(&mut *conn)
             .await?;
-        tx.commit().await?;
-        Ok(state)
+            sqlx::query(&format!("DELETE FROM {live} WHERE {column} = $1"))
+                .bind(organization.id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(&format!(
+                "INSERT INTO {live} ({columns})
+                 SELECT {columns} FROM {rebuilt} WHERE {column} = $1"
+            ))
+            .bind(organization.id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
     }
 
     /// Checks that the rebuild has applied, in every partition, each event the live

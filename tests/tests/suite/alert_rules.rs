@@ -19,7 +19,7 @@ const HOOK: &str =
 
 /// A workflow on `detector`: first seen or regression, error level and up, an email
 /// to the issue's owners and a webhook without a secret.
-fn new_issue_alert(name: &str, detector: i64) -> Value {
+pub(crate) fn new_issue_alert(name: &str, detector: i64) -> Value {
     json!({
         "name": name,
         "environment": "production",

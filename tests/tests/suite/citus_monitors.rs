@@ -2,7 +2,7 @@
 //! organization, co-located with the log, so two organizations' monitors live on
 //! different workers. Check-ins by curl, the failure issue an error opens and a
 //! success resolves (the monitors' clock run by the test), a rebuild swapped in that
-//! stays distributed, the hot statements planned on one worker, and one organization's
+//! stays distributed (whole, and of one organization), the hot statements planned on one worker, and one organization's
 //! check-ins recorded and listed, and its failure issue reopened by the clock, while
 //! the other's worker is down.
 
@@ -58,6 +58,9 @@ async fn monitors_of_two_organizations_live_on_their_workers_and_rebuild_distrib
     let verified = run_faultline(&cluster.url, &["verify", "--projection", "monitors"], &[]);
     run_faultline(&cluster.url, &["replay", "--projection", "monitors"], &[]);
     let reverified = run_faultline(&cluster.url, &["verify", "--projection", "monitors"], &[]);
+    let alpha_only = ["--projection", "monitors", "--organization", "alpha"];
+    let alpha_verified = run_faultline(&cluster.url, &[&["verify"], &alpha_only[..]].concat(), &[]);
+    run_faultline(&cluster.url, &[&["replay"], &alpha_only[..]].concat(), &[]);
     let after_replay: Vec<(String, bool)> = sqlx::query_as(MONITOR_TABLES)
         .fetch_all(&pool)
         .await
@@ -93,6 +96,10 @@ async fn monitors_of_two_organizations_live_on_their_workers_and_rebuild_distrib
     assert!(
         reverified.contains("monitors.monitor_check_ins: identical"),
         "{reverified}"
+    );
+    assert!(
+        alpha_verified.contains("monitors.monitor_check_ins: identical (2 rows)"),
+        "only alpha's check-ins are compared: {alpha_verified}"
     );
     assert_eq!(
         after_replay,

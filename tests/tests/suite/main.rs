@@ -45,6 +45,7 @@ mod readme;
 mod receivers;
 mod releases;
 mod replay;
+mod replay_organization;
 mod request_timeouts;
 mod retention;
 mod retention_drop;
