@@ -35,8 +35,8 @@ pub enum CitusError {
 /// the log (both tables), the stream heads its appends move, the checkpoints its
 /// readers keep per organization, and the read models that name their organization
 /// in every key (the monitors', with the record of their incidents' issues; the alert
-/// rules' workflows and service hooks).
-pub const DISTRIBUTED: [(&str, &str); 10] = [
+/// rules' workflows and service hooks; the source map bundles' index).
+pub const DISTRIBUTED: [(&str, &str); 13] = [
     ("events", "organization_id"),
     ("ingested_events", "organization_id"),
     ("stream_heads", "organization_id"),
@@ -47,6 +47,9 @@ pub const DISTRIBUTED: [(&str, &str); 10] = [
     ("monitor_incident_issues", "org_id"),
     ("workflows", "org_id"),
     ("service_hooks", "org_id"),
+    ("artifact_bundles", "org_id"),
+    ("artifact_bundle_projects", "org_id"),
+    ("artifact_bundle_files", "org_id"),
 ];
 
 /// Whether the database is a Citus coordinator.

@@ -97,7 +97,8 @@ pub struct FileRow {
     pub dist: Option<String>,
 }
 
-const FILES: &str = "SELECT f.url, f.file_type, f.debug_id, f.sourcemap, f.file_checksum,
+/// The files of a project's bundles in an organization (`$1`, `$2`), to narrow further.
+pub const FILES_SQL: &str = "SELECT f.url, f.file_type, f.debug_id, f.sourcemap, f.file_checksum,
                             b.release, b.dist
                        FROM artifact_bundle_files f
                        JOIN artifact_bundles b
@@ -115,7 +116,7 @@ pub async fn files_by_debug_id(
     debug_id: &str,
 ) -> Result<Vec<FileRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "{FILES} AND f.debug_id = $3 ORDER BY b.date_uploaded DESC LIMIT 20"
+        "{FILES_SQL} AND f.debug_id = $3 ORDER BY b.date_uploaded DESC LIMIT 20"
     ))
     .bind(org_id)
     .bind(project_id)
@@ -133,7 +134,7 @@ pub async fn files_by_url(
     urls: &[String],
 ) -> Result<Vec<FileRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "{FILES} AND f.url = ANY($3) ORDER BY b.date_uploaded DESC LIMIT 50"
+        "{FILES_SQL} AND f.url = ANY($3) ORDER BY b.date_uploaded DESC LIMIT 50"
     ))
     .bind(org_id)
     .bind(project_id)
@@ -167,7 +168,7 @@ pub async fn files_by_url_in_release(
     (release, dist): (&str, Option<&str>),
 ) -> Result<Vec<FileRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "{FILES} AND f.url = ANY($3) AND b.release = $4 AND b.dist IS NOT DISTINCT FROM $5
+        "{FILES_SQL} AND f.url = ANY($3) AND b.release = $4 AND b.dist IS NOT DISTINCT FROM $5
          ORDER BY b.date_uploaded DESC LIMIT 50"
     ))
     .bind(org_id)
@@ -235,20 +236,28 @@ pub async fn upload_facts(
 }
 
 /// Bundles older than the longest retention of the projects they serve (the server's
-/// `default_days` where a project sets none): `(org_id, checksum)`.
+/// `default_days` where a project sets none): `(org_id, checksum)`. The projects'
+/// retentions are read first, in a statement of their own: on Citus the bundles live
+/// on the workers and the projects on the coordinator.
 pub async fn expired(
     pool: &PgPool,
     now: DateTime<Utc>,
     default_days: i32,
     limit: i64,
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let retention_days: serde_json::Value = sqlx::query_scalar(
+        "SELECT coalesce(jsonb_object_agg(id::text, coalesce(retention_days, $1)), '{}')
+           FROM projects",
+    )
+    .bind(default_days)
+    .fetch_one(pool)
+    .await?;
     sqlx::query_as(
         "SELECT b.org_id, b.checksum
            FROM artifact_bundles b
           WHERE b.date_uploaded < $3 - make_interval(days => (
-                    SELECT coalesce(max(coalesce(pr.retention_days, $1)), $1)
+                    SELECT coalesce(max(($4::jsonb ->> p.project_id::text)::int), $1)
                       FROM artifact_bundle_projects p
-                      JOIN projects pr ON pr.id = p.project_id
                      WHERE p.org_id = b.org_id AND p.checksum = b.checksum))
           ORDER BY b.date_uploaded
           LIMIT $2",
@@ -256,6 +265,7 @@ pub async fn expired(
     .bind(default_days)
     .bind(limit)
     .bind(now)
+    .bind(retention_days)
     .fetch_all(pool)
     .await
 }

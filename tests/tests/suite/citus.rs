@@ -99,6 +99,9 @@ async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_
     assert_eq!(
         distributed,
         [
+            ("artifact_bundle_files".to_owned(), true),
+            ("artifact_bundle_projects".to_owned(), true),
+            ("artifact_bundles".to_owned(), true),
             ("events".to_owned(), true),
             ("ingested_events".to_owned(), true),
             ("monitor_check_ins".to_owned(), true),

@@ -18,6 +18,7 @@ mod citus_cluster;
 mod citus_crash;
 mod citus_monitors;
 mod citus_retention;
+mod citus_sourcemaps;
 mod crash;
 mod cron_clock;
 mod cron_retention;

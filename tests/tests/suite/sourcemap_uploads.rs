@@ -98,14 +98,16 @@ async fn oversized_chunks_and_bundles_are_refused_with_the_reason() {
     assert_eq!(listed, json!([]));
 }
 
-#[tokio::test]
-async fn a_bundle_past_its_projects_retention_is_deleted_and_its_blobs_removed() {
-    let cli = std::env::var("FAULTLINE_TEST_SENTRY_CLI3").expect("run scripts/test");
-    let (url, pool) = fresh_database().await;
-    let server = TestServer::on_database(&url);
-    let token = create_user(&url, "ci@example.test", false);
-    let api = Api::new(&server, &token);
-    project_with_key(&api, "shop", "web").await;
+/// Has sentry-cli (`cli`) inject debug ids into a minified script throwing from
+/// function `function`, and upload it with its source map as a bundle of release
+/// `web@1` for project `web` of `org`.
+pub(crate) fn upload_source_maps(
+    cli: &str,
+    server: &TestServer,
+    token: &str,
+    org: &str,
+    function: &str,
+) {
     let dir = std::env::temp_dir().join(format!("fl-maps-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -113,21 +115,25 @@ async fn a_bundle_past_its_projects_retention_is_deleted_and_its_blobs_removed()
         "function a(){throw new Error(\"x\")}a();\n//# sourceMappingURL=app.js.map\n",
     )
     .unwrap();
+    let source =
+        format!("function {function}() {{\\n  throw new Error(\\\"x\\\");\\n}}\\n{function}();\\n");
     std::fs::write(
         dir.join("app.js.map"),
-        r#"{"version":3,"file":"app.js","sources":["src/app.js"],"sourcesContent":["function fail() {\n  throw new Error(\"x\");\n}\nfail();\n"],"names":["fail"],"mappings":"AAAA,SAASA"}"#,
+        format!(
+            r#"{{"version":3,"file":"app.js","sources":["src/app.js"],"sourcesContent":["{source}"],"names":["{function}"],"mappings":"AAAA,SAASA"}}"#
+        ),
     )
     .unwrap();
     for args in [
         vec!["sourcemaps", "inject", "."],
         vec!["sourcemaps", "upload", "--release", "web@1", "."],
     ] {
-        let output = Command::new(&cli)
+        let output = Command::new(cli)
             .args(&args)
             .current_dir(&dir)
             .env("SENTRY_URL", &server.url)
-            .env("SENTRY_AUTH_TOKEN", &token)
-            .env("SENTRY_ORG", "shop")
+            .env("SENTRY_AUTH_TOKEN", token)
+            .env("SENTRY_ORG", org)
             .env("SENTRY_PROJECT", "web")
             .output()
             .unwrap();
@@ -137,6 +143,17 @@ async fn a_bundle_past_its_projects_retention_is_deleted_and_its_blobs_removed()
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+#[tokio::test]
+async fn a_bundle_past_its_projects_retention_is_deleted_and_its_blobs_removed() {
+    let cli = std::env::var("FAULTLINE_TEST_SENTRY_CLI3").expect("run scripts/test");
+    let (url, pool) = fresh_database().await;
+    let server = TestServer::on_database(&url);
+    let token = create_user(&url, "ci@example.test", false);
+    let api = Api::new(&server, &token);
+    project_with_key(&api, "shop", "web").await;
+    upload_source_maps(&cli, &server, &token, "shop", "fail");
     let listed = api
         .get_ok("/api/0/projects/shop/web/files/artifact-bundles/")
         .await;
