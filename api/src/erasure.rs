@@ -100,10 +100,11 @@ pub async fn forget_user(
     let mut keyless: Vec<(i64, i64)> = Vec::new();
     let mut rows = sqlx::query_as::<_, (i64, i64, String, Value, Option<Vec<u8>>)>(
         "SELECT project_id, position, event_version, payload, body FROM ingested_events
-          WHERE project_id = ANY($1) AND event_type = 'EventIngested'
+          WHERE organization_id = $2 AND project_id = ANY($1) AND event_type = 'EventIngested'
             AND (body IS NOT NULL OR event_version <> '4.0')",
     )
     .bind(&projects)
+    .bind(org_id)
     .fetch(pool);
     while let Some((project_id, position, version, payload, column)) = rows.try_next().await? {
         let (_, event) = stored_event(&version, payload.clone(), column.as_deref())?;
@@ -153,7 +154,7 @@ pub async fn forget_user(
         "SELECT project_id, position, aggregate_id AS stream, event_version AS version, payload,
                 body, metadata
            FROM ingested_events
-          WHERE project_id = ANY($1) AND event_type = 'EventIngested'
+          WHERE organization_id = $5 AND project_id = ANY($1) AND event_type = 'EventIngested'
             AND (body IS NOT NULL OR event_version <> '4.0')
             AND (payload -> 'EventIngested' ->> 'user_key' = ANY($2)
                  OR (project_id, position) IN (SELECT * FROM unnest($3::bigint[], $4::bigint[])))",
@@ -172,6 +173,7 @@ pub async fn forget_user(
             .map(|(_, position)| *position)
             .collect::<Vec<_>>(),
     )
+    .bind(org_id)
     .fetch_all(&mut *tx)
     .await?;
     let mut rewritten = Vec::with_capacity(targets.len());
@@ -206,7 +208,7 @@ pub async fn forget_user(
         sqlx::query(
             "UPDATE ingested_events
                 SET payload = $3, body = $4, metadata = $5, event_version = $6
-              WHERE project_id = $1 AND position = $2",
+              WHERE organization_id = $7 AND project_id = $1 AND position = $2",
         )
         .bind(row.project_id)
         .bind(row.position)
@@ -214,12 +216,14 @@ pub async fn forget_user(
         .bind(&row.body)
         .bind(&row.metadata)
         .bind(body::IN_COLUMN_VERSION)
+        .bind(org_id)
         .execute(&mut *tx)
         .await?;
     }
     for (old, new) in &renames {
-        rename_in_summaries(&mut tx, &projects, old, new).await?;
-        rename_in_bodiless_heads(&mut tx, &projects, old, new, person).await?;
+        let organization = (org_id, projects.as_slice());
+        rename_in_summaries(&mut tx, organization, old, new).await?;
+        rename_in_bodiless_heads(&mut tx, organization, old, new, person).await?;
         for statement in [
             "UPDATE issue_users SET user_key = $2
               WHERE user_key = $1 AND issue_id IN (SELECT id FROM issues WHERE project_id = ANY($3))",
@@ -318,18 +322,19 @@ pub async fn vacuum_after_erasure(pool: &PgPool) -> Result<(), sqlx::Error> {
 /// `user` tag become `new`, and an address of the person leaves their metadata.
 async fn rename_in_bodiless_heads(
     tx: &mut sqlx::PgConnection,
-    projects: &[i64],
+    (org_id, projects): (i64, &[i64]),
     old: &str,
     new: &str,
     person: &Person,
 ) -> Result<(), ErasureError> {
     let rows: Vec<(i64, i64, Value, Value)> = sqlx::query_as(
         "SELECT project_id, position, payload, metadata FROM ingested_events
-          WHERE project_id = ANY($1) AND body IS NULL
+          WHERE organization_id = $3 AND project_id = ANY($1) AND body IS NULL
             AND payload -> 'EventIngested' ->> 'user_key' = $2",
     )
     .bind(projects)
     .bind(old)
+    .bind(org_id)
     .fetch_all(&mut *tx)
     .await?;
     for (project_id, position, mut payload, mut metadata) in rows {
@@ -350,12 +355,13 @@ async fn rename_in_bodiless_heads(
         }
         sqlx::query(
             "UPDATE ingested_events SET payload = $3, metadata = $4
-              WHERE project_id = $1 AND position = $2",
+              WHERE organization_id = $5 AND project_id = $1 AND position = $2",
         )
         .bind(project_id)
         .bind(position)
         .bind(&payload)
         .bind(&metadata)
+        .bind(org_id)
         .execute(&mut *tx)
         .await?;
     }
@@ -365,18 +371,20 @@ async fn rename_in_bodiless_heads(
 /// Rewrites the organization's occurrence summaries that count `old` to count `new`.
 async fn rename_in_summaries(
     tx: &mut sqlx::PgConnection,
-    projects: &[i64],
+    (org_id, projects): (i64, &[i64]),
     old: &str,
     new: &str,
 ) -> Result<(), ErasureError> {
     let summaries: Vec<(i64, Value)> = sqlx::query_as(
         "SELECT position, payload FROM events
-          WHERE aggregate_type = 'issue' AND event_type = 'OccurrencesSummarized'
+          WHERE organization_id = $3 AND aggregate_type = 'issue'
+            AND event_type = 'OccurrencesSummarized'
             AND (payload -> 'OccurrencesSummarized' ->> 'project_id')::bigint = ANY($1)
             AND payload::text LIKE '%' || $2 || '%'",
     )
     .bind(projects)
     .bind(old)
+    .bind(org_id)
     .fetch_all(&mut *tx)
     .await?;
     // The key as a JSON string, wherever it sits: users, the `user` tag's values, the
@@ -385,9 +393,10 @@ async fn rename_in_summaries(
     for (position, payload) in summaries {
         let text = payload.to_string().replace(&quoted_old, &quoted_new);
         let payload: Value = serde_json::from_str(&text)?;
-        sqlx::query("UPDATE events SET payload = $2 WHERE position = $1")
+        sqlx::query("UPDATE events SET payload = $2 WHERE organization_id = $3 AND position = $1")
             .bind(position)
             .bind(&payload)
+            .bind(org_id)
             .execute(&mut *tx)
             .await?;
     }

@@ -257,13 +257,17 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
 }
 
 #[tokio::test]
-async fn a_person_is_erased_from_the_log_on_the_workers() {
+async fn a_person_is_erased_from_the_log_on_their_organizations_worker_alone() {
     let cluster = CitusCluster::start(2);
     run_faultline(&cluster.url, &["migrate", "--citus"], &[]);
     let server = TestServer::on_database(&cluster.url);
     let token = create_user(&cluster.url, "ops@example.test", false);
     let api = Api::new(&server, &token);
     let alpha = project_with_key(&api, "alpha", "web").await;
+    project_with_key(&api, "beta", "api").await;
+    let pool = cluster.pool().await;
+    let alpha_worker = cluster.worker_of(&pool, 1).await;
+    let beta_worker = cluster.worker_of(&pool, 2).await;
     for email in ["ada@example.test", "ada@example.test", "bob@example.test"] {
         send_event(&server, &alpha, &cart_error_of(email)).await;
     }
@@ -274,6 +278,8 @@ async fn a_person_is_erased_from_the_log_on_the_workers() {
     let events_path = format!("{}events/?full=true", issue_path("alpha", &issue));
     let before = api.get_ok(&events_path).await.to_string();
 
+    // Every statement of alpha's erasure names alpha: beta's worker is not needed.
+    cluster.stop_worker(beta_worker);
     let erased = run_faultline(
         &cluster.url,
         &[
@@ -287,8 +293,13 @@ async fn a_person_is_erased_from_the_log_on_the_workers() {
         &[],
     );
     let after = api.get_ok(&events_path).await;
+    cluster.start_worker(beta_worker);
     let verified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
 
+    assert_ne!(
+        alpha_worker, beta_worker,
+        "the organizations share a worker"
+    );
     assert!(before.contains("ada@example.test"), "{before}");
     assert!(
         erased.contains("erased the person from 2 stored event(s)"),
