@@ -51,6 +51,16 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
+/// Whether the database refused a statement because a Citus shard it was planned on
+/// was moved, split or isolated meanwhile (`citus_rebalance_start`,
+/// `isolate_tenant_to_new_shard`): nothing was written, and the same statement run
+/// again is planned on the shard's new place. Citus reports it as an internal error,
+/// so its message tells it.
+pub fn is_shard_moved(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db)
+        if db.message().starts_with("could not find valid entry for shard"))
+}
+
 /// The outcome of a command that did not succeed: either the domain refused it, or
 /// storing it failed.
 #[derive(Debug, thiserror::Error)]

@@ -282,7 +282,8 @@ fn by_organization<T>(jobs: Vec<T>, org_of: impl Fn(&T) -> i64) -> Vec<Vec<T>> {
     batches.into_iter().map(|(_, batch)| batch).collect()
 }
 
-/// How many decided-but-conflicting attempts a batch gets before failing.
+/// How many attempts a batch gets before failing, when its streams moved or its
+/// shard did.
 const BATCH_ATTEMPTS: usize = 4;
 /// Beyond this many cached issues the cache starts over (it is only a cache).
 const MAX_CACHED_ISSUES: usize = 200_000;
@@ -321,6 +322,13 @@ impl Worker {
                     // conflict names the batch's first stream, not necessarily the
                     // one that moved: forget all rather than guess.
                     self.issues.clear();
+                }
+                Err(
+                    BatchError::Store(StoreError::Database(error)) | BatchError::Database(error),
+                ) if crate::error::is_shard_moved(error) => {
+                    tracing::warn!(attempt, %error, "a shard moved under the batch, writing it again");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt as u64))
+                        .await;
                 }
                 _ => break,
             }

@@ -79,6 +79,11 @@ impl CitusCluster {
 }
 
 impl CitusCluster {
+    /// The port worker `n` (1, 2, ...) listens on.
+    pub fn worker_port(&self, n: u16) -> i32 {
+        i32::from(self.port + n)
+    }
+
     /// Stops the worker listening on `port` (fast shutdown: its connections are cut).
     pub fn stop_worker(&self, port: i32) {
         self.pg_ctl(port, &["-m", "fast", "-w", "stop"]);

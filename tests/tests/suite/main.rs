@@ -17,6 +17,7 @@ mod citus;
 mod citus_cluster;
 mod citus_crash;
 mod citus_monitors;
+mod citus_rebalance;
 mod citus_retention;
 mod citus_sourcemaps;
 mod crash;
