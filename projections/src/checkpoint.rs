@@ -67,22 +67,6 @@ pub async fn advance(
     to: LogPosition,
     applied: i64,
 ) -> Result<(), sqlx::Error> {
-    set(conn, name, (partition, to, applied), Count::Add).await
-}
-
-/// Whether a checkpoint's count of applied events grows or is replaced.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Count {
-    Add,
-    Replace,
-}
-
-async fn set(
-    conn: &mut PgConnection,
-    name: &str,
-    (partition, to, applied): (i64, LogPosition, i64),
-    count: Count,
-) -> Result<(), sqlx::Error> {
     // The notification is delivered at commit: other processes learn the projection
     // moved. One statement for both saves a round trip per batch.
     sqlx::query(
@@ -92,8 +76,7 @@ async fn set(
              VALUES ($1, $2, $3::text::xid8, $4, $5)
              ON CONFLICT (name, organization_id) DO UPDATE
                 SET last_tx_id = excluded.last_tx_id, last_position = excluded.last_position,
-                    events_applied = CASE WHEN $7 THEN c.events_applied ELSE 0 END
-                                     + excluded.events_applied,
+                    events_applied = c.events_applied + excluded.events_applied,
                     updated_at = excluded.updated_at, failed_position = NULL, failed_error = NULL
              RETURNING name)
          SELECT pg_notify('faultline_checkpoints', $6) FROM moved",
@@ -104,7 +87,6 @@ async fn set(
     .bind(to.position)
     .bind(applied)
     .bind(notification(name, partition, to))
-    .bind(count == Count::Add)
     .execute(conn)
     .await?;
     Ok(())
@@ -240,9 +222,14 @@ pub async fn reset_to(
 pub async fn reset_partition_to(
     conn: &mut PgConnection,
     name: &str,
-    checkpoint: (i64, LogPosition, i64),
+    (partition, to, applied): (i64, LogPosition, i64),
 ) -> Result<(), sqlx::Error> {
-    set(conn, name, checkpoint, Count::Replace).await
+    sqlx::query("DELETE FROM projection_checkpoints WHERE name = $1 AND organization_id = $2")
+        .bind(name)
+        .bind(partition)
+        .execute(&mut *conn)
+        .await?;
+    advance(conn, name, partition, to, applied).await
 }
 
 /// Where the projection stands in `partition`, if it has applied anything there.

@@ -103,36 +103,49 @@ pub enum Concat {
     TooLarge(u64),
 }
 
+/// Old blobs looked at per round of [`collect_garbage`].
+const GARBAGE_BATCH: i64 = 5_000;
+
 /// Removes blobs older than `min_age_hours` that no bundle file uses: chunks once
 /// their bundle is assembled, and the files of deleted bundles. Returns how many.
-/// The blobs old enough are listed first, then those of them that files use, in
+/// Each round lists a batch of old blobs, then those of them that files use, in
 /// statements of their own: on Citus the files live on the workers and the blobs on
 /// the coordinator. A bundle assembled meanwhile uses blobs younger than the grace.
 pub async fn collect_garbage(pool: &PgPool, min_age_hours: i32) -> Result<u64, sqlx::Error> {
-    let old: Vec<String> = sqlx::query_scalar(
-        "SELECT checksum FROM file_blobs WHERE created_at < now() - make_interval(hours => $1)",
-    )
-    .bind(min_age_hours)
-    .fetch_all(pool)
-    .await?;
-    if old.is_empty() {
-        return Ok(0);
+    let mut removed = 0;
+    let mut after = String::new();
+    loop {
+        let old: Vec<String> = sqlx::query_scalar(
+            "SELECT checksum FROM file_blobs
+              WHERE created_at < now() - make_interval(hours => $1) AND checksum > $2
+              ORDER BY checksum LIMIT $3",
+        )
+        .bind(min_age_hours)
+        .bind(&after)
+        .bind(GARBAGE_BATCH)
+        .fetch_all(pool)
+        .await?;
+        let Some(last) = old.last() else {
+            return Ok(removed);
+        };
+        after = last.clone();
+        let used: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT file_checksum FROM artifact_bundle_files
+              WHERE file_checksum = ANY($1)",
+        )
+        .bind(&old)
+        .fetch_all(pool)
+        .await?;
+        let done = sqlx::query(
+            "DELETE FROM file_blobs
+              WHERE checksum = ANY($1) AND checksum <> ALL($2)
+                AND created_at < now() - make_interval(hours => $3)",
+        )
+        .bind(&old)
+        .bind(&used)
+        .bind(min_age_hours)
+        .execute(pool)
+        .await?;
+        removed += done.rows_affected();
     }
-    let used: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT file_checksum FROM artifact_bundle_files WHERE file_checksum = ANY($1)",
-    )
-    .bind(&old)
-    .fetch_all(pool)
-    .await?;
-    let done = sqlx::query(
-        "DELETE FROM file_blobs
-          WHERE checksum = ANY($1) AND checksum <> ALL($2)
-            AND created_at < now() - make_interval(hours => $3)",
-    )
-    .bind(&old)
-    .bind(&used)
-    .bind(min_age_hours)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected())
 }
