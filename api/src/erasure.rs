@@ -220,27 +220,47 @@ pub async fn forget_user(
         .execute(&mut *tx)
         .await?;
     }
+    let issue_streams: Vec<String> = if renames.is_empty() {
+        Vec::new()
+    } else {
+        sqlx::query_scalar(
+            "SELECT stream_id FROM issues WHERE org_id = $1 AND project_id = ANY($2)",
+        )
+        .bind(org_id)
+        .bind(&projects)
+        .fetch_all(&mut *tx)
+        .await?
+    };
     for (old, new) in &renames {
         let organization = (org_id, projects.as_slice());
         rename_in_summaries(&mut tx, organization, old, new).await?;
         rename_in_bodiless_heads(&mut tx, organization, old, new, person).await?;
         for statement in [
             "UPDATE issue_users SET user_key = $2
-              WHERE user_key = $1 AND issue_id IN (SELECT id FROM issues WHERE project_id = ANY($3))",
+              WHERE user_key = $1 AND org_id = $4
+                AND issue_id IN (SELECT id FROM issues WHERE org_id = $4 AND project_id = ANY($3))",
             "UPDATE issue_tag_values SET value = $2
-              WHERE key = 'user' AND value = $1
-                AND issue_id IN (SELECT id FROM issues WHERE project_id = ANY($3))",
-            "UPDATE alert_issue_minute_users SET user_key = $2
-              WHERE user_key = $1
-                AND stream_id IN (SELECT stream_id FROM issues WHERE project_id = ANY($3))",
+              WHERE key = 'user' AND value = $1 AND org_id = $4
+                AND issue_id IN (SELECT id FROM issues WHERE org_id = $4 AND project_id = ANY($3))",
         ] {
             sqlx::query(statement)
                 .bind(old)
                 .bind(new)
                 .bind(&projects)
+                .bind(org_id)
                 .execute(&mut *tx)
                 .await?;
         }
+        // The alert counters stay beside the accounts: their issues are read first.
+        sqlx::query(
+            "UPDATE alert_issue_minute_users SET user_key = $2
+              WHERE user_key = $1 AND stream_id = ANY($3)",
+        )
+        .bind(old)
+        .bind(new)
+        .bind(&issue_streams)
+        .execute(&mut *tx)
+        .await?;
         // Snapshots are caches: the next load folds the rewritten events.
         sqlx::query(
             "DELETE FROM snapshots WHERE aggregate_type = 'issue'
@@ -260,10 +280,17 @@ pub async fn forget_user(
     let events = rewritten.len() as i64;
     let users: i64 = sqlx::query_scalar(
         "SELECT count(DISTINCT user_key) FROM issue_users
-          WHERE user_key = ANY($1) AND issue_id IN (SELECT id FROM issues WHERE project_id = ANY($2))",
+          WHERE user_key = ANY($1) AND org_id = $3
+            AND issue_id IN (SELECT id FROM issues WHERE org_id = $3 AND project_id = ANY($2))",
     )
-    .bind(renames.iter().map(|(_, new)| new.as_str()).collect::<Vec<_>>())
+    .bind(
+        renames
+            .iter()
+            .map(|(_, new)| new.as_str())
+            .collect::<Vec<_>>(),
+    )
     .bind(&projects)
+    .bind(org_id)
     .fetch_one(pool)
     .await?;
     bus.execute::<Organization>(

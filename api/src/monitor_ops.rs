@@ -164,7 +164,8 @@ async fn resolve_issue(state: &AppState, ended: &EndedIncident) -> Result<bool, 
     }
     let org_id = ended.org_id;
     let Some((stream, status)) =
-        issue_queries::issue_of_event(&state.pool, ended.project_id, &ended.event_id).await?
+        issue_queries::issue_of_event(&state.pool, org_id, ended.project_id, &ended.event_id)
+            .await?
     else {
         return Ok(false);
     };

@@ -3,6 +3,8 @@
 //! ones (`project_hidden_environments`); deleted projects name none. An environment's id is made from its
 //! organization and name, so it is the same wherever it is listed.
 
+use std::collections::{BTreeMap, HashSet};
+
 use sqlx::PgPool;
 
 /// An environment of a project.
@@ -19,30 +21,25 @@ pub struct EnvironmentRow {
 /// The stable id of environment `name` in organization `org_id` (48 bits of an md5).
 const ID: &str = "('x' || substr(md5(org_id::text || ':' || name), 1, 12))::bit(48)::bigint";
 
-/// The environments of project `project_id`, by name.
+/// `(project, environment)` pairs the events of the issues and the deploys of
+/// organization `org_id` name, in `projects` only: the read models' own statement (on
+/// Citus, one worker's), apart from the accounts' tables.
+const NAMED: &str = "SELECT i.project_id, t.value FROM issues i
+                       JOIN issue_tag_values t ON t.org_id = i.org_id AND t.issue_id = i.id
+                                              AND t.key = 'environment'
+                      WHERE i.org_id = $1 AND i.project_id = ANY($2)
+                     UNION
+                     SELECT p.id, d.environment FROM release_deploys d
+                       CROSS JOIN LATERAL unnest(d.project_ids) AS p(id)
+                      WHERE d.org_id = $1 AND p.id = ANY($2)";
+
+/// The environments of project `project_id` of organization `org_id`, by name.
 pub async fn of_project(
     pool: &PgPool,
+    org_id: i64,
     project_id: i64,
 ) -> Result<Vec<EnvironmentRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "WITH named AS (
-             SELECT t.value AS name FROM issues i
-               JOIN issue_tag_values t ON t.issue_id = i.id AND t.key = 'environment'
-              WHERE i.project_id = $1
-             UNION
-             SELECT d.environment FROM release_deploys d WHERE $1 = ANY(d.project_ids)
-             UNION
-             SELECT name FROM project_hidden_environments WHERE project_id = $1),
-         scoped AS (
-             SELECT p.org_id, n.name,
-                    EXISTS (SELECT 1 FROM project_hidden_environments h
-                             WHERE h.project_id = $1 AND h.name = n.name) AS is_hidden
-               FROM named n, projects p WHERE p.id = $1)
-         SELECT {ID} AS id, name, is_hidden FROM scoped ORDER BY name"
-    ))
-    .bind(project_id)
-    .fetch_all(pool)
-    .await
+    listed(pool, org_id, &[project_id]).await
 }
 
 /// The environments of organization `org_id`, by name; hidden when every project
@@ -51,29 +48,60 @@ pub async fn of_organization(
     pool: &PgPool,
     org_id: i64,
 ) -> Result<Vec<EnvironmentRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "WITH named AS (
-             SELECT i.project_id, t.value AS name FROM issues i
-               JOIN projects p ON p.id = i.project_id
-               JOIN issue_tag_values t ON t.issue_id = i.id AND t.key = 'environment'
-              WHERE p.org_id = $1
-             UNION
-             SELECT p.id, d.environment FROM releases r
-               JOIN release_deploys d ON d.release_id = r.id
-               JOIN projects p ON p.id = ANY(d.project_ids)
-              WHERE r.org_id = $1
-             UNION
-             SELECT h.project_id, h.name FROM project_hidden_environments h
-               JOIN projects p ON p.id = h.project_id WHERE p.org_id = $1),
-         scoped AS (
-             SELECT $1::bigint AS org_id, n.name,
-                    bool_and(EXISTS (SELECT 1 FROM project_hidden_environments h
-                                      WHERE h.project_id = n.project_id AND h.name = n.name))
-                      AS is_hidden
-               FROM named n GROUP BY n.name)
-         SELECT {ID} AS id, name, is_hidden FROM scoped ORDER BY name"
+    let projects: Vec<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_all(pool)
+        .await?;
+    listed(pool, org_id, &projects).await
+}
+
+/// The environments `projects` of organization `org_id` name, each hidden when every
+/// one of them that names it hides it.
+async fn listed(
+    pool: &PgPool,
+    org_id: i64,
+    projects: &[i64],
+) -> Result<Vec<EnvironmentRow>, sqlx::Error> {
+    let named: Vec<(i64, String)> = sqlx::query_as(NAMED)
+        .bind(org_id)
+        .bind(projects)
+        .fetch_all(pool)
+        .await?;
+    let hidden: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT h.project_id, h.name FROM project_hidden_environments h
+           JOIN projects p ON p.id = h.project_id
+          WHERE p.org_id = $1 AND h.project_id = ANY($2)",
+    )
+    .bind(org_id)
+    .bind(projects)
+    .fetch_all(pool)
+    .await?;
+    let hidden_pairs: HashSet<&(i64, String)> = hidden.iter().collect();
+    let mut is_hidden: BTreeMap<&str, bool> = BTreeMap::new();
+    for pair in named.iter().chain(&hidden) {
+        let hides = hidden_pairs.contains(pair);
+        is_hidden
+            .entry(pair.1.as_str())
+            .and_modify(|all| *all &= hides)
+            .or_insert(hides);
+    }
+    let names: Vec<&str> = is_hidden.keys().copied().collect();
+    let ids: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT {ID} FROM unnest($2::text[]) WITH ORDINALITY AS n(name, ordinal),
+                (SELECT $1::bigint AS org_id) o
+          ORDER BY n.ordinal"
     ))
     .bind(org_id)
+    .bind(&names)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(ids
+        .into_iter()
+        .zip(is_hidden)
+        .map(|(id, (name, is_hidden))| EnvironmentRow {
+            id,
+            name: name.to_owned(),
+            is_hidden,
+        })
+        .collect())
 }

@@ -35,8 +35,9 @@ pub enum CitusError {
 /// the log (both tables), the stream heads its appends move, the checkpoints its
 /// readers keep per organization, and the read models that name their organization
 /// in every key (the monitors', with the record of their incidents' issues; the alert
-/// rules' workflows and service hooks; the source map bundles' index).
-pub const DISTRIBUTED: [(&str, &str); 13] = [
+/// rules' workflows and service hooks; the source map bundles' index; the issues,
+/// their events, tags, users and workflow; the releases).
+pub const DISTRIBUTED: [(&str, &str); 28] = [
     ("events", "organization_id"),
     ("ingested_events", "organization_id"),
     ("stream_heads", "organization_id"),
@@ -50,6 +51,21 @@ pub const DISTRIBUTED: [(&str, &str); 13] = [
     ("artifact_bundles", "org_id"),
     ("artifact_bundle_projects", "org_id"),
     ("artifact_bundle_files", "org_id"),
+    ("issues", "org_id"),
+    ("issue_events", "org_id"),
+    ("issue_users", "org_id"),
+    ("issue_tag_values", "org_id"),
+    ("issue_bookmarks", "org_id"),
+    ("issue_subscriptions", "org_id"),
+    ("issue_seen", "org_id"),
+    ("issue_comments", "org_id"),
+    ("issue_activity", "org_id"),
+    ("release_environments", "org_id"),
+    ("releases", "org_id"),
+    ("release_projects", "org_id"),
+    ("release_deploys", "org_id"),
+    ("release_commits", "org_id"),
+    ("release_repositories", "org_id"),
 ];
 
 /// Whether the database is a Citus coordinator.

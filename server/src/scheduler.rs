@@ -17,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How often the scheduler looks for due work.
 const TICK: Duration = Duration::from_secs(15);
+/// Ignores ended per read (and per organization when read one by one).
+const BATCH: i64 = 500;
 /// Advisory lock key of the scheduler (namespace, key).
 const LOCK: (i32, i32) = (0x0FA1, 0x5C4E);
 
@@ -47,7 +49,7 @@ pub async fn tick(pool: &PgPool, bus: &CommandBus) -> anyhow::Result<usize> {
     let now = chrono::Utc::now();
     let metadata = EventMetadata::system("scheduler", now);
     let mut ended = 0;
-    for (stream, organization) in expired_ignores(pool, now, 500).await? {
+    for (stream, organization) in due(pool, now).await? {
         let command = IssueCommand::ExpireIgnore { now };
         match bus
             .execute_in::<Issue>(Some(organization), &stream, command, &metadata)
@@ -59,4 +61,32 @@ pub async fn tick(pool: &PgPool, bus: &CommandBus) -> anyhow::Result<usize> {
     }
     lock.commit().await?;
     Ok(ended)
+}
+
+/// The ignores due at `now`: one read across every organization, as long as it
+/// answers. On Citus a worker down fails every such read: then each organization is
+/// read on its own, so that the others' ignores still end (as the monitors' clock
+/// does, `monitors.rs`).
+async fn due(
+    pool: &PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<(String, i64)>> {
+    let error = match expired_ignores(pool, None, now, BATCH).await {
+        Ok(due) => return Ok(due),
+        Err(error) => error,
+    };
+    tracing::warn!(%error, "scheduler read across organizations failed, reading each on its own");
+    let organizations: Vec<i64> = sqlx::query_scalar("SELECT id FROM organizations ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    let mut due = Vec::new();
+    for organization in organizations {
+        match expired_ignores(pool, Some(organization), now, BATCH).await {
+            Ok(found) => due.extend(found),
+            Err(error) => {
+                tracing::warn!(organization, %error, "scheduler read of an organization failed")
+            }
+        }
+    }
+    Ok(due)
 }

@@ -23,8 +23,11 @@ pub async fn viewer_states(
     rows: &[IssueRow],
     user_id: i64,
 ) -> Result<HashMap<i64, ViewerState>, ApiError> {
+    let Some(org_id) = rows.first().map(|row| row.org_id) else {
+        return Ok(HashMap::new());
+    };
     let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
-    Ok(queries::viewer_states(&state.pool, &ids, user_id)
+    Ok(queries::viewer_states(&state.pool, org_id, &ids, user_id)
         .await?
         .into_iter()
         .map(|viewer| (viewer.issue_id, viewer))
@@ -41,11 +44,17 @@ pub async fn detail_for(
     // Independent reads on separate connections: one round trip of latency, not three.
     let (tags, activity, viewers, (first, last)) = tokio::try_join!(
         async {
-            Ok::<_, ApiError>(queries::tag_keys(&state.pool, row.id, None, TOP_TAG_VALUES).await?)
+            Ok::<_, ApiError>(
+                queries::tag_keys(&state.pool, row.org_id, row.id, None, TOP_TAG_VALUES).await?,
+            )
         },
-        async { Ok::<_, ApiError>(queries::activity(&state.pool, row.id).await?) },
+        async { Ok::<_, ApiError>(queries::activity(&state.pool, row.org_id, row.id).await?) },
         viewer_states(state, std::slice::from_ref(&row), access.caller.user_id()),
-        async { Ok::<_, ApiError>(queries::first_and_last_release(&state.pool, row.id).await?) },
+        async {
+            Ok::<_, ApiError>(
+                queries::first_and_last_release(&state.pool, row.org_id, row.id).await?,
+            )
+        },
     )?;
     let mut releases = [Value::Null, Value::Null];
     for (slot, tag) in releases.iter_mut().zip([first, last]) {

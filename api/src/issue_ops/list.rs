@@ -105,7 +105,7 @@ pub async fn list_issues(
             Ok::<_, ApiError>(match stats_period {
                 Some(period) => Some((
                     period,
-                    issue_search::stats(&state.pool, &ids, period, now).await?,
+                    issue_search::stats(&state.pool, scope.org_id, &ids, period, now).await?,
                 )),
                 None => None,
             })

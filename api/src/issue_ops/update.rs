@@ -33,22 +33,35 @@ pub async fn apply_update(
             let details = match resolution {
                 Resolution::Plain => ResolveDetails::Plain,
                 Resolution::InNextRelease => ResolveDetails::InNextRelease {
-                    current_release: latest_release(state, row.project_id).await?,
-                    earlier_releases: earlier_releases(state, row.project_id, None).await?,
+                    current_release: latest_release(state, row.org_id, row.project_id).await?,
+                    earlier_releases: earlier_releases(state, row.org_id, row.project_id, None)
+                        .await?,
                 },
                 Resolution::InRelease(version) => ResolveDetails::InRelease {
                     version: version.clone(),
-                    earlier_releases: earlier_releases(state, row.project_id, Some(version))
-                        .await?,
+                    earlier_releases: earlier_releases(
+                        state,
+                        row.org_id,
+                        row.project_id,
+                        Some(version),
+                    )
+                    .await?,
                 },
-                Resolution::InLatestRelease => match latest_release(state, row.project_id).await? {
-                    Some(version) => ResolveDetails::InRelease {
-                        earlier_releases: earlier_releases(state, row.project_id, Some(&version))
+                Resolution::InLatestRelease => {
+                    match latest_release(state, row.org_id, row.project_id).await? {
+                        Some(version) => ResolveDetails::InRelease {
+                            earlier_releases: earlier_releases(
+                                state,
+                                row.org_id,
+                                row.project_id,
+                                Some(&version),
+                            )
                             .await?,
-                        version,
-                    },
-                    None => ResolveDetails::Plain,
-                },
+                            version,
+                        },
+                        None => ResolveDetails::Plain,
+                    }
+                }
             };
             commands.push(IssueCommand::Resolve {
                 details,
@@ -118,21 +131,30 @@ const EARLIER_RELEASES: i64 = 1_000;
 
 /// The project's newest release: the newest created, else the one its events carried
 /// last (a project whose releases were never created).
-async fn latest_release(state: &AppState, project_id: i64) -> Result<Option<String>, ApiError> {
-    match release_queries::latest_in_project(&state.pool, project_id).await? {
+async fn latest_release(
+    state: &AppState,
+    org_id: i64,
+    project_id: i64,
+) -> Result<Option<String>, ApiError> {
+    match release_queries::latest_in_project(&state.pool, org_id, project_id).await? {
         Some(version) => Ok(Some(version)),
-        None => Ok(queries::latest_release(&state.pool, project_id).await?),
+        None => Ok(queries::latest_release(&state.pool, org_id, project_id).await?),
     }
 }
 
 /// The project's releases created before `version` (or all of them).
 async fn earlier_releases(
     state: &AppState,
+    org_id: i64,
     project_id: i64,
     version: Option<&str>,
 ) -> Result<Vec<String>, ApiError> {
-    Ok(
-        release_queries::earlier_in_project(&state.pool, project_id, version, EARLIER_RELEASES)
-            .await?,
+    Ok(release_queries::earlier_in_project(
+        &state.pool,
+        org_id,
+        project_id,
+        version,
+        EARLIER_RELEASES,
     )
+    .await?)
 }

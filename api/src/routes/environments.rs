@@ -96,7 +96,8 @@ async fn list_in_project(
 ) -> Result<Json<Value>, ApiError> {
     let (access, project) = resolve_org_project(&state, caller, &org, &project).await?;
     access.require(&PROJECT_READ)?;
-    let rows = params.filter(environments::of_project(&state.pool, project.id).await?)?;
+    let rows =
+        params.filter(environments::of_project(&state.pool, access.org.id, project.id).await?)?;
     Ok(Json(json!(rows
         .iter()
         .map(project_environment_json)
@@ -132,7 +133,8 @@ async fn set_hidden(
     names: Vec<String>,
     hidden: bool,
 ) -> Result<Vec<EnvironmentRow>, ApiError> {
-    let known = environments::of_project(&state.pool, project_id).await?;
+    let org_id = access.org.id;
+    let known = environments::of_project(&state.pool, org_id, project_id).await?;
     if names
         .iter()
         .any(|name| !known.iter().any(|row| row.name == *name))
@@ -151,7 +153,7 @@ async fn set_hidden(
             &access.caller.metadata(),
         )
         .await?;
-    Ok(environments::of_project(&state.pool, project_id).await?)
+    Ok(environments::of_project(&state.pool, org_id, project_id).await?)
 }
 
 #[utoipa::path(
@@ -188,8 +190,13 @@ async fn hide_many(
         .collect::<Vec<_>>())))
 }
 
-async fn one(state: &AppState, project_id: i64, name: &str) -> Result<EnvironmentRow, ApiError> {
-    environments::of_project(&state.pool, project_id)
+async fn one(
+    state: &AppState,
+    org_id: i64,
+    project_id: i64,
+    name: &str,
+) -> Result<EnvironmentRow, ApiError> {
+    environments::of_project(&state.pool, org_id, project_id)
         .await?
         .into_iter()
         .find(|row| row.name == name)
@@ -210,7 +217,7 @@ async fn detail(
 ) -> Result<Json<Value>, ApiError> {
     let (access, project) = resolve_org_project(&state, caller, &org, &project).await?;
     access.require(&PROJECT_READ)?;
-    let row = one(&state, project.id, &environment).await?;
+    let row = one(&state, access.org.id, project.id, &environment).await?;
     Ok(Json(project_environment_json(&row)))
 }
 

@@ -46,7 +46,7 @@ pub async fn show(
     };
     let (detail, comments, people, event_row) = tokio::try_join!(
         async { Ok::<_, UiError>(detail_for(&state, &access, &issue_id).await?) },
-        async { Ok::<_, UiError>(queries::comments(&state.pool, row.id).await?) },
+        async { Ok::<_, UiError>(queries::comments(&state.pool, row.org_id, row.id).await?) },
         assignee_options(&state, &access),
         async { Ok::<_, UiError>(event_row.await?) },
     )?;

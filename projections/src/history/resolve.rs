@@ -121,11 +121,16 @@ async fn issue(pool: &PgPool, id: &str) -> Result<Vec<String>, HistoryError> {
     let Some((slug, number)) = parse_short_id(id) else {
         return Ok(Vec::new());
     };
+    // The projects (accounts) and the issues (on Citus, on the workers) are read
+    // in statements of their own.
+    let projects: Vec<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE upper(slug) = $1")
+        .bind(slug)
+        .fetch_all(pool)
+        .await?;
     Ok(sqlx::query_scalar(
-        "SELECT i.stream_id FROM issues i JOIN projects p ON p.id = i.project_id
-          WHERE upper(p.slug) = $1 AND i.short_number = $2",
+        "SELECT stream_id FROM issues WHERE project_id = ANY($1) AND short_number = $2",
     )
-    .bind(slug)
+    .bind(&projects)
     .bind(number)
     .fetch_all(pool)
     .await?)

@@ -13,18 +13,28 @@ pub(super) type Count = (i64, DateTime<Utc>, DateTime<Utc>);
 /// Adds to `issue_tag_values`: `(issue id, key, value)` and what to add.
 pub(super) async fn add_tag_values(
     conn: &mut PgConnection,
+    org_id: i64,
     rows: &[((i64, &str, &str), Count)],
 ) -> Result<(), ProjectionError> {
-    add_counts(conn, "issue_tag_values", ["issue_id", "key", "value"], rows).await
+    add_counts(
+        conn,
+        org_id,
+        "issue_tag_values",
+        ["issue_id", "key", "value"],
+        rows,
+    )
+    .await
 }
 
 /// Adds to `release_environments`: `(project id, release, environment)` and what to add.
 pub(super) async fn add_release_counts(
     conn: &mut PgConnection,
+    org_id: i64,
     rows: &[((i64, &str, &str), Count)],
 ) -> Result<(), ProjectionError> {
     add_counts(
         conn,
+        org_id,
         "release_environments",
         ["project_id", "release", "environment"],
         rows,
@@ -32,10 +42,11 @@ pub(super) async fn add_release_counts(
     .await
 }
 
-/// One upsert of `rows` into a counts table keyed by three columns: counts add up,
-/// first and last seen widen.
+/// One upsert of `rows` of organization `org_id` into a counts table keyed by three
+/// columns and the organization: counts add up, first and last seen widen.
 async fn add_counts(
     conn: &mut PgConnection,
+    org_id: i64,
     table: &str,
     [a, b, c]: [&str; 3],
     rows: &[((i64, &str, &str), Count)],
@@ -44,10 +55,10 @@ async fn add_counts(
         return Ok(());
     }
     sqlx::query(&format!(
-        "INSERT INTO {table} AS t ({a}, {b}, {c}, times_seen, first_seen, last_seen)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[],
+        "INSERT INTO {table} AS t ({a}, {b}, {c}, times_seen, first_seen, last_seen, org_id)
+         SELECT *, $7::bigint FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[],
                               $5::timestamptz[], $6::timestamptz[])
-         ON CONFLICT ({a}, {b}, {c}) DO UPDATE
+         ON CONFLICT ({a}, {b}, {c}, org_id) DO UPDATE
             SET times_seen = t.times_seen + EXCLUDED.times_seen,
                 first_seen = least(t.first_seen, EXCLUDED.first_seen),
                 last_seen = greatest(t.last_seen, EXCLUDED.last_seen)"
@@ -58,6 +69,7 @@ async fn add_counts(
     .bind(rows.iter().map(|(_, (n, _, _))| *n).collect::<Vec<_>>())
     .bind(rows.iter().map(|(_, (_, f, _))| *f).collect::<Vec<_>>())
     .bind(rows.iter().map(|(_, (_, _, l))| *l).collect::<Vec<_>>())
+    .bind(org_id)
     .execute(conn)
     .await?;
     Ok(())

@@ -1,27 +1,38 @@
 //! Issues whose time-based state is due (read by the scheduler).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-/// Streams of ignored issues whose ignore duration ended by `now`, at most `limit`.
+/// Streams of ignored issues (of `organization`, or of every organization) whose
+/// ignore duration ended by `now`, at most `limit`.
 pub async fn expired_ignores(
     pool: &PgPool,
+    organization: Option<i64>,
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as(
+    // A separate statement for one organization, naming it as a value: on Citus that
+    // is what keeps the read on its worker.
+    let scope = match organization {
+        Some(_) => "org_id = $3 AND",
+        None => "",
+    };
+    let query = format!(
         "SELECT stream_id, org_id FROM issues
-          WHERE status = 'ignored'
+          WHERE {scope} status = 'ignored'
             AND status_details ? 'ignoreUntil'
             AND jsonb_typeof(status_details->'ignoreUntil') = 'string'
             AND (status_details->>'ignoreUntil')::timestamptz <= $1
           ORDER BY id
-          LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+          LIMIT $2"
+    );
+    let mut query = sqlx::query_as(&query).bind(now).bind(limit);
+    if let Some(organization) = organization {
+        query = query.bind(organization);
+    }
+    query.fetch_all(pool).await
 }
 
 /// An issue whose last event is older than its project's retention.
@@ -48,6 +59,9 @@ pub struct ExpiredIssue {
 /// Issues whose last event is older than their project's retention at `now` (the
 /// project's own days, else `default_days`), oldest first, after `after` (the
 /// `(last_seen, id)` of the last one a caller handled), at most `limit`.
+///
+/// The projects (accounts, on the coordinator under Citus) are read in a statement of
+/// their own, their retentions bound to the read of the issues as a JSON map.
 pub async fn expired_issues(
     pool: &PgPool,
     now: DateTime<Utc>,
@@ -55,22 +69,53 @@ pub async fn expired_issues(
     after: Option<(DateTime<Utc>, i64)>,
     limit: i64,
 ) -> Result<Vec<ExpiredIssue>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT i.id, i.stream_id, i.org_id, o.slug AS org, p.slug AS project, i.short_number, i.last_seen,
-                coalesce(p.retention_days, $2) AS retention_days
+    let projects: Vec<(i64, String, String, i32)> = sqlx::query_as(
+        "SELECT p.id, o.slug, p.slug, coalesce(p.retention_days, $1)
+           FROM projects p JOIN organizations o ON o.id = p.org_id",
+    )
+    .bind(default_days as i32)
+    .fetch_all(pool)
+    .await?;
+    let retention_days: serde_json::Map<String, serde_json::Value> = projects
+        .iter()
+        .map(|(id, _, _, days)| (id.to_string(), (*days).into()))
+        .collect();
+    let projects: HashMap<i64, (String, String, i32)> = projects
+        .into_iter()
+        .map(|(id, org, project, days)| (id, (org, project, days)))
+        .collect();
+    let issues: Vec<(i64, String, i64, i64, i64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT i.id, i.stream_id, i.org_id, i.project_id, i.short_number, i.last_seen
            FROM issues i
-           JOIN projects p ON p.id = i.project_id
-           JOIN organizations o ON o.id = p.org_id
-          WHERE i.last_seen < $1 - make_interval(days => coalesce(p.retention_days, $2))
+          WHERE $2::jsonb ? i.project_id::text
+            AND i.last_seen < $1 - make_interval(days => ($2::jsonb ->> i.project_id::text)::int)
             AND ($3::timestamptz IS NULL OR (i.last_seen, i.id) > ($3, $4))
           ORDER BY i.last_seen, i.id
           LIMIT $5",
     )
     .bind(now)
-    .bind(default_days as i32)
+    .bind(serde_json::Value::Object(retention_days))
     .bind(after.map(|(at, _)| at))
     .bind(after.map_or(0, |(_, id)| id))
     .bind(limit)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(issues
+        .into_iter()
+        .filter_map(
+            |(id, stream_id, org_id, project_id, short_number, last_seen)| {
+                let (org, project, retention_days) = projects.get(&project_id)?.clone();
+                Some(ExpiredIssue {
+                    id,
+                    stream_id,
+                    org_id,
+                    org,
+                    project,
+                    short_number,
+                    last_seen,
+                    retention_days,
+                })
+            },
+        )
+        .collect())
 }

@@ -6,6 +6,7 @@
 //! the log: `issue_events.position` points at each one.
 
 mod accepted;
+mod accounts;
 mod counts;
 pub mod due;
 pub mod queries;
@@ -73,6 +74,10 @@ impl Projection for IssuesProjection {
             "issue_activity",
             "release_environments",
         ]
+    }
+
+    fn organization_column(&self) -> Option<&'static str> {
+        Some("org_id")
     }
 
     /// Every column here comes from the occurrence's head; its `data` (the whole
@@ -189,6 +194,9 @@ struct Ingested {
 /// A batch's events, decoded and sorted by what they change.
 #[derive(Default)]
 struct Batch {
+    /// The organization whose partition of the log the batch comes from: a runner
+    /// applies one partition at a time, and every row written names it.
+    org_id: i64,
     created: Vec<Created>,
     ingested: Vec<Ingested>,
     /// `(stream, status, substatus)` in log order: the last one per stream wins.
@@ -199,8 +207,17 @@ struct Batch {
 
 impl Batch {
     fn decode(events: &[StoredEvent]) -> Result<Self, ProjectionError> {
-        let mut batch = Batch::default();
+        let mut batch = Batch {
+            org_id: events.first().map_or(0, |e| e.organization_id),
+            ..Batch::default()
+        };
         for event in events {
+            if event.organization_id != batch.org_id {
+                return Err(ProjectionError::Invalid(format!(
+                    "event at position {} is in partition {}, not {}: a batch reads one partition",
+                    event.position, event.organization_id, batch.org_id
+                )));
+            }
             let stream_id = event.aggregate_id.clone();
             match event.decode::<IssueEvent>()? {
                 IssueEvent::IssueCreated {
@@ -282,7 +299,7 @@ impl Batch {
                            $11::text[], $12::text[], $13::timestamptz[])
                     AS c(id, stream_id, project_id, org_id, short_number, hash, title, culprit,
                          metadata, issue_type, level, platform, first_seen)
-             ON CONFLICT (id) DO NOTHING",
+             ON CONFLICT (id, org_id) DO NOTHING",
         )
         .bind(c.iter().map(|c| c.issue_id).collect::<Vec<_>>())
         .bind(c.iter().map(|c| c.stream_id.as_str()).collect::<Vec<_>>())
@@ -314,9 +331,10 @@ impl Batch {
         streams.sort_unstable();
         streams.dedup();
         let ids: HashMap<String, (i64, i64)> = sqlx::query_as::<_, (String, i64, i64)>(
-            "SELECT stream_id, id, project_id FROM issues WHERE stream_id = ANY($1)",
+            "SELECT stream_id, id, project_id FROM issues WHERE stream_id = ANY($1) AND org_id = $2",
         )
         .bind(&streams[..])
+        .bind(self.org_id)
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
@@ -342,8 +360,9 @@ impl Batch {
         // pages: a third of a rebuild's insert time), the earlier position first among
         // resends within the batch, so that the first one is the one kept.
         let accepted: HashSet<i64> = sqlx::query_scalar(
-            "INSERT INTO issue_events (event_id, project_id, issue_id, position, timestamp, received)
-             SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[],
+            "INSERT INTO issue_events (event_id, project_id, issue_id, position, timestamp, received,
+                                       org_id)
+             SELECT *, $7::bigint FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[],
                                   $5::timestamptz[], $6::timestamptz[])
                            AS input(event_id, project_id, issue_id, position, timestamp, received)
               ORDER BY project_id, event_id, position
@@ -356,6 +375,7 @@ impl Batch {
         .bind(rows.iter().map(|r| r.2.position).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.2.occurrence.timestamp).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.2.occurrence.received).collect::<Vec<_>>())
+        .bind(self.org_id)
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
@@ -374,13 +394,14 @@ impl Batch {
         let mut new_users: HashMap<i64, i64> = HashMap::new();
         if !user_pairs.is_empty() {
             let inserted: Vec<i64> = sqlx::query_scalar(
-                "INSERT INTO issue_users (issue_id, user_key)
-                 SELECT * FROM unnest($1::bigint[], $2::text[])
+                "INSERT INTO issue_users (issue_id, user_key, org_id)
+                 SELECT *, $3::bigint FROM unnest($1::bigint[], $2::text[])
                  ON CONFLICT DO NOTHING
                  RETURNING issue_id",
             )
             .bind(user_pairs.iter().map(|p| p.0).collect::<Vec<_>>())
             .bind(user_pairs.iter().map(|p| p.1).collect::<Vec<_>>())
+            .bind(self.org_id)
             .fetch_all(&mut *conn)
             .await?;
             for issue_id in inserted {
@@ -418,7 +439,7 @@ impl Batch {
                FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[],
                            $5::bigint[], $6::text[])
                     AS u(id, n, first_seen, last_seen, new_users, level)
-              WHERE i.id = u.id",
+              WHERE i.id = u.id AND i.org_id = $7",
         )
         .bind(issues.iter().map(|(id, _)| *id).collect::<Vec<_>>())
         .bind(issues.iter().map(|(_, f)| f.count).collect::<Vec<_>>())
@@ -436,11 +457,13 @@ impl Batch {
                 .map(|(_, f)| f.level.as_str())
                 .collect::<Vec<_>>(),
         )
+        .bind(self.org_id)
         .execute(&mut *conn)
         .await?;
 
         release_counts::add(
             &mut *conn,
+            self.org_id,
             rows.iter()
                 .map(|(_, project_id, ingested)| (*project_id, &*ingested.occurrence)),
         )
@@ -452,7 +475,7 @@ impl Batch {
             .into_iter()
             .map(|(key, fold)| (key, (fold.count, fold.first_seen, fold.last_seen)))
             .collect();
-        counts::add_tag_values(conn, &tags).await
+        counts::add_tag_values(conn, self.org_id, &tags).await
     }
 
     async fn set_statuses(&self, conn: &mut PgConnection) -> Result<(), ProjectionError> {
@@ -469,29 +492,31 @@ impl Batch {
             "UPDATE issues AS i SET status = u.status, substatus = u.substatus,
                     status_details = '{}'
                FROM unnest($1::text[], $2::text[], $3::text[]) AS u(stream_id, status, substatus)
-              WHERE i.stream_id = u.stream_id",
+              WHERE i.stream_id = u.stream_id AND i.org_id = $4",
         )
         .bind(last.iter().map(|(s, _)| *s).collect::<Vec<_>>())
         .bind(last.iter().map(|(_, (s, _))| *s).collect::<Vec<_>>())
         .bind(last.iter().map(|(_, (_, s))| *s).collect::<Vec<_>>())
+        .bind(self.org_id)
         .execute(&mut *conn)
         .await?;
         let r = &self.regressions;
         sqlx::query(
-            "INSERT INTO issue_activity (id, issue_id, type, data, user_id, date_created)
+            "INSERT INTO issue_activity (id, issue_id, type, data, user_id, date_created, org_id)
              SELECT r.position, i.id, 'set_regression',
                     CASE WHEN r.release IS NULL THEN '{}'::jsonb
                          ELSE jsonb_build_object('version', r.release) END,
-                    NULL, r.at
+                    NULL, r.at, i.org_id
                FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[])
                     AS r(stream_id, position, release, at)
-               JOIN issues i ON i.stream_id = r.stream_id
-             ON CONFLICT (id) DO NOTHING",
+               JOIN issues i ON i.stream_id = r.stream_id AND i.org_id = $5
+             ON CONFLICT (id, org_id) DO NOTHING",
         )
         .bind(r.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())
         .bind(r.iter().map(|r| r.1).collect::<Vec<_>>())
         .bind(r.iter().map(|r| r.2.as_deref()).collect::<Vec<_>>())
         .bind(r.iter().map(|r| r.3).collect::<Vec<_>>())
+        .bind(self.org_id)
         .execute(conn)
         .await?;
         Ok(())

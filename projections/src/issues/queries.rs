@@ -8,6 +8,8 @@ use sqlx::PgPool;
 
 pub use crate::accounts::queries::{Page, Paged};
 
+use super::accounts::{team_slugs, users, with_projects};
+
 /// An issue with its project.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IssueRow {
@@ -45,11 +47,14 @@ pub struct IssueRow {
     pub times_seen: i64,
     /// Distinct users.
     pub user_count: i64,
-    /// The project's slug.
+    /// The project's slug (from the accounts, filled in after the issue is read).
+    #[sqlx(default)]
     pub project_slug: String,
     /// The project's name.
+    #[sqlx(default)]
     pub project_name: String,
     /// The project's platform.
+    #[sqlx(default)]
     pub project_platform: Option<String>,
     /// The issue aggregate's stream id.
     pub stream_id: String,
@@ -84,19 +89,25 @@ pub(crate) const SELECT_ISSUE: &str = concat!(
     " THEN 'new' ELSE 'ongoing' END
             END) AS substatus,
             i.first_seen, i.last_seen, i.times_seen, i.user_count,
-            p.slug AS project_slug, p.name AS project_name, p.platform AS project_platform,
             i.stream_id, i.status_details, i.is_public, i.num_comments,
             i.assignee_user_id, i.assignee_team_id
-       FROM issues i JOIN projects p ON p.id = i.project_id"
+       FROM issues i"
 );
+
+/// The statement of [`get`] (`$1` the organization, `$2` the issue): shown for
+/// `EXPLAIN` in the Citus tests.
+pub fn issue_sql() -> String {
+    format!("{SELECT_ISSUE} WHERE i.org_id = $1 AND i.id = $2")
+}
 
 /// Issue `id` of organization `org_id`.
 pub async fn get(pool: &PgPool, org_id: i64, id: i64) -> Result<Option<IssueRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_ISSUE} WHERE i.org_id = $1 AND i.id = $2"))
+    let row = sqlx::query_as(&issue_sql())
         .bind(org_id)
         .bind(id)
         .fetch_optional(pool)
-        .await
+        .await?;
+    Ok(with_projects(pool, Vec::from_iter(row)).await?.pop())
 }
 
 /// Issues `ids` of organization `org_id` (and of `project_id` when given); ids of
@@ -107,7 +118,7 @@ pub async fn by_ids(
     project_id: Option<i64>,
     ids: &[i64],
 ) -> Result<Vec<IssueRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    let rows = sqlx::query_as(&format!(
         "{SELECT_ISSUE} WHERE i.org_id = $1 AND ($2::bigint IS NULL OR i.project_id = $2)
             AND i.id = ANY($3) ORDER BY i.id"
     ))
@@ -115,7 +126,8 @@ pub async fn by_ids(
     .bind(project_id)
     .bind(ids)
     .fetch_all(pool)
-    .await
+    .await?;
+    with_projects(pool, rows).await
 }
 
 /// What one user sees of an issue's workflow: their bookmark, subscription and
@@ -131,38 +143,61 @@ pub struct ViewerState {
     /// The viewer saw the issue since its last event.
     pub has_seen: bool,
     /// The assigned user's email.
+    #[sqlx(default)]
     pub assignee_email: Option<String>,
     /// The assigned user's name.
+    #[sqlx(default)]
     pub assignee_name: Option<String>,
     /// The assigned team's slug.
+    #[sqlx(default)]
     pub assignee_team_slug: Option<String>,
+    /// The assigned user.
+    #[sqlx(default)]
+    assignee_user_id: Option<i64>,
+    /// The assigned team.
+    #[sqlx(default)]
+    assignee_team_id: Option<i64>,
 }
 
-/// The workflow state of issues `ids` (already scoped) as `user_id` sees it.
+/// The workflow state of issues `ids` of organization `org_id` as `user_id` sees it.
 pub async fn viewer_states(
     pool: &PgPool,
+    org_id: i64,
     ids: &[i64],
     user_id: i64,
 ) -> Result<Vec<ViewerState>, sqlx::Error> {
-    sqlx::query_as(
+    let mut states: Vec<ViewerState> = sqlx::query_as(
         "SELECT i.id AS issue_id,
                 EXISTS (SELECT 1 FROM issue_bookmarks b
-                         WHERE b.issue_id = i.id AND b.user_id = $2) AS is_bookmarked,
+                         WHERE b.issue_id = i.id AND b.user_id = $2 AND b.org_id = $3)
+                    AS is_bookmarked,
                 coalesce((SELECT s.subscribed FROM issue_subscriptions s
-                           WHERE s.issue_id = i.id AND s.user_id = $2), false) AS is_subscribed,
+                           WHERE s.issue_id = i.id AND s.user_id = $2 AND s.org_id = $3),
+                         false) AS is_subscribed,
                 coalesce((SELECT v.seen_at >= i.last_seen FROM issue_seen v
-                           WHERE v.issue_id = i.id AND v.user_id = $2), false) AS has_seen,
-                u.email AS assignee_email, u.name AS assignee_name,
-                t.slug AS assignee_team_slug
+                           WHERE v.issue_id = i.id AND v.user_id = $2 AND v.org_id = $3),
+                         false) AS has_seen,
+                i.assignee_user_id, i.assignee_team_id
            FROM issues i
-           LEFT JOIN users u ON u.id = i.assignee_user_id
-           LEFT JOIN teams t ON t.id = i.assignee_team_id
-          WHERE i.id = ANY($1)",
+          WHERE i.id = ANY($1) AND i.org_id = $3",
     )
     .bind(ids)
     .bind(user_id)
+    .bind(org_id)
     .fetch_all(pool)
-    .await
+    .await?;
+    let users = users(pool, states.iter().filter_map(|s| s.assignee_user_id)).await?;
+    let teams = team_slugs(pool, states.iter().filter_map(|s| s.assignee_team_id)).await?;
+    for state in &mut states {
+        if let Some((email, name)) = state.assignee_user_id.and_then(|id| users.get(&id)) {
+            state.assignee_email = Some(email.clone());
+            state.assignee_name = Some(name.clone());
+        }
+        state.assignee_team_slug = state
+            .assignee_team_id
+            .and_then(|id| teams.get(&id).cloned());
+    }
+    Ok(states)
 }
 
 /// One entry of an issue's activity feed, with its user.
@@ -177,24 +212,38 @@ pub struct ActivityRow {
     /// The acting user.
     pub user_id: Option<i64>,
     /// Their email.
+    #[sqlx(default)]
     pub user_email: Option<String>,
     /// Their name.
+    #[sqlx(default)]
     pub user_name: Option<String>,
     /// When.
     pub date_created: DateTime<Utc>,
 }
 
-/// The activity of issue `issue_id` (already scoped), newest first.
-pub async fn activity(pool: &PgPool, issue_id: i64) -> Result<Vec<ActivityRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.id, a.type AS kind, a.data, a.user_id, u.email AS user_email,
-                u.name AS user_name, a.date_created
-           FROM issue_activity a LEFT JOIN users u ON u.id = a.user_id
-          WHERE a.issue_id = $1 ORDER BY a.date_created DESC, a.id DESC",
+/// The activity of issue `issue_id` of organization `org_id`, newest first.
+pub async fn activity(
+    pool: &PgPool,
+    org_id: i64,
+    issue_id: i64,
+) -> Result<Vec<ActivityRow>, sqlx::Error> {
+    let mut rows: Vec<ActivityRow> = sqlx::query_as(
+        "SELECT a.id, a.type AS kind, a.data, a.user_id, a.date_created
+           FROM issue_activity a
+          WHERE a.issue_id = $1 AND a.org_id = $2 ORDER BY a.date_created DESC, a.id DESC",
     )
     .bind(issue_id)
+    .bind(org_id)
     .fetch_all(pool)
-    .await
+    .await?;
+    let users = users(pool, rows.iter().filter_map(|row| row.user_id)).await?;
+    for row in &mut rows {
+        if let Some((email, name)) = row.user_id.and_then(|id| users.get(&id)) {
+            row.user_email = Some(email.clone());
+            row.user_name = Some(name.clone());
+        }
+    }
+    Ok(rows)
 }
 
 /// A comment with its author.
@@ -207,8 +256,10 @@ pub struct CommentRow {
     /// Author.
     pub user_id: i64,
     /// Author's email.
+    #[sqlx(default)]
     pub user_email: Option<String>,
     /// Author's name.
+    #[sqlx(default)]
     pub user_name: Option<String>,
     /// Text.
     pub text: String,
@@ -217,33 +268,56 @@ pub struct CommentRow {
 }
 
 const SELECT_COMMENT: &str =
-    "SELECT c.id, c.issue_id, c.user_id, u.email AS user_email, u.name AS user_name, c.text,
-            c.date_created
-       FROM issue_comments c LEFT JOIN users u ON u.id = c.user_id";
+    "SELECT c.id, c.issue_id, c.user_id, c.text, c.date_created FROM issue_comments c";
 
-/// The comments of issue `issue_id` (already scoped), newest first.
-pub async fn comments(pool: &PgPool, issue_id: i64) -> Result<Vec<CommentRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_COMMENT} WHERE c.issue_id = $1 ORDER BY c.date_created DESC, c.id DESC"
-    ))
-    .bind(issue_id)
-    .fetch_all(pool)
-    .await
+/// `rows` with their authors' email and name.
+async fn with_authors(
+    pool: &PgPool,
+    mut rows: Vec<CommentRow>,
+) -> Result<Vec<CommentRow>, sqlx::Error> {
+    let users = users(pool, rows.iter().map(|row| row.user_id)).await?;
+    for row in &mut rows {
+        if let Some((email, name)) = users.get(&row.user_id) {
+            row.user_email = Some(email.clone());
+            row.user_name = Some(name.clone());
+        }
+    }
+    Ok(rows)
 }
 
-/// Comment `id` of issue `issue_id` (already scoped).
+/// The comments of issue `issue_id` of organization `org_id`, newest first.
+pub async fn comments(
+    pool: &PgPool,
+    org_id: i64,
+    issue_id: i64,
+) -> Result<Vec<CommentRow>, sqlx::Error> {
+    let rows = sqlx::query_as(&format!(
+        "{SELECT_COMMENT} WHERE c.issue_id = $1 AND c.org_id = $2
+          ORDER BY c.date_created DESC, c.id DESC"
+    ))
+    .bind(issue_id)
+    .bind(org_id)
+    .fetch_all(pool)
+    .await?;
+    with_authors(pool, rows).await
+}
+
+/// Comment `id` of issue `issue_id` of organization `org_id`.
 pub async fn comment(
     pool: &PgPool,
+    org_id: i64,
     issue_id: i64,
     id: i64,
 ) -> Result<Option<CommentRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_COMMENT} WHERE c.issue_id = $1 AND c.id = $2"
+    let row = sqlx::query_as(&format!(
+        "{SELECT_COMMENT} WHERE c.issue_id = $1 AND c.id = $2 AND c.org_id = $3"
     ))
     .bind(issue_id)
     .bind(id)
+    .bind(org_id)
     .fetch_optional(pool)
-    .await
+    .await?;
+    Ok(with_authors(pool, Vec::from_iter(row)).await?.pop())
 }
 
 /// The user of organization `org_id` named by `name` (a user id, an email or a
@@ -273,20 +347,28 @@ pub async fn team_in_org(pool: &PgPool, org_id: i64, team_id: i64) -> Result<boo
         .await
 }
 
-/// The release most recently seen in project `project_id`, if any.
-pub async fn latest_release(pool: &PgPool, project_id: i64) -> Result<Option<String>, sqlx::Error> {
+/// The release most recently seen in project `project_id` of organization `org_id`,
+/// if any.
+pub async fn latest_release(
+    pool: &PgPool,
+    org_id: i64,
+    project_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT v.value FROM issue_tag_values v JOIN issues i ON i.id = v.issue_id
-          WHERE i.project_id = $1 AND v.key = 'release'
+        "SELECT v.value FROM issue_tag_values v
+           JOIN issues i ON i.id = v.issue_id AND i.org_id = v.org_id
+          WHERE i.project_id = $1 AND v.key = 'release' AND v.org_id = $2 AND i.org_id = $2
           ORDER BY v.last_seen DESC LIMIT 1",
     )
     .bind(project_id)
+    .bind(org_id)
     .fetch_optional(pool)
     .await
 }
 
 /// The organization issue `id` belongs to (for routes that name no organization; the
-/// caller's access to it is checked next).
+/// caller's access to it is checked next). The one read of issues that names no
+/// organization: on Citus it asks every worker.
 pub async fn org_of(pool: &PgPool, id: i64) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT org_id FROM issues WHERE id = $1")
         .bind(id)
@@ -294,18 +376,22 @@ pub async fn org_of(pool: &PgPool, id: i64) -> Result<Option<i64>, sqlx::Error> 
         .await
 }
 
-/// The stream and status of the issue event `event_id` of project `project_id` is in.
+/// The stream and status of the issue event `event_id` of project `project_id` of
+/// organization `org_id` is in.
 pub async fn issue_of_event(
     pool: &PgPool,
+    org_id: i64,
     project_id: i64,
     event_id: &str,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT i.stream_id, i.status FROM issue_events e JOIN issues i ON i.id = e.issue_id
-          WHERE e.project_id = $1 AND e.event_id = $2",
+        "SELECT i.stream_id, i.status FROM issue_events e
+           JOIN issues i ON i.id = e.issue_id AND i.org_id = e.org_id
+          WHERE e.project_id = $1 AND e.event_id = $2 AND e.org_id = $3 AND i.org_id = $3",
     )
     .bind(project_id)
     .bind(event_id)
+    .bind(org_id)
     .fetch_optional(pool)
     .await
 }
@@ -319,6 +405,8 @@ pub struct EventRow {
     pub project_id: i64,
     /// Issue.
     pub issue_id: i64,
+    /// Organization.
+    pub org_id: i64,
     /// Log position.
     pub position: i64,
     /// When it happened.
@@ -350,12 +438,13 @@ impl EventRow {
 /// which names the log's partition, so that on Citus the read goes to the one worker
 /// that holds it (and answers while another worker is down).
 const SELECT_EVENT: &str =
-    "SELECT ie.event_id, ie.project_id, ie.issue_id, ie.position, ie.timestamp, ie.received,
+    "SELECT ie.event_id, ie.project_id, ie.issue_id, ie.org_id, ie.position, ie.timestamp, ie.received,
             e.payload, e.event_version, e.body
        FROM issue_events ie
        JOIN ingested_events e ON e.organization_id = $1
                              AND e.project_id = ie.project_id AND e.position = ie.position
-                             AND (e.body IS NOT NULL OR e.event_version <> '4.0')";
+                             AND (e.body IS NOT NULL OR e.event_version <> '4.0')
+      WHERE ie.org_id = $1";
 
 /// The events of issue `issue_id` of organization `org_id` (already scoped by the
 /// caller), newest first.
@@ -366,7 +455,7 @@ pub async fn events_of_issue(
     page: Page,
 ) -> Result<Paged<EventRow>, sqlx::Error> {
     let rows = sqlx::query_as(&format!(
-        "{SELECT_EVENT} WHERE ie.issue_id = $2
+        "{SELECT_EVENT} AND ie.issue_id = $2
           ORDER BY ie.timestamp DESC, ie.position DESC LIMIT $3 OFFSET $4"
     ))
     .bind(org_id)
@@ -382,7 +471,7 @@ pub async fn events_of_issue(
 /// for `EXPLAIN` in the Citus tests.
 pub fn latest_event_sql() -> String {
     format!(
-        "{SELECT_EVENT} WHERE ie.issue_id = $2 ORDER BY ie.timestamp DESC, ie.position DESC LIMIT 1"
+        "{SELECT_EVENT} AND ie.issue_id = $2 ORDER BY ie.timestamp DESC, ie.position DESC LIMIT 1"
     )
 }
 
@@ -406,7 +495,7 @@ pub async fn oldest_event(
     issue_id: i64,
 ) -> Result<Option<EventRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "{SELECT_EVENT} WHERE ie.issue_id = $2 ORDER BY ie.timestamp, ie.position LIMIT 1"
+        "{SELECT_EVENT} AND ie.issue_id = $2 ORDER BY ie.timestamp, ie.position LIMIT 1"
     ))
     .bind(org_id)
     .bind(issue_id)
@@ -422,7 +511,7 @@ pub async fn event_of_issue(
     event_id: &str,
 ) -> Result<Option<EventRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "{SELECT_EVENT} WHERE ie.issue_id = $2 AND ie.event_id = $3"
+        "{SELECT_EVENT} AND ie.issue_id = $2 AND ie.event_id = $3"
     ))
     .bind(org_id)
     .bind(issue_id)
@@ -440,7 +529,7 @@ pub async fn event_in_project(
     event_id: &str,
 ) -> Result<Option<EventRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "{SELECT_EVENT} WHERE ie.project_id = $2 AND ie.event_id = $3"
+        "{SELECT_EVENT} AND ie.project_id = $2 AND ie.event_id = $3"
     ))
     .bind(org_id)
     .bind(project_id)
@@ -456,21 +545,23 @@ pub async fn neighbours(
 ) -> Result<(Option<String>, Option<String>), sqlx::Error> {
     let previous = sqlx::query_scalar(
         "SELECT event_id FROM issue_events
-          WHERE issue_id = $1 AND (timestamp, position) < ($2, $3)
+          WHERE issue_id = $1 AND (timestamp, position) < ($2, $3) AND org_id = $4
           ORDER BY timestamp DESC, position DESC LIMIT 1",
     )
     .bind(event.issue_id)
     .bind(event.timestamp)
     .bind(event.position)
+    .bind(event.org_id)
     .fetch_optional(pool);
     let next = sqlx::query_scalar(
         "SELECT event_id FROM issue_events
-          WHERE issue_id = $1 AND (timestamp, position) > ($2, $3)
+          WHERE issue_id = $1 AND (timestamp, position) > ($2, $3) AND org_id = $4
           ORDER BY timestamp, position LIMIT 1",
     )
     .bind(event.issue_id)
     .bind(event.timestamp)
     .bind(event.position)
+    .bind(event.org_id)
     .fetch_optional(pool);
     // Two connections at once: an event read waits for one round trip here, not two.
     tokio::try_join!(previous, next)
@@ -504,33 +595,37 @@ pub struct TagKeyRow {
     pub top_values: Vec<TagValueRow>,
 }
 
-/// The tag keys of issue `issue_id` (already scoped), by key, each with its `top`
-/// most frequent values; only `keys` when given.
+/// The tag keys of issue `issue_id` of organization `org_id`, by key, each with its
+/// `top` most frequent values; only `keys` when given.
 pub async fn tag_keys(
     pool: &PgPool,
+    org_id: i64,
     issue_id: i64,
     keys: Option<&[String]>,
     top: i64,
 ) -> Result<Vec<TagKeyRow>, sqlx::Error> {
     let totals = sqlx::query_as::<_, (String, i64, i64)>(
         "SELECT key, sum(times_seen)::bigint, count(*) FROM issue_tag_values
-          WHERE issue_id = $1 AND ($2::text[] IS NULL OR key = ANY($2))
+          WHERE issue_id = $1 AND ($2::text[] IS NULL OR key = ANY($2)) AND org_id = $3
           GROUP BY key ORDER BY key",
     )
     .bind(issue_id)
     .bind(keys)
+    .bind(org_id)
     .fetch_all(pool);
     let values = sqlx::query_as::<_, TagValueRow>(
         "SELECT key, value, times_seen, first_seen, last_seen FROM (
              SELECT *, row_number() OVER (PARTITION BY key ORDER BY times_seen DESC, value) AS rank
                FROM issue_tag_values
-              WHERE issue_id = $1 AND ($2::text[] IS NULL OR key = ANY($2))) AS ranked
+              WHERE issue_id = $1 AND ($2::text[] IS NULL OR key = ANY($2))
+                AND org_id = $4) AS ranked
           WHERE rank <= $3
           ORDER BY key, times_seen DESC, value",
     )
     .bind(issue_id)
     .bind(keys)
     .bind(top)
+    .bind(org_id)
     .fetch_all(pool);
     // Two connections at once: a request waits for one round trip, not two.
     let (totals, values) = tokio::try_join!(totals, values)?;
@@ -552,45 +647,52 @@ pub async fn tag_keys(
         .collect())
 }
 
-/// The values of tag `key` on issue `issue_id` (already scoped), most frequent first.
+/// The values of tag `key` on issue `issue_id` of organization `org_id`, most
+/// frequent first.
 pub async fn tag_values(
     pool: &PgPool,
+    org_id: i64,
     issue_id: i64,
     key: &str,
     page: Page,
 ) -> Result<Paged<TagValueRow>, sqlx::Error> {
     let rows = sqlx::query_as(
         "SELECT key, value, times_seen, first_seen, last_seen FROM issue_tag_values
-          WHERE issue_id = $1 AND key = $2
+          WHERE issue_id = $1 AND key = $2 AND org_id = $5
           ORDER BY times_seen DESC, value LIMIT $3 OFFSET $4",
     )
     .bind(issue_id)
     .bind(key)
     .bind(page.limit + 1)
     .bind(page.offset)
+    .bind(org_id)
     .fetch_all(pool)
     .await?;
     Ok(Paged::from_overfetch(rows, page))
 }
 
-/// The `release` tag values of issue `issue_id` (already scoped) seen first and seen
-/// last: its first and last release.
+/// The `release` tag values of issue `issue_id` of organization `org_id` seen first
+/// and seen last: its first and last release.
 pub async fn first_and_last_release(
     pool: &PgPool,
+    org_id: i64,
     issue_id: i64,
 ) -> Result<(Option<TagValueRow>, Option<TagValueRow>), sqlx::Error> {
     let select = |order: &str| {
         format!(
             "SELECT key, value, times_seen, first_seen, last_seen FROM issue_tag_values
-              WHERE issue_id = $1 AND key = 'release' ORDER BY {order} LIMIT 1"
+              WHERE issue_id = $1 AND key = 'release' AND org_id = $2
+              ORDER BY {order} LIMIT 1"
         )
     };
     let first = sqlx::query_as(&select("first_seen, value"))
         .bind(issue_id)
+        .bind(org_id)
         .fetch_optional(pool)
         .await?;
     let last = sqlx::query_as(&select("last_seen DESC, value DESC"))
         .bind(issue_id)
+        .bind(org_id)
         .fetch_optional(pool)
         .await?;
     Ok((first, last))

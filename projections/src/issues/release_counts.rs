@@ -14,6 +14,7 @@ use crate::ProjectionError;
 /// release count nowhere.
 pub(super) async fn add<'a>(
     conn: &mut PgConnection,
+    org_id: i64,
     occurrences: impl Iterator<Item = (i64, &'a Occurrence)>,
 ) -> Result<(), ProjectionError> {
     let mut counts: HashMap<(i64, &str, &str), Count> = HashMap::new();
@@ -33,5 +34,5 @@ pub(super) async fn add<'a>(
             .or_insert((1, at, at));
     }
     let counts: Vec<_> = counts.into_iter().collect();
-    super::counts::add_release_counts(conn, &counts).await
+    super::counts::add_release_counts(conn, org_id, &counts).await
 }

@@ -5,7 +5,7 @@
 //! written here is pushed as text):
 //!
 //! ```sql
-//! SELECT <issue columns>, <project columns> FROM issues i JOIN projects p ON p.id = i.project_id
+//! SELECT <issue columns> FROM issues i
 //!  WHERE i.org_id = $1 [AND i.project_id = ANY($2)]
 //!    [AND EXISTS (environment tag = ANY($envs))]
 //!    AND (<filter 1>) AND NOT coalesce((<negated filter 2>), false) AND ...
@@ -14,6 +14,14 @@
 //!  ORDER BY <sort column> DESC, i.id DESC                          -- ASC for a previous page
 //!  LIMIT $limit + 1
 //! ```
+//!
+//! Every table it reads is a read model of the organization's (on Citus, on the
+//! worker that holds it), and every subquery names the organization as `$1`, the
+//! statement's first parameter: Citus routes a statement to one worker only when
+//! each table in it, subqueries included, is filtered by the same value (a
+//! correlated `t.org_id = i.org_id` is not enough). The users and teams that
+//! `assigned:` names are looked up in the accounts first ([`Assignees`]), and the
+//! rows' projects after (`accounts::with_projects`).
 //!
 //! A negated filter is wrapped in `NOT coalesce((…), false)` so that NULL columns
 //! (`substatus`, the assignee columns) count as "does not match" on both sides.
@@ -191,10 +199,82 @@ fn sort_column(sort: IssueSort) -> &'static str {
     }
 }
 
+/// The users and teams of the organization that a query's `assigned:` filters name
+/// (by email and by team slug), looked up before the search.
+#[derive(Debug, Clone, Default)]
+pub struct Assignees {
+    /// Member user ids by lowercased email.
+    pub users: HashMap<String, Vec<i64>>,
+    /// Team ids by slug.
+    pub teams: HashMap<String, Vec<i64>>,
+}
+
+impl Assignees {
+    /// Looks up what `query`'s assignee filters name in organization `org_id`.
+    pub async fn of(pool: &PgPool, org_id: i64, query: &Query) -> Result<Self, sqlx::Error> {
+        let mut emails = Vec::new();
+        let mut slugs = Vec::new();
+        for filter in &query.filters {
+            match filter {
+                Filter::AssignedTo {
+                    target: AssigneeFilter::Email(email),
+                    ..
+                } => emails.push(email.to_lowercase()),
+                Filter::AssignedTo {
+                    target: AssigneeFilter::Team(slug),
+                    ..
+                } => slugs.push(slug.clone()),
+                _ => {}
+            }
+        }
+        let mut assignees = Assignees::default();
+        if !emails.is_empty() {
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT lower(email), user_id FROM members
+                  WHERE org_id = $1 AND lower(email) = ANY($2)",
+            )
+            .bind(org_id)
+            .bind(&emails)
+            .fetch_all(pool)
+            .await?;
+            for (email, user) in rows {
+                assignees.users.entry(email).or_default().push(user);
+            }
+        }
+        if !slugs.is_empty() {
+            let rows: Vec<(String, i64)> =
+                sqlx::query_as("SELECT slug, id FROM teams WHERE org_id = $1 AND slug = ANY($2)")
+                    .bind(org_id)
+                    .bind(&slugs)
+                    .fetch_all(pool)
+                    .await?;
+            for (slug, team) in rows {
+                assignees.teams.entry(slug).or_default().push(team);
+            }
+        }
+        Ok(assignees)
+    }
+}
+
 /// The statement for `search`: one page plus one row telling whether more follow.
-pub fn build(search: &Search<'_>) -> QueryBuilder<'static, Postgres> {
+/// `assignees` holds what its `assigned:` filters name ([`Assignees::of`]).
+pub fn build(search: &Search<'_>, assignees: &Assignees) -> QueryBuilder<'static, Postgres> {
+    build_after("", search, assignees)
+}
+
+/// `EXPLAIN` of the statement for `search`, for the Citus tests' look at its plan.
+pub fn explain(search: &Search<'_>, assignees: &Assignees) -> QueryBuilder<'static, Postgres> {
+    build_after("EXPLAIN ", search, assignees)
+}
+
+fn build_after(
+    prefix: &str,
+    search: &Search<'_>,
+    assignees: &Assignees,
+) -> QueryBuilder<'static, Postgres> {
     let scope = search.scope;
-    let mut qb = QueryBuilder::new(SELECT_ISSUE);
+    let mut qb = QueryBuilder::new(format!("{prefix}{SELECT_ISSUE}"));
+    // The first bind: `$1` in every subquery.
     qb.push(" WHERE i.org_id = ").push_bind(scope.org_id);
     match scope.project_ids.as_deref() {
         // Plain equality lets the planner read the (project_id, status, sort) indexes
@@ -215,7 +295,7 @@ pub fn build(search: &Search<'_>) -> QueryBuilder<'static, Postgres> {
     }
     for filter in &search.query.filters {
         qb.push(" AND ");
-        push_filter(&mut qb, filter, scope);
+        push_filter(&mut qb, filter, scope, assignees);
     }
     for term in &search.query.text {
         let pattern = format!("%{}%", escape_like(term));
@@ -254,8 +334,15 @@ pub fn build(search: &Search<'_>) -> QueryBuilder<'static, Postgres> {
 
 /// Runs `search`.
 pub async fn search(pool: &PgPool, search: &Search<'_>) -> Result<SearchPage, sqlx::Error> {
-    let mut rows: Vec<IssueRow> = build(search).build_query_as().fetch_all(pool).await?;
+    let assignees = Assignees::of(pool, search.scope.org_id, search.query).await?;
+    let rows: Vec<IssueRow> = build(search, &assignees)
+        .build_query_as()
+        .fetch_all(pool)
+        .await?;
+    // Counted before the projects are filled in: a row of a project that is gone
+    // still tells that more follow.
     let more = rows.len() as i64 > search.limit;
+    let mut rows = super::accounts::with_projects(pool, rows).await?;
     rows.truncate(search.limit.max(0) as usize);
     let backward = search.cursor.is_some_and(|c| c.is_prev);
     if backward {
@@ -308,9 +395,12 @@ fn escape_like(term: &str) -> String {
 }
 
 fn push_tag_exists(qb: &mut QueryBuilder<'static, Postgres>, key: &str, values: &[String]) {
-    qb.push("EXISTS (SELECT 1 FROM issue_tag_values t WHERE t.issue_id = i.id AND t.key = ")
-        .push_bind(key.to_owned())
-        .push(" AND ");
+    qb.push(
+        "EXISTS (SELECT 1 FROM issue_tag_values t \
+         WHERE t.org_id = $1 AND t.issue_id = i.id AND t.key = ",
+    )
+    .push_bind(key.to_owned())
+    .push(" AND ");
     push_release_values(qb, "t.value", key == "release", values);
     qb.push(")");
 }
@@ -329,7 +419,9 @@ fn push_release_values(
     if releases && values.iter().any(|v| v == "latest") {
         qb.push(format!(
             " OR {column} = (SELECT r.version FROM releases r
-                 JOIN release_projects rp ON rp.release_id = r.id AND rp.project_id = i.project_id
+                 JOIN release_projects rp ON rp.org_id = r.org_id AND rp.release_id = r.id
+                                         AND rp.project_id = i.project_id
+                WHERE r.org_id = $1
                 ORDER BY r.date_created DESC, r.id DESC LIMIT 1)"
         ));
     }
@@ -338,7 +430,8 @@ fn push_release_values(
 
 /// The issue's first release: the `release` tag value seen first.
 const FIRST_RELEASE: &str = "(SELECT f.value FROM issue_tag_values f
-                              WHERE f.issue_id = i.id AND f.key = 'release'
+                              WHERE f.org_id = $1 AND f.issue_id = i.id
+                                AND f.key = 'release'
                               ORDER BY f.first_seen, f.value LIMIT 1)";
 
 fn operator(op: Comparison) -> &'static str {
@@ -351,7 +444,12 @@ fn operator(op: Comparison) -> &'static str {
     }
 }
 
-fn push_filter(qb: &mut QueryBuilder<'static, Postgres>, filter: &Filter, scope: &SearchScope) {
+fn push_filter(
+    qb: &mut QueryBuilder<'static, Postgres>,
+    filter: &Filter,
+    scope: &SearchScope,
+    assignees: &Assignees,
+) {
     let negated = match filter {
         Filter::Status { negated, .. }
         | Filter::AssignedTo { negated, .. }
@@ -379,27 +477,23 @@ fn push_filter(qb: &mut QueryBuilder<'static, Postgres>, filter: &Filter, scope:
                 qb.push(status_sql(StatusFilter::Unassigned));
             }
             AssigneeFilter::Email(email) => {
-                qb.push(
-                    "EXISTS (SELECT 1 FROM members m WHERE m.org_id = i.org_id \
-                     AND m.user_id = i.assignee_user_id AND lower(m.email) = lower(",
-                )
-                .push_bind(email.clone())
-                .push("))");
+                let users = assignees.users.get(&email.to_lowercase());
+                qb.push("i.assignee_user_id = ANY(")
+                    .push_bind(users.cloned().unwrap_or_default())
+                    .push(")");
             }
             AssigneeFilter::Team(slug) => {
-                qb.push(
-                    "EXISTS (SELECT 1 FROM teams tm WHERE tm.org_id = i.org_id \
-                     AND tm.id = i.assignee_team_id AND tm.slug = ",
-                )
-                .push_bind(slug.clone())
-                .push(")");
+                let teams = assignees.teams.get(slug);
+                qb.push("i.assignee_team_id = ANY(")
+                    .push_bind(teams.cloned().unwrap_or_default())
+                    .push(")");
             }
         },
         Filter::BookmarkedBy { me: true, .. } => match scope.user_id {
             Some(user) => {
                 qb.push(
                     "EXISTS (SELECT 1 FROM issue_bookmarks b \
-                     WHERE b.issue_id = i.id AND b.user_id = ",
+                     WHERE b.org_id = $1 AND b.issue_id = i.id AND b.user_id = ",
                 )
                 .push_bind(user)
                 .push(")");
@@ -409,7 +503,10 @@ fn push_filter(qb: &mut QueryBuilder<'static, Postgres>, filter: &Filter, scope:
             }
         },
         Filter::BookmarkedBy { me: false, .. } => {
-            qb.push("NOT EXISTS (SELECT 1 FROM issue_bookmarks b WHERE b.issue_id = i.id)");
+            qb.push(
+                "NOT EXISTS (SELECT 1 FROM issue_bookmarks b \
+                 WHERE b.org_id = $1 AND b.issue_id = i.id)",
+            );
         }
         Filter::Field { field, values, .. } => match field {
             Field::Level => {
@@ -540,6 +637,7 @@ impl StatsPeriod {
 /// filled in here.
 pub async fn stats(
     pool: &PgPool,
+    org_id: i64,
     issue_ids: &[i64],
     period: StatsPeriod,
     now: DateTime<Utc>,
@@ -557,7 +655,7 @@ pub async fn stats(
                 floor(extract(epoch FROM e.timestamp - $2::timestamptz) / $4::bigint)::bigint,
                 count(*)
            FROM issue_events e
-          WHERE e.issue_id = ANY($1::bigint[])
+          WHERE e.issue_id = ANY($1::bigint[]) AND e.org_id = $5
             AND e.timestamp >= $2::timestamptz
             AND e.timestamp < $3::timestamptz
           GROUP BY 1, 2",
@@ -566,6 +664,7 @@ pub async fn stats(
     .bind(first)
     .bind(*last + step)
     .bind(step.num_seconds())
+    .bind(org_id)
     .fetch_all(pool)
     .await?;
     let mut out: HashMap<i64, Vec<(i64, i64)>> = issue_ids

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use faultline_domain::search::{parse, AssigneeFilter, Filter, IssueSort};
 use sqlx::PgPool;
 
-use super::search::{build, search, stats, Cursor, Search, SearchScope, StatsPeriod};
+use super::search::{build, search, stats, Assignees, Cursor, Search, SearchScope, StatsPeriod};
 
 const ORG: i64 = 3;
 const PROJECT: i64 = 7;
@@ -93,8 +93,8 @@ async fn insert(pool: &PgPool, seed: Seed) {
 
 async fn tag(pool: &PgPool, issue_id: i64, key: &str, value: &str) {
     sqlx::query(
-        "INSERT INTO issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen)
-         VALUES ($1, $2, $3, 1, now(), now())",
+        "INSERT INTO issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen, org_id)
+         SELECT $1, $2, $3, 1, now(), now(), org_id FROM issues WHERE id = $1",
     )
     .bind(issue_id)
     .bind(key)
@@ -251,7 +251,8 @@ async fn assignment_and_bookmark_filters_read_the_workflow_columns(pool: PgPool)
     .await;
     exec(
         &pool,
-        "INSERT INTO issue_bookmarks (issue_id, user_id) VALUES (1, 10), (2, 11)",
+        "INSERT INTO issue_bookmarks (issue_id, user_id, org_id)
+         SELECT id, 9 + id, org_id FROM issues WHERE id IN (1, 2)",
     )
     .await;
 
@@ -637,13 +638,16 @@ fn user_values_reach_the_statement_only_as_parameters() {
         environments: vec![evil.into()],
         ..scope()
     };
-    let statement = build(&Search {
-        query: &query,
-        sort: IssueSort::Date,
-        scope: &scope,
-        cursor: None,
-        limit: 25,
-    });
+    let statement = build(
+        &Search {
+            query: &query,
+            sort: IssueSort::Date,
+            scope: &scope,
+            cursor: None,
+            limit: 25,
+        },
+        &Assignees::default(),
+    );
     assert!(!statement.sql().contains("DROP"), "{}", statement.sql());
 }
 
@@ -664,20 +668,24 @@ async fn stats_count_events_per_bucket_for_each_issue(pool: PgPool) {
     .enumerate()
     {
         sqlx::query(
-            "INSERT INTO issue_events (event_id, project_id, issue_id, position, timestamp, received)
-             VALUES ($1, $2, $3, $4, $5, $5)",
+            "INSERT INTO issue_events (event_id, project_id, issue_id, position, timestamp, received,
+                                       org_id)
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
         )
         .bind(format!("e{n}"))
         .bind(PROJECT)
         .bind(issue)
         .bind(n as i64)
         .bind(now - ago)
+        .bind(ORG)
         .execute(&pool)
         .await
         .unwrap();
     }
 
-    let day = stats(&pool, &[1, 2], StatsPeriod::Day, now).await.unwrap();
+    let day = stats(&pool, ORG, &[1, 2], StatsPeriod::Day, now)
+        .await
+        .unwrap();
     let buckets = StatsPeriod::Day.buckets(now);
     assert_eq!(buckets.len(), 24);
     let one = &day[&1];
@@ -686,7 +694,7 @@ async fn stats_count_events_per_bucket_for_each_issue(pool: PgPool) {
     assert_eq!(one[23], (buckets[23].timestamp(), 2));
     assert_eq!(day[&2].iter().map(|(_, c)| c).sum::<i64>(), 0);
 
-    let weeks = stats(&pool, &[1, 2], StatsPeriod::TwoWeeks, now)
+    let weeks = stats(&pool, ORG, &[1, 2], StatsPeriod::TwoWeeks, now)
         .await
         .unwrap();
     assert_eq!(weeks[&1].len(), 14);

@@ -34,15 +34,18 @@ pub(super) async fn apply(
             .await?;
     if !dropped {
         let issues: Vec<i64> = parts.iter().map(|part| part.issue_id).collect();
-        sqlx::query("DELETE FROM issue_events WHERE issue_id = ANY($1) AND position < $2")
-            .bind(&issues)
-            .bind(below)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "DELETE FROM issue_events WHERE issue_id = ANY($1) AND position < $2 AND org_id = $3",
+        )
+        .bind(&issues)
+        .bind(below)
+        .bind(event.organization_id)
+        .execute(&mut *conn)
+        .await?;
         return Ok(());
     }
     for part in &parts {
-        add(conn, project_id, part).await?;
+        add(conn, event.organization_id, project_id, part).await?;
     }
     Ok(())
 }
@@ -52,6 +55,7 @@ pub(super) async fn apply(
 /// (a deleted issue's events still count for their release).
 async fn add(
     conn: &mut PgConnection,
+    org_id: i64,
     project_id: i64,
     part: &SummaryPart,
 ) -> Result<(), ProjectionError> {
@@ -64,25 +68,31 @@ async fn add(
             (key, (r.events, r.first_seen, r.last_seen))
         })
         .collect();
-    counts::add_release_counts(&mut *conn, &releases).await?;
+    counts::add_release_counts(&mut *conn, org_id, &releases).await?;
 
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM issues WHERE id = $1)")
-        .bind(part.issue_id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM issues WHERE id = $1 AND org_id = $2)")
+            .bind(part.issue_id)
+            .bind(org_id)
+            .fetch_one(&mut *conn)
+            .await?;
     if !exists {
         return Ok(());
     }
-    let new_users = sqlx::query(
-        "INSERT INTO issue_users (issue_id, user_key)
-         SELECT $1, unnest($2::text[])
-         ON CONFLICT DO NOTHING",
+    // Counted from what the insert returns: on Citus an `INSERT … SELECT` reports the
+    // rows it selected as affected, conflicts included.
+    let new_users = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO issue_users (issue_id, user_key, org_id)
+         SELECT $1, unnest($2::text[]), $3
+         ON CONFLICT DO NOTHING
+         RETURNING issue_id",
     )
     .bind(part.issue_id)
     .bind(&summary.users)
-    .execute(&mut *conn)
+    .bind(org_id)
+    .fetch_all(&mut *conn)
     .await?
-    .rows_affected() as i64;
+    .len() as i64;
     // The level is the last event's: the summary's only if no later event was folded
     // yet (its rows are the issue's only ones: those below are gone).
     sqlx::query(
@@ -91,9 +101,10 @@ async fn add(
                 first_seen = least(first_seen, $3),
                 last_seen = greatest(last_seen, $4),
                 user_count = user_count + $5,
-                level = CASE WHEN EXISTS (SELECT 1 FROM issue_events WHERE issue_id = $1)
+                level = CASE WHEN EXISTS (SELECT 1 FROM issue_events
+                                           WHERE issue_id = $1 AND org_id = $7)
                              THEN level ELSE $6 END
-          WHERE id = $1",
+          WHERE id = $1 AND org_id = $7",
     )
     .bind(part.issue_id)
     .bind(summary.events)
@@ -101,6 +112,7 @@ async fn add(
     .bind(summary.last_seen)
     .bind(new_users)
     .bind(&summary.level)
+    .bind(org_id)
     .execute(&mut *conn)
     .await?;
     let tags: Vec<_> = summary
@@ -111,5 +123,5 @@ async fn add(
             (key, (t.events, t.first_seen, t.last_seen))
         })
         .collect();
-    counts::add_tag_values(conn, &tags).await
+    counts::add_tag_values(conn, org_id, &tags).await
 }

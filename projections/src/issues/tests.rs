@@ -37,7 +37,7 @@ pub(super) fn stored(position: i64, stream: &str, event: &IssueEvent) -> StoredE
         body: None,
         metadata: json!({}),
         recorded_at: t0(),
-        organization_id: 0,
+        organization_id: 3,
     }
 }
 
@@ -309,11 +309,12 @@ async fn a_comment_stored_by_an_older_binary_is_projected_with_its_author(pool: 
     let stream = issue_stream_id(7, "a");
     // CommentAdded 1.0, as written before the author became `author_id`.
     sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-         VALUES ('issue', $1, 1, 'IssueCreated', '1.0', $2, '{}'),
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
+                             organization_id)
+         VALUES ('issue', $1, 1, 'IssueCreated', '1.0', $2, '{}', 3),
                 ('issue', $1, 2, 'CommentAdded', '1.0',
                  '{\"CommentAdded\": {\"comment_id\": 10, \"user_id\": 5, \"text\": \"on it\", \"at\": \"2026-01-10T12:00:00Z\"}}',
-                 '{}')",
+                 '{}', 3)",
     )
     .bind(&stream)
     .bind(serde_json::to_value(created(1, "a")).unwrap())

@@ -23,11 +23,13 @@ pub async fn apply(
         // still in the read models.
         return super::summaries::apply(conn, event).await;
     }
-    let Some(issue_id) = issue_of(conn, &event.aggregate_id).await? else {
+    let org_id = event.organization_id;
+    let Some(issue_id) = issue_of(conn, org_id, &event.aggregate_id).await? else {
         // The issue left the read models (deleted or merged away) before this event.
         return Ok(());
     };
     let step = Step {
+        org_id,
         issue_id,
         position: event.position,
     };
@@ -95,11 +97,13 @@ pub async fn apply(
                 ),
             };
             sqlx::query(
-                "UPDATE issues SET assignee_user_id = $2, assignee_team_id = $3 WHERE id = $1",
+                "UPDATE issues SET assignee_user_id = $2, assignee_team_id = $3
+                  WHERE id = $1 AND org_id = $4",
             )
             .bind(issue_id)
             .bind(user)
             .bind(team)
+            .bind(org_id)
             .execute(&mut *conn)
             .await?;
             step.activity(conn, "assigned", data, actor.as_deref(), at)
@@ -107,9 +111,11 @@ pub async fn apply(
         }
         IssueEvent::IssueUnassigned { at, actor, .. } => {
             sqlx::query(
-                "UPDATE issues SET assignee_user_id = NULL, assignee_team_id = NULL WHERE id = $1",
+                "UPDATE issues SET assignee_user_id = NULL, assignee_team_id = NULL
+                  WHERE id = $1 AND org_id = $2",
             )
             .bind(issue_id)
+            .bind(org_id)
             .execute(&mut *conn)
             .await?;
             step.activity(conn, "unassigned", json!({}), actor.as_deref(), at)
@@ -121,13 +127,15 @@ pub async fn apply(
             ..
         } => {
             let sql = if bookmarked {
-                "INSERT INTO issue_bookmarks (issue_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+                "INSERT INTO issue_bookmarks (issue_id, user_id, org_id) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING"
             } else {
-                "DELETE FROM issue_bookmarks WHERE issue_id = $1 AND user_id = $2"
+                "DELETE FROM issue_bookmarks WHERE issue_id = $1 AND user_id = $2 AND org_id = $3"
             };
             sqlx::query(sql)
                 .bind(issue_id)
                 .bind(user_id)
+                .bind(org_id)
                 .execute(conn)
                 .await?;
             Ok(())
@@ -138,40 +146,47 @@ pub async fn apply(
             ..
         } => {
             sqlx::query(
-                "INSERT INTO issue_subscriptions (issue_id, user_id, subscribed) VALUES ($1, $2, $3)
-                 ON CONFLICT (issue_id, user_id) DO UPDATE SET subscribed = EXCLUDED.subscribed",
+                "INSERT INTO issue_subscriptions (issue_id, user_id, subscribed, org_id)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (issue_id, user_id, org_id) DO UPDATE SET subscribed = EXCLUDED.subscribed",
             )
             .bind(issue_id)
             .bind(user_id)
             .bind(subscribed)
+            .bind(org_id)
             .execute(conn)
             .await?;
             Ok(())
         }
         IssueEvent::IssueSeen { user_id, at } => {
             sqlx::query(
-                "INSERT INTO issue_seen (issue_id, user_id, seen_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (issue_id, user_id) DO UPDATE SET seen_at = EXCLUDED.seen_at",
+                "INSERT INTO issue_seen (issue_id, user_id, seen_at, org_id) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (issue_id, user_id, org_id) DO UPDATE SET seen_at = EXCLUDED.seen_at",
             )
             .bind(issue_id)
             .bind(user_id)
             .bind(at)
+            .bind(org_id)
             .execute(conn)
             .await?;
             Ok(())
         }
         IssueEvent::IssueUnseen { user_id, .. } => {
-            sqlx::query("DELETE FROM issue_seen WHERE issue_id = $1 AND user_id = $2")
-                .bind(issue_id)
-                .bind(user_id)
-                .execute(conn)
-                .await?;
+            sqlx::query(
+                "DELETE FROM issue_seen WHERE issue_id = $1 AND user_id = $2 AND org_id = $3",
+            )
+            .bind(issue_id)
+            .bind(user_id)
+            .bind(org_id)
+            .execute(conn)
+            .await?;
             Ok(())
         }
         IssueEvent::PublicSet { public, at, actor } => {
-            sqlx::query("UPDATE issues SET is_public = $2 WHERE id = $1")
+            sqlx::query("UPDATE issues SET is_public = $2 WHERE id = $1 AND org_id = $3")
                 .bind(issue_id)
                 .bind(public)
+                .bind(org_id)
                 .execute(&mut *conn)
                 .await?;
             let kind = if public { "set_public" } else { "set_private" };
@@ -185,19 +200,24 @@ pub async fn apply(
             at,
         } => {
             sqlx::query(
-                "INSERT INTO issue_comments (id, issue_id, user_id, text, date_created) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO issue_comments (id, issue_id, user_id, text, date_created, org_id)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(comment_id)
             .bind(issue_id)
             .bind(user_id)
             .bind(&text)
             .bind(at)
+            .bind(org_id)
             .execute(&mut *conn)
             .await?;
-            sqlx::query("UPDATE issues SET num_comments = num_comments + 1 WHERE id = $1")
-                .bind(issue_id)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "UPDATE issues SET num_comments = num_comments + 1 WHERE id = $1 AND org_id = $2",
+            )
+            .bind(issue_id)
+            .bind(org_id)
+            .execute(&mut *conn)
+            .await?;
             let actor = format!("user:{user_id}");
             step.activity(
                 conn,
@@ -214,31 +234,41 @@ pub async fn apply(
             at,
             ..
         } => {
-            sqlx::query("UPDATE issue_comments SET text = $3, date_edited = $4 WHERE id = $1 AND issue_id = $2")
-                .bind(comment_id)
-                .bind(issue_id)
-                .bind(text)
-                .bind(at)
-                .execute(conn)
-                .await?;
+            sqlx::query(
+                "UPDATE issue_comments SET text = $3, date_edited = $4
+                  WHERE id = $1 AND issue_id = $2 AND org_id = $5",
+            )
+            .bind(comment_id)
+            .bind(issue_id)
+            .bind(text)
+            .bind(at)
+            .bind(org_id)
+            .execute(conn)
+            .await?;
             Ok(())
         }
         IssueEvent::CommentDeleted { comment_id, .. } => {
-            let deleted = sqlx::query("DELETE FROM issue_comments WHERE id = $1 AND issue_id = $2")
-                .bind(comment_id)
-                .bind(issue_id)
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query("UPDATE issues SET num_comments = num_comments - $2 WHERE id = $1")
-                .bind(issue_id)
-                .bind(deleted.rows_affected() as i64)
-                .execute(conn)
-                .await?;
+            let deleted = sqlx::query(
+                "DELETE FROM issue_comments WHERE id = $1 AND issue_id = $2 AND org_id = $3",
+            )
+            .bind(comment_id)
+            .bind(issue_id)
+            .bind(org_id)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "UPDATE issues SET num_comments = num_comments - $2 WHERE id = $1 AND org_id = $3",
+            )
+            .bind(issue_id)
+            .bind(deleted.rows_affected() as i64)
+            .bind(org_id)
+            .execute(conn)
+            .await?;
             Ok(())
         }
-        IssueEvent::IssueDeleted { .. } => remove(conn, issue_id, accepted).await,
+        IssueEvent::IssueDeleted { .. } => remove(conn, org_id, issue_id, accepted).await,
         IssueEvent::IssueMerged { into_issue_id, .. } => {
-            merge(conn, issue_id, into_issue_id, accepted).await
+            merge(conn, org_id, issue_id, into_issue_id, accepted).await
         }
         IssueEvent::IssuesMergedIn {
             from_issue_ids,
@@ -258,14 +288,17 @@ pub async fn apply(
     }
 }
 
-/// The issue id a stream projects to, if the issue is in the read models.
+/// The issue id a stream of organization `org_id` projects to, if the issue is in the
+/// read models.
 async fn issue_of(
     conn: &mut PgConnection,
+    org_id: i64,
     stream_id: &str,
 ) -> Result<Option<i64>, ProjectionError> {
     Ok(
-        sqlx::query_scalar("SELECT id FROM issues WHERE stream_id = $1")
+        sqlx::query_scalar("SELECT id FROM issues WHERE stream_id = $1 AND org_id = $2")
             .bind(stream_id)
+            .bind(org_id)
             .fetch_optional(conn)
             .await?,
     )
@@ -273,6 +306,7 @@ async fn issue_of(
 
 /// One workflow event applied to one issue.
 struct Step {
+    org_id: i64,
     issue_id: i64,
     position: i64,
 }
@@ -286,12 +320,14 @@ impl Step {
         details: &Value,
     ) -> Result<(), ProjectionError> {
         sqlx::query(
-            "UPDATE issues SET status = $2, substatus = $3, status_details = $4 WHERE id = $1",
+            "UPDATE issues SET status = $2, substatus = $3, status_details = $4
+              WHERE id = $1 AND org_id = $5",
         )
         .bind(self.issue_id)
         .bind(status)
         .bind(substatus)
         .bind(details)
+        .bind(self.org_id)
         .execute(conn)
         .await?;
         Ok(())
@@ -309,8 +345,8 @@ impl Step {
             .and_then(|actor| actor.strip_prefix("user:"))
             .and_then(|id| id.parse::<i64>().ok());
         sqlx::query(
-            "INSERT INTO issue_activity (id, issue_id, type, data, user_id, date_created)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO issue_activity (id, issue_id, type, data, user_id, date_created, org_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id, org_id) DO NOTHING",
         )
         .bind(self.position)
         .bind(self.issue_id)
@@ -318,6 +354,7 @@ impl Step {
         .bind(data)
         .bind(user_id)
         .bind(at)
+        .bind(self.org_id)
         .execute(conn)
         .await?;
         Ok(())
@@ -366,17 +403,19 @@ const ISSUE_TABLES: [&str; 9] = [
 /// counts again, as it does against the primary key.
 async fn remove(
     conn: &mut PgConnection,
+    org_id: i64,
     issue_id: i64,
     mut accepted: Option<&mut AcceptedIds>,
 ) -> Result<(), ProjectionError> {
     for table in ISSUE_TABLES {
         let column = if table == "issues" { "id" } else { "issue_id" };
-        let delete = format!("DELETE FROM {table} WHERE {column} = $1");
+        let delete = format!("DELETE FROM {table} WHERE {column} = $1 AND org_id = $2");
         match (table, accepted.as_deref_mut()) {
             ("issue_events", Some(accepted)) => {
                 let gone: Vec<(i64, String)> =
                     sqlx::query_as(&format!("{delete} RETURNING project_id, event_id"))
                         .bind(issue_id)
+                        .bind(org_id)
                         .fetch_all(&mut *conn)
                         .await?;
                 for (project_id, event_id) in gone {
@@ -386,6 +425,7 @@ async fn remove(
             _ => {
                 sqlx::query(&delete)
                     .bind(issue_id)
+                    .bind(org_id)
                     .execute(&mut *conn)
                     .await?;
             }
@@ -398,32 +438,38 @@ async fn remove(
 /// over, then it leaves the read models.
 async fn merge(
     conn: &mut PgConnection,
+    org_id: i64,
     from: i64,
     into: i64,
     accepted: Option<&mut AcceptedIds>,
 ) -> Result<(), ProjectionError> {
+    // An issue merges only into one of its own organization's.
     let statements = [
-        "UPDATE issue_events SET issue_id = $2 WHERE issue_id = $1",
-        "INSERT INTO issue_users (issue_id, user_key) SELECT $2, user_key FROM issue_users WHERE issue_id = $1
+        "UPDATE issue_events SET issue_id = $2 WHERE issue_id = $1 AND org_id = $3",
+        "INSERT INTO issue_users (issue_id, user_key, org_id)
+         SELECT $2, user_key, org_id FROM issue_users WHERE issue_id = $1 AND org_id = $3
          ON CONFLICT DO NOTHING",
-        "INSERT INTO issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen)
-         SELECT $2, key, value, times_seen, first_seen, last_seen FROM issue_tag_values WHERE issue_id = $1
-         ON CONFLICT (issue_id, key, value) DO UPDATE
+        "INSERT INTO issue_tag_values (issue_id, key, value, times_seen, first_seen, last_seen, org_id)
+         SELECT $2, key, value, times_seen, first_seen, last_seen, org_id
+           FROM issue_tag_values WHERE issue_id = $1 AND org_id = $3
+         ON CONFLICT (issue_id, key, value, org_id) DO UPDATE
             SET times_seen = issue_tag_values.times_seen + EXCLUDED.times_seen,
                 first_seen = least(issue_tag_values.first_seen, EXCLUDED.first_seen),
                 last_seen = greatest(issue_tag_values.last_seen, EXCLUDED.last_seen)",
         "UPDATE issues AS p SET times_seen = p.times_seen + s.times_seen,
                 first_seen = least(p.first_seen, s.first_seen),
                 last_seen = greatest(p.last_seen, s.last_seen),
-                user_count = (SELECT count(*) FROM issue_users u WHERE u.issue_id = $2)
-           FROM issues s WHERE s.id = $1 AND p.id = $2",
+                user_count = (SELECT count(*) FROM issue_users u
+                               WHERE u.issue_id = $2 AND u.org_id = $3)
+           FROM issues s WHERE s.id = $1 AND s.org_id = $3 AND p.id = $2 AND p.org_id = $3",
     ];
     for statement in statements {
         sqlx::query(statement)
             .bind(from)
             .bind(into)
+            .bind(org_id)
             .execute(&mut *conn)
             .await?;
     }
-    remove(conn, from, accepted).await
+    remove(conn, org_id, from, accepted).await
 }

@@ -7,6 +7,8 @@ use crate::{ProjectionError, StoredEvent};
 
 pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
     let stream = event.aggregate_id.as_str();
+    // The release's organization: its stream's partition of the log.
+    let org = event.organization_id;
     match event.decode::<ReleaseEvent>()? {
         ReleaseEvent::ReleaseCreated {
             release_id,
@@ -35,10 +37,10 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .bind(date_started)
             .execute(&mut *conn)
             .await?;
-            add_projects(conn, stream, &project_ids).await?;
+            add_projects(conn, org, stream, &project_ids).await?;
         }
         ReleaseEvent::ReleaseProjectsAdded { project_ids, .. } => {
-            add_projects(conn, stream, &project_ids).await?;
+            add_projects(conn, org, stream, &project_ids).await?;
         }
         ReleaseEvent::ReleaseUpdated {
             reference,
@@ -55,7 +57,7 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
                         date_released = CASE WHEN $6 THEN $7 ELSE date_released END,
                         status = coalesce($8, status),
                         date_started = CASE WHEN $9 THEN $10 ELSE date_started END
-                  WHERE stream_id = $1",
+                  WHERE stream_id = $1 AND org_id = $11",
             )
             .bind(stream)
             .bind(reference.is_some())
@@ -67,6 +69,7 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .bind(status.map(|s| s.as_str()))
             .bind(date_started.is_some())
             .bind(date_started.flatten())
+            .bind(org)
             .execute(conn)
             .await?;
         }
@@ -75,22 +78,25 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
         } => {
             sqlx::query(
                 "DELETE FROM release_commits
-                  WHERE release_id = (SELECT id FROM releases WHERE stream_id = $1)",
+                  WHERE org_id = $2
+                    AND release_id = (SELECT id FROM releases WHERE stream_id = $1 AND org_id = $2)",
             )
             .bind(stream)
+            .bind(org)
             .execute(&mut *conn)
             .await?;
             sqlx::query(
                 "INSERT INTO release_commits (release_id, ordinal, id, repository, message,
-                                              author_name, author_email, committed_at, files)
+                                              author_name, author_email, committed_at, files,
+                                              org_id)
                  SELECT r.id, c.ordinal::int - 1, c.id, c.repository, c.message, c.author_name,
-                        c.author_email, c.committed_at, c.files
+                        c.author_email, c.committed_at, c.files, r.org_id
                    FROM releases r,
                         unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                                $7::timestamptz[], $8::jsonb[])
                         WITH ORDINALITY AS c(id, repository, message, author_name, author_email,
                                              committed_at, files, ordinal)
-                  WHERE r.stream_id = $1",
+                  WHERE r.stream_id = $1 AND r.org_id = $9",
             )
             .bind(stream)
             .bind(commits.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
@@ -125,6 +131,7 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
                     .map(|c| serde_json::json!(c.files))
                     .collect::<Vec<_>>(),
             )
+            .bind(org)
             .execute(&mut *conn)
             .await?;
             let repositories: Vec<String> = commits
@@ -135,26 +142,32 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             sqlx::query(
                 "INSERT INTO release_repositories (org_id, name, date_created)
                  SELECT r.org_id, n, $3 FROM releases r, unnest($2::text[]) AS n
-                  WHERE r.stream_id = $1
+                  WHERE r.stream_id = $1 AND r.org_id = $4
                  ON CONFLICT DO NOTHING",
             )
             .bind(stream)
             .bind(&repositories)
             .bind(at)
+            .bind(org)
             .execute(conn)
             .await?;
         }
         ReleaseEvent::ReleaseDeleted { .. } => {
             for table in ["release_deploys", "release_projects", "release_commits"] {
                 sqlx::query(&format!(
-                    "DELETE FROM {table} WHERE release_id = (SELECT id FROM releases WHERE stream_id = $1)"
+                    "DELETE FROM {table}
+                      WHERE org_id = $2
+                        AND release_id = (SELECT id FROM releases
+                                           WHERE stream_id = $1 AND org_id = $2)"
                 ))
                 .bind(stream)
+                .bind(org)
                 .execute(&mut *conn)
                 .await?;
             }
-            sqlx::query("DELETE FROM releases WHERE stream_id = $1")
+            sqlx::query("DELETE FROM releases WHERE stream_id = $1 AND org_id = $2")
                 .bind(stream)
+                .bind(org)
                 .execute(conn)
                 .await?;
         }
@@ -170,8 +183,9 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
         } => {
             sqlx::query(
                 "INSERT INTO release_deploys (id, release_id, environment, name, url, date_started,
-                                              date_finished, project_ids)
-                 SELECT $1, id, $3, $4, $5, $6, $7, $8 FROM releases WHERE stream_id = $2",
+                                              date_finished, project_ids, org_id)
+                 SELECT $1, id, $3, $4, $5, $6, $7, $8, org_id FROM releases
+                  WHERE stream_id = $2 AND org_id = $9",
             )
             .bind(deploy_id)
             .bind(stream)
@@ -181,14 +195,16 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .bind(date_started)
             .bind(date_finished)
             .bind(&project_ids)
+            .bind(org)
             .execute(&mut *conn)
             .await?;
             sqlx::query(
                 "UPDATE releases SET deploy_count = deploy_count + 1, last_deploy = $2
-                  WHERE stream_id = $1",
+                  WHERE stream_id = $1 AND org_id = $3",
             )
             .bind(stream)
             .bind(deploy_id)
+            .bind(org)
             .execute(conn)
             .await?;
         }
@@ -198,16 +214,19 @@ pub async fn release(conn: &mut PgConnection, event: &StoredEvent) -> Result<(),
 
 async fn add_projects(
     conn: &mut PgConnection,
+    org: i64,
     stream: &str,
     project_ids: &[i64],
 ) -> Result<(), ProjectionError> {
     sqlx::query(
-        "INSERT INTO release_projects (release_id, project_id)
-         SELECT r.id, p FROM releases r, unnest($2::bigint[]) AS p WHERE r.stream_id = $1
+        "INSERT INTO release_projects (release_id, project_id, org_id)
+         SELECT r.id, p, r.org_id FROM releases r, unnest($2::bigint[]) AS p
+          WHERE r.stream_id = $1 AND r.org_id = $3
          ON CONFLICT DO NOTHING",
     )
     .bind(stream)
     .bind(project_ids)
+    .bind(org)
     .execute(conn)
     .await?;
     Ok(())

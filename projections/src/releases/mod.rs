@@ -37,6 +37,10 @@ impl Projection for ReleasesProjection {
         ]
     }
 
+    fn organization_column(&self) -> Option<&'static str> {
+        Some("org_id")
+    }
+
     fn body_sql(&self) -> &'static str {
         "NULL::bytea"
     }

@@ -72,12 +72,17 @@ pub struct DeployRow {
     pub date_finished: DateTime<Utc>,
 }
 
+/// Every query on it names the organization as `$1`, and its subquery names it too:
+/// on Citus a statement stays on the organization's worker only when each table in
+/// it, subqueries included, is filtered by the same value.
 const SELECT: &str = "SELECT r.id, r.version, r.reference, r.url, r.status, r.date_created,
                              r.date_released, r.date_started, r.deploy_count, r.last_deploy,
-                             coalesce((SELECT array_agg(rp.project_id ORDER BY rp.project_id)
-                                         FROM release_projects rp WHERE rp.release_id = r.id),
-                                      '{}') AS project_ids
-                        FROM releases r";
+                             coalesce(rp.ids, '{}') AS project_ids
+                        FROM releases r
+                        LEFT JOIN LATERAL (
+                            SELECT array_agg(rp.project_id ORDER BY rp.project_id) AS ids
+                              FROM release_projects rp
+                             WHERE rp.org_id = $1 AND rp.release_id = r.id) rp ON true";
 
 /// Which releases a list shows.
 #[derive(Debug, Clone, Default)]
@@ -104,16 +109,18 @@ pub async fn list(
           WHERE r.org_id = $1
             AND (cardinality($2::bigint[]) = 0 OR EXISTS (
                    SELECT 1 FROM release_projects rp
-                    WHERE rp.release_id = r.id AND rp.project_id = ANY($2)))
+                    WHERE rp.org_id = $1 AND rp.release_id = r.id AND rp.project_id = ANY($2)))
             AND ($3::text IS NULL OR strpos(lower(r.version), lower($3)) > 0)
             AND ($4::text IS NULL OR r.status = $4)
             AND (cardinality($7::text[]) = 0
                  OR EXISTS (SELECT 1 FROM release_environments re
-                              JOIN release_projects rp ON rp.project_id = re.project_id
-                             WHERE rp.release_id = r.id AND re.release = r.version
-                               AND re.environment = ANY($7))
+                              JOIN release_projects rp ON rp.org_id = re.org_id
+                                                      AND rp.project_id = re.project_id
+                             WHERE re.org_id = $1 AND rp.release_id = r.id
+                               AND re.release = r.version AND re.environment = ANY($7))
                  OR EXISTS (SELECT 1 FROM release_deploys d
-                             WHERE d.release_id = r.id AND d.environment = ANY($7)))
+                             WHERE d.org_id = $1 AND d.release_id = r.id
+                               AND d.environment = ANY($7)))
           ORDER BY r.date_created DESC, r.id DESC
           LIMIT $5 OFFSET $6"
     ))
@@ -155,6 +162,17 @@ pub struct ReleaseDetails {
     pub commits: HashMap<i64, Vec<CommitRow>>,
 }
 
+/// What the read models know of a release in one of its projects.
+#[derive(sqlx::FromRow)]
+struct ProjectStats {
+    release_id: i64,
+    project_id: i64,
+    new_groups: i64,
+    first_event: Option<DateTime<Utc>>,
+    last_event: Option<DateTime<Utc>>,
+    event_count: i64,
+}
+
 #[derive(sqlx::FromRow)]
 struct Keyed<T> {
     release_id: i64,
@@ -170,40 +188,76 @@ pub async fn details(
 ) -> Result<ReleaseDetails, sqlx::Error> {
     let ids: Vec<i64> = releases.iter().map(|r| r.id).collect();
     let versions: Vec<&str> = releases.iter().map(|r| r.version.as_str()).collect();
-    let projects: Vec<Keyed<ReleaseProject>> = sqlx::query_as(
+    // What the read models know of each release's projects, in one statement on
+    // them; the projects' names come from the accounts in a statement of their own.
+    let stats: Vec<ProjectStats> = sqlx::query_as(
         "WITH r AS (SELECT * FROM unnest($2::bigint[], $3::text[]) AS r(release_id, version)),
          stats AS (
              SELECT r.release_id, i.project_id,
                     count(*) FILTER (WHERE first.value = r.version) AS new_groups,
                     min(t.first_seen) AS first_event, max(t.last_seen) AS last_event
                FROM r
-               JOIN issue_tag_values t ON t.key = 'release' AND t.value = r.version
-               JOIN issues i ON i.id = t.issue_id AND i.org_id = $1
+               JOIN issue_tag_values t ON t.org_id = $1 AND t.key = 'release'
+                                      AND t.value = r.version
+               JOIN issues i ON i.org_id = $1 AND i.id = t.issue_id
                CROSS JOIN LATERAL (
                    SELECT f.value FROM issue_tag_values f
-                    WHERE f.issue_id = t.issue_id AND f.key = 'release'
+                    WHERE f.org_id = $1 AND f.issue_id = t.issue_id AND f.key = 'release'
                     ORDER BY f.first_seen, f.value LIMIT 1) first
               GROUP BY r.release_id, i.project_id)
-         SELECT rp.release_id, p.id, p.slug, p.name, p.platform,
+         SELECT rp.release_id, rp.project_id,
                 coalesce(s.new_groups, 0) AS new_groups, s.first_event, s.last_event,
-                coalesce((SELECT sum(re.times_seen) FROM release_environments re
-                           WHERE re.project_id = p.id AND re.release = r.version), 0)::bigint
-                  AS event_count
+                coalesce(c.events, 0)::bigint AS event_count
            FROM r
-           JOIN release_projects rp ON rp.release_id = r.release_id
-           JOIN projects p ON p.id = rp.project_id AND p.org_id = $1
-           LEFT JOIN stats s ON s.release_id = rp.release_id AND s.project_id = p.id
-          ORDER BY rp.release_id, p.slug",
+           JOIN release_projects rp ON rp.org_id = $1 AND rp.release_id = r.release_id
+           LEFT JOIN stats s ON s.release_id = rp.release_id AND s.project_id = rp.project_id
+           LEFT JOIN LATERAL (
+               SELECT sum(re.times_seen) AS events FROM release_environments re
+                WHERE re.org_id = $1 AND re.project_id = rp.project_id
+                  AND re.release = r.version) c ON true",
     )
     .bind(org_id)
     .bind(&ids)
     .bind(&versions)
     .fetch_all(pool)
     .await?;
+    let project_ids: Vec<i64> = stats.iter().map(|s| s.project_id).collect();
+    let names: HashMap<i64, (String, String, Option<String>)> =
+        sqlx::query_as::<_, (i64, String, String, Option<String>)>(
+            "SELECT id, slug, name, platform FROM projects WHERE org_id = $1 AND id = ANY($2)",
+        )
+        .bind(org_id)
+        .bind(&project_ids)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|(id, slug, name, platform)| (id, (slug, name, platform)))
+        .collect();
+    let mut projects: Vec<Keyed<ReleaseProject>> = stats
+        .into_iter()
+        .filter_map(|s| {
+            let (slug, name, platform) = names.get(&s.project_id)?.clone();
+            Some(Keyed {
+                release_id: s.release_id,
+                row: ReleaseProject {
+                    id: s.project_id,
+                    slug,
+                    name,
+                    platform,
+                    new_groups: s.new_groups,
+                    first_event: s.first_event,
+                    last_event: s.last_event,
+                    event_count: s.event_count,
+                },
+            })
+        })
+        .collect();
+    projects.sort_by(|a, b| (a.release_id, &a.row.slug).cmp(&(b.release_id, &b.row.slug)));
     let last_deploys: Vec<Keyed<DeployRow>> = sqlx::query_as(
         "SELECT d.release_id, d.id, d.environment, d.name, d.url, d.date_started, d.date_finished
-           FROM release_deploys d JOIN releases r ON r.last_deploy = d.id
-          WHERE r.id = ANY($1) AND r.org_id = $2",
+           FROM release_deploys d
+           JOIN releases r ON r.org_id = d.org_id AND r.last_deploy = d.id
+          WHERE r.id = ANY($1) AND r.org_id = $2 AND d.org_id = $2",
     )
     .bind(&ids)
     .bind(org_id)
@@ -211,9 +265,11 @@ pub async fn details(
     .await?;
     let commits: Vec<Keyed<CommitRow>> = sqlx::query_as(
         "SELECT release_id, id, repository, message, author_name, author_email, committed_at, files
-           FROM release_commits WHERE release_id = ANY($1) ORDER BY release_id, ordinal",
+           FROM release_commits WHERE release_id = ANY($1) AND org_id = $2
+          ORDER BY release_id, ordinal",
     )
     .bind(&ids)
+    .bind(org_id)
     .fetch_all(pool)
     .await?;
     let mut details = ReleaseDetails::default();
@@ -237,29 +293,36 @@ pub async fn details(
     Ok(details)
 }
 
-/// The deploys of a release, latest first.
-pub async fn deploys(pool: &PgPool, release_id: i64) -> Result<Vec<DeployRow>, sqlx::Error> {
+/// The deploys of release `release_id` of organization `org_id`, latest first.
+pub async fn deploys(
+    pool: &PgPool,
+    org_id: i64,
+    release_id: i64,
+) -> Result<Vec<DeployRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, environment, name, url, date_started, date_finished FROM release_deploys
-          WHERE release_id = $1 ORDER BY date_finished DESC, id DESC",
+          WHERE release_id = $1 AND org_id = $2 ORDER BY date_finished DESC, id DESC",
     )
     .bind(release_id)
+    .bind(org_id)
     .fetch_all(pool)
     .await
 }
 
-/// One deploy of a release.
+/// One deploy of release `release_id` of organization `org_id`.
 pub async fn deploy(
     pool: &PgPool,
+    org_id: i64,
     release_id: i64,
     deploy_id: i64,
 ) -> Result<Option<DeployRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, environment, name, url, date_started, date_finished FROM release_deploys
-          WHERE release_id = $1 AND id = $2",
+          WHERE release_id = $1 AND id = $2 AND org_id = $3",
     )
     .bind(release_id)
     .bind(deploy_id)
+    .bind(org_id)
     .fetch_optional(pool)
     .await
 }
@@ -300,13 +363,19 @@ pub struct CommitRow {
     pub files: serde_json::Value,
 }
 
-/// The commits of a release, as sent (newest first).
-pub async fn commits(pool: &PgPool, release_id: i64) -> Result<Vec<CommitRow>, sqlx::Error> {
+/// The commits of release `release_id` of organization `org_id`, as sent (newest
+/// first).
+pub async fn commits(
+    pool: &PgPool,
+    org_id: i64,
+    release_id: i64,
+) -> Result<Vec<CommitRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, repository, message, author_name, author_email, committed_at, files
-           FROM release_commits WHERE release_id = $1 ORDER BY ordinal",
+           FROM release_commits WHERE release_id = $1 AND org_id = $2 ORDER BY ordinal",
     )
     .bind(release_id)
+    .bind(org_id)
     .fetch_all(pool)
     .await
 }
@@ -319,7 +388,8 @@ pub async fn previous_with_commits(
 ) -> Result<Option<ReleaseRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{SELECT} WHERE r.org_id = $1 AND (r.date_created, r.id) < ($2, $3)
-            AND EXISTS (SELECT 1 FROM release_commits c WHERE c.release_id = r.id)
+            AND EXISTS (SELECT 1 FROM release_commits c
+                         WHERE c.org_id = $1 AND c.release_id = r.id)
           ORDER BY r.date_created DESC, r.id DESC LIMIT 1"
     ))
     .bind(org_id)
@@ -348,25 +418,30 @@ pub async fn repositories(pool: &PgPool, org_id: i64) -> Result<Vec<RepositoryRo
     .await
 }
 
-/// The newest release (by creation) of project `project_id`.
+/// The newest release (by creation) of project `project_id` of organization `org_id`.
 pub async fn latest_in_project(
     pool: &PgPool,
+    org_id: i64,
     project_id: i64,
 ) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT r.version FROM releases r JOIN release_projects rp ON rp.release_id = r.id
-          WHERE rp.project_id = $1 ORDER BY r.date_created DESC, r.id DESC LIMIT 1",
+        "SELECT r.version FROM releases r
+           JOIN release_projects rp ON rp.org_id = r.org_id AND rp.release_id = r.id
+          WHERE rp.project_id = $1 AND r.org_id = $2 AND rp.org_id = $2
+          ORDER BY r.date_created DESC, r.id DESC LIMIT 1",
     )
     .bind(project_id)
+    .bind(org_id)
     .fetch_optional(pool)
     .await
 }
 
-/// The releases of project `project_id` created before release `before` (all of them
-/// when `before` is `None` or not a release of the project), newest first, at most
-/// `limit`.
+/// The releases of project `project_id` of organization `org_id` created before
+/// release `before` (all of them when `before` is `None` or not a release of the
+/// project), newest first, at most `limit`.
 pub async fn earlier_in_project(
     pool: &PgPool,
+    org_id: i64,
     project_id: i64,
     before: Option<&str>,
     limit: i64,
@@ -374,10 +449,11 @@ pub async fn earlier_in_project(
     sqlx::query_scalar(
         "WITH mark AS (
              SELECT r.date_created, r.id FROM releases r
-               JOIN release_projects rp ON rp.release_id = r.id
-              WHERE rp.project_id = $1 AND r.version = $2)
-         SELECT r.version FROM releases r JOIN release_projects rp ON rp.release_id = r.id
-          WHERE rp.project_id = $1
+               JOIN release_projects rp ON rp.org_id = r.org_id AND rp.release_id = r.id
+              WHERE rp.project_id = $1 AND r.version = $2 AND r.org_id = $4 AND rp.org_id = $4)
+         SELECT r.version FROM releases r
+           JOIN release_projects rp ON rp.org_id = r.org_id AND rp.release_id = r.id
+          WHERE rp.project_id = $1 AND r.org_id = $4 AND rp.org_id = $4
             AND (NOT EXISTS (SELECT 1 FROM mark)
                  OR (r.date_created, r.id) < (SELECT date_created, id FROM mark))
           ORDER BY r.date_created DESC, r.id DESC LIMIT $3",
@@ -385,6 +461,7 @@ pub async fn earlier_in_project(
     .bind(project_id)
     .bind(before)
     .bind(limit)
+    .bind(org_id)
     .fetch_all(pool)
     .await
 }

@@ -11,7 +11,10 @@ use crate::test_support::{apply_all, assert_rebuilds_identically, stored, t0};
 use crate::StoredEvent;
 
 fn release(n: i64, org_id: i64, version: &str, event: ReleaseEvent) -> StoredEvent {
-    stored(n, ("release", &stream_id(org_id, version)), "user:1", event)
+    StoredEvent {
+        organization_id: org_id,
+        ..stored(n, ("release", &stream_id(org_id, version)), "user:1", event)
+    }
 }
 
 fn created(release_id: i64, org_id: i64, version: &str, project_ids: Vec<i64>) -> ReleaseEvent {
@@ -104,7 +107,7 @@ async fn a_release_reads_back_with_its_projects_update_and_latest_deploy(pool: P
         .unwrap()
         .unwrap();
     let gone = queries::by_version(&pool, 3, "gone").await.unwrap();
-    let deploys = queries::deploys(&pool, shop.id).await.unwrap();
+    let deploys = queries::deploys(&pool, 3, shop.id).await.unwrap();
 
     assert_eq!(shop.id, 1);
     assert_eq!(shop.project_ids, vec![7, 8]);

@@ -5,10 +5,16 @@
 
 use std::process::Command;
 
+use faultline::scheduler::tick;
 use faultline_commands::store::stream_sql;
+use faultline_commands::CommandBus;
+use faultline_domain::issue::{IgnoreDetails, Issue, IssueCommand};
 use faultline_domain::log_position::LogPosition;
+use faultline_domain::metadata::EventMetadata;
+use faultline_domain::search::{parse, IssueSort};
 use faultline_projections::alerts::queries::WORKFLOW_SQL;
-use faultline_projections::issues::queries::latest_event_sql;
+use faultline_projections::issues::queries::{issue_sql, latest_event_sql};
+use faultline_projections::issues::search::{explain, Assignees, Search, SearchScope};
 use faultline_projections::log::{read_partition_after, read_sql, Columns};
 use serde_json::json;
 
@@ -90,6 +96,17 @@ async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_
         .await;
     let occurrences = ingested_per_organization(&pool).await;
     let verified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
+    let alpha_verified = run_faultline(
+        &cluster.url,
+        &[
+            "verify",
+            "--projection",
+            "issues",
+            "--organization",
+            "alpha",
+        ],
+        &[],
+    );
     run_faultline(&cluster.url, &["replay", "--all"], &[]);
     let reverified = run_faultline(&cluster.url, &["verify", "--all"], &[]);
     let after_replay = via_first.get_ok("/api/0/projects/beta/api/issues/").await;
@@ -104,11 +121,26 @@ async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_
             ("artifact_bundles".to_owned(), true),
             ("events".to_owned(), true),
             ("ingested_events".to_owned(), true),
+            ("issue_activity".to_owned(), true),
+            ("issue_bookmarks".to_owned(), true),
+            ("issue_comments".to_owned(), true),
+            ("issue_events".to_owned(), true),
+            ("issue_seen".to_owned(), true),
+            ("issue_subscriptions".to_owned(), true),
+            ("issue_tag_values".to_owned(), true),
+            ("issue_users".to_owned(), true),
+            ("issues".to_owned(), true),
             ("monitor_check_ins".to_owned(), true),
             ("monitor_environments".to_owned(), true),
             ("monitor_incident_issues".to_owned(), true),
             ("monitors".to_owned(), true),
             ("projection_checkpoints".to_owned(), true),
+            ("release_commits".to_owned(), true),
+            ("release_deploys".to_owned(), true),
+            ("release_environments".to_owned(), true),
+            ("release_projects".to_owned(), true),
+            ("release_repositories".to_owned(), true),
+            ("releases".to_owned(), true),
             ("service_hooks".to_owned(), true),
             ("stream_heads".to_owned(), true),
             ("workflows".to_owned(), true),
@@ -132,6 +164,15 @@ async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_
     assert_eq!(beta_from_alpha.0, 404);
     assert_eq!(occurrences, [(1, 2), (2, 3)]);
     assert!(!verified.contains("DIFFERENT"), "{verified}");
+    // Alpha's rows alone: its one issue, its two events.
+    assert!(
+        alpha_verified.contains("issues.issues: identical (1 rows)"),
+        "{alpha_verified}"
+    );
+    assert!(
+        alpha_verified.contains("issues.issue_events: identical (2 rows)"),
+        "{alpha_verified}"
+    );
     assert!(!reverified.contains("DIFFERENT"), "{reverified}");
     assert_eq!(after_replay[0]["count"], "3");
     drop((first, second));
@@ -202,6 +243,17 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
     let beta_listed = api
         .call("GET", "/api/0/projects/beta/api/issues/", None)
         .await;
+    // Alpha's issue page reads its tags, activity, releases and viewer state, and its
+    // organization's releases and environments list, all on alpha's worker.
+    let alpha_detail = api
+        .call("GET", &issue_path("alpha", &alpha_issue), None)
+        .await;
+    let alpha_releases = api
+        .call("GET", "/api/0/organizations/alpha/releases/", None)
+        .await;
+    let alpha_environments = api
+        .call("GET", "/api/0/organizations/alpha/environments/", None)
+        .await;
     // An issue's events are read from the log, on its organization's worker alone.
     let alpha_latest = api
         .call("GET", &latest_event_path("alpha", &alpha_issue), None)
@@ -235,9 +287,13 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
     assert_eq!(alpha_resolved.0, 200, "{}", alpha_resolved.1);
     assert_eq!(alpha_resolved.1["status"], "resolved");
     assert_eq!(beta_resolved.0, 503, "{}", beta_resolved.1);
-    // The issue list is a read model on the coordinator: it still answers.
-    assert_eq!(beta_listed.0, 200, "{}", beta_listed.1);
-    assert_eq!(beta_listed.1[0]["count"], "1");
+    // The issues' read model is on the workers too: beta's list waits for its worker.
+    assert_eq!(beta_listed.0, 503, "{}", beta_listed.1);
+    assert_eq!(alpha_detail.0, 200, "{}", alpha_detail.1);
+    assert_eq!(alpha_detail.1["status"], "resolved");
+    assert_eq!(alpha_detail.1["count"], "2");
+    assert_eq!(alpha_releases.0, 200, "{}", alpha_releases.1);
+    assert_eq!(alpha_environments.0, 200, "{}", alpha_environments.1);
     assert_eq!(alpha_latest.0, 200, "{}", alpha_latest.1);
     assert_eq!(alpha_latest.1["context"]["when"], "during");
     assert_eq!(alpha_events.0, 200, "{}", alpha_events.1);
@@ -376,12 +432,57 @@ async fn one_organizations_tail_is_read_on_the_one_worker_that_holds_it() {
     let stream = explain_stream(&pool).await;
     let latest_event = explain_latest_event(&pool).await;
     let workflow = explain_workflow(&pool).await;
+    let issue_list = explain_issue_list(&pool).await;
+    let issue = explain_issue(&pool).await;
 
     assert!(issues.contains("Task Count: 1"), "{issues}");
+    assert!(issue_list.contains("Task Count: 1"), "{issue_list}");
+    assert!(issue.contains("Task Count: 1"), "{issue}");
     assert!(audit.contains("Task Count: 1"), "{audit}");
     assert!(stream.contains("Task Count: 1"), "{stream}");
     assert!(latest_event.contains("Task Count: 1"), "{latest_event}");
     assert!(workflow.contains("Task Count: 1"), "{workflow}");
+}
+
+/// The plan of a page of the issue list, with filters on tags, the first release and
+/// bookmarks: every table it reads is the organization's, on its worker.
+async fn explain_issue_list(pool: &sqlx::PgPool) -> String {
+    let query = parse(
+        "is:unresolved release:latest firstRelease:1.0 bookmarks:me browser:Firefox",
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    let scope = SearchScope {
+        org_id: 7,
+        project_ids: Some(vec![3]),
+        environments: vec!["production".into()],
+        user_id: Some(1),
+    };
+    let search = Search {
+        query: &query,
+        sort: IssueSort::Date,
+        scope: &scope,
+        cursor: None,
+        limit: 25,
+    };
+    let plan: Vec<String> = explain(&search, &Assignees::default())
+        .build_query_scalar()
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    plan.join("\n")
+}
+
+/// The plan of one issue's read (its page).
+async fn explain_issue(pool: &sqlx::PgPool) -> String {
+    let sql = format!("EXPLAIN {}", issue_sql());
+    let plan: Vec<String> = sqlx::query_scalar(&sql)
+        .bind(7_i64)
+        .bind(1_i64)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    plan.join("\n")
 }
 
 /// The plan of one workflow's read (its page, and every change to it).
@@ -500,4 +601,74 @@ async fn explain_tail(pool: &sqlx::PgPool, aggregate_types: &[&str]) -> String {
         .await
         .unwrap();
     plan.join("\n")
+}
+
+#[tokio::test]
+async fn an_ignore_ends_in_one_organization_while_another_organizations_worker_is_down() {
+    let cluster = CitusCluster::start(2);
+    let pool = cluster.pool().await;
+    run_faultline(&cluster.url, &["migrate", "--citus"], &[]);
+    let server = TestServer::on_database(&cluster.url);
+    let token = create_user(&cluster.url, "ops@example.test", false);
+    let api = Api::new(&server, &token);
+    let alpha = project_with_key(&api, "alpha", "web").await;
+    let beta = project_with_key(&api, "beta", "api").await;
+    let alpha_id: i64 = api.get_ok("/api/0/organizations/alpha/").await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let beta_worker = cluster.worker_of(&pool, 2).await;
+    send_event(&server, &alpha, &checkout_failed("before")).await;
+    send_event(&server, &beta, &checkout_failed("before")).await;
+    issues_once_counted(&api, "/api/0/projects/alpha/web/issues/", 1).await;
+    issues_once_counted(&api, "/api/0/projects/beta/api/issues/", 1).await;
+    let stream: String = sqlx::query_scalar(
+        "SELECT aggregate_id FROM events
+          WHERE organization_id = $1 AND event_type = 'IssueCreated'",
+    )
+    .bind(alpha_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+
+    cluster.stop_worker(beta_worker);
+    // An ignore for an hour, two hours ago: due now.
+    let bus = CommandBus::new(pool.clone());
+    let two_hours_ago = chrono::Utc::now() - chrono::Duration::hours(2);
+    bus.execute_in::<Issue>(
+        Some(alpha_id),
+        &stream,
+        IssueCommand::Ignore {
+            details: IgnoreDetails {
+                duration_minutes: Some(60),
+                ..IgnoreDetails::default()
+            },
+            at: two_hours_ago,
+            actor: Some("user:1".into()),
+        },
+        &EventMetadata::system("test", two_hours_ago),
+    )
+    .await
+    .unwrap();
+    issues_once_counted(
+        &api,
+        "/api/0/projects/alpha/web/issues/?query=is:ignored",
+        1,
+    )
+    .await;
+    // The server's own scheduler may end it first: what matters is that it ends, once.
+    let ended = tick(&pool, &bus).await.unwrap();
+    let unignored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events
+          WHERE organization_id = $1 AND event_type = 'IssueUnignored'",
+    )
+    .bind(alpha_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    cluster.start_worker(beta_worker);
+
+    assert!(ended <= 1, "{ended}");
+    assert_eq!(unignored, 1);
 }

@@ -424,8 +424,9 @@ pub fn run_faultline(url: &str, args: &[&str], env: &[(&str, &str)]) -> String {
         .expect("run faultline");
     assert!(
         output.status.success(),
-        "faultline {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+        "faultline {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
     );
     String::from_utf8(output.stdout).unwrap()
 }

@@ -390,15 +390,17 @@ async fn a_comment_stored_by_an_older_binary_reads_in_the_api_and_the_state() {
     let stream = h.issue_stream().await;
     // CommentAdded 1.0, as a binary from before `author_id` wrote it.
     sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
+                             organization_id)
          VALUES ('issue', $1, 5, 'CommentAdded', '1.0',
                  jsonb_build_object('CommentAdded', jsonb_build_object(
                      'comment_id', 900, 'user_id', $2::bigint, 'text', 'seen in prod',
                      'at', '2026-01-10T12:00:00Z')),
-                 jsonb_build_object('actor', 'user:' || $2::bigint))",
+                 jsonb_build_object('actor', 'user:' || $2::bigint), $3)",
     )
     .bind(&stream)
     .bind(h.owner_id)
+    .bind(h.acme_id)
     .execute(&h.pool)
     .await
     .unwrap();

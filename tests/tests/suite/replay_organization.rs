@@ -56,7 +56,13 @@ async fn one_organizations_alert_rules_are_verified_and_rebuilt_without_touching
     let everything = faultline(&url, &["verify", "--all", "--organization", "acme"]).await;
     let whole_only = faultline(
         &url,
-        &["replay", "--projection", "issues", "--organization", "acme"],
+        &[
+            "replay",
+            "--projection",
+            "audit_log",
+            "--organization",
+            "acme",
+        ],
     )
     .await;
     let unknown = faultline(
@@ -104,11 +110,13 @@ async fn one_organizations_alert_rules_are_verified_and_rebuilt_without_touching
         report.contains("monitors.monitors: identical (0 rows)"),
         "{report}"
     );
-    assert!(report.contains("issues: skipped"), "{report}");
+    assert!(report.contains("issues.issues: identical"), "{report}");
+    assert!(report.contains("releases.releases: identical"), "{report}");
+    assert!(report.contains("audit_log: skipped"), "{report}");
     assert!(!whole_only.status.success());
     assert!(
         String::from_utf8_lossy(&whole_only.stderr)
-            .contains("issues cannot be rebuilt one organization at a time"),
+            .contains("audit_log cannot be rebuilt one organization at a time"),
         "{}",
         String::from_utf8_lossy(&whole_only.stderr)
     );

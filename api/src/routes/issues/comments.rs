@@ -57,7 +57,7 @@ async fn list_comments(
 ) -> Result<Json<Value>, ApiError> {
     let row = resolve_issue(state, access, issue_id).await?;
     access.require(&EVENT_READ)?;
-    let comments = queries::comments(&state.pool, row.id).await?;
+    let comments = queries::comments(&state.pool, row.org_id, row.id).await?;
     Ok(Json(Value::Array(comments.iter().map(note_json).collect())))
 }
 
@@ -71,7 +71,7 @@ async fn add_comment(
     access.require(&EVENT_WRITE)?;
     let text = comment_text(body)?;
     let id = post_comment(state, access, &row, text).await?;
-    let comment = queries::comment(&state.pool, row.id, id)
+    let comment = queries::comment(&state.pool, row.org_id, row.id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(note_json(&comment))).into_response())
@@ -103,7 +103,7 @@ async fn edit_comment(
             &access.caller.metadata(),
         )
         .await?;
-    let comment = queries::comment(&state.pool, row.id, id)
+    let comment = queries::comment(&state.pool, row.org_id, row.id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(Json(note_json(&comment)))

@@ -44,7 +44,14 @@ pub(super) async fn tags(
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let issue = resolve_issue(&state, &access, &issue_id).await?;
     let keys = key_filter(&uri);
-    let rows = queries::tag_keys(&state.pool, issue.id, keys.as_deref(), TOP_TAG_VALUES).await?;
+    let rows = queries::tag_keys(
+        &state.pool,
+        issue.org_id,
+        issue.id,
+        keys.as_deref(),
+        TOP_TAG_VALUES,
+    )
+    .await?;
     Ok(Json(Value::Array(
         rows.iter().map(tag_summary_json).collect(),
     )))
@@ -66,6 +73,7 @@ pub(super) async fn tag_detail(
     let issue = resolve_issue(&state, &access, &issue_id).await?;
     let rows = queries::tag_keys(
         &state.pool,
+        issue.org_id,
         issue.id,
         Some(std::slice::from_ref(&key)),
         TOP_TAG_VALUES,
@@ -92,7 +100,7 @@ pub(super) async fn tag_values(
     let access = OrgAccess::resolve(&state, caller, &org).await?;
     let issue = resolve_issue(&state, &access, &issue_id).await?;
     let page = params.page()?;
-    let found = queries::tag_values(&state.pool, issue.id, &key, page).await?;
+    let found = queries::tag_values(&state.pool, issue.org_id, issue.id, &key, page).await?;
     if found.rows.is_empty() && page.offset == 0 {
         return Err(ApiError::NotFound);
     }

@@ -24,8 +24,8 @@ pub(super) async fn list_commits(
     caller: Caller,
     Path((org, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
-    commits_json(&state, &release).await
+    let (access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
+    commits_json(&state, access.org.id, &release).await
 }
 
 #[utoipa::path(
@@ -40,8 +40,8 @@ pub(super) async fn list_commit_files(
     caller: Caller,
     Path((org, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
-    let commits = queries::commits(&state.pool, release.id).await?;
+    let (access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
+    let commits = queries::commits(&state.pool, access.org.id, release.id).await?;
     Ok(Json(commit_files_json(&commits)))
 }
 
@@ -97,13 +97,17 @@ pub(super) async fn list_project_commits(
     caller: Caller,
     Path((org, project, version)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, release) =
+    let (access, release) =
         project_release(&state, caller, (&org, &project, &version), &RELEASE_READ).await?;
-    commits_json(&state, &release).await
+    commits_json(&state, access.org.id, &release).await
 }
 
-async fn commits_json(state: &AppState, release: &ReleaseRow) -> Result<Json<Value>, ApiError> {
-    let commits = queries::commits(&state.pool, release.id).await?;
+async fn commits_json(
+    state: &AppState,
+    org_id: i64,
+    release: &ReleaseRow,
+) -> Result<Json<Value>, ApiError> {
+    let commits = queries::commits(&state.pool, org_id, release.id).await?;
     Ok(Json(json!(commits
         .iter()
         .map(|c| commit_json(c, release))

@@ -51,8 +51,8 @@ pub(super) async fn list_deploys(
     caller: Caller,
     Path((org, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
-    let deploys = queries::deploys(&state.pool, release.id).await?;
+    let (access, release) = release_access(&state, caller, &org, &version, &RELEASE_READ).await?;
+    let deploys = queries::deploys(&state.pool, access.org.id, release.id).await?;
     Ok(Json(json!(deploys
         .iter()
         .map(deploy_json)
@@ -108,7 +108,7 @@ pub(super) async fn create_deploy(
             &access.caller.metadata(),
         )
         .await?;
-    let deploy = queries::deploy(&state.pool, release.id, deploy_id)
+    let deploy = queries::deploy(&state.pool, access.org.id, release.id, deploy_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(deploy_json(&deploy))))
