@@ -1,6 +1,7 @@
-//! What the issues' rows name in the accounts (projects, users, teams), read in
-//! statements of their own: on Citus the accounts stay on the coordinator and the
-//! issues live on the workers, and one statement cannot join the two.
+//! What the issues' and releases' rows name in the accounts (projects, users,
+//! teams), read in statements of their own: on Citus the accounts stay on the
+//! coordinator and the issues live on the workers, and one statement cannot join the
+//! two.
 
 use std::collections::HashMap;
 
@@ -11,6 +12,9 @@ use super::queries::IssueRow;
 /// A user's email and name.
 pub(super) type UserNames = HashMap<i64, (String, String)>;
 
+/// A project's slug, name and platform.
+pub(crate) type ProjectNames = HashMap<i64, (String, String, Option<String>)>;
+
 /// `rows` with their projects' slug, name and platform; rows of a project that is gone
 /// are left out.
 pub(super) async fn with_projects(
@@ -20,19 +24,7 @@ pub(super) async fn with_projects(
     if rows.is_empty() {
         return Ok(rows);
     }
-    let mut ids: Vec<i64> = rows.iter().map(|row| row.project_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let projects: HashMap<i64, (String, String, Option<String>)> =
-        sqlx::query_as::<_, (i64, String, String, Option<String>)>(
-            "SELECT id, slug, name, platform FROM projects WHERE id = ANY($1)",
-        )
-        .bind(&ids)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|(id, slug, name, platform)| (id, (slug, name, platform)))
-        .collect();
+    let projects = project_names(pool, rows.iter().map(|row| row.project_id)).await?;
     rows.retain_mut(|row| match projects.get(&row.project_id) {
         Some((slug, name, platform)) => {
             row.project_slug.clone_from(slug);
@@ -45,17 +37,35 @@ pub(super) async fn with_projects(
     Ok(rows)
 }
 
+/// The slug, name and platform of each of `ids` that is a project.
+pub(crate) async fn project_names(
+    pool: &PgPool,
+    ids: impl Iterator<Item = i64>,
+) -> Result<ProjectNames, sqlx::Error> {
+    let ids = distinct(ids);
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(sqlx::query_as::<_, (i64, String, String, Option<String>)>(
+        "SELECT id, slug, name, platform FROM projects WHERE id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|(id, slug, name, platform)| (id, (slug, name, platform)))
+    .collect())
+}
+
 /// The email and name of each of `ids` that is a user.
 pub(super) async fn users(
     pool: &PgPool,
     ids: impl Iterator<Item = i64>,
 ) -> Result<UserNames, sqlx::Error> {
-    let mut ids: Vec<i64> = ids.collect();
+    let ids = distinct(ids);
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    ids.sort_unstable();
-    ids.dedup();
     Ok(sqlx::query_as::<_, (i64, String, String)>(
         "SELECT id, email, name FROM users WHERE id = ANY($1)",
     )
@@ -72,12 +82,10 @@ pub(super) async fn team_slugs(
     pool: &PgPool,
     ids: impl Iterator<Item = i64>,
 ) -> Result<HashMap<i64, String>, sqlx::Error> {
-    let mut ids: Vec<i64> = ids.collect();
+    let ids = distinct(ids);
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    ids.sort_unstable();
-    ids.dedup();
     Ok(
         sqlx::query_as::<_, (i64, String)>("SELECT id, slug FROM teams WHERE id = ANY($1)")
             .bind(&ids)
@@ -86,4 +94,12 @@ pub(super) async fn team_slugs(
             .into_iter()
             .collect(),
     )
+}
+
+/// `ids` sorted, each once.
+fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }

@@ -6,7 +6,7 @@
 //! the log: `issue_events.position` points at each one.
 
 mod accepted;
-mod accounts;
+pub(crate) mod accounts;
 mod counts;
 pub mod due;
 pub mod queries;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::accounts::queries::{Page, Paged};
+use crate::issues::accounts::project_names;
 
 /// A release as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -221,18 +222,7 @@ pub async fn details(
     .bind(&versions)
     .fetch_all(pool)
     .await?;
-    let project_ids: Vec<i64> = stats.iter().map(|s| s.project_id).collect();
-    let names: HashMap<i64, (String, String, Option<String>)> =
-        sqlx::query_as::<_, (i64, String, String, Option<String>)>(
-            "SELECT id, slug, name, platform FROM projects WHERE org_id = $1 AND id = ANY($2)",
-        )
-        .bind(org_id)
-        .bind(&project_ids)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|(id, slug, name, platform)| (id, (slug, name, platform)))
-        .collect();
+    let names = project_names(pool, stats.iter().map(|s| s.project_id)).await?;
     let mut projects: Vec<Keyed<ReleaseProject>> = stats
         .into_iter()
         .filter_map(|s| {

@@ -475,35 +475,26 @@ async fn explain_issue_list(pool: &sqlx::PgPool) -> String {
 
 /// The plan of one issue's read (its page).
 async fn explain_issue(pool: &sqlx::PgPool) -> String {
-    let sql = format!("EXPLAIN {}", issue_sql());
-    let plan: Vec<String> = sqlx::query_scalar(&sql)
-        .bind(7_i64)
-        .bind(1_i64)
-        .fetch_all(pool)
-        .await
-        .unwrap();
-    plan.join("\n")
+    plan_of(pool, &issue_sql(), (7, 1)).await
 }
 
 /// The plan of one workflow's read (its page, and every change to it).
 async fn explain_workflow(pool: &sqlx::PgPool) -> String {
-    let sql = format!("EXPLAIN {WORKFLOW_SQL} WHERE w.org_id = $1 AND w.id = $2");
-    let plan: Vec<String> = sqlx::query_scalar(&sql)
-        .bind(1_i64)
-        .bind(5_i64)
-        .fetch_all(pool)
-        .await
-        .unwrap();
-    plan.join("\n")
+    let sql = format!("{WORKFLOW_SQL} WHERE w.org_id = $1 AND w.id = $2");
+    plan_of(pool, &sql, (1, 5)).await
 }
 
 /// The plan of an issue's latest event (the issue's page): the issue's rows of the
-/// read model on the coordinator, joined with the log on the organization's worker.
+/// read model joined with the log, on the organization's worker.
 async fn explain_latest_event(pool: &sqlx::PgPool) -> String {
-    let sql = format!("EXPLAIN {}", latest_event_sql());
-    let plan: Vec<String> = sqlx::query_scalar(&sql)
-        .bind(7_i64)
-        .bind(1_i64)
+    plan_of(pool, &latest_event_sql(), (7, 1)).await
+}
+
+/// `EXPLAIN` of `sql` with `$1` and `$2` bound to `binds`.
+async fn plan_of(pool: &sqlx::PgPool, sql: &str, binds: (i64, i64)) -> String {
+    let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {sql}"))
+        .bind(binds.0)
+        .bind(binds.1)
         .fetch_all(pool)
         .await
         .unwrap();
