@@ -367,13 +367,35 @@ pub async fn latest_release(
 }
 
 /// The organization issue `id` belongs to (for routes that name no organization; the
-/// caller's access to it is checked next). The one read of issues that names no
-/// organization: on Citus it asks every worker.
+/// caller's access to it is checked next). It names no organization: on Citus it
+/// asks every worker, so it serves only callers who may see every organization.
 pub async fn org_of(pool: &PgPool, id: i64) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT org_id FROM issues WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
         .await
+}
+
+/// Which of `candidates` issue `id` belongs to, asked one organization at a time:
+/// on Citus each question goes to the one worker that holds that organization.
+pub async fn org_among(
+    pool: &PgPool,
+    id: i64,
+    candidates: &[i64],
+) -> Result<Option<i64>, sqlx::Error> {
+    for &org_id in candidates {
+        let found: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM issues WHERE org_id = $1 AND id = $2)",
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+        if found {
+            return Ok(Some(org_id));
+        }
+    }
+    Ok(None)
 }
 
 /// The stream and status of the issue event `event_id` of project `project_id` of

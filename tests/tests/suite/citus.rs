@@ -248,6 +248,11 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
     let alpha_detail = api
         .call("GET", &issue_path("alpha", &alpha_issue), None)
         .await;
+    // Named by its id alone, alpha's issue is looked for in the caller's organizations
+    // one at a time, alpha (the first joined) first: beta's worker is not asked.
+    let alpha_by_id = api
+        .call("GET", &format!("/api/0/issues/{alpha_issue}/"), None)
+        .await;
     let alpha_releases = api
         .call("GET", "/api/0/organizations/alpha/releases/", None)
         .await;
@@ -292,6 +297,8 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
     assert_eq!(alpha_detail.0, 200, "{}", alpha_detail.1);
     assert_eq!(alpha_detail.1["status"], "resolved");
     assert_eq!(alpha_detail.1["count"], "2");
+    assert_eq!(alpha_by_id.0, 200, "{}", alpha_by_id.1);
+    assert_eq!(alpha_by_id.1["count"], "2");
     assert_eq!(alpha_releases.0, 200, "{}", alpha_releases.1);
     assert_eq!(alpha_environments.0, 200, "{}", alpha_environments.1);
     assert_eq!(alpha_latest.0, 200, "{}", alpha_latest.1);

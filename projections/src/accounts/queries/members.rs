@@ -60,6 +60,14 @@ pub async fn of_user(
         .await
 }
 
+/// The organizations `user_id` is a member of, oldest membership first.
+pub async fn org_ids_of_user(pool: &PgPool, user_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT org_id FROM members WHERE user_id = $1 ORDER BY id")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+}
+
 /// Member `member_id` of organization `org_id`.
 pub async fn get(
     pool: &PgPool,
