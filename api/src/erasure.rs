@@ -220,17 +220,6 @@ pub async fn forget_user(
         .execute(&mut *tx)
         .await?;
     }
-    let issue_streams: Vec<String> = if renames.is_empty() {
-        Vec::new()
-    } else {
-        sqlx::query_scalar(
-            "SELECT stream_id FROM issues WHERE org_id = $1 AND project_id = ANY($2)",
-        )
-        .bind(org_id)
-        .bind(&projects)
-        .fetch_all(&mut *tx)
-        .await?
-    };
     for (old, new) in &renames {
         let organization = (org_id, projects.as_slice());
         rename_in_summaries(&mut tx, organization, old, new).await?;
@@ -242,6 +231,10 @@ pub async fn forget_user(
             "UPDATE issue_tag_values SET value = $2
               WHERE key = 'user' AND value = $1 AND org_id = $4
                 AND issue_id IN (SELECT id FROM issues WHERE org_id = $4 AND project_id = ANY($3))",
+            "UPDATE alert_issue_minute_users SET user_key = $2
+              WHERE user_key = $1 AND org_id = $4
+                AND stream_id IN (SELECT stream_id FROM issues
+                                   WHERE org_id = $4 AND project_id = ANY($3))",
         ] {
             sqlx::query(statement)
                 .bind(old)
@@ -251,16 +244,6 @@ pub async fn forget_user(
                 .execute(&mut *tx)
                 .await?;
         }
-        // The alert counters stay beside the accounts: their issues are read first.
-        sqlx::query(
-            "UPDATE alert_issue_minute_users SET user_key = $2
-              WHERE user_key = $1 AND stream_id = ANY($3)",
-        )
-        .bind(old)
-        .bind(new)
-        .bind(&issue_streams)
-        .execute(&mut *tx)
-        .await?;
         // Snapshots are caches: the next load folds the rewritten events.
         sqlx::query(
             "DELETE FROM snapshots WHERE aggregate_type = 'issue'

@@ -45,6 +45,20 @@ pub struct StoredEvent {
     pub organization_id: i64,
 }
 
+/// The one partition a batch of events was read from (0 for none): a fold of a read
+/// model distributed by organization binds it in every statement. An error if the
+/// events span partitions, as a runner's batch never does.
+pub fn partition_of(events: &[StoredEvent]) -> Result<i64, ProjectionError> {
+    let partition = events.first().map_or(0, |e| e.organization_id);
+    match events.iter().find(|e| e.organization_id != partition) {
+        None => Ok(partition),
+        Some(event) => Err(ProjectionError::Invalid(format!(
+            "event at position {} is in partition {}, not {partition}: a batch reads one partition",
+            event.position, event.organization_id
+        ))),
+    }
+}
+
 impl StoredEvent {
     /// Where the event sits in the log.
     pub fn log_position(&self) -> LogPosition {

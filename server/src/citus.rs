@@ -36,8 +36,9 @@ pub enum CitusError {
 /// readers keep per organization, and the read models that name their organization
 /// in every key (the monitors', with the record of their incidents' issues; the alert
 /// rules' workflows and service hooks; the source map bundles' index; the issues,
-/// their events, tags, users and workflow; the releases).
-pub const DISTRIBUTED: [(&str, &str); 28] = [
+/// their events, tags, users and workflow; the releases; the alerting reactor's
+/// rules, issue facts, counters and fires).
+pub const DISTRIBUTED: [(&str, &str); 34] = [
     ("events", "organization_id"),
     ("ingested_events", "organization_id"),
     ("stream_heads", "organization_id"),
@@ -66,6 +67,12 @@ pub const DISTRIBUTED: [(&str, &str); 28] = [
     ("release_deploys", "org_id"),
     ("release_commits", "org_id"),
     ("release_repositories", "org_id"),
+    ("alert_workflows", "org_id"),
+    ("alert_service_hooks", "org_id"),
+    ("alert_issues", "org_id"),
+    ("alert_issue_minutes", "org_id"),
+    ("alert_issue_minute_users", "org_id"),
+    ("alert_fires", "org_id"),
 ];
 
 /// Whether the database is a Citus coordinator.

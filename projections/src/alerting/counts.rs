@@ -3,7 +3,7 @@
 //! the one being judged.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{LazyLock, Mutex};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use faultline_domain::alert::definition::Interval;
@@ -48,6 +48,7 @@ impl Windows {
     /// (the run's first event).
     pub(super) async fn load(
         conn: &mut PgConnection,
+        org: i64,
         rules: &Rules,
         streams: &[String],
         reference: DateTime<Utc>,
@@ -64,12 +65,13 @@ impl Windows {
                    FROM unnest($2::bigint[]) AS iv(minutes)
                    JOIN alert_issue_minutes m
                      ON m.minute >= $3 - make_interval(mins => iv.minutes::int - 1)
-                  WHERE m.stream_id = ANY($1)
+                  WHERE m.org_id = $4 AND m.stream_id = ANY($1)
                   GROUP BY 1, 2",
             )
             .bind(streams)
             .bind(&intervals)
             .bind(minute_of(reference))
+            .bind(org)
             .fetch_all(&mut *conn)
             .await?;
             for (stream, minutes, events) in rows {
@@ -83,11 +85,12 @@ impl Windows {
                    FROM unnest($2::bigint[]) AS iv(minutes)
                    JOIN alert_issue_minute_users u
                      ON u.minute >= $3 - make_interval(mins => iv.minutes::int - 1)
-                  WHERE u.stream_id = ANY($1)",
+                  WHERE u.org_id = $4 AND u.stream_id = ANY($1)",
             )
             .bind(streams)
             .bind(&user_intervals)
             .bind(minute_of(reference))
+            .bind(org)
             .fetch_all(&mut *conn)
             .await?;
             for (stream, minutes, user) in rows {
@@ -152,20 +155,26 @@ impl Windows {
         users.len() as i64
     }
 
-    /// Adds the run's buckets.
-    pub(super) async fn write(self, conn: &mut PgConnection) -> Result<(), ProjectionError> {
+    /// Adds the run's buckets, of organization `org`.
+    pub(super) async fn write(
+        self,
+        conn: &mut PgConnection,
+        org: i64,
+    ) -> Result<(), ProjectionError> {
         if !self.minutes.is_empty() {
             let (keys, counts): (Vec<_>, Vec<i64>) = self.minutes.into_iter().unzip();
             let (streams, minutes): (Vec<String>, Vec<DateTime<Utc>>) = keys.into_iter().unzip();
             sqlx::query(
-                "INSERT INTO alert_issue_minutes (stream_id, minute, events)
-                 SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::bigint[])
-                 ON CONFLICT (stream_id, minute)
+                "INSERT INTO alert_issue_minutes (stream_id, minute, events, org_id)
+                 SELECT s, m, e, $4 FROM UNNEST($1::text[], $2::timestamptz[], $3::bigint[])
+                                      AS t(s, m, e)
+                 ON CONFLICT (stream_id, minute, org_id)
                  DO UPDATE SET events = alert_issue_minutes.events + EXCLUDED.events",
             )
             .bind(&streams)
             .bind(&minutes)
             .bind(&counts)
+            .bind(org)
             .execute(&mut *conn)
             .await?;
         }
@@ -179,13 +188,15 @@ impl Windows {
                 users.push(user);
             }
             sqlx::query(
-                "INSERT INTO alert_issue_minute_users (stream_id, minute, user_key)
-                 SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::text[])
+                "INSERT INTO alert_issue_minute_users (stream_id, minute, user_key, org_id)
+                 SELECT s, m, u, $4 FROM UNNEST($1::text[], $2::timestamptz[], $3::text[])
+                                      AS t(s, m, u)
                  ON CONFLICT DO NOTHING",
             )
             .bind(&streams)
             .bind(&minutes)
             .bind(&users)
+            .bind(org)
             .execute(&mut *conn)
             .await?;
         }
@@ -193,24 +204,32 @@ impl Windows {
     }
 }
 
-/// The hour (of event time) buckets were last pruned at, in this process.
-static PRUNED_HOUR: AtomicI64 = AtomicI64::new(0);
+/// The hour (of event time) each organization's buckets were last pruned at, in this
+/// process.
+static PRUNED_HOUR: LazyLock<Mutex<HashMap<i64, i64>>> = LazyLock::new(Mutex::default);
 
-/// Drops buckets past every interval, at most once an hour of event time.
+/// Drops organization `org`'s buckets past every interval, at most once an hour of
+/// event time. One organization at a time: on Citus each prune runs on the one
+/// worker that holds it, as the rest of the batch does.
 pub(super) async fn prune(
     conn: &mut PgConnection,
+    org: i64,
     now: Option<DateTime<Utc>>,
 ) -> Result<(), ProjectionError> {
     let Some(now) = now else { return Ok(()) };
     let hour = now.timestamp() / 3600;
-    if PRUNED_HOUR.swap(hour, Ordering::Relaxed) == hour {
-        return Ok(());
+    {
+        let mut pruned = PRUNED_HOUR.lock().unwrap_or_else(|e| e.into_inner());
+        if pruned.insert(org, hour) == Some(hour) {
+            return Ok(());
+        }
     }
     sqlx::query(
-        "WITH users AS (DELETE FROM alert_issue_minute_users WHERE minute < $1)
-         DELETE FROM alert_issue_minutes WHERE minute < $1",
+        "WITH users AS (DELETE FROM alert_issue_minute_users WHERE org_id = $2 AND minute < $1)
+         DELETE FROM alert_issue_minutes WHERE org_id = $2 AND minute < $1",
     )
     .bind(now - KEEP)
+    .bind(org)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -50,9 +50,10 @@ pub(super) struct Rules {
 }
 
 impl Rules {
-    /// Loads the rules of `projects`.
+    /// Loads the rules of `projects` of organization `org`.
     pub(super) async fn load(
         conn: &mut PgConnection,
+        org: i64,
         projects: &[i64],
     ) -> Result<Self, ProjectionError> {
         let mut rules = Rules::default();
@@ -61,9 +62,10 @@ impl Rules {
         }
         let rows: Vec<(i64, Vec<i64>, serde_json::Value)> = sqlx::query_as(
             "SELECT workflow_id, project_ids, definition FROM alert_workflows
-              WHERE enabled AND project_ids && $1 ORDER BY workflow_id",
+              WHERE org_id = $2 AND enabled AND project_ids && $1 ORDER BY workflow_id",
         )
         .bind(projects)
+        .bind(org)
         .fetch_all(&mut *conn)
         .await?;
         for (id, project_ids, definition) in rows {
@@ -77,9 +79,10 @@ impl Rules {
         }
         let hooks: Vec<Hook> = sqlx::query_as(
             "SELECT hook_id, project_id, url, events, secret FROM alert_service_hooks
-              WHERE project_id = ANY($1) ORDER BY hook_id",
+              WHERE org_id = $2 AND project_id = ANY($1) ORDER BY hook_id",
         )
         .bind(projects)
+        .bind(org)
         .fetch_all(&mut *conn)
         .await?;
         for hook in hooks {

@@ -105,9 +105,10 @@ fn read(event: &StoredEvent) -> Result<Option<Change>, ProjectionError> {
     }))
 }
 
-/// Applies a run of issue events in log order.
+/// Applies a run of issue events of organization `org` in log order.
 pub(super) async fn apply_run(
     conn: &mut PgConnection,
+    org: i64,
     events: &[StoredEvent],
     public_url: &str,
 ) -> Result<(), ProjectionError> {
@@ -129,9 +130,10 @@ pub(super) async fn apply_run(
     let mut facts: HashMap<String, IssueFacts> = sqlx::query_as(
         "SELECT stream_id, issue_id, project_id, org_id, short_number, title, culprit, level,
                 first_seen, times_seen, assignee
-           FROM alert_issues WHERE stream_id = ANY($1)",
+           FROM alert_issues WHERE org_id = $2 AND stream_id = ANY($1)",
     )
     .bind(&streams)
+    .bind(org)
     .fetch_all(&mut *conn)
     .await?
     .into_iter()
@@ -143,7 +145,7 @@ pub(super) async fn apply_run(
             projects.insert(created.project_id);
         }
     }
-    let rules = Rules::load(conn, &projects.into_iter().collect::<Vec<_>>()).await?;
+    let rules = Rules::load(conn, org, &projects.into_iter().collect::<Vec<_>>()).await?;
     let mut heads = heads(conn, &rules, &facts, &changes).await?;
     let first_received = heads.values().map(|o| o.received).min();
     let mut windows = match first_received {
@@ -158,12 +160,12 @@ pub(super) async fn apply_run(
                 .filter(|(_, project)| rules.counts_events(*project))
                 .map(|(stream, _)| stream)
                 .collect();
-            Windows::load(conn, &rules, &counted, reference).await?
+            Windows::load(conn, org, &rules, &counted, reference).await?
         }
         None => Windows::default(),
     };
 
-    let mut decisions = outbox::Decisions::load(conn, &rules, &streams).await?;
+    let mut decisions = outbox::Decisions::load(conn, org, &rules, &streams).await?;
     let mut pending: HashMap<String, Waiting> = HashMap::new();
     let mut deleted = HashSet::new();
     for (event, change) in changes {
@@ -241,11 +243,11 @@ pub(super) async fn apply_run(
         }
     }
 
-    write_facts(conn, facts.values(), &deleted).await?;
-    windows.write(conn).await?;
-    decisions.write(conn, public_url).await?;
+    write_facts(conn, org, facts.values(), &deleted).await?;
+    windows.write(conn, org).await?;
+    decisions.write(conn, org, public_url).await?;
     let last_recorded = events.last().map(|event| event.recorded_at);
-    super::counts::prune(conn, last_recorded).await
+    super::counts::prune(conn, org, last_recorded).await
 }
 
 /// The heads (the event without its body) of the run's ingested events whose
@@ -329,6 +331,7 @@ fn wait(pending: &mut HashMap<String, Waiting>, event: &StoredEvent, trigger: Tr
 /// Upserts the run's issues and forgets the deleted ones.
 async fn write_facts(
     conn: &mut PgConnection,
+    org: i64,
     facts: impl Iterator<Item = &IssueFacts>,
     deleted: &HashSet<String>,
 ) -> Result<(), ProjectionError> {
@@ -339,7 +342,7 @@ async fn write_facts(
          SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[],
                               $5::bigint[], $6::text[], $7::text[], $8::text[],
                               $9::timestamptz[], $10::bigint[], $11::text[])
-         ON CONFLICT (stream_id) DO UPDATE
+         ON CONFLICT (stream_id, org_id) DO UPDATE
             SET times_seen = EXCLUDED.times_seen, assignee = EXCLUDED.assignee",
     )
     .bind(
@@ -366,10 +369,11 @@ async fn write_facts(
     if !deleted.is_empty() {
         let deleted: Vec<&str> = deleted.iter().map(String::as_str).collect();
         sqlx::query(
-            "WITH gone AS (DELETE FROM alert_issues WHERE stream_id = ANY($1))
-             DELETE FROM alert_issue_minutes WHERE stream_id = ANY($1)",
+            "WITH gone AS (DELETE FROM alert_issues WHERE org_id = $2 AND stream_id = ANY($1))
+             DELETE FROM alert_issue_minutes WHERE org_id = $2 AND stream_id = ANY($1)",
         )
         .bind(&deleted)
+        .bind(org)
         .execute(&mut *conn)
         .await?;
     }

@@ -94,18 +94,21 @@ impl Projection for AlertingReactor {
         conn: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
+        // Every statement names the batch's organization: on Citus its tables live on
+        // the one worker that holds it.
+        let org = crate::log::partition_of(events)?;
         let mut start = 0;
         for (index, event) in events.iter().enumerate() {
             if event.aggregate_type != "issue" {
                 if start < index {
-                    issues::apply_run(conn, &events[start..index], &self.public_url).await?;
+                    issues::apply_run(conn, org, &events[start..index], &self.public_url).await?;
                 }
-                rules::apply(conn, event).await?;
+                rules::apply(conn, org, event).await?;
                 start = index + 1;
             }
         }
         if start < events.len() {
-            issues::apply_run(conn, &events[start..], &self.public_url).await?;
+            issues::apply_run(conn, org, &events[start..], &self.public_url).await?;
         }
         Ok(())
     }

@@ -67,6 +67,7 @@ impl Decisions {
     /// Starts a run's decisions with when `rules`' workflows last fired for `streams`.
     pub(super) async fn load(
         conn: &mut PgConnection,
+        org: i64,
         rules: &Rules,
         streams: &[String],
     ) -> Result<Self, ProjectionError> {
@@ -77,10 +78,11 @@ impl Decisions {
         }
         let rows: Vec<(i64, String, DateTime<Utc>)> = sqlx::query_as(
             "SELECT workflow_id, stream_id, fired_at FROM alert_fires
-              WHERE workflow_id = ANY($1) AND stream_id = ANY($2)",
+              WHERE org_id = $3 AND workflow_id = ANY($1) AND stream_id = ANY($2)",
         )
         .bind(&workflows)
         .bind(streams)
+        .bind(org)
         .fetch_all(&mut *conn)
         .await?;
         for (workflow, stream, fired_at) in rows {
@@ -154,6 +156,7 @@ impl Decisions {
     pub(super) async fn write(
         self,
         conn: &mut PgConnection,
+        org: i64,
         public_url: &str,
     ) -> Result<(), ProjectionError> {
         if self.fires.is_empty() && self.hooks.is_empty() {
@@ -161,9 +164,10 @@ impl Decisions {
         }
         for fire in &self.fires {
             sqlx::query(
-                "INSERT INTO alert_fires (workflow_id, stream_id, fired_at, position, trigger)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (workflow_id, stream_id) DO UPDATE
+                "INSERT INTO alert_fires (workflow_id, stream_id, fired_at, position, trigger,
+                                          org_id)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (workflow_id, stream_id, org_id) DO UPDATE
                     SET fired_at = EXCLUDED.fired_at, position = EXCLUDED.position,
                         trigger = EXCLUDED.trigger",
             )
@@ -172,6 +176,7 @@ impl Decisions {
             .bind(fire.at)
             .bind(fire.position)
             .bind(fire.trigger)
+            .bind(org)
             .execute(&mut *conn)
             .await?;
         }

@@ -12,40 +12,42 @@ pub(super) const WORKFLOW: &str = <Workflow as cqrs_es::Aggregate>::TYPE;
 /// The service hook aggregate's type.
 pub(super) const SERVICE_HOOK: &str = <ServiceHook as cqrs_es::Aggregate>::TYPE;
 
-/// Applies one workflow or service hook event.
+/// Applies one workflow or service hook event of organization `org`.
 pub(super) async fn apply(
     conn: &mut PgConnection,
+    org: i64,
     event: &StoredEvent,
 ) -> Result<(), ProjectionError> {
     match event.aggregate_type.as_str() {
-        WORKFLOW => apply_workflow(conn, event.decode()?).await,
-        SERVICE_HOOK => apply_hook(conn, event.decode()?).await,
+        WORKFLOW => apply_workflow(conn, org, event.decode()?).await,
+        SERVICE_HOOK => apply_hook(conn, org, event.decode()?).await,
         _ => Ok(()),
     }
 }
 
 async fn apply_workflow(
     conn: &mut PgConnection,
+    org: i64,
     event: WorkflowEvent,
 ) -> Result<(), ProjectionError> {
-    let (workflow_id, org_id, definition) = match event {
+    let (workflow_id, definition) = match event {
         WorkflowEvent::WorkflowCreated {
             workflow_id,
-            org_id,
             definition,
             ..
         }
         | WorkflowEvent::WorkflowUpdated {
             workflow_id,
-            org_id,
             definition,
-        } => (workflow_id, org_id, definition),
+            ..
+        } => (workflow_id, definition),
         WorkflowEvent::WorkflowDeleted { workflow_id, .. } => {
             sqlx::query(
-                "WITH fires AS (DELETE FROM alert_fires WHERE workflow_id = $1)
-                 DELETE FROM alert_workflows WHERE workflow_id = $1",
+                "WITH fires AS (DELETE FROM alert_fires WHERE org_id = $2 AND workflow_id = $1)
+                 DELETE FROM alert_workflows WHERE org_id = $2 AND workflow_id = $1",
             )
             .bind(workflow_id)
+            .bind(org)
             .execute(&mut *conn)
             .await?;
             return Ok(());
@@ -56,12 +58,12 @@ async fn apply_workflow(
     sqlx::query(
         "INSERT INTO alert_workflows (workflow_id, org_id, enabled, project_ids, definition)
          VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (workflow_id) DO UPDATE
+         ON CONFLICT (workflow_id, org_id) DO UPDATE
             SET enabled = EXCLUDED.enabled, project_ids = EXCLUDED.project_ids,
                 definition = EXCLUDED.definition",
     )
     .bind(workflow_id)
-    .bind(org_id)
+    .bind(org)
     .bind(definition.enabled)
     .bind(&definition.project_ids)
     .bind(json)
@@ -72,23 +74,24 @@ async fn apply_workflow(
 
 async fn apply_hook(
     conn: &mut PgConnection,
+    org: i64,
     event: ServiceHookEvent,
 ) -> Result<(), ProjectionError> {
     match event {
         ServiceHookEvent::ServiceHookCreated {
             hook_id,
-            org_id,
             project_id,
             url,
             events,
             secret,
+            ..
         } => {
             sqlx::query(
                 "INSERT INTO alert_service_hooks (hook_id, org_id, project_id, url, events, secret)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hook_id) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hook_id, org_id) DO NOTHING",
             )
             .bind(hook_id)
-            .bind(org_id)
+            .bind(org)
             .bind(project_id)
             .bind(url)
             .bind(events)
@@ -102,16 +105,21 @@ async fn apply_hook(
             events,
             ..
         } => {
-            sqlx::query("UPDATE alert_service_hooks SET url = $2, events = $3 WHERE hook_id = $1")
-                .bind(hook_id)
-                .bind(url)
-                .bind(events)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "UPDATE alert_service_hooks SET url = $2, events = $3
+                  WHERE org_id = $4 AND hook_id = $1",
+            )
+            .bind(hook_id)
+            .bind(url)
+            .bind(events)
+            .bind(org)
+            .execute(&mut *conn)
+            .await?;
         }
         ServiceHookEvent::ServiceHookDeleted { hook_id, .. } => {
-            sqlx::query("DELETE FROM alert_service_hooks WHERE hook_id = $1")
+            sqlx::query("DELETE FROM alert_service_hooks WHERE org_id = $2 AND hook_id = $1")
                 .bind(hook_id)
+                .bind(org)
                 .execute(&mut *conn)
                 .await?;
         }

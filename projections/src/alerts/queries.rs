@@ -96,8 +96,8 @@ pub struct WorkflowFilter {
 
 /// A workflow's own columns. The projects it watches are narrowed to those that still
 /// exist (a deleted project's detector is gone with it) and its last fire is added by
-/// [`completed`], in statements of their own: on Citus `workflows` is distributed by
-/// organization while `projects` and `alert_fires` stay on the coordinator.
+/// [`completed`], in statements of their own: on Citus `workflows` and `alert_fires`
+/// are distributed by organization while `projects` stays on the coordinator.
 pub const WORKFLOW_SQL: &str = "SELECT w.id, w.org_id, w.definition, w.created_by, w.date_created,
                                       w.date_updated, w.project_ids,
                                       NULL::timestamptz AS last_triggered
@@ -156,9 +156,10 @@ async fn completed(
     let ids: Vec<i64> = rows.iter().map(|w| w.id).collect();
     let fired: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
         "SELECT workflow_id, max(fired_at) FROM alert_fires
-          WHERE workflow_id = ANY($1) GROUP BY workflow_id",
+          WHERE org_id = $2 AND workflow_id = ANY($1) GROUP BY workflow_id",
     )
     .bind(&ids)
+    .bind(org_id)
     .fetch_all(pool)
     .await?;
     for row in &mut rows {

@@ -208,16 +208,10 @@ struct Batch {
 impl Batch {
     fn decode(events: &[StoredEvent]) -> Result<Self, ProjectionError> {
         let mut batch = Batch {
-            org_id: events.first().map_or(0, |e| e.organization_id),
+            org_id: crate::log::partition_of(events)?,
             ..Batch::default()
         };
         for event in events {
-            if event.organization_id != batch.org_id {
-                return Err(ProjectionError::Invalid(format!(
-                    "event at position {} is in partition {}, not {}: a batch reads one partition",
-                    event.position, event.organization_id, batch.org_id
-                )));
-            }
             let stream_id = event.aggregate_id.clone();
             match event.decode::<IssueEvent>()? {
                 IssueEvent::IssueCreated {

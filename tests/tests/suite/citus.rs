@@ -116,6 +116,12 @@ async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_
     assert_eq!(
         distributed,
         [
+            ("alert_fires".to_owned(), true),
+            ("alert_issue_minute_users".to_owned(), true),
+            ("alert_issue_minutes".to_owned(), true),
+            ("alert_issues".to_owned(), true),
+            ("alert_service_hooks".to_owned(), true),
+            ("alert_workflows".to_owned(), true),
             ("artifact_bundle_files".to_owned(), true),
             ("artifact_bundle_projects".to_owned(), true),
             ("artifact_bundles".to_owned(), true),
@@ -191,9 +197,15 @@ async fn a_worker_down_stops_only_its_organizations_and_loses_nothing_when_it_re
     let api = Api::new(&server, &token);
     let alpha = project_with_key(&api, "alpha", "web").await;
     let beta = project_with_key(&api, "beta", "api").await;
-    // Alpha's new issues alert a webhook: the reactor reads their events from the log.
+    // Alpha's new issues alert a webhook: the reactor reads their events from the log,
+    // and counts them per minute on alpha's worker for the frequency filter.
     let receiver = Receiver::ok().await;
-    let new_issues = first_seen_webhook("New issues", &receiver.url("/hook"), alpha.project_id);
+    let mut new_issues = first_seen_webhook("New issues", &receiver.url("/hook"), alpha.project_id);
+    new_issues["actionFilters"][0]["conditions"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "event_frequency_count",
+                     "comparison": {"value": 0, "interval": "1h"}, "conditionResult": true}));
     api.expect(
         201,
         "POST",
