@@ -490,7 +490,44 @@ pub async fn count_after(
 
 #[cfg(test)]
 mod tests {
-    use super::{not_of_types, read_sql, source, unread, Columns};
+    use super::{not_of_types, partition_of, read_sql, source, unread, Columns, StoredEvent};
+
+    fn event_of(organization_id: i64, position: i64) -> StoredEvent {
+        StoredEvent {
+            position,
+            tx_id: 1,
+            aggregate_type: "issue".into(),
+            aggregate_id: "s".into(),
+            sequence: position,
+            event_type: "IssueResolved".into(),
+            event_version: "1".into(),
+            payload: serde_json::value::RawValue::from_string("null".into()).unwrap(),
+            body: None,
+            metadata: serde_json::Value::Null,
+            recorded_at: chrono::Utc::now(),
+            organization_id,
+        }
+    }
+
+    #[test]
+    fn a_batch_of_one_partition_names_it() {
+        let batch = [event_of(7, 1), event_of(7, 2)];
+
+        assert_eq!(partition_of(&batch).unwrap(), 7);
+        assert_eq!(partition_of(&[]).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_batch_spanning_partitions_is_refused_naming_the_first_stranger() {
+        let batch = [event_of(7, 1), event_of(8, 2), event_of(9, 3)];
+
+        let error = partition_of(&batch).unwrap_err().to_string();
+
+        assert!(
+            error.contains("position 2 is in partition 8, not 7"),
+            "{error}"
+        );
+    }
 
     /// The plan of reading one partition's tail of `aggregate_types`, as a generic
     /// plan (the runner's prepared statement), with sequential scans ruled out: what
