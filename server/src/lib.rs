@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod citus;
 pub mod config;
 pub mod database;
+pub mod each_organization;
 pub mod erasure;
 pub mod http;
 pub mod log_tools;

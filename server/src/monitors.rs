@@ -17,6 +17,8 @@ use faultline_domain::metadata::EventMetadata;
 use faultline_domain::monitor::{Monitor, MonitorCommand};
 use faultline_projections::monitors::queries::{due_misses, due_timeouts};
 use tokio_util::sync::CancellationToken;
+
+use crate::each_organization::across_or_each;
 use uuid::Uuid;
 
 /// How often the clock looks for due work (margins are whole minutes).
@@ -67,34 +69,34 @@ pub async fn pass(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Pass> 
     if !mine {
         return Ok(Pass::default());
     }
-    // One read across every organization, as long as it answers. On Citus a worker
-    // down fails every such read: then each organization is passed on its own, so
-    // the others' runs are still marked and their incidents delivered.
-    let mut done = Pass::default();
-    if let Err(error) = pass_over(state, None, now, &mut done).await {
-        tracing::warn!(%error, "monitor clock pass across organizations failed, passing each on its own");
-        let organizations: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM organizations ORDER BY id")
-                .fetch_all(&state.pool)
-                .await?;
-        for organization in organizations {
-            if let Err(error) = pass_over(state, Some(organization), now, &mut done).await {
-                tracing::warn!(organization, %error, "monitor clock pass of an organization failed");
-            }
-        }
-    }
+    // Across every organization, or each on its own while that fails, so that the
+    // others' runs are still marked and their incidents delivered.
+    let passes = across_or_each(&state.pool, "monitor clock", |organization| {
+        pass_over(state, organization, now)
+    })
+    .await?;
     lock.commit().await?;
-    Ok(done)
+    Ok(passes.into_iter().fold(Pass::default(), Pass::add))
 }
 
-/// One pass over the due work of `organization` (or of every organization), counted
-/// into `done`.
+impl Pass {
+    fn add(self, other: Pass) -> Pass {
+        Pass {
+            missed: self.missed + other.missed,
+            timed_out: self.timed_out + other.timed_out,
+            opened: self.opened + other.opened,
+            resolved: self.resolved + other.resolved,
+        }
+    }
+}
+
+/// One pass over the due work of `organization` (or of every organization).
 async fn pass_over(
     state: &AppState,
     organization: Option<i64>,
     now: DateTime<Utc>,
-    done: &mut Pass,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Pass> {
+    let mut done = Pass::default();
     let metadata = EventMetadata::system("monitors", now);
     for _ in 0..ROUNDS {
         let due = due_misses(&state.pool, organization, now, BATCH).await?;
@@ -139,5 +141,5 @@ async fn pass_over(
     let delivered = deliver_incidents(state, organization, BATCH).await?;
     done.opened += delivered.opened;
     done.resolved += delivered.resolved;
-    Ok(())
+    Ok(done)
 }

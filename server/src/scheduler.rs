@@ -15,6 +15,8 @@ use faultline_projections::issues::due::expired_ignores;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+use crate::each_organization::across_or_each;
+
 /// How often the scheduler looks for due work.
 const TICK: Duration = Duration::from_secs(15);
 /// Ignores ended per read (and per organization when read one by one).
@@ -63,30 +65,15 @@ pub async fn tick(pool: &PgPool, bus: &CommandBus) -> anyhow::Result<usize> {
     Ok(ended)
 }
 
-/// The ignores due at `now`: one read across every organization, as long as it
-/// answers. On Citus a worker down fails every such read: then each organization is
-/// read on its own, so that the others' ignores still end (as the monitors' clock
-/// does, `monitors.rs`).
+/// The ignores due at `now`: one read across every organization, or each on its own
+/// while that fails ([`across_or_each`]).
 async fn due(
     pool: &PgPool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<(String, i64)>> {
-    let error = match expired_ignores(pool, None, now, BATCH).await {
-        Ok(due) => return Ok(due),
-        Err(error) => error,
-    };
-    tracing::warn!(%error, "scheduler read across organizations failed, reading each on its own");
-    let organizations: Vec<i64> = sqlx::query_scalar("SELECT id FROM organizations ORDER BY id")
-        .fetch_all(pool)
-        .await?;
-    let mut due = Vec::new();
-    for organization in organizations {
-        match expired_ignores(pool, Some(organization), now, BATCH).await {
-            Ok(found) => due.extend(found),
-            Err(error) => {
-                tracing::warn!(organization, %error, "scheduler read of an organization failed")
-            }
-        }
-    }
-    Ok(due)
+    let found = across_or_each(pool, "scheduler", |organization| async move {
+        Ok(expired_ignores(pool, organization, now, BATCH).await?)
+    })
+    .await?;
+    Ok(found.into_iter().flatten().collect())
 }

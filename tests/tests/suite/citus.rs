@@ -8,9 +8,7 @@ use std::process::Command;
 use faultline::scheduler::tick;
 use faultline_commands::store::stream_sql;
 use faultline_commands::CommandBus;
-use faultline_domain::issue::{IgnoreDetails, Issue, IssueCommand};
 use faultline_domain::log_position::LogPosition;
-use faultline_domain::metadata::EventMetadata;
 use faultline_domain::search::{parse, IssueSort};
 use faultline_projections::alerts::queries::WORKFLOW_SQL;
 use faultline_projections::issues::queries::{issue_sql, latest_event_sql};
@@ -25,6 +23,7 @@ use crate::helpers::{
     run_faultline, send_event, Api, ProjectKey, TestServer,
 };
 use crate::receivers::Receiver;
+use crate::scheduler::ignore_an_hour_two_hours_ago;
 
 #[tokio::test]
 async fn two_organizations_on_two_workers_ingest_triage_and_rebuild_through_the_coordinator() {
@@ -643,24 +642,8 @@ async fn an_ignore_ends_in_one_organization_while_another_organizations_worker_i
     .unwrap();
 
     cluster.stop_worker(beta_worker);
-    // An ignore for an hour, two hours ago: due now.
     let bus = CommandBus::new(pool.clone());
-    let two_hours_ago = chrono::Utc::now() - chrono::Duration::hours(2);
-    bus.execute_in::<Issue>(
-        Some(alpha_id),
-        &stream,
-        IssueCommand::Ignore {
-            details: IgnoreDetails {
-                duration_minutes: Some(60),
-                ..IgnoreDetails::default()
-            },
-            at: two_hours_ago,
-            actor: Some("user:1".into()),
-        },
-        &EventMetadata::system("test", two_hours_ago),
-    )
-    .await
-    .unwrap();
+    ignore_an_hour_two_hours_ago(&bus, Some(alpha_id), &stream).await;
     issues_once_counted(
         &api,
         "/api/0/projects/alpha/web/issues/?query=is:ignored",

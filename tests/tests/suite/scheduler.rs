@@ -10,6 +10,31 @@ use faultline_domain::issue::{IgnoreDetails, Issue, IssueCommand};
 use faultline_domain::metadata::EventMetadata;
 use serde_json::json;
 
+/// Ignores issue `stream` of `organization` for an hour, two hours ago: the ignore is
+/// due to end now.
+pub(crate) async fn ignore_an_hour_two_hours_ago(
+    bus: &CommandBus,
+    organization: Option<i64>,
+    stream: &str,
+) {
+    let two_hours_ago = Utc::now() - chrono::Duration::hours(2);
+    bus.execute_in::<Issue>(
+        organization,
+        stream,
+        IssueCommand::Ignore {
+            details: IgnoreDetails {
+                duration_minutes: Some(60),
+                ..IgnoreDetails::default()
+            },
+            at: two_hours_ago,
+            actor: Some("user:1".into()),
+        },
+        &EventMetadata::system("test", two_hours_ago),
+    )
+    .await
+    .unwrap();
+}
+
 use crate::helpers::{create_user, fresh_database, project_with_key, Api, TestServer};
 use crate::issues::{django_error, job};
 
@@ -39,21 +64,7 @@ async fn an_ignore_whose_duration_is_over_ends_once_and_the_issue_escalates() {
             .await
             .unwrap();
     let bus = Arc::new(CommandBus::new(pool.clone()));
-    let two_hours_ago = Utc::now() - chrono::Duration::hours(2);
-    bus.execute::<Issue>(
-        &stream,
-        IssueCommand::Ignore {
-            details: IgnoreDetails {
-                duration_minutes: Some(60),
-                ..IgnoreDetails::default()
-            },
-            at: two_hours_ago,
-            actor: Some("user:1".into()),
-        },
-        &EventMetadata::system("test", two_hours_ago),
-    )
-    .await
-    .unwrap();
+    ignore_an_hour_two_hours_ago(&bus, None, &stream).await;
     let mut ignored = api
         .get_ok("/api/0/projects/acme/backend/issues/?query=is:ignored")
         .await;
